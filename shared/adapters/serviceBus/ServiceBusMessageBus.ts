@@ -1,0 +1,116 @@
+import { MessagingError, type ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
+import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports';
+import { UnavailableError } from '../../domain/errors';
+
+/** The slice of ServiceBusSender this adapter uses, so a test can hand it a fake. */
+export type MessageSender = Pick<ServiceBusSender, 'sendMessages'>;
+
+/** The queue or topic behind each destination, and the suffix that names its dead-letter queue (default `-invalid`). */
+export interface ServiceBusEntities extends Record<Destination, string> {
+  deadLetterSuffix?: string;
+}
+
+/** A MessageBus that owns its senders; close it on shutdown (the client stays open, its owner closes it). */
+export interface ClosableMessageBus extends MessageBus {
+  close(): Promise<void>;
+}
+
+const DEFAULT_DEAD_LETTER_SUFFIX = '-invalid';
+
+/** Node's codes for a peer that cannot be reached, raised before the SDK wraps them. */
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * MessageBus on Azure Service Bus.
+ *
+ * Dead letters go to a plain queue named `<source entity><deadLetterSuffix>` (`-invalid` unless configured),
+ * not to the entity's `$deadletterqueue`: the SDK can only dead-letter a message it received under a lock,
+ * and our callers set aside messages they read elsewhere or rejected before settling. The reason and
+ * description ride in the same application properties Service Bus itself uses for its DLQ
+ * (`DeadLetterReason`, `DeadLetterErrorDescription`), so operators read both queues the same way.
+ */
+export class ServiceBusMessageBus implements MessageBus {
+  /**
+   * @param senderFor returns the sender for a queue or topic name; reuse one per entity, as the SDK advises.
+   * @param entities the entity name behind each destination.
+   */
+  constructor(
+    private readonly senderFor: (entityName: string) => MessageSender,
+    private readonly entities: ServiceBusEntities,
+  ) {}
+
+  async send(destination: Destination, message: OutgoingMessage): Promise<void> {
+    await this.deliver(this.entities[destination], toServiceBusMessage(message));
+  }
+
+  async deadLetter(source: Destination, letter: DeadLetter): Promise<void> {
+    const suffix = this.entities.deadLetterSuffix ?? DEFAULT_DEAD_LETTER_SUFFIX;
+    await this.deliver(`${this.entities[source]}${suffix}`, toDeadLetterMessage(letter));
+  }
+
+  private async deliver(entityName: string, message: ServiceBusMessage): Promise<void> {
+    try {
+      await this.senderFor(entityName).sendMessages(message);
+    } catch (error) {
+      throw translate(error, entityName);
+    }
+  }
+}
+
+/** A MessageBus on `client` that creates one sender per entity on first use and reuses it. */
+export function createServiceBusMessageBus(client: ServiceBusClient, entities: ServiceBusEntities): ClosableMessageBus {
+  const senders = new Map<string, ServiceBusSender>();
+  const senderFor = (entityName: string): ServiceBusSender => {
+    let sender = senders.get(entityName);
+    if (!sender) {
+      sender = client.createSender(entityName);
+      senders.set(entityName, sender);
+    }
+    return sender;
+  };
+  const bus = new ServiceBusMessageBus(senderFor, entities);
+  return {
+    send: (destination, message) => bus.send(destination, message),
+    deadLetter: (source, letter) => bus.deadLetter(source, letter),
+    close: async () => {
+      const open = [...senders.values()];
+      senders.clear();
+      await Promise.all(open.map((sender) => sender.close()));
+    },
+  };
+}
+
+/** The body goes as-is: the SDK encodes a non-binary body as JSON in a data section. */
+export function toServiceBusMessage(message: OutgoingMessage): ServiceBusMessage {
+  const result: ServiceBusMessage = { body: message.body, messageId: message.messageId, contentType: message.contentType };
+  // Leave unset fields out, so a fake sender sees the same fields the SDK puts on the wire.
+  if (message.subject !== undefined) result.subject = message.subject;
+  if (message.correlationId !== undefined) result.correlationId = message.correlationId;
+  if (message.sessionId !== undefined) result.sessionId = message.sessionId;
+  if (message.properties !== undefined) result.applicationProperties = { ...message.properties };
+  return result;
+}
+
+/** The whole letter is the body; the original message id keeps duplicate detection working on re-sends. */
+export function toDeadLetterMessage(letter: DeadLetter): ServiceBusMessage {
+  return {
+    body: letter,
+    messageId: letter.messageId,
+    contentType: 'application/json',
+    subject: letter.reason,
+    applicationProperties: { DeadLetterReason: letter.reason, DeadLetterErrorDescription: letter.description },
+  };
+}
+
+/** Broker and transport failures become UnavailableError; anything else (a bug of ours) passes through. */
+function translate(error: unknown, entityName: string): unknown {
+  if (error instanceof MessagingError || isNetworkError(error)) {
+    return new UnavailableError(`service bus entity '${entityName}' is unavailable`, 5, { cause: error });
+  }
+  return error;
+}
+
+function isNetworkError(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && NETWORK_ERROR_CODES.has(code);
+}

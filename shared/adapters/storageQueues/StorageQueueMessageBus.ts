@@ -1,0 +1,60 @@
+import type { QueueClient } from '@azure/storage-queue';
+import { UnavailableError } from '../../domain/errors';
+import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports';
+
+/** The slice of QueueClient this adapter uses. */
+export type SendingQueueClient = Pick<QueueClient, 'sendMessage' | 'createIfNotExists' | 'name'>;
+
+/** Storage queues cap a message at 64 KiB of (base64) text. */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** The suffix of the queue where the Functions host (and this adapter) set poison messages aside. */
+export const POISON_SUFFIX = '-poison';
+
+/** Base64 of the JSON body: the Functions queue trigger's default `messageEncoding`. */
+export function encodeQueueMessage(body: unknown): string {
+  return Buffer.from(JSON.stringify(body), 'utf8').toString('base64');
+}
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error ? (error as { statusCode?: number }).statusCode : undefined;
+}
+
+/**
+ * MessageBus on Azure Storage queues (Azurite locally). A Storage queue message is text only, so
+ * the body carries everything: the change-request envelope, or a structured CloudEvent.
+ * Queues are created on first use.
+ */
+export class StorageQueueMessageBus implements MessageBus {
+  private readonly ready = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly queueFor: (name: string) => SendingQueueClient, private readonly queueNames: Record<Destination, string>) {}
+
+  send(destination: Destination, message: OutgoingMessage): Promise<void> {
+    return this.sendTo(this.queueNames[destination], message.body);
+  }
+
+  deadLetter(source: Destination, letter: DeadLetter): Promise<void> {
+    return this.sendTo(`${this.queueNames[source]}${POISON_SUFFIX}`, letter);
+  }
+
+  private async sendTo(queueName: string, body: unknown): Promise<void> {
+    const text = encodeQueueMessage(body);
+    if (text.length > MAX_MESSAGE_BYTES) throw new Error(`a ${text.length}-byte message exceeds the ${MAX_MESSAGE_BYTES}-byte Storage queue limit`);
+    const queue = this.queueFor(queueName);
+    try {
+      let created = this.ready.get(queueName);
+      if (!created) {
+        created = queue.createIfNotExists();
+        this.ready.set(queueName, created);
+        created.catch(() => this.ready.delete(queueName));
+      }
+      await created;
+      await queue.sendMessage(text);
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === undefined || status >= 500) throw new UnavailableError(`queue ${queueName} is unavailable`, 5, { cause: error });
+      throw error;
+    }
+  }
+}

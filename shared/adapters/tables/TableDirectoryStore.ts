@@ -1,0 +1,284 @@
+import { odata, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import { GENESIS_HEAD, type AuditHead, type AuditRecord } from '../../domain/audit';
+import type { ChangeRequest } from '../../domain/changeRequest';
+import type { AddressHolder, DirectoryWrite, Endpoint, PersistentChatPool, SipDomain, DirectoryUser } from '../../domain/directory';
+import { ConcurrencyError, ConflictError, UnavailableError, ValidationError } from '../../domain/errors';
+import type { Fqdn, SipAddress } from '../../domain/names';
+import type { CloudEvent } from '../../application/events';
+import type {
+  AuditFilter, DirectoryCommit, DirectorySnapshot, DirectoryStore, EndpointFilter, Page, SnapshotQuery, Topology,
+} from '../../application/ports';
+import { prefixEnd, rowKeys } from './rowKeys';
+
+/** The slice of TableClient this adapter uses, so a test can hand it a fake. */
+export type DirectoryTableClient = Pick<TableClient, 'createTable' | 'getEntity' | 'createEntity' | 'deleteEntity' | 'listEntities' | 'submitTransaction'>;
+
+/** Every row: the value as JSON, plus the columns queries filter on. */
+type Row = TableEntity<{ data: string; [column: string]: unknown }>;
+
+const MAX_TRANSACTION_ACTIONS = 100;
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'statusCode' in error ? (error as { statusCode?: number }).statusCode : undefined;
+}
+
+/** Vendor errors become ours: a lost race is ConcurrencyError, an unreachable service UnavailableError. */
+function translate(error: unknown): unknown {
+  const status = statusOf(error);
+  if (status === 412) return new ConcurrencyError(undefined, { cause: error });
+  if (status === undefined || status === 408 || status === 500 || status === 503) {
+    return new UnavailableError('table storage is unavailable', 5, { cause: error });
+  }
+  return error;
+}
+
+async function tolerate404<T>(promise: Promise<T>): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (statusOf(error) === 404) return undefined;
+    throw translate(error);
+  }
+}
+
+function parse<T>(row: { data?: unknown } | undefined): T | undefined {
+  return row && typeof row.data === 'string' ? (JSON.parse(row.data) as T) : undefined;
+}
+
+function decodeCursor(cursor: string | undefined, prefix: string): string | undefined {
+  if (cursor === undefined) return undefined;
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')).after;
+  } catch {
+    key = undefined;
+  }
+  if (typeof key !== 'string' || !key.startsWith(prefix)) {
+    throw new ValidationError('the cursor is not one this service issued', [{ pointer: '#/cursor', detail: 'must be a cursor returned by a previous page', location: 'query' }]);
+  }
+  return key;
+}
+
+const encodeCursor = (rowKey: string) => Buffer.from(JSON.stringify({ after: rowKey })).toString('base64url');
+
+/** `*` matches any run of characters; everything else literally, case-insensitively. */
+function wildcard(pattern: string | undefined): ((value: string | null) => boolean) | undefined {
+  if (pattern === undefined) return undefined;
+  const source = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const regex = new RegExp(`^${source}$`, 'i');
+  return (value) => value !== null && regex.test(value);
+}
+
+/**
+ * The DirectoryStore on Azure Table Storage (Azurite locally). See rowKeys.ts for the layout;
+ * `commit` is one entity-group transaction guarded by the head row's ETag.
+ */
+export class TableDirectoryStore implements DirectoryStore {
+  constructor(private readonly table: DirectoryTableClient, private readonly partitionKey: string) {}
+
+  /** Creates the table if it does not exist yet. */
+  async ensureTable(): Promise<void> {
+    try {
+      await this.table.createTable();
+    } catch (error) {
+      if (statusOf(error) !== 409) throw translate(error);
+    }
+  }
+
+  private async row(rowKey: string): Promise<TableEntityResult<Row> | undefined> {
+    return tolerate404(this.table.getEntity<Row>(this.partitionKey, rowKey));
+  }
+
+  private async value<T>(rowKey: string): Promise<T | undefined> {
+    return parse<T>(await this.row(rowKey));
+  }
+
+  private async *rows(prefix: string, options: { after?: string; filter?: string } = {}): AsyncGenerator<TableEntityResult<Row>> {
+    const lower = options.after ? odata`RowKey gt ${options.after}` : odata`RowKey ge ${prefix}`;
+    const clauses = [odata`PartitionKey eq ${this.partitionKey}`, lower, odata`RowKey lt ${prefixEnd(prefix)}`];
+    if (options.filter) clauses.push(`(${options.filter})`);
+    try {
+      for await (const row of this.table.listEntities<Row>({ queryOptions: { filter: clauses.join(' and ') } })) yield row;
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async snapshot(query: SnapshotQuery): Promise<DirectorySnapshot> {
+    // The head is read first: its ETag then vouches for every row read after it, because every
+    // commit rewrites the head; a commit decided on this snapshot fails if anything moved since.
+    const headRow = await this.row(rowKeys.head);
+    const head = parse<AuditHead>(headRow) ?? GENESIS_HEAD;
+
+    const [domains, pools, changeRequests, domainsInUse] = await Promise.all([
+      Promise.all((query.domains ?? []).map((name) => this.value<SipDomain>(rowKeys.domain(name)))),
+      Promise.all((query.pools ?? []).map((fqdn) => this.value<PersistentChatPool>(rowKeys.pool(fqdn)))),
+      Promise.all((query.changeRequests ?? []).map((id) => this.value<ChangeRequest>(rowKeys.changeRequest(id)))),
+      Promise.all((query.domainUsage ?? []).map(async (name) => ((await this.first(rowKeys.addressesInDomain(name))) ? name : undefined))),
+    ]);
+    const poolAddresses = pools.flatMap((pool) => (pool ? [pool.defaultEndpointSipAddress, pool.adminEndpointSipAddress] : []));
+    const addresses = [...new Set([...(query.addresses ?? []), ...poolAddresses].filter((a): a is SipAddress => a !== null))];
+    const holders = await Promise.all(addresses.map((sipAddress) => this.value<AddressHolder>(rowKeys.address(sipAddress))));
+
+    const byKey = <T, K extends string>(items: Array<T | undefined>, key: (item: T) => K) =>
+      new Map(items.filter((item): item is T => item !== undefined).map((item) => [key(item), item] as const));
+    return {
+      version: headRow?.etag ?? '',
+      head,
+      domains: byKey(domains, (d) => d.name),
+      pools: byKey(pools, (p) => p.fqdn),
+      holders: byKey(holders, (h) => h.sipAddress),
+      changeRequests: byKey(changeRequests, (c) => c.id),
+      domainsInUse: new Set(domainsInUse.filter((name): name is Fqdn => name !== undefined)),
+    };
+  }
+
+  private async first(prefix: string): Promise<boolean> {
+    for await (const _row of this.rows(prefix)) return true;
+    return false;
+  }
+
+  private entity(rowKey: string, value: unknown, columns: Record<string, unknown> = {}): Row {
+    return { partitionKey: this.partitionKey, rowKey, data: JSON.stringify(value), ...columns };
+  }
+
+  private holderEntity(holder: AddressHolder): Row {
+    const columns = holder.kind === 'endpoint'
+      ? { holderKind: 'endpoint', sipAddress: holder.sipAddress, poolFqdn: holder.poolFqdn, displayName: holder.displayName ?? '', isDefault: holder.isDefault }
+      : { holderKind: 'user', sipAddress: holder.sipAddress, displayName: holder.displayName ?? '', isDefault: false };
+    return this.entity(rowKeys.address(holder.sipAddress), holder, columns);
+  }
+
+  private writeAction(write: DirectoryWrite): TransactionAction {
+    const key = (rowKey: string) => ({ partitionKey: this.partitionKey, rowKey });
+    switch (write.type) {
+      case 'putHolder': return ['upsert', this.holderEntity(write.holder), 'Replace'];
+      case 'removeHolder': return ['delete', key(rowKeys.address(write.sipAddress))];
+      case 'putPool': return ['upsert', this.entity(rowKeys.pool(write.pool.fqdn), write.pool), 'Replace'];
+      case 'removePool': return ['delete', key(rowKeys.pool(write.fqdn))];
+      case 'putDomain': return ['upsert', this.entity(rowKeys.domain(write.domain.name), write.domain), 'Replace'];
+      case 'removeDomain': return ['delete', key(rowKeys.domain(write.name))];
+    }
+  }
+
+  private auditEntities(record: AuditRecord): Row[] {
+    const columns = { sequence: record.sequence, time: record.time, action: record.action, actor: record.actor, subject: record.subject, changeRequestId: record.changeRequestId ?? '' };
+    return [
+      this.entity(rowKeys.audit(record.sequence), record, columns),
+      this.entity(rowKeys.auditBySubject(record.subject, record.sequence), record, columns),
+    ];
+  }
+
+  async commit(commit: DirectoryCommit): Promise<void> {
+    const headEntity = this.entity(rowKeys.head, commit.head, { sequence: commit.head.sequence });
+    const actions: TransactionAction[] = [
+      commit.expectedVersion === '' ? ['create', headEntity] : ['update', headEntity, 'Replace', { etag: commit.expectedVersion }],
+      ...commit.writes.map((write) => this.writeAction(write)),
+      ...commit.changeRequests.map((request): TransactionAction => ['upsert', this.entity(rowKeys.changeRequest(request.id), request, { status: request.status }), 'Replace']),
+      ...commit.audit.flatMap((record) => this.auditEntities(record)).map((row): TransactionAction => ['create', row]),
+      ...commit.outbox.map((event): TransactionAction => ['create', this.entity(rowKeys.outbox(event.data.sequence), event)]),
+    ];
+    if (actions.length > MAX_TRANSACTION_ACTIONS) throw new Error(`a commit of ${actions.length} actions exceeds the ${MAX_TRANSACTION_ACTIONS}-action transaction limit`);
+    try {
+      await this.table.submitTransaction(actions);
+    } catch (error) {
+      // 409 means the head (or an audit sequence) was created by a concurrent first commit.
+      if (statusOf(error) === 409 || statusOf(error) === 412) throw new ConcurrencyError(undefined, { cause: error });
+      throw translate(error);
+    }
+  }
+
+  async createChangeRequest(request: ChangeRequest): Promise<void> {
+    try {
+      await this.table.createEntity(this.entity(rowKeys.changeRequest(request.id), request, { status: request.status }));
+    } catch (error) {
+      if (statusOf(error) === 409) throw new ConflictError(`change request ${request.id} already exists`, 'change_request_exists', [], { cause: error });
+      throw translate(error);
+    }
+  }
+
+  getChangeRequest(id: string): Promise<ChangeRequest | undefined> {
+    return this.value<ChangeRequest>(rowKeys.changeRequest(id));
+  }
+
+  getHolder(sipAddress: SipAddress): Promise<AddressHolder | undefined> {
+    return this.value<AddressHolder>(rowKeys.address(sipAddress));
+  }
+
+  async listEndpoints(filter: EndpointFilter): Promise<Page<Endpoint>> {
+    const matchesSip = wildcard(filter.sipAddress);
+    const matchesName = wildcard(filter.displayName);
+    const serverFilter = filter.poolFqdn
+      ? odata`holderKind eq ${'endpoint'} and poolFqdn eq ${filter.poolFqdn}`
+      : odata`holderKind eq ${'endpoint'}`;
+    const after = decodeCursor(filter.cursor, rowKeys.addressPrefix);
+    return this.page(this.rows(rowKeys.addressPrefix, { after, filter: serverFilter }), filter.limit, (endpoint: Endpoint) =>
+      (matchesSip?.(endpoint.sipAddress) ?? true) && (matchesName?.(endpoint.displayName) ?? true));
+  }
+
+  async listAudit(filter: AuditFilter): Promise<Page<AuditRecord>> {
+    const prefix = filter.subject !== undefined ? rowKeys.auditSubjectPrefix(filter.subject) : rowKeys.auditPrefix;
+    const clauses = [
+      filter.action !== undefined ? odata`action eq ${filter.action}` : undefined,
+      filter.actor !== undefined ? odata`actor eq ${filter.actor}` : undefined,
+      filter.until !== undefined ? odata`time le ${filter.until}` : undefined,
+    ].filter((clause): clause is string => clause !== undefined);
+    const rows = this.rows(prefix, { after: decodeCursor(filter.cursor, prefix), filter: clauses.join(' and ') || undefined });
+    // Newest first and times never decrease along the chain: the first record older than `since` ends the scan.
+    const since = filter.since;
+    return this.page(rows, filter.limit, () => true, since === undefined ? undefined : (record: AuditRecord) => record.time < since);
+  }
+
+  private async page<T>(rows: AsyncGenerator<TableEntityResult<Row>>, limit: number, keep: (value: T) => boolean, stop?: (value: T) => boolean): Promise<Page<T>> {
+    const items: T[] = [];
+    let lastKey: string | undefined;
+    for await (const row of rows) {
+      const value = parse<T>(row) as T;
+      if (stop?.(value)) break;
+      if (!keep(value)) continue;
+      if (items.length === limit) {
+        await rows.return(undefined);
+        return { items, nextCursor: lastKey ? encodeCursor(lastKey) : null };
+      }
+      items.push(value);
+      lastKey = row.rowKey;
+    }
+    return { items, nextCursor: null };
+  }
+
+  async topology(): Promise<Topology> {
+    const collect = async <T>(prefix: string, filter?: string) => {
+      const values: T[] = [];
+      for await (const row of this.rows(prefix, { filter })) values.push(parse<T>(row) as T);
+      return values;
+    };
+    const [sipDomains, pools, holders] = await Promise.all([
+      collect<SipDomain>(rowKeys.domainPrefix),
+      collect<PersistentChatPool>(rowKeys.poolPrefix),
+      collect<AddressHolder>(rowKeys.addressPrefix, odata`holderKind eq ${'user'} or isDefault eq ${true}`),
+    ]);
+    const defaults = new Map(holders.filter((h): h is Endpoint => h.kind === 'endpoint').map((e) => [e.sipAddress, e]));
+    return {
+      sipDomains,
+      pools: pools.map((pool) => ({ ...pool, defaultEndpoint: defaults.get(pool.defaultEndpointSipAddress) ?? null })),
+      users: holders.filter((h): h is DirectoryUser => h.kind === 'user'),
+    };
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return (await this.row(rowKeys.head)) === undefined;
+  }
+
+  async pendingEvents(limit: number): Promise<CloudEvent[]> {
+    const events: CloudEvent[] = [];
+    for await (const row of this.rows(rowKeys.outboxPrefix)) {
+      events.push(parse<CloudEvent>(row) as CloudEvent);
+      if (events.length >= limit) break;
+    }
+    return events;
+  }
+
+  async markEventPublished(event: CloudEvent): Promise<void> {
+    await tolerate404(this.table.deleteEntity(this.partitionKey, rowKeys.outbox(event.data.sequence)));
+  }
+}

@@ -1,0 +1,46 @@
+import { domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names';
+
+/**
+ * The row layout of the directory table. One deployment's whole directory lives in one partition,
+ * so one entity-group transaction can carry a state change, its audit record and its event.
+ *
+ *   head                              the audit chain's head; every commit updates it (If-Match),
+ *                                     which serializes writers and guards each decision's snapshot
+ *   domain|<domain>                   a supported SIP domain
+ *   pool|<fqdn>                       a Persistent Chat pool, naming its default and admin endpoint
+ *   address|<domain>|<user>           the one holder of a SIP address: an endpoint or a directory user
+ *   cr|<id>                           a change request and its status
+ *   audit|<inverted sequence>         an audit record; inverted so a forward scan is newest first
+ *   auditsub|<subject>|<inverted seq> the same record, indexed by subject
+ *   outbox|<sequence>                 an event committed but not yet published
+ *
+ * Key parts are URI-encoded: Table keys must not hold / \ # ? or control characters.
+ */
+
+// Below Number.MAX_SAFE_INTEGER, so the arithmetic is exact; 15 digits outlast any audit log.
+const MAX_SEQUENCE = 999_999_999_999_999;
+
+const encode = (part: string) => encodeURIComponent(part);
+
+/** The smallest string greater than every key that starts with `prefix`. */
+export function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+export const rowKeys = {
+  head: 'head',
+  domain: (name: Fqdn) => `domain|${encode(name)}`,
+  domainPrefix: 'domain|',
+  pool: (fqdn: Fqdn) => `pool|${encode(fqdn)}`,
+  poolPrefix: 'pool|',
+  address: (sipAddress: SipAddress) => `address|${encode(domainOf(sipAddress))}|${encode(userOf(sipAddress))}`,
+  addressPrefix: 'address|',
+  addressesInDomain: (name: Fqdn) => `address|${encode(name)}|`,
+  changeRequest: (id: string) => `cr|${encode(id)}`,
+  audit: (sequence: number) => `audit|${String(MAX_SEQUENCE - sequence).padStart(15, '0')}`,
+  auditPrefix: 'audit|',
+  auditBySubject: (subject: string, sequence: number) => `auditsub|${encode(subject)}|${String(MAX_SEQUENCE - sequence).padStart(15, '0')}`,
+  auditSubjectPrefix: (subject: string) => `auditsub|${encode(subject)}|`,
+  outbox: (sequence: number) => `outbox|${String(sequence).padStart(15, '0')}`,
+  outboxPrefix: 'outbox|',
+};

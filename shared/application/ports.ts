@@ -1,0 +1,153 @@
+import type { AuditHead, AuditRecord } from '../domain/audit';
+import type { ChangeRequest } from '../domain/changeRequest';
+import type { AddressHolder, DirectoryWrite, Endpoint, PersistentChatPool, SipDomain, DirectoryUser } from '../domain/directory';
+import type { Fqdn, SipAddress } from '../domain/names';
+import type { CloudEvent } from './events';
+
+/** What a decision must read: the store returns all of it as of one version of the directory. */
+export interface SnapshotQuery {
+  domains?: Fqdn[];
+  /** Pools to read; the holders of their default and admin endpoint addresses come with them. */
+  pools?: Fqdn[];
+  addresses?: SipAddress[];
+  /** Domains for which to learn whether any address lives in them. */
+  domainUsage?: Fqdn[];
+  changeRequests?: string[];
+}
+
+/** A consistent read of the directory; `version` guards the commit built from it. */
+export interface DirectorySnapshot {
+  version: string;
+  head: AuditHead;
+  domains: Map<string, SipDomain>;
+  pools: Map<string, PersistentChatPool>;
+  holders: Map<string, AddressHolder>;
+  domainsInUse: Set<string>;
+  changeRequests: Map<string, ChangeRequest>;
+}
+
+/** Everything one change commits: state, change-request statuses, audit records and events, all or nothing. */
+export interface DirectoryCommit {
+  /** The snapshot version this commit was decided on; a commit on a stale version fails. */
+  expectedVersion: string;
+  head: AuditHead;
+  writes: DirectoryWrite[];
+  changeRequests: ChangeRequest[];
+  audit: AuditRecord[];
+  outbox: CloudEvent[];
+}
+
+/** A page of results and the cursor for the next one (null on the last page). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Filters for listing endpoints; `sipAddress` and `displayName` may hold `*` wildcards. */
+export interface EndpointFilter {
+  poolFqdn?: Fqdn;
+  sipAddress?: string;
+  displayName?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** Filters for listing audit records, newest first. */
+export interface AuditFilter {
+  subject?: string;
+  action?: string;
+  actor?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** The topology as the service sees it. */
+export interface Topology {
+  sipDomains: SipDomain[];
+  pools: Array<PersistentChatPool & { defaultEndpoint: Endpoint | null }>;
+  users: DirectoryUser[];
+}
+
+/**
+ * The directory of one deployment: endpoints, directory users, pools, SIP domains, change requests,
+ * the audit log and the outbox of events still to publish.
+ *
+ * Writers follow read → decide → commit: `snapshot` reads what a decision needs at one version, and
+ * `commit` applies the decision's writes, its audit records and its events in one atomic step that
+ * fails with ConcurrencyError if anything was committed since that version.
+ */
+export interface DirectoryStore {
+  snapshot(query: SnapshotQuery): Promise<DirectorySnapshot>;
+  commit(commit: DirectoryCommit): Promise<void>;
+  /** Records a newly accepted change request; ConflictError if the id exists. */
+  createChangeRequest(request: ChangeRequest): Promise<void>;
+  getChangeRequest(id: string): Promise<ChangeRequest | undefined>;
+  getHolder(sipAddress: SipAddress): Promise<AddressHolder | undefined>;
+  listEndpoints(filter: EndpointFilter): Promise<Page<Endpoint>>;
+  listAudit(filter: AuditFilter): Promise<Page<AuditRecord>>;
+  topology(): Promise<Topology>;
+  /** Whether the directory holds nothing yet (no domain, pool or audit record). */
+  isEmpty(): Promise<boolean>;
+  pendingEvents(limit: number): Promise<CloudEvent[]>;
+  /** Drops a published event from the outbox; dropping one already gone is fine. */
+  markEventPublished(event: CloudEvent): Promise<void>;
+}
+
+/** Logical destinations; each adapter maps them to its queues or topics. */
+export const Destination = {
+  endpointCreate: 'endpointCreate',
+  endpointDelete: 'endpointDelete',
+  auditEvents: 'auditEvents',
+} as const;
+export type Destination = (typeof Destination)[keyof typeof Destination];
+
+/** A message to send: the body plus the metadata a broker can use for dedupe, ordering and routing. */
+export interface OutgoingMessage {
+  /** Stable across re-sends, so a broker's duplicate detection and subscribers can drop repeats. */
+  messageId: string;
+  body: unknown;
+  contentType: string;
+  subject?: string;
+  correlationId?: string;
+  /** Messages with one session id are delivered in order (Service Bus sessions). */
+  sessionId?: string;
+  properties?: Record<string, string | number | boolean>;
+}
+
+/** A message that cannot be processed, with the reason it is set aside. */
+export interface DeadLetter {
+  reason: string;
+  description: string;
+  errors?: unknown[];
+  /** The original message body, exactly as received. */
+  original: unknown;
+  messageId: string;
+}
+
+/**
+ * Messaging: the queues for endpoint create / delete requests and the audit-event stream.
+ * Adapters: Service Bus (production) and Storage queues (local default, also valid in Azure).
+ */
+export interface MessageBus {
+  send(destination: Destination, message: OutgoingMessage): Promise<void>;
+  /** Sets a message aside where operators look for poison (a dead-letter or poison queue). */
+  deadLetter(source: Destination, letter: DeadLetter): Promise<void>;
+}
+
+/** Time, injectable so tests can pin it. */
+export interface Clock {
+  now(): Date;
+}
+
+/** New ids, injectable so tests can predict them. */
+export interface IdGenerator {
+  next(): string;
+}
+
+/** Where diagnostics go: the Functions invocation log or the console. */
+export interface Logger {
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+}

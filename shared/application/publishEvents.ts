@@ -1,0 +1,45 @@
+import { CLOUD_EVENT_CONTENT_TYPE, type CloudEvent } from './events';
+import { Destination, type DirectoryStore, type Logger, type MessageBus, type OutgoingMessage } from './ports';
+
+/** The message carrying one CloudEvent: structured JSON, message id = event id, routing properties set. */
+export function eventMessage(event: CloudEvent): OutgoingMessage {
+  return {
+    messageId: event.id,
+    body: event,
+    contentType: CLOUD_EVENT_CONTENT_TYPE,
+    subject: event.subject,
+    correlationId: event.correlationid,
+    properties: {
+      'cloudEvents:specversion': event.specversion,
+      'cloudEvents:id': event.id,
+      'cloudEvents:source': event.source,
+      'cloudEvents:type': event.type,
+      'cloudEvents:subject': event.subject,
+      'cloudEvents:time': event.time,
+    },
+  };
+}
+
+/**
+ * Publishes committed events in order and drops each from the outbox once it is out. A failure
+ * leaves the rest in the outbox, which a later re-drive publishes with the same event ids.
+ */
+export async function publishEvents(deps: { store: DirectoryStore; bus: MessageBus; log: Logger }, events: CloudEvent[]): Promise<number> {
+  let published = 0;
+  for (const event of events) {
+    try {
+      await deps.bus.send(Destination.auditEvents, eventMessage(event));
+      await deps.store.markEventPublished(event);
+      published++;
+    } catch (error) {
+      deps.log.warn('event left in the outbox for a re-drive', { eventId: event.id, error: String(error) });
+      break;
+    }
+  }
+  return published;
+}
+
+/** Publishes whatever the outbox still holds (events whose publishing was interrupted). */
+export async function publishPendingEvents(deps: { store: DirectoryStore; bus: MessageBus; log: Logger }, limit = 100): Promise<number> {
+  return publishEvents(deps, await deps.store.pendingEvents(limit));
+}

@@ -1,0 +1,62 @@
+import { TableClient } from '@azure/data-tables';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { ServiceBusClient } from '@azure/service-bus';
+import type { Dependencies } from './application/commitDecision';
+import type { Logger, MessageBus } from './application/ports';
+import { createServiceBusMessageBus } from './adapters/serviceBus/ServiceBusMessageBus';
+import { StorageQueueMessageBus } from './adapters/storageQueues/StorageQueueMessageBus';
+import { systemClock, uuidv7Ids } from './adapters/system';
+import { TableDirectoryStore } from './adapters/tables/TableDirectoryStore';
+import { config, Transport, type Config } from './config';
+
+/** The wired service: use-case dependencies plus the resources to release on shutdown. */
+export interface Container extends Dependencies {
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** Logs one JSON line per entry, so the local host's output and App Insights traces read alike. */
+export const consoleLogger: Logger = {
+  info: (message, data) => console.log(JSON.stringify({ level: 'info', message, ...data })),
+  warn: (message, data) => console.warn(JSON.stringify({ level: 'warn', message, ...data })),
+};
+
+// Fail fast when storage is down (HTTP answers 503 with Retry-After) rather than retrying for a minute.
+const STORAGE_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
+
+function isDevelopmentStorage(connection: string): boolean {
+  return /UseDevelopmentStorage=true|http:\/\//i.test(connection);
+}
+
+function messageBusFor(cfg: Config): { bus: MessageBus; close(): Promise<void> } {
+  if (cfg.transport === Transport.serviceBus) {
+    const client = new ServiceBusClient(cfg.serviceBusConnection as string);
+    const bus = createServiceBusMessageBus(client, cfg.queues);
+    return { bus, close: () => bus.close() };
+  }
+  const service = QueueServiceClient.fromConnectionString(cfg.storageConnection, { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } });
+  return { bus: new StorageQueueMessageBus((name) => service.getQueueClient(name), cfg.queues), close: async () => undefined };
+}
+
+/** Builds clients and adapters once from the configuration; the only place SDK clients are created. */
+export async function buildContainer(cfg: Config, log: Logger = consoleLogger): Promise<Container> {
+  const table = TableClient.fromConnectionString(cfg.storageConnection, cfg.table, {
+    allowInsecureConnection: isDevelopmentStorage(cfg.storageConnection),
+    retryOptions: STORAGE_RETRY,
+  });
+  const store = new TableDirectoryStore(table, cfg.partition);
+  await store.ensureTable();
+  const messaging = messageBusFor(cfg);
+  return { config: cfg, store, bus: messaging.bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: cfg.eventSource, close: messaging.close };
+}
+
+let shared: Promise<Container> | undefined;
+
+/** The process-wide container, built on first use (and built again if building failed). */
+export function container(): Promise<Container> {
+  shared ??= buildContainer(config()).catch((error) => {
+    shared = undefined;
+    throw error;
+  });
+  return shared;
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { FqdnSchema, SipAddressSchema } from './names';
+import type { FieldError } from './errors';
+
+/** The AD display name of a new endpoint contact: optional, 1-256 printable characters. */
+export const DisplayNameSchema = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+
+/** New-CsPersistentChatEndpoint as a change request. */
+export const CreateEndpointRequestSchema = z.strictObject({
+  operation: z.literal('create'),
+  sipAddress: SipAddressSchema,
+  poolFqdn: FqdnSchema,
+  displayName: DisplayNameSchema.optional(),
+  /** The migration case: the address is held by a directory user that this request replaces. */
+  replaceLegacyUser: z.boolean({ error: 'must be true or false' }).optional(),
+});
+export type CreateEndpointRequest = z.infer<typeof CreateEndpointRequestSchema>;
+
+/** Remove-CsPersistentChatEndpoint as a change request. */
+export const DeleteEndpointRequestSchema = z.strictObject({
+  operation: z.literal('delete'),
+  sipAddress: SipAddressSchema,
+});
+export type DeleteEndpointRequest = z.infer<typeof DeleteEndpointRequestSchema>;
+
+/** The body of POST /api/change-requests. There is no update: an update is a delete and a create. */
+export const ChangeRequestBodySchema = z.discriminatedUnion(
+  'operation',
+  [CreateEndpointRequestSchema, DeleteEndpointRequestSchema],
+  { error: 'must be "create" or "delete" (there is no update: delete, then create)' },
+);
+export type ChangeRequestBody = z.infer<typeof ChangeRequestBodySchema>;
+
+/** Where a change request stands. `accepted` always ends in one of the other three. */
+export const ChangeRequestStatus = {
+  accepted: 'accepted',
+  applied: 'applied',
+  rejected: 'rejected',
+  failed: 'failed',
+} as const;
+export type ChangeRequestStatus = (typeof ChangeRequestStatus)[keyof typeof ChangeRequestStatus];
+
+/** Stable codes for every rule a change request can break; clients may branch on them. */
+export const RejectionCode = {
+  invalidMessage: 'invalid_message',
+  sipDomainNotSupported: 'sip_domain_not_supported',
+  poolNotFound: 'pool_not_found',
+  sipAddressHeldByEndpoint: 'sip_address_held_by_endpoint',
+  sipAddressHeldByUser: 'sip_address_held_by_user',
+  legacyUserNotFound: 'legacy_user_not_found',
+  poolHasEndpoint: 'pool_has_endpoint',
+  endpointNotFound: 'endpoint_not_found',
+  defaultEndpointProtected: 'default_endpoint_protected',
+} as const;
+export type RejectionCode = (typeof RejectionCode)[keyof typeof RejectionCode];
+
+/** Why a change request was rejected or failed. */
+export interface ChangeRequestReason {
+  code: string;
+  message: string;
+  errors?: FieldError[];
+}
+
+/** How a change request arrived: over HTTP, or straight onto a queue from automation. */
+export type ChangeRequestChannel = 'http' | 'queue';
+
+/** A change request and its status: the record GET /api/change-requests/{id} returns. */
+export interface ChangeRequest {
+  id: string;
+  status: ChangeRequestStatus;
+  /** The validated request; null only for a queue message that could not be parsed. */
+  request: ChangeRequestBody | null;
+  reason: ChangeRequestReason | null;
+  actor: string;
+  correlationId: string;
+  channel: ChangeRequestChannel;
+  acceptedAt: string;
+  completedAt: string | null;
+  /** The sequence number of the audit record that settled it. */
+  auditSequence: number | null;
+}

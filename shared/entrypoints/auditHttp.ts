@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { AuditAction } from '../domain/audit';
+import { handleHttp, json, parseInput, queryObject, type HttpInput } from './http';
+import type { HttpOutput } from './problems';
+
+const ACTIONS = Object.values(AuditAction) as [string, ...string[]];
+const TIMESTAMP = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 timestamp, e.g. 2026-11-23T10:00:00Z' }).transform((value) => new Date(value).toISOString());
+
+const AuditQuerySchema = z.strictObject({
+  /** A SIP address (normalized like one) or a topology subject such as pool:pcpool.contoso.com. */
+  subject: z.string().min(1).max(300).transform((value) => value.trim().toLowerCase()).optional(),
+  type: z.enum(ACTIONS, { error: `must be one of ${ACTIONS.join(', ')}` }).optional(),
+  actor: z.string().min(1).max(256).optional(),
+  since: TIMESTAMP.optional(),
+  until: TIMESTAMP.optional(),
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
+  cursor: z.string().min(1).max(1024).optional(),
+});
+
+/** GET /api/audit: audit records newest first, filtered and paged. */
+export function listAuditHttp(request: HttpInput): Promise<HttpOutput> {
+  return handleHttp(request, async (deps) => {
+    const query = parseInput(AuditQuerySchema, queryObject(request), 'query');
+    const page = await deps.store.listAudit({ ...query, action: query.type });
+    return json(200, page);
+  });
+}

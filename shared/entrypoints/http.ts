@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { ValidationError } from '../domain/errors';
+import { container, type Container } from '../container';
+import { fieldErrors, HttpInputError, problemForError, type HttpOutput } from './problems';
+
+/** What an HTTP entrypoint reads from a request: the Functions HttpRequest fits this shape. */
+export interface HttpInput {
+  method: string;
+  url: string;
+  headers: { get(name: string): string | null };
+  params: Record<string, string>;
+  query: URLSearchParams;
+  text(): Promise<string>;
+}
+
+/** Request bodies above this are refused with 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** JSON response with the given status. */
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpOutput {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) };
+}
+
+/** Runs an HTTP entrypoint: any error becomes problem details, unexpected ones are logged. */
+export async function handleHttp(request: HttpInput, handler: (deps: Container) => Promise<HttpOutput>): Promise<HttpOutput> {
+  let deps: Container | undefined;
+  try {
+    deps = await container();
+    return await handler(deps);
+  } catch (error) {
+    const output = problemForError(error);
+    if (output.status >= 500) (deps?.log ?? console).warn('request failed', { method: request.method, url: request.url, error: String((error as Error)?.stack ?? error) });
+    return output;
+  }
+}
+
+/**
+ * Reads a JSON body: 415 unless the media type is JSON, 413 above 64 KiB, 400 when it does not
+ * parse. An absent body reads as `undefined` when `optional`.
+ */
+export async function readJsonBody(request: HttpInput, options: { optional?: boolean } = {}): Promise<unknown> {
+  const declaredLength = Number(request.headers.get('content-length') ?? '0');
+  if (declaredLength > MAX_BODY_BYTES) throw tooLarge(declaredLength);
+  const text = await request.text();
+  const length = Buffer.byteLength(text, 'utf8');
+  if (length > MAX_BODY_BYTES) throw tooLarge(length);
+  if (length === 0) {
+    if (options.optional) return undefined;
+    throw new HttpInputError(400, 'body_required', 'a JSON body is required', [{ pointer: '#', detail: 'the request body must be a JSON object', location: 'body' }]);
+  }
+  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (mediaType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
+    throw new HttpInputError(415, 'unsupported_media_type', `the body must be sent as application/json, not ${mediaType || 'an unlabelled body'}`,
+      [{ pointer: '#', detail: 'Content-Type must be application/json', location: 'header' }]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpInputError(400, 'malformed_json', `the body is not valid JSON: ${(error as Error).message}`, [{ pointer: '#', detail: 'must be valid JSON', location: 'body' }]);
+  }
+}
+
+function tooLarge(bytes: number): HttpInputError {
+  return new HttpInputError(413, 'body_too_large', `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES}`, [{ pointer: '#', detail: `must be at most ${MAX_BODY_BYTES} bytes`, location: 'body' }]);
+}
+
+/** Parses a value with a schema, or throws ValidationError naming each bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, location: 'body' | 'query' | 'path'): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const errors = fieldErrors(parsed.error, location);
+  const what = location === 'body' ? 'the request body' : location === 'query' ? 'the query string' : 'the URL';
+  throw new ValidationError(`${what} is invalid: ${errors.map((e) => e.detail).join('; ')}`, errors);
+}
+
+/** The query string as an object; a repeated parameter is refused rather than silently picked. */
+export function queryObject(request: HttpInput): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of request.query) {
+    if (key in result) throw new ValidationError(`query parameter ${key} is repeated`, [{ pointer: `#/${key}`, detail: `${key} must be given once`, location: 'query' }]);
+    result[key] = value;
+  }
+  return result;
+}
+
+/**
+ * The authenticated principal: in Azure, App Service authentication sets x-ms-client-principal-name
+ * and strips any client-sent copy. Without it (the local host), the actor is `anonymous`.
+ */
+export function actorOf(request: HttpInput): string {
+  return request.headers.get('x-ms-client-principal-name')?.trim() || 'anonymous';
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's correlation id (X-Correlation-Id) when well-formed, else a new one. */
+export function correlationIdOf(request: HttpInput): string {
+  const given = request.headers.get('x-correlation-id')?.trim();
+  if (given === undefined || given === '') return randomUUID();
+  if (!CORRELATION_ID.test(given)) {
+    throw new ValidationError('X-Correlation-Id is invalid', [{ pointer: '#/x-correlation-id', detail: 'X-Correlation-Id must be 1-128 letters, digits, or . _ : -', location: 'header' }]);
+  }
+  return given;
+}

@@ -1,0 +1,67 @@
+import { ZodError } from 'zod';
+import { ConcurrencyError, ConflictError, NotFoundError, ServiceError, UnavailableError, ValidationError, type FieldError } from '../domain/errors';
+
+/** An HTTP-level refusal of the request itself (media type, size, syntax). */
+export class HttpInputError extends ServiceError {
+  constructor(readonly status: number, readonly code: string, message: string, readonly errors: FieldError[] = []) {
+    super(message);
+    this.name = 'HttpInputError';
+  }
+}
+
+/** An RFC 9457 problem details object with our extensions: a stable `code` and field-level `errors`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: FieldError[];
+  instance?: string;
+}
+
+/** A plain HTTP response the Functions shell and the local host both understand. */
+export interface HttpOutput {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Content Too Large',
+  415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/** Turns zod issues into field errors whose pointer names the offending field. */
+export function fieldErrors(error: ZodError, location: FieldError['location'], prefix = ''): FieldError[] {
+  return error.issues.map((issue) => {
+    const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)];
+    const field = path.length ? path.join('.') : 'the value';
+    const detail = issue.code === 'unrecognized_keys'
+      ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: not part of the contract`
+      : `${field} ${issue.message.replace(/^Invalid input: /, '')}`;
+    const pointer = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...path, issue.keys[0]] : path;
+    return { pointer: `#/${pointer.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`, detail, location };
+  });
+}
+
+/** The problem document for a response status and code. */
+export function problem(status: number, code: string, detail: string, errors?: FieldError[]): HttpOutput {
+  const body: Problem = { type: `/problems/${code.replace(/_/g, '-')}`, title: TITLES[status] ?? 'Error', status, detail, code, ...(errors?.length ? { errors } : {}) };
+  const headers: Record<string, string> = { 'content-type': 'application/problem+json; charset=utf-8' };
+  return { status, headers, body: JSON.stringify(body) };
+}
+
+/** The one mapping from errors to HTTP statuses and problem details. */
+export function problemForError(error: unknown): HttpOutput {
+  if (error instanceof HttpInputError) return problem(error.status, error.code, error.message, error.errors);
+  if (error instanceof ValidationError) return problem(400, error.code, error.message, error.errors);
+  if (error instanceof NotFoundError) return problem(404, error.code, error.message);
+  if (error instanceof ConflictError) return problem(409, error.code, error.message, error.errors);
+  if (error instanceof UnavailableError || error instanceof ConcurrencyError) {
+    const retryAfter = error instanceof UnavailableError ? error.retryAfterSeconds : 1;
+    const output = problem(503, error.code, error instanceof UnavailableError ? error.message : 'the directory is busy; retry shortly');
+    return { ...output, headers: { ...output.headers, 'retry-after': String(retryAfter) } };
+  }
+  return problem(500, 'internal_error', 'an unexpected error occurred; it has been logged');
+}

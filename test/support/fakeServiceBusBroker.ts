@@ -1,0 +1,151 @@
+import type { AddressInfo, Socket } from 'node:net';
+import { create_container, message as amqpMessage, type EventContext, type Message, type Sender } from 'rhea';
+
+/** A message as the fake broker recorded it, in the SDK's field names. */
+export interface ReceivedMessage {
+  body: unknown;
+  messageId?: string;
+  subject?: string;
+  correlationId?: string;
+  sessionId?: string;
+  contentType?: string;
+  applicationProperties?: Record<string, unknown>;
+}
+
+/** A running fake broker: where to connect, what each queue received, and how to stop it. */
+export interface FakeServiceBusBroker {
+  port: number;
+  connectionString: string;
+  received(queue: string): ReceivedMessage[];
+  close(): Promise<void>;
+}
+
+/** The message format Service Bus uses for a batch: one data section per encoded message. */
+const BATCH_FORMAT = 0x80013700;
+const DATA_SECTION = 0x75;
+
+/** rhea's decoded body section; a value section arrives already unwrapped, so it has no typecode. */
+interface BodySection {
+  typecode: number;
+  content: unknown;
+  multiple?: boolean;
+}
+
+/**
+ * Starts a fake Service Bus on 127.0.0.1 (test tooling only, never proof of broker semantics): it
+ * answers CBS put-token, accepts single and batched sends and records them per queue address.
+ * There is no receive, no `$management` (those requests get 501), no sessions and no duplicate detection.
+ */
+export function startFakeServiceBusBroker(): Promise<FakeServiceBusBroker> {
+  const queues = new Map<string, ReceivedMessage[]>();
+  const replyLinks = new Map<string, Sender>();
+  const container = create_container({ id: 'fake-service-bus' });
+
+  container.on('sender_open', (context: EventContext) => {
+    // The SDK reads CBS and management answers on a link named by the request's reply_to.
+    const sender = context.sender;
+    if (sender && isControlNode(sender.source?.address)) replyLinks.set(sender.name, sender);
+  });
+  container.on('receiver_open', (context: EventContext) => {
+    // Without max_message_size on our attach, createMessageBatch builds a batch that holds nothing.
+    const receiver = context.receiver as unknown as { local: { attach: { max_message_size: number } } } | undefined;
+    if (receiver) receiver.local.attach.max_message_size = 256 * 1024;
+  });
+  container.on('message', (context: EventContext) => {
+    const address = context.receiver?.target?.address;
+    const message = context.message;
+    if (!address || !message) return;
+    if (isControlNode(address)) return answerControl(replyLinks, address, message);
+    const recorded = queues.get(address) ?? [];
+    queues.set(address, recorded);
+    recorded.push(...unpack(message, context.delivery?.format ?? 0).map(toReceived));
+  });
+
+  const sockets = new Set<Socket>();
+  const server = container.listen({ port: 0, host: '127.0.0.1' });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => {
+      const port = (server.address() as AddressInfo).port;
+      resolve({
+        port,
+        connectionString: `Endpoint=sb://127.0.0.1:${port};SharedAccessKeyName=fake;SharedAccessKey=fake;UseDevelopmentEmulator=true;`,
+        received: (queue) => [...(queues.get(queue) ?? [])],
+        close: () =>
+          new Promise<void>((done) => {
+            // server.close waits for open connections, so drop them: a closed broker must look gone to clients.
+            for (const socket of sockets) socket.destroy();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+function isControlNode(address: string | undefined): boolean {
+  return address === '$cbs' || (address?.endsWith('$management') ?? false);
+}
+
+/** CBS put-token always succeeds; management operations are refused as not implemented. */
+function answerControl(replyLinks: Map<string, Sender>, address: string, request: Message): void {
+  const replyTo = typeof request.reply_to === 'string' ? request.reply_to : undefined;
+  const link = replyTo === undefined ? undefined : replyLinks.get(replyTo);
+  if (!link) return;
+  const applicationProperties =
+    address === '$cbs'
+      ? { 'status-code': 200, 'status-description': 'OK' }
+      : { statusCode: 501, errorCondition: 'amqp:not-implemented', statusDescription: `fake broker: ${String(request.application_properties?.['operation'])} not implemented` };
+  link.send({ body: undefined, correlation_id: request.message_id, application_properties: applicationProperties });
+}
+
+/** A batch arrives as raw bytes (rhea does not decode non-zero formats); each data section is one message. */
+function unpack(message: Message, format: number): Message[] {
+  if (format !== BATCH_FORMAT) return [message];
+  const outer = decode(Buffer.from(message as unknown as Uint8Array));
+  const section = outer.body as BodySection | undefined;
+  if (!section) return [];
+  const parts = section.multiple ? (section.content as Buffer[]) : [section.content as Buffer];
+  return parts.map(decode);
+}
+
+/** rhea types decode's result loosely (no `body`); it is a full message. */
+function decode(bytes: Buffer): Message {
+  return amqpMessage.decode(bytes) as unknown as Message;
+}
+
+function toReceived(message: Message): ReceivedMessage {
+  const received: ReceivedMessage = { body: decodeBody(message.body) };
+  const messageId = asString(message.message_id);
+  const correlationId = asString(message.correlation_id);
+  if (messageId !== undefined) received.messageId = messageId;
+  if (typeof message.subject === 'string') received.subject = message.subject;
+  if (correlationId !== undefined) received.correlationId = correlationId;
+  if (typeof message.group_id === 'string') received.sessionId = message.group_id;
+  if (typeof message.content_type === 'string') received.contentType = message.content_type;
+  if (message.application_properties) received.applicationProperties = { ...message.application_properties };
+  return received;
+}
+
+/** Mirrors the SDK's decoding: a data section is JSON when it parses, else the raw bytes; other sections as-is. */
+function decodeBody(body: unknown): unknown {
+  if (!isSection(body)) return body;
+  if (body.typecode !== DATA_SECTION) return body.content;
+  const bytes = body.multiple ? Buffer.concat(body.content as Buffer[]) : (body.content as Buffer);
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return bytes;
+  }
+}
+
+function isSection(body: unknown): body is BodySection {
+  return typeof body === 'object' && body !== null && typeof (body as { typecode?: unknown }).typecode === 'number';
+}
+
+function asString(id: unknown): string | undefined {
+  return id === undefined || id === null ? undefined : String(id);
+}
