@@ -9,6 +9,7 @@ export interface SnapshotQuery {
   domains?: Fqdn[];
   /** Pools to read; the holders of their default and admin endpoint addresses come with them. */
   pools?: Fqdn[];
+  /** Addresses to read; an endpoint's pool comes with it. */
   addresses?: SipAddress[];
   /** Domains for which to learn whether any address lives in them. */
   domainUsage?: Fqdn[];

@@ -119,6 +119,10 @@ export class TableDirectoryStore implements DirectoryStore {
     const poolAddresses = pools.flatMap((pool) => (pool ? [pool.defaultEndpointSipAddress, pool.adminEndpointSipAddress] : []));
     const addresses = [...new Set([...(query.addresses ?? []), ...poolAddresses].filter((a): a is SipAddress => a !== null))];
     const holders = await Promise.all(addresses.map((sipAddress) => this.value<AddressHolder>(rowKeys.address(sipAddress))));
+    // An endpoint's pool comes with it, so a delete can free the pool's admin-endpoint slot.
+    const readPools = new Set(pools.flatMap((pool) => (pool ? [pool.fqdn] : [])));
+    const endpointPools = [...new Set(holders.flatMap((h) => (h?.kind === 'endpoint' && !readPools.has(h.poolFqdn) ? [h.poolFqdn] : [])))];
+    pools.push(...(await Promise.all(endpointPools.map((fqdn) => this.value<PersistentChatPool>(rowKeys.pool(fqdn))))));
 
     const byKey = <T, K extends string>(items: Array<T | undefined>, key: (item: T) => K) =>
       new Map(items.filter((item): item is T => item !== undefined).map((item) => [key(item), item] as const));

@@ -1,0 +1,277 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { encodeQueueMessage } from '../../shared/adapters/storageQueues/StorageQueueMessageBus';
+import { drainQueue, settled, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
+
+let env: E2EEnvironment;
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const init: RequestInit = { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+  const response = await fetch(`${env.baseUrl}${path}`, init);
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Submits a change request and waits for its final status. */
+async function submitAndSettle(request: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const accepted = await call('POST', '/change-requests', request, headers);
+  assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+  return settled(env.baseUrl, accepted.headers.get('location') as string);
+}
+
+async function auditFor(subject: string) {
+  return (await call('GET', `/audit?subject=${encodeURIComponent(subject)}`)).body.items as Array<Record<string, any>>;
+}
+
+const sip = (user: string, domain = 'contoso.com') => `sip:${user}@${domain}`;
+const path = (address: string) => encodeURIComponent(address);
+
+describe('change requests over HTTP on the local host', () => {
+  before(async () => {
+    env = await startE2EEnvironment();
+  });
+  after(async () => {
+    await env.stop();
+  });
+
+  it('serves the demo topology on an empty store', async () => {
+    const { status, body } = await call('GET', '/topology');
+
+    assert.equal(status, 200);
+    assert.deepEqual(body.sipDomains.map((d: any) => d.name), ['contoso.com']);
+    assert.deepEqual(body.pools.map((p: any) => [p.fqdn, p.defaultEndpoint.sipAddress]), [
+      ['pcpool.contoso.com', 'sip:pcpool@contoso.com'],
+      ['pcpool2.contoso.com', 'sip:pcpool2@contoso.com'],
+    ]);
+    assert.deepEqual(body.users.map((u: any) => u.sipAddress), ['sip:ocschat@contoso.com']);
+  });
+
+  it('creates an endpoint: 202 + Location, then applied, stored, audited once and announced as a CloudEvent', async () => {
+    await drainQueue(env.queues, 'audit-events');
+    const accepted = await call('POST', '/change-requests', { operation: 'create', sipAddress: 'SIP:PersistentChat@Contoso.com', poolFqdn: 'pcpool.contoso.com', displayName: 'Legacy Group Chat' }, { 'x-correlation-id': 'ticket-4711' });
+
+    assert.equal(accepted.status, 202);
+    assert.equal(accepted.headers.get('location'), `/api/change-requests/${accepted.body.id}`);
+    assert.equal(accepted.body.status, 'accepted');
+    const final = await settled(env.baseUrl, accepted.headers.get('location') as string);
+    assert.equal(final.status, 'applied');
+    assert.equal(final.correlationId, 'ticket-4711');
+
+    const endpoint = await call('GET', `/endpoints/${path(sip('persistentchat'))}`);
+    assert.equal(endpoint.status, 200);
+    assert.deepEqual(
+      { sipAddress: endpoint.body.sipAddress, poolFqdn: endpoint.body.poolFqdn, displayName: endpoint.body.displayName, isDefault: endpoint.body.isDefault, changeRequestId: endpoint.body.changeRequestId },
+      { sipAddress: sip('persistentchat'), poolFqdn: 'pcpool.contoso.com', displayName: 'Legacy Group Chat', isDefault: false, changeRequestId: accepted.body.id },
+    );
+
+    const records = await auditFor(sip('persistentchat'));
+    assert.equal(records.length, 1);
+    assert.equal(records[0]?.action, 'endpoint.created');
+    assert.equal(records[0]?.changeRequestId, accepted.body.id);
+    assert.equal(records[0]?.correlationId, 'ticket-4711');
+    assert.deepEqual(records[0]?.outcome, { status: 'applied' });
+    assert.equal(records[0]?.sequence, final.auditSequence);
+
+    const events = await drainQueue(env.queues, 'audit-events');
+    const event = events.find((e) => e.id === records[0]?.id);
+    assert.ok(event, 'the audit record was published as an event');
+    assert.equal(event.specversion, '1.0');
+    assert.equal(event.type, 'pchat.endpoint.created.v1');
+    assert.equal(event.subject, sip('persistentchat'));
+    assert.equal(event.correlationid, 'ticket-4711');
+    assert.deepEqual(event.data, records[0]);
+  });
+
+  it('rejects each broken rule with its own code, audited, and changes nothing', async () => {
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['sip_domain_not_supported', { operation: 'create', sipAddress: sip('chat', 'fabrikam.com'), poolFqdn: 'pcpool2.contoso.com' }],
+      ['pool_not_found', { operation: 'create', sipAddress: sip('chat2'), poolFqdn: 'nopool.contoso.com' }],
+      ['sip_address_held_by_endpoint', { operation: 'create', sipAddress: sip('pcpool'), poolFqdn: 'pcpool2.contoso.com' }],
+      ['sip_address_held_by_user', { operation: 'create', sipAddress: sip('ocschat'), poolFqdn: 'pcpool2.contoso.com' }],
+      ['legacy_user_not_found', { operation: 'create', sipAddress: sip('nobody'), poolFqdn: 'pcpool2.contoso.com', replaceLegacyUser: true }],
+      ['pool_has_endpoint', { operation: 'create', sipAddress: sip('second'), poolFqdn: 'pcpool.contoso.com' }],
+      ['endpoint_not_found', { operation: 'delete', sipAddress: sip('ghost') }],
+      ['default_endpoint_protected', { operation: 'delete', sipAddress: sip('pcpool2') }],
+    ];
+    const before = (await call('GET', '/endpoints')).body.items;
+
+    for (const [code, request] of cases) {
+      const final = await submitAndSettle(request);
+
+      assert.equal(final.status, 'rejected', code);
+      assert.equal(final.reason.code, code);
+      assert.match(final.reason.message, /\S/);
+      const records = await auditFor(request.sipAddress as string);
+      const record = records.find((r) => r.changeRequestId === final.id);
+      assert.deepEqual(record?.outcome, { status: 'rejected', code, message: final.reason.message }, code);
+    }
+    assert.deepEqual((await call('GET', '/endpoints')).body.items, before);
+  });
+
+  it('migrates the Lync 2010 Group Chat user to an endpoint with the same address in one step', async () => {
+    const final = await submitAndSettle({ operation: 'create', sipAddress: sip('ocschat'), poolFqdn: 'pcpool2.contoso.com', replaceLegacyUser: true });
+
+    assert.equal(final.status, 'applied');
+    const topology = (await call('GET', '/topology')).body;
+    assert.deepEqual(topology.users, []);
+    const endpoint = (await call('GET', `/endpoints/${path(sip('ocschat'))}`)).body;
+    assert.equal(endpoint.poolFqdn, 'pcpool2.contoso.com');
+    const [record] = await auditFor(sip('ocschat'));
+    assert.equal(record?.action, 'endpoint.created');
+    assert.equal(record?.before.kind, 'user');
+    assert.equal(record?.after.kind, 'endpoint');
+  });
+
+  it('deletes an endpoint and frees its pool for a new one', async () => {
+    const deleted = await submitAndSettle({ operation: 'delete', sipAddress: sip('persistentchat') });
+
+    assert.equal(deleted.status, 'applied');
+    assert.equal((await call('GET', `/endpoints/${path(sip('persistentchat'))}`)).status, 404);
+    const [record] = await auditFor(sip('persistentchat'));
+    assert.equal(record?.action, 'endpoint.deleted');
+    assert.equal(record?.after, null);
+    const recreated = await submitAndSettle({ operation: 'create', sipAddress: sip('chat'), poolFqdn: 'pcpool.contoso.com' });
+    assert.equal(recreated.status, 'applied');
+  });
+
+  it('answers a dry run with the predicted outcome and changes nothing', async () => {
+    const auditBefore = (await call('GET', '/audit?limit=1')).body.items[0].sequence;
+
+    const wouldApply = await call('POST', '/change-requests?dryRun=true', { operation: 'delete', sipAddress: sip('chat') });
+    const wouldReject = await call('POST', '/change-requests?dryRun=true', { operation: 'create', sipAddress: sip('other'), poolFqdn: 'pcpool.contoso.com' });
+
+    assert.equal(wouldApply.status, 200);
+    assert.equal(wouldApply.body.outcome, 'applied');
+    assert.equal(wouldApply.body.before.sipAddress, sip('chat'));
+    assert.equal(wouldApply.body.after, null);
+    assert.equal(wouldReject.status, 200);
+    assert.equal(wouldReject.body.outcome, 'rejected');
+    assert.equal(wouldReject.body.reason.code, 'pool_has_endpoint');
+    assert.equal((await call('GET', `/endpoints/${path(sip('chat'))}`)).status, 200);
+    assert.equal((await call('GET', '/audit?limit=1')).body.items[0].sequence, auditBefore);
+  });
+
+  it('refuses bad input with problem details naming the field and the rule, writing nothing', async () => {
+    const auditBefore = (await call('GET', '/audit?limit=1')).body.items[0].sequence;
+
+    const invalid = await call('POST', '/change-requests', { operation: 'create', sipAddress: 'persistentchat@contoso.com', poolFqdn: 'pcpool', colour: 'red' });
+    const update = await call('POST', '/change-requests', { operation: 'update', sipAddress: sip('chat') });
+    const malformed = await call('POST', '/change-requests', '{"operation":');
+    const wrongType = await fetch(`${env.baseUrl}/change-requests`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const tooLarge = await call('POST', '/change-requests', { operation: 'delete', sipAddress: sip('chat'), padding: 'x'.repeat(70_000) });
+    const badLimit = await call('GET', '/endpoints?limit=0');
+    const badPath = await call('GET', '/endpoints/not-a-sip-address');
+
+    assert.equal(invalid.status, 400);
+    assert.deepEqual(invalid.body.errors.map((e: any) => e.pointer).sort(), ['#/colour', '#/poolFqdn', '#/sipAddress']);
+    assert.match(invalid.body.errors.find((e: any) => e.pointer === '#/sipAddress').detail, /sip: scheme/);
+    assert.equal(update.status, 400);
+    assert.equal(update.body.errors[0].pointer, '#/operation');
+    assert.match(update.body.errors[0].detail, /there is no update/);
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.code, 'malformed_json');
+    assert.equal(wrongType.status, 415);
+    assert.equal(wrongType.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+    assert.equal(tooLarge.status, 413);
+    assert.equal(badLimit.status, 400);
+    assert.equal(badLimit.body.errors[0].pointer, '#/limit');
+    assert.equal(badPath.status, 400);
+    assert.equal(badPath.body.errors[0].pointer, '#/sipAddress');
+    assert.equal((await call('GET', '/audit?limit=1')).body.items[0].sequence, auditBefore);
+  });
+
+  it('answers unknown routes with 404 and wrong methods with 405', async () => {
+    const unknown = await call('GET', '/nothing-here');
+    const wrongMethod = await call('PATCH', '/endpoints');
+
+    assert.equal(unknown.status, 404);
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.get('allow'), 'GET');
+  });
+
+  it('applies a change request that automation put straight on the queue, under its own actor', async () => {
+    await submitAndSettle({ operation: 'delete', sipAddress: sip('chat') });
+    const queue = env.queues.getQueueClient('endpoint-create');
+
+    await queue.sendMessage(encodeQueueMessage({ schemaVersion: 1, operation: 'create', sipAddress: sip('bot'), poolFqdn: 'pcpool.contoso.com', actor: 'provisioning-bot' }));
+
+    const endpoint = await eventually(async () => {
+      const response = await call('GET', `/endpoints/${path(sip('bot'))}`);
+      return response.status === 200 ? response.body : undefined;
+    });
+    const request = (await call('GET', `/change-requests/${endpoint.changeRequestId}`)).body;
+    assert.equal(request.status, 'applied');
+    assert.equal(request.channel, 'queue');
+    assert.equal(request.actor, 'provisioning-bot');
+    const [record] = await auditFor(sip('bot'));
+    assert.equal(record?.actor, 'provisioning-bot');
+  });
+
+  it('dead-letters a malformed queue message with its reason, records it as rejected and audits it', async () => {
+    const queue = env.queues.getQueueClient('endpoint-delete');
+
+    await queue.sendMessage(encodeQueueMessage({ schemaVersion: 1, operation: 'delete', sipAddress: 'sip:broken@@contoso.com' }));
+
+    const [letter] = await eventually(async () => {
+      const letters = await drainQueue(env.queues, 'endpoint-delete-poison');
+      return letters.length ? letters : undefined;
+    });
+    assert.equal(letter.reason, 'invalid_message');
+    assert.equal(letter.errors[0].pointer, '#/sipAddress');
+    assert.deepEqual(letter.original, { schemaVersion: 1, operation: 'delete', sipAddress: 'sip:broken@@contoso.com' });
+    const [record] = await auditFor('sip:broken@@contoso.com');
+    assert.equal(record?.action, 'change-request.invalid');
+    assert.equal(record?.outcome.code, 'invalid_message');
+    const request = (await call('GET', `/change-requests/${record?.changeRequestId}`)).body;
+    assert.equal(request.status, 'rejected');
+    assert.equal(request.reason.errors[0].pointer, '#/sipAddress');
+  });
+
+  it('manages the topology: audited PUT/DELETE with 201, 200, 204, 404 and 409', async () => {
+    const added = await call('PUT', '/topology/sip-domains/fabrikam.com');
+    const again = await call('PUT', '/topology/sip-domains/fabrikam.com');
+    const pool = await call('PUT', '/topology/pools/pc.fabrikam.com', { defaultEndpointSipAddress: 'sip:pcdefault@fabrikam.com' });
+    const user = await call('PUT', `/topology/users/${path('sip:legacy@fabrikam.com')}`, { displayName: 'Legacy user' });
+    const domainInUse = await call('DELETE', '/topology/sip-domains/fabrikam.com');
+    const removedUser = await call('DELETE', `/topology/users/${path('sip:legacy@fabrikam.com')}`);
+    const retired = await call('DELETE', '/topology/pools/pc.fabrikam.com');
+    const removed = await call('DELETE', '/topology/sip-domains/fabrikam.com');
+    const missing = await call('DELETE', '/topology/sip-domains/fabrikam.com');
+
+    assert.deepEqual([added.status, again.status, pool.status, user.status], [201, 200, 201, 201]);
+    assert.equal(pool.body.defaultEndpoint.sipAddress, 'sip:pcdefault@fabrikam.com');
+    assert.equal(domainInUse.status, 409);
+    assert.equal(domainInUse.body.code, 'sip_domain_in_use');
+    assert.deepEqual([removedUser.status, retired.status, removed.status, missing.status], [204, 204, 204, 404]);
+    const actions = (await call('GET', '/audit?limit=5')).body.items.map((r: any) => r.action);
+    assert.deepEqual(actions, ['sip-domain.removed', 'pool.retired', 'directory-user.removed', 'directory-user.added', 'pool.registered']);
+  });
+
+  it('filters and pages the audit log and the endpoint list', async () => {
+    const firstPage = await call('GET', '/audit?limit=3');
+    const secondPage = await call('GET', `/audit?limit=3&cursor=${firstPage.body.nextCursor}`);
+    const created = await call('GET', '/audit?type=endpoint.created');
+    const wildcard = await call('GET', `/endpoints?sipAddress=${encodeURIComponent('sip:pcpool*')}`);
+    const byPool = await call('GET', '/endpoints?poolFqdn=pcpool2.contoso.com');
+
+    const sequences = [...firstPage.body.items, ...secondPage.body.items].map((r: any) => r.sequence);
+    assert.equal(sequences.length, 6);
+    assert.deepEqual(sequences, [...sequences].sort((a, b) => b - a));
+    assert.equal(new Set(sequences).size, 6);
+    assert.ok(created.body.items.length >= 3);
+    assert.ok(created.body.items.every((r: any) => r.action === 'endpoint.created'));
+    assert.deepEqual(wildcard.body.items.map((e: any) => e.sipAddress).sort(), ['sip:pcpool2@contoso.com', 'sip:pcpool@contoso.com']);
+    assert.deepEqual(byPool.body.items.map((e: any) => e.sipAddress).sort(), ['sip:ocschat@contoso.com', 'sip:pcpool2@contoso.com']);
+  });
+});
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { startLocalHost } from '../../shared/local/startLocalHost';
+import { startTestAzurite, type TestAzurite } from './azurite';
+
+/** The repository root (tests run from dist/test/…). */
+export const APP_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** A local host over its own Azurite, for end-to-end tests over real HTTP. */
+export interface E2EEnvironment {
+  baseUrl: string;
+  azurite: TestAzurite;
+  queues: QueueServiceClient;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Azurite and the local Functions host in this process (HTTP on an ephemeral loopback port,
+ * queue triggers polling Azurite), with the demo topology loaded, exactly as `npm start` wires it.
+ */
+export async function startE2EEnvironment(): Promise<E2EEnvironment> {
+  const azurite = await startTestAzurite();
+  process.env.AzureWebJobsStorage = azurite.connectionString;
+  // Set before the host starts: the container and the function files read configuration on first use.
+  const logs: string[] = [];
+  const host = await startLocalHost({ appRoot: APP_ROOT, port: 0, log: (line) => logs.push(line) });
+  return {
+    baseUrl: `${host.url}/api`,
+    azurite,
+    queues: QueueServiceClient.fromConnectionString(azurite.connectionString),
+    logs,
+    stop: async () => {
+      await host.stop();
+      await azurite.stop();
+    },
+  };
+}
+
+/** Polls a change request until it leaves `accepted`, failing after `timeoutMs`. */
+export async function settled(baseUrl: string, location: string, timeoutMs = 15_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(new URL(location, baseUrl));
+    const body = (await response.json()) as Record<string, any>;
+    if (body.status !== 'accepted') return body;
+    if (Date.now() > deadline) throw new Error(`change request ${location} still accepted after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Reads (and removes) every message on a Storage queue, base64-decoded and JSON-parsed. */
+export async function drainQueue(queues: QueueServiceClient, name: string): Promise<any[]> {
+  const queue = queues.getQueueClient(name);
+  if (!(await queue.exists())) return [];
+  const bodies: any[] = [];
+  for (;;) {
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32 });
+    if (receivedMessageItems.length === 0) return bodies;
+    for (const message of receivedMessageItems) {
+      bodies.push(JSON.parse(Buffer.from(message.messageText, 'base64').toString('utf8')));
+      await queue.deleteMessage(message.messageId, message.popReceipt);
+    }
+  }
+}
