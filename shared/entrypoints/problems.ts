@@ -33,15 +33,16 @@ const TITLES: Record<number, string> = {
 };
 
 /** Turns zod issues into field errors whose pointer names the offending field. */
-export function fieldErrors(error: ZodError, location: FieldError['location'], prefix = ''): FieldError[] {
-  return error.issues.map((issue) => {
-    const path = [...(prefix ? [prefix] : []), ...issue.path.map(String)];
+export function fieldErrors(error: ZodError, location: FieldError['location']): FieldError[] {
+  const pointerTo = (path: string[]) => `#${path.map((p) => `/${p.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')}`;
+  return error.issues.flatMap((issue) => {
+    const path = issue.path.map(String);
+    // One error per unknown field, so a client keyed on pointers sees each of them.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ pointer: pointerTo([...path, key]), detail: `unknown field "${key}": not part of the contract`, location }));
+    }
     const field = path.length ? path.join('.') : 'the value';
-    const detail = issue.code === 'unrecognized_keys'
-      ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: not part of the contract`
-      : `${field} ${issue.message.replace(/^Invalid input: /, '')}`;
-    const pointer = issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...path, issue.keys[0]] : path;
-    return { pointer: `#/${pointer.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`, detail, location };
+    return [{ pointer: pointerTo(path), detail: `${field} ${issue.message.replace(/^Invalid input: /, '')}`, location }];
   });
 }
 

@@ -228,6 +228,23 @@ describe('change requests over HTTP on the local host', () => {
     assert.equal(request.reason.errors[0].pointer, '#/sipAddress');
   });
 
+  it('retries a message the function cannot take and moves it to the poison queue after maxDequeueCount', async () => {
+    const queue = env.queues.getQueueClient('endpoint-create');
+    // Plain JSON, not base64: the Functions host (and so the local host) cannot decode it.
+    const { messageId } = await queue.sendMessage('{"operation":"create"}');
+
+    const poisoned = await eventually(async () => {
+      const poison = env.queues.getQueueClient('endpoint-create-poison');
+      if (!(await poison.exists())) return undefined;
+      const { peekedMessageItems } = await poison.peekMessages({ numberOfMessages: 32 });
+      return peekedMessageItems.find((m) => m.messageText === '{"operation":"create"}');
+    }, 20_000);
+
+    assert.ok(poisoned);
+    const attempts = env.logs.filter((line) => line.includes(`message ${messageId} failed on dequeue`));
+    assert.equal(attempts.length, 5, attempts.join('\n'));
+  });
+
   it('manages the topology: audited PUT/DELETE with 201, 200, 204, 404 and 409', async () => {
     const added = await call('PUT', '/topology/sip-domains/fabrikam.com');
     const again = await call('PUT', '/topology/sip-domains/fabrikam.com');

@@ -128,3 +128,25 @@ describe('parseInput', () => {
     }
   });
 });
+
+describe('parseInput at the root', () => {
+  it('points at # when the body itself is not an object', () => {
+    try {
+      parseInput(ChangeRequestBodySchema, 'create', 'body');
+      assert.fail('expected a ValidationError');
+    } catch (error) {
+      assert.ok(error instanceof ValidationError);
+      assert.deepEqual(error.errors.map((e) => e.pointer), ['#']);
+    }
+  });
+
+  it('escapes ~ and / when an unknown key contains them', () => {
+    try {
+      parseInput(ChangeRequestBodySchema, { operation: 'delete', sipAddress: 'sip:chat@contoso.com', 'a/b~c': 1 }, 'body');
+      assert.fail('expected a ValidationError');
+    } catch (error) {
+      assert.ok(error instanceof ValidationError);
+      assert.deepEqual(error.errors.map((e) => e.pointer), ['#/a~1b~0c']);
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { isListening } from '../../shared/local/azurite';
+import { APP_ROOT } from '../support/localHost';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const workspace = mkdtempSync(path.join(os.tmpdir(), 'pchat-start-'));
+
+describe('npm start (the local host entry point)', () => {
+  after(() => rmSync(workspace, { recursive: true, force: true }));
+
+  it('starts Azurite, loads the demo topology, serves the API, and stops cleanly on SIGINT', async () => {
+    const [port, blob, queue, table] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), AZURITE_BLOB_PORT: String(blob), AZURITE_QUEUE_PORT: String(queue), AZURITE_TABLE_PORT: String(table), AZURITE_LOCATION: workspace };
+    delete env.AzureWebJobsStorage;
+    const child = spawn(process.execPath, [path.join(APP_ROOT, 'dist', 'shared', 'local', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+    const deadline = Date.now() + 30_000;
+    while (!output.includes('Press Ctrl-C to stop.') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    assert.match(output, new RegExp(`listening on http://localhost:${port}/api`), output);
+    assert.match(output, /Loaded the demo topology/);
+    const topology = await (await fetch(`http://127.0.0.1:${port}/api/topology`)).json() as { sipDomains: Array<{ name: string }> };
+    assert.deepEqual(topology.sipDomains.map((d) => d.name), ['contoso.com']);
+
+    child.kill('SIGINT');
+
+    assert.equal(await exited, 0, output);
+    assert.match(output, /Stopped\./);
+    assert.equal(await isListening(table), false, 'Azurite was stopped with the host');
+    assert.equal(await isListening(port), false);
+  });
+});

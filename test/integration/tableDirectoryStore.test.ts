@@ -1,0 +1,535 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { TableClient } from '@azure/data-tables';
+import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { TableDirectoryStore } from '../../shared/adapters/tables/TableDirectoryStore';
+import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
+import { uuidv7, uuidv7Ids } from '../../shared/adapters/system';
+import type { Dependencies } from '../../shared/application/commitDecision';
+import { toCloudEvent } from '../../shared/application/events';
+import type { Clock, DirectoryCommit, DirectorySnapshot, Logger } from '../../shared/application/ports';
+import { addDirectoryUser, addSipDomain, registerPool } from '../../shared/application/topology';
+import { applyChangeRequest } from '../../shared/application/changeRequests';
+import { AuditAction, GENESIS_HEAD, appendToChain, type AuditDraft, type AuditRecord } from '../../shared/domain/audit';
+import { ChangeRequestStatus, type ChangeRequest, type ChangeRequestBody } from '../../shared/domain/changeRequest';
+import type { DirectoryUser, DirectoryWrite, Endpoint, PersistentChatPool, SipDomain } from '../../shared/domain/directory';
+import { ConcurrencyError, ConflictError, ValidationError } from '../../shared/domain/errors';
+import type { Fqdn, SipAddress } from '../../shared/domain/names';
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+const sip = (value: string) => value as SipAddress;
+const fqdn = (value: string) => value as Fqdn;
+const T0 = '2024-05-01T10:00:00.000Z';
+const PARTITION = 'deployment-a';
+
+const silentLog: Logger = { info: () => undefined, warn: () => undefined };
+
+/** A clock the test sets by hand, so stored times are known exactly. */
+class ManualClock implements Clock {
+  private current = Date.parse(T0);
+  now(): Date { return new Date(this.current); }
+  set(iso: string): void { this.current = Date.parse(iso); }
+}
+
+interface Harness {
+  table: TableClient;
+  store: TableDirectoryStore;
+  bus: InMemoryMessageBus;
+  clock: ManualClock;
+  deps: Dependencies;
+}
+
+let azurite: TestAzurite;
+let tableCount = 0;
+
+/** A store over a fresh table of its own (table names: letters and digits only). */
+async function newHarness(partition = PARTITION): Promise<Harness> {
+  const table = TableClient.fromConnectionString(azurite.connectionString, `directory${process.pid}x${++tableCount}`, { allowInsecureConnection: true });
+  const store = new TableDirectoryStore(table, partition);
+  await store.ensureTable();
+  const bus = new InMemoryMessageBus();
+  const clock = new ManualClock();
+  return { table, store, bus, clock, deps: { store, bus, clock, ids: uuidv7Ids, log: silentLog, eventSource: '/test' } };
+}
+
+/** Every row of a partition as { rowKey, data } (data parsed), in key order. */
+async function rowsOf(table: TableClient, partition = PARTITION): Promise<Array<{ rowKey: string; data: unknown }>> {
+  const rows: Array<{ rowKey: string; data: unknown }> = [];
+  for await (const row of table.listEntities<{ data: string }>({ queryOptions: { filter: `PartitionKey eq '${partition}'` } })) {
+    rows.push({ rowKey: row.rowKey as string, data: JSON.parse(row.data) });
+  }
+  return rows;
+}
+
+const rowKeysOf = async (table: TableClient) => (await rowsOf(table)).map((row) => row.rowKey);
+
+function draft(action: AuditDraft['action'], subject: string, after: unknown = null): AuditDraft {
+  return { id: uuidv7(), actor: 'admin@contoso.com', action, subject, changeRequestId: null, correlationId: 'corr-1', causationId: null, outcome: { status: 'applied' }, before: null, after };
+}
+
+/** A commit decided on `base`: the writes plus one audit record (and its event) per draft. */
+function commitOn(base: Pick<DirectorySnapshot, 'version' | 'head'>, writes: DirectoryWrite[], drafts: AuditDraft[], changeRequests: ChangeRequest[] = []): DirectoryCommit {
+  const { records, head } = appendToChain(base.head, drafts, new Date(T0));
+  return { expectedVersion: base.version, head, writes, changeRequests, audit: records, outbox: records.map((record) => toCloudEvent(record, '/test')) };
+}
+
+const domainOf = (name: string): SipDomain => ({ name: fqdn(name), addedAt: T0 });
+const poolOf = (name: string, defaultEndpoint: string): PersistentChatPool => ({ fqdn: fqdn(name), defaultEndpointSipAddress: sip(defaultEndpoint), adminEndpointSipAddress: null, registeredAt: T0 });
+const defaultEndpointOf = (pool: PersistentChatPool): Endpoint => ({ kind: 'endpoint', sipAddress: pool.defaultEndpointSipAddress, poolFqdn: pool.fqdn, displayName: null, isDefault: true, createdAt: T0, changeRequestId: null });
+const userOf = (address: string, displayName: string | null = null): DirectoryUser => ({ kind: 'user', sipAddress: sip(address), displayName, addedAt: T0 });
+
+function acceptedRequest(id: string, request: ChangeRequestBody): ChangeRequest {
+  return { id, status: ChangeRequestStatus.accepted, request, reason: null, actor: 'alice', correlationId: `corr-${id}`, channel: 'http', acceptedAt: T0, completedAt: null, auditSequence: null };
+}
+
+const emptySnapshot = { version: '', head: GENESIS_HEAD };
+const admin = { actor: 'admin@contoso.com', correlationId: 'corr-topology' };
+
+/** Applies a queued create as `actor`. */
+function create(h: Harness, sipAddress: string, poolFqdn: string, options: { displayName?: string; actor?: string; replaceLegacyUser?: boolean } = {}) {
+  const request: ChangeRequestBody = {
+    operation: 'create', sipAddress: sip(sipAddress), poolFqdn: fqdn(poolFqdn),
+    ...(options.displayName !== undefined ? { displayName: options.displayName } : {}),
+    ...(options.replaceLegacyUser ? { replaceLegacyUser: true } : {}),
+  };
+  return applyChangeRequest(h.deps, { changeRequestId: uuidv7(), request, actor: options.actor ?? 'alice', correlationId: uuidv7(), channel: 'queue' });
+}
+
+function remove(h: Harness, sipAddress: string, actor = 'alice') {
+  return applyChangeRequest(h.deps, { changeRequestId: uuidv7(), request: { operation: 'delete', sipAddress: sip(sipAddress) }, actor, correlationId: uuidv7(), channel: 'queue' });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('TableDirectoryStore on Azurite', () => {
+  before(async () => { azurite = await startTestAzurite(); });
+  after(async () => { await azurite?.stop(); });
+
+  describe('snapshot and commit', () => {
+    it('an empty store snapshots as version "", the genesis head and nothing else', async () => {
+      const { store } = await newHarness();
+      const snapshot = await store.snapshot({
+        domains: [fqdn('contoso.com')], pools: [fqdn('pcpool.contoso.com')], addresses: [sip('sip:chat@contoso.com')],
+        domainUsage: [fqdn('contoso.com')], changeRequests: ['0190c0de-0000-7000-8000-000000000001'],
+      });
+      assert.deepEqual(snapshot, {
+        version: '', head: GENESIS_HEAD, domains: new Map(), pools: new Map(), holders: new Map(), changeRequests: new Map(), domainsInUse: new Set(),
+      });
+      assert.equal(await store.isEmpty(), true);
+    });
+
+    it('the first commit creates the head; a snapshot then sees domains, pools (with their default endpoint), holders and change requests', async () => {
+      const { store, table } = await newHarness();
+      const pool = poolOf('pcpool.contoso.com', 'sip:pchat-default@contoso.com');
+      const user = userOf('sip:ocschat@contoso.com', 'Group Chat');
+      const request = acceptedRequest('0190c0de-0000-7000-8000-0000000000aa', { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: pool.fqdn });
+      const commit = commitOn(emptySnapshot,
+        [{ type: 'putDomain', domain: domainOf('contoso.com') }, { type: 'putPool', pool }, { type: 'putHolder', holder: defaultEndpointOf(pool) }, { type: 'putHolder', holder: user }],
+        [draft(AuditAction.sipDomainAdded, 'sip-domain:contoso.com'), draft(AuditAction.poolRegistered, 'pool:pcpool.contoso.com')],
+        [request]);
+      await store.commit(commit);
+
+      const snapshot = await store.snapshot({
+        domains: [fqdn('contoso.com'), fqdn('fabrikam.com')], pools: [pool.fqdn], addresses: [user.sipAddress, sip('sip:free@contoso.com')],
+        domainUsage: [fqdn('contoso.com'), fqdn('fabrikam.com')], changeRequests: [request.id, 'unknown-id'],
+      });
+      assert.notEqual(snapshot.version, '');
+      assert.deepEqual({ ...snapshot, version: '(etag)' }, {
+        version: '(etag)',
+        head: commit.head,
+        domains: new Map([['contoso.com', domainOf('contoso.com')]]),
+        pools: new Map([[pool.fqdn, pool]]),
+        // The default endpoint comes along with its pool though its address was not asked for.
+        holders: new Map<string, unknown>([[user.sipAddress, user], [pool.defaultEndpointSipAddress, defaultEndpointOf(pool)]]),
+        changeRequests: new Map([[request.id, request]]),
+        domainsInUse: new Set(['contoso.com']),
+      });
+      assert.equal(commit.head.sequence, 2);
+      assert.equal(await store.isEmpty(), false);
+
+      // Exactly the rows of the commit: head, state, change request, two audit rows per record, one outbox row per event.
+      const [first, second] = commit.audit as [AuditRecord, AuditRecord];
+      assert.deepEqual(await rowsOf(table), [
+        { rowKey: 'address|contoso.com|ocschat', data: user },
+        { rowKey: 'address|contoso.com|pchat-default', data: defaultEndpointOf(pool) },
+        { rowKey: 'auditsub|pool%3Apcpool.contoso.com|999999999999997', data: second },
+        { rowKey: 'auditsub|sip-domain%3Acontoso.com|999999999999998', data: first },
+        { rowKey: 'audit|999999999999997', data: second },
+        { rowKey: 'audit|999999999999998', data: first },
+        { rowKey: `cr|${request.id}`, data: request },
+        { rowKey: 'domain|contoso.com', data: domainOf('contoso.com') },
+        { rowKey: 'head', data: commit.head },
+        { rowKey: 'outbox|000000000000001', data: commit.outbox[0] },
+        { rowKey: 'outbox|000000000000002', data: commit.outbox[1] },
+        { rowKey: 'pool|pcpool.contoso.com', data: pool },
+      ]);
+    });
+
+    it('a commit on a stale version is refused with ConcurrencyError and writes nothing at all', async () => {
+      const { store, table } = await newHarness();
+      await store.commit(commitOn(emptySnapshot, [{ type: 'putDomain', domain: domainOf('contoso.com') }], [draft(AuditAction.sipDomainAdded, 'sip-domain:contoso.com')]));
+      const stale = await store.snapshot({});
+      await store.commit(commitOn(stale, [{ type: 'putDomain', domain: domainOf('fabrikam.com') }], [draft(AuditAction.sipDomainAdded, 'sip-domain:fabrikam.com')]));
+      const current = await store.snapshot({});
+      const before = await rowsOf(table);
+
+      // Only the version is stale: the records follow the current head (sequence 3), so the head's
+      // If-Match is the one thing that can refuse this commit.
+      const late = commitOn({ version: stale.version, head: current.head },
+        [{ type: 'putDomain', domain: domainOf('northwind.com') }, { type: 'putHolder', holder: userOf('sip:late@contoso.com') }],
+        [draft(AuditAction.sipDomainAdded, 'sip-domain:northwind.com')],
+        [acceptedRequest('0190c0de-0000-7000-8000-0000000000bb', { operation: 'delete', sipAddress: sip('sip:late@contoso.com') })]);
+      await assert.rejects(store.commit(late), ConcurrencyError);
+
+      // Nothing of the refused commit is anywhere: no state row, no change request, no audit row, no outbox row, head untouched.
+      assert.deepEqual(await rowsOf(table), before);
+      const keys = await rowKeysOf(table);
+      for (const absent of ['domain|northwind.com', 'address|contoso.com|late', 'cr|0190c0de-0000-7000-8000-0000000000bb',
+        'audit|999999999999996', 'auditsub|sip-domain%3Anorthwind.com|999999999999996', 'outbox|000000000000003']) {
+        assert.equal(keys.includes(absent), false, `${absent} must not exist`);
+      }
+      assert.deepEqual((await store.snapshot({})).head, current.head);
+      assert.deepEqual((await store.listAudit({ limit: 10 })).items.map((r) => r.subject), ['sip-domain:fabrikam.com', 'sip-domain:contoso.com']);
+      assert.deepEqual((await store.pendingEvents(10)).map((e) => e.data.sequence), [1, 2]);
+
+      // The same commit on the current version goes through.
+      await store.commit({ ...late, expectedVersion: current.version });
+      assert.deepEqual((await store.snapshot({ domains: [fqdn('northwind.com')] })).domains, new Map([['northwind.com', domainOf('northwind.com')]]));
+    });
+
+    it('a commit whose head update succeeds but whose audit row collides is rolled back as a whole', async () => {
+      const { store, table } = await newHarness();
+      await store.commit(commitOn(emptySnapshot, [{ type: 'putDomain', domain: domainOf('contoso.com') }], [draft(AuditAction.sipDomainAdded, 'sip-domain:contoso.com')]));
+      const current = await store.snapshot({});
+      const before = await rowsOf(table);
+      // Current version, but records chained on the genesis head: sequence 1 exists, so its create fails after the head update.
+      const colliding = commitOn({ version: current.version, head: GENESIS_HEAD }, [{ type: 'putDomain', domain: domainOf('fabrikam.com') }], [draft(AuditAction.sipDomainAdded, 'sip-domain:fabrikam.com')]);
+      await assert.rejects(store.commit(colliding), ConcurrencyError);
+      assert.deepEqual(await rowsOf(table), before);
+      assert.equal((await store.snapshot({})).version, current.version, 'the head row was not rewritten');
+    });
+
+    it('a "first" commit (version "") on a store that already has a head is refused and writes nothing', async () => {
+      const { store, table } = await newHarness();
+      await store.commit(commitOn(emptySnapshot, [{ type: 'putDomain', domain: domainOf('contoso.com') }], [draft(AuditAction.sipDomainAdded, 'sip-domain:contoso.com')]));
+      const before = await rowsOf(table);
+      await assert.rejects(store.commit(commitOn(emptySnapshot, [{ type: 'putDomain', domain: domainOf('fabrikam.com') }], [draft(AuditAction.sipDomainAdded, 'sip-domain:fabrikam.com')])), ConcurrencyError);
+      assert.deepEqual(await rowsOf(table), before);
+    });
+
+    for (const start of ['an empty store', 'an existing head'] as const) {
+      it(`two concurrent commits from one snapshot of ${start}: exactly one wins`, async () => {
+        const { store, table } = await newHarness();
+        const earlier = start === 'an existing head'
+          ? [commitOn(emptySnapshot, [{ type: 'putDomain', domain: domainOf('contoso.com') }], [draft(AuditAction.sipDomainAdded, 'sip-domain:contoso.com')])]
+          : [];
+        for (const commit of earlier) await store.commit(commit);
+        const base = await store.snapshot({});
+        const contenders = ['fabrikam.com', 'northwind.com'].map((name) =>
+          commitOn(base, [{ type: 'putDomain', domain: domainOf(name) }], [draft(AuditAction.sipDomainAdded, `sip-domain:${name}`)]));
+        const outcomes = await Promise.allSettled(contenders.map((commit) => store.commit(commit)));
+
+        const winners = outcomes.flatMap((outcome, i) => (outcome.status === 'fulfilled' ? [contenders[i] as DirectoryCommit] : []));
+        const losers = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+        assert.equal(winners.length, 1);
+        assert.equal(losers.length, 1);
+        assert.ok(losers[0] instanceof ConcurrencyError, `the loser fails with ConcurrencyError, got ${String(losers[0])}`);
+
+        const winner = winners[0] as DirectoryCommit;
+        const winnerDomain = (winner.writes[0] as { domain: SipDomain }).domain.name;
+        const loserDomain = winnerDomain === 'fabrikam.com' ? 'northwind.com' : 'fabrikam.com';
+        const after = await store.snapshot({ domains: [fqdn('fabrikam.com'), fqdn('northwind.com')] });
+        assert.deepEqual(after.head, winner.head);
+        assert.deepEqual([...after.domains.keys()], [winnerDomain]);
+        const keys = await rowKeysOf(table);
+        assert.equal(keys.includes(`domain|${loserDomain}`), false);
+        assert.deepEqual(await store.pendingEvents(10), [...earlier, winner].flatMap((commit) => commit.outbox));
+      });
+    }
+
+    it('one partition per deployment: another partition of the same table is invisible', async () => {
+      const a = await newHarness('deployment-a');
+      const b = new TableDirectoryStore(a.table, 'deployment-b');
+      await addSipDomain(a.deps, admin, fqdn('contoso.com'));
+      assert.equal(await b.isEmpty(), true);
+      assert.deepEqual(await b.snapshot({ domains: [fqdn('contoso.com')] }), { version: '', head: GENESIS_HEAD, domains: new Map(), pools: new Map(), holders: new Map(), changeRequests: new Map(), domainsInUse: new Set() });
+      assert.deepEqual(await b.listAudit({ limit: 10 }), { items: [], nextCursor: null });
+    });
+  });
+
+  describe('change requests', () => {
+    it('createChangeRequest twice with one id is a ConflictError and keeps the first', async () => {
+      const { store } = await newHarness();
+      const first = acceptedRequest('0190c0de-0000-7000-8000-0000000000cc', { operation: 'delete', sipAddress: sip('sip:chat@contoso.com') });
+      await store.createChangeRequest(first);
+      await assert.rejects(store.createChangeRequest({ ...first, actor: 'mallory' }), (error: unknown) => {
+        assert.ok(error instanceof ConflictError);
+        assert.equal(error.code, 'change_request_exists');
+        return true;
+      });
+      assert.deepEqual(await store.getChangeRequest(first.id), first);
+      assert.equal(await store.getChangeRequest('0190c0de-0000-7000-8000-0000000000dd'), undefined);
+    });
+  });
+
+  describe('listEndpoints', () => {
+    let h: Harness;
+    const all: Endpoint[] = [];
+    const endpoint = (sipAddress: string, poolFqdn: string, displayName: string | null, changeRequestId: string | null): Endpoint =>
+      ({ kind: 'endpoint', sipAddress: sip(sipAddress), poolFqdn: fqdn(poolFqdn), displayName, isDefault: changeRequestId === null, createdAt: T0, changeRequestId });
+
+    before(async () => {
+      h = await newHarness();
+      await addSipDomain(h.deps, admin, fqdn('contoso.com'));
+      await addSipDomain(h.deps, admin, fqdn('fabrikam.com'));
+      await registerPool(h.deps, admin, fqdn('pool1.contoso.com'), sip('sip:default1@contoso.com'));
+      await registerPool(h.deps, admin, fqdn('pool2.contoso.com'), sip('sip:default2@contoso.com'));
+      await registerPool(h.deps, admin, fqdn('pool3.fabrikam.com'), sip('sip:default3@fabrikam.com'));
+      await addDirectoryUser(h.deps, admin, sip('sip:ocschat@contoso.com'), 'Group Chat Room user');
+      const chat1 = await create(h, 'sip:chat1@contoso.com', 'pool1.contoso.com', { displayName: 'Legacy Chat Room' });
+      const chat2 = await create(h, 'sip:chat2@contoso.com', 'pool2.contoso.com', { displayName: 'Sales room' });
+      const group = await create(h, 'sip:groupchat@fabrikam.com', 'pool3.fabrikam.com');
+      assert.deepEqual([chat1.status, chat2.status, group.status], ['applied', 'applied', 'applied']);
+      // Key order: address|<domain>|<user>.
+      all.push(
+        endpoint('sip:chat1@contoso.com', 'pool1.contoso.com', 'Legacy Chat Room', chat1.id),
+        endpoint('sip:chat2@contoso.com', 'pool2.contoso.com', 'Sales room', chat2.id),
+        endpoint('sip:default1@contoso.com', 'pool1.contoso.com', null, null),
+        endpoint('sip:default2@contoso.com', 'pool2.contoso.com', null, null),
+        endpoint('sip:default3@fabrikam.com', 'pool3.fabrikam.com', null, null),
+        endpoint('sip:groupchat@fabrikam.com', 'pool3.fabrikam.com', null, group.id),
+      );
+    });
+
+    const addresses = async (filter: Parameters<TableDirectoryStore['listEndpoints']>[0]) => {
+      const page = await h.store.listEndpoints(filter);
+      assert.equal(page.nextCursor, null);
+      return page.items.map((e) => e.sipAddress);
+    };
+
+    it('lists every endpoint (never a directory user) exactly as stored', async () => {
+      assert.deepEqual(await h.store.listEndpoints({ limit: 100 }), { items: all, nextCursor: null });
+    });
+
+    it('filters by pool', async () => {
+      assert.deepEqual(await addresses({ poolFqdn: fqdn('pool1.contoso.com'), limit: 100 }), ['sip:chat1@contoso.com', 'sip:default1@contoso.com']);
+      assert.deepEqual(await addresses({ poolFqdn: fqdn('pool3.fabrikam.com'), limit: 100 }), ['sip:default3@fabrikam.com', 'sip:groupchat@fabrikam.com']);
+      assert.deepEqual(await addresses({ poolFqdn: fqdn('nowhere.contoso.com'), limit: 100 }), []);
+    });
+
+    it('matches sipAddress with * wildcards, case-insensitively, and everything else literally', async () => {
+      assert.deepEqual(await addresses({ sipAddress: 'sip:chat*@contoso.com', limit: 100 }), ['sip:chat1@contoso.com', 'sip:chat2@contoso.com']);
+      assert.deepEqual(await addresses({ sipAddress: 'SIP:DEFAULT*', limit: 100 }), ['sip:default1@contoso.com', 'sip:default2@contoso.com', 'sip:default3@fabrikam.com']);
+      assert.deepEqual(await addresses({ sipAddress: '*@fabrikam.com', limit: 100 }), ['sip:default3@fabrikam.com', 'sip:groupchat@fabrikam.com']);
+      assert.deepEqual(await addresses({ sipAddress: 'sip:groupchat@fabrikam.com', limit: 100 }), ['sip:groupchat@fabrikam.com']);
+      assert.deepEqual(await addresses({ sipAddress: 'sip:chat1@contoso', limit: 100 }), [], 'no implicit trailing wildcard');
+      assert.deepEqual(await addresses({ sipAddress: 'sip:chat.@contoso.com', limit: 100 }), [], 'a dot is a dot, not any character');
+      assert.deepEqual(await addresses({ sipAddress: 'sip:ocschat@contoso.com', limit: 100 }), [], 'a directory user is not an endpoint');
+    });
+
+    it('matches displayName with * wildcards; endpoints without a display name never match', async () => {
+      assert.deepEqual(await addresses({ displayName: '*room', limit: 100 }), ['sip:chat1@contoso.com', 'sip:chat2@contoso.com']);
+      assert.deepEqual(await addresses({ displayName: 'legacy*', limit: 100 }), ['sip:chat1@contoso.com']);
+      assert.deepEqual(await addresses({ displayName: '*', limit: 100 }), ['sip:chat1@contoso.com', 'sip:chat2@contoso.com']);
+      assert.deepEqual(await addresses({ displayName: 'Group Chat Room user', limit: 100 }), []);
+    });
+
+    it('combines pool and wildcard filters', async () => {
+      assert.deepEqual(await addresses({ poolFqdn: fqdn('pool2.contoso.com'), sipAddress: 'sip:chat*', limit: 100 }), ['sip:chat2@contoso.com']);
+      assert.deepEqual(await addresses({ poolFqdn: fqdn('pool2.contoso.com'), displayName: 'legacy*', limit: 100 }), []);
+    });
+
+    for (const limit of [1, 2, 4, 6]) {
+      it(`pages with limit ${limit} visit every endpoint exactly once, in order`, async () => {
+        const pages: string[][] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await h.store.listEndpoints({ limit, ...(cursor ? { cursor } : {}) });
+          assert.ok(page.items.length <= limit);
+          pages.push(page.items.map((e) => e.sipAddress));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined);
+        assert.deepEqual(pages.flat(), all.map((e) => e.sipAddress));
+        assert.equal(pages.length, Math.ceil(all.length / limit));
+      });
+    }
+
+    it('pages through a filtered listing: the cursor keeps the filter\'s place', async () => {
+      const first = await h.store.listEndpoints({ sipAddress: 'sip:default*', limit: 2 });
+      assert.deepEqual(first.items.map((e) => e.sipAddress), ['sip:default1@contoso.com', 'sip:default2@contoso.com']);
+      assert.ok(first.nextCursor);
+      const second = await h.store.listEndpoints({ sipAddress: 'sip:default*', limit: 2, cursor: first.nextCursor });
+      assert.deepEqual(second, { items: [all[4]], nextCursor: null });
+    });
+
+    it('refuses a cursor it did not issue with a ValidationError on #/cursor', async () => {
+      const auditCursor = (await h.store.listAudit({ limit: 1 })).nextCursor as string;
+      for (const cursor of ['garbage!', Buffer.from('{"after":42}').toString('base64url'), auditCursor]) {
+        await assert.rejects(h.store.listEndpoints({ limit: 2, cursor }), (error: unknown) => {
+          assert.ok(error instanceof ValidationError);
+          assert.deepEqual(error.errors, [{ pointer: '#/cursor', detail: 'must be a cursor returned by a previous page', location: 'query' }]);
+          return true;
+        });
+      }
+    });
+  });
+
+  describe('listAudit', () => {
+    let h: Harness;
+    let log: AuditRecord[] = [];
+    const at = (minute: number) => `2024-05-01T10:0${minute}:00.000Z`;
+    const sequences = (records: AuditRecord[]) => records.map((r) => r.sequence);
+
+    before(async () => {
+      h = await newHarness();
+      const step = async (minute: number, action: () => Promise<unknown>) => { h.clock.set(at(minute)); await action(); };
+      await step(0, () => addSipDomain(h.deps, admin, fqdn('contoso.com')));                                            // 1
+      await step(1, () => registerPool(h.deps, admin, fqdn('pcpool.contoso.com'), sip('sip:pcdefault@contoso.com')));  // 2
+      await step(2, () => addDirectoryUser(h.deps, admin, sip('sip:ocschat@contoso.com'), null));                      // 3
+      await step(3, () => create(h, 'sip:chat@contoso.com', 'pcpool.contoso.com', { actor: 'bot' }));                    // 4
+      await step(4, () => create(h, 'sip:chat@contoso.com', 'pcpool.contoso.com', { actor: 'bot' }));                    // 5 rejected
+      await step(5, () => remove(h, 'sip:chat@contoso.com', 'alice'));                                                  // 6
+      await step(6, () => create(h, 'sip:ocschat@contoso.com', 'pcpool.contoso.com', { actor: 'alice', replaceLegacyUser: true })); // 7
+      // What was committed is what was published: the events carry the records.
+      log = h.bus.bodies('auditEvents').map((event) => (event as { data: AuditRecord }).data).reverse();
+      assert.deepEqual(sequences(log), [7, 6, 5, 4, 3, 2, 1]);
+    });
+
+    it('lists every record newest first, exactly as committed', async () => {
+      assert.deepEqual(await h.store.listAudit({ limit: 100 }), { items: log, nextCursor: null });
+      assert.deepEqual(log.map((r) => [r.action, r.subject, r.actor, r.time]), [
+        [AuditAction.endpointCreated, 'sip:ocschat@contoso.com', 'alice', at(6)],
+        [AuditAction.endpointDeleted, 'sip:chat@contoso.com', 'alice', at(5)],
+        [AuditAction.endpointCreateRejected, 'sip:chat@contoso.com', 'bot', at(4)],
+        [AuditAction.endpointCreated, 'sip:chat@contoso.com', 'bot', at(3)],
+        [AuditAction.directoryUserAdded, 'sip:ocschat@contoso.com', admin.actor, at(2)],
+        [AuditAction.poolRegistered, 'pool:pcpool.contoso.com', admin.actor, at(1)],
+        [AuditAction.sipDomainAdded, 'sip-domain:contoso.com', admin.actor, at(0)],
+      ]);
+    });
+
+    it('filters by subject through the auditsub index', async () => {
+      assert.deepEqual(sequences((await h.store.listAudit({ subject: 'sip:chat@contoso.com', limit: 100 })).items), [6, 5, 4]);
+      assert.deepEqual(sequences((await h.store.listAudit({ subject: 'sip:ocschat@contoso.com', limit: 100 })).items), [7, 3]);
+      assert.deepEqual(sequences((await h.store.listAudit({ subject: 'pool:pcpool.contoso.com', limit: 100 })).items), [2]);
+      assert.deepEqual((await h.store.listAudit({ subject: 'sip:chat@contoso.co', limit: 100 })).items, [], 'a subject prefix is not a match');
+      assert.deepEqual((await h.store.listAudit({ subject: 'sip:chat@contoso.com', limit: 100 })).items, log.filter((r) => r.subject === 'sip:chat@contoso.com'));
+    });
+
+    it('filters by action and by actor', async () => {
+      assert.deepEqual(sequences((await h.store.listAudit({ action: AuditAction.endpointCreated, limit: 100 })).items), [7, 4]);
+      assert.deepEqual(sequences((await h.store.listAudit({ action: AuditAction.endpointCreateRejected, limit: 100 })).items), [5]);
+      assert.deepEqual(sequences((await h.store.listAudit({ actor: 'bot', limit: 100 })).items), [5, 4]);
+      assert.deepEqual(sequences((await h.store.listAudit({ actor: 'alice', action: AuditAction.endpointDeleted, limit: 100 })).items), [6]);
+      assert.deepEqual(sequences((await h.store.listAudit({ subject: 'sip:chat@contoso.com', actor: 'bot', limit: 100 })).items), [5, 4]);
+    });
+
+    it('filters by a since/until window, both ends inclusive', async () => {
+      assert.deepEqual(sequences((await h.store.listAudit({ since: at(2), until: at(4), limit: 100 })).items), [5, 4, 3]);
+      assert.deepEqual(sequences((await h.store.listAudit({ since: at(5), limit: 100 })).items), [7, 6]);
+      assert.deepEqual(sequences((await h.store.listAudit({ until: at(1), limit: 100 })).items), [2, 1]);
+      assert.deepEqual(sequences((await h.store.listAudit({ since: '2024-05-01T10:03:30.000Z', until: '2024-05-01T10:03:40.000Z', limit: 100 })).items), []);
+      assert.deepEqual(sequences((await h.store.listAudit({ subject: 'sip:chat@contoso.com', since: at(4), limit: 100 })).items), [6, 5]);
+    });
+
+    it('pages newest first with a cursor, every record exactly once', async () => {
+      const pages: number[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await h.store.listAudit({ limit: 3, ...(cursor ? { cursor } : {}) });
+        pages.push(sequences(page.items));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      assert.deepEqual(pages, [[7, 6, 5], [4, 3, 2], [1]]);
+    });
+
+    it('pages within a subject and within a time window', async () => {
+      const first = await h.store.listAudit({ subject: 'sip:chat@contoso.com', limit: 2 });
+      assert.deepEqual(sequences(first.items), [6, 5]);
+      assert.deepEqual(sequences((await h.store.listAudit({ subject: 'sip:chat@contoso.com', limit: 2, cursor: first.nextCursor as string })).items), [4]);
+
+      const windowed = await h.store.listAudit({ since: at(1), until: at(5), limit: 2 });
+      assert.deepEqual(sequences(windowed.items), [6, 5]);
+      const rest = await h.store.listAudit({ since: at(1), until: at(5), limit: 2, cursor: windowed.nextCursor as string });
+      assert.deepEqual(sequences(rest.items), [4, 3]);
+      const last = await h.store.listAudit({ since: at(1), until: at(5), limit: 2, cursor: rest.nextCursor as string });
+      assert.deepEqual({ ...last, items: sequences(last.items) }, { items: [2], nextCursor: null });
+    });
+
+    it('refuses a cursor from another subject or a garbage cursor', async () => {
+      const other = (await h.store.listAudit({ subject: 'sip:chat@contoso.com', limit: 1 })).nextCursor as string;
+      await assert.rejects(h.store.listAudit({ subject: 'sip:ocschat@contoso.com', limit: 1, cursor: other }), ValidationError);
+      await assert.rejects(h.store.listAudit({ limit: 1, cursor: 'not a cursor' }), ValidationError);
+    });
+  });
+
+  describe('topology', () => {
+    it('returns domains, pools with their default endpoint, and directory users (not admin endpoints)', async () => {
+      const h = await newHarness();
+      assert.deepEqual(await h.store.topology(), { sipDomains: [], pools: [], users: [] });
+      await addSipDomain(h.deps, admin, fqdn('contoso.com'));
+      await addSipDomain(h.deps, admin, fqdn('fabrikam.com'));
+      await registerPool(h.deps, admin, fqdn('pcpool.contoso.com'), sip('sip:pcdefault@contoso.com'));
+      await registerPool(h.deps, admin, fqdn('pcpool.fabrikam.com'), sip('sip:pcdefault@fabrikam.com'));
+      await addDirectoryUser(h.deps, admin, sip('sip:ocschat@contoso.com'), 'Group Chat');
+      await addDirectoryUser(h.deps, admin, sip('sip:ocschat@fabrikam.com'), null);
+      const created = await create(h, 'sip:chat@contoso.com', 'pcpool.contoso.com', { displayName: 'Chat' });
+      assert.equal(created.status, 'applied');
+
+      const contosoPool = { ...poolOf('pcpool.contoso.com', 'sip:pcdefault@contoso.com'), adminEndpointSipAddress: sip('sip:chat@contoso.com') };
+      const fabrikamPool = poolOf('pcpool.fabrikam.com', 'sip:pcdefault@fabrikam.com');
+      assert.deepEqual(await h.store.topology(), {
+        sipDomains: [domainOf('contoso.com'), domainOf('fabrikam.com')],
+        pools: [
+          { ...contosoPool, defaultEndpoint: defaultEndpointOf(contosoPool) },
+          { ...fabrikamPool, defaultEndpoint: defaultEndpointOf(fabrikamPool) },
+        ],
+        users: [userOf('sip:ocschat@contoso.com', 'Group Chat'), userOf('sip:ocschat@fabrikam.com')],
+      });
+    });
+  });
+
+  describe('outbox', () => {
+    it('pendingEvents returns committed events in sequence order; markEventPublished drops one, idempotently', async () => {
+      const { store, table } = await newHarness();
+      const commit = commitOn(emptySnapshot, [{ type: 'putDomain', domain: domainOf('contoso.com') }, { type: 'putDomain', domain: domainOf('fabrikam.com') }, { type: 'putDomain', domain: domainOf('northwind.com') }],
+        ['contoso.com', 'fabrikam.com', 'northwind.com'].map((name) => draft(AuditAction.sipDomainAdded, `sip-domain:${name}`)));
+      await store.commit(commit);
+      const [e1, e2, e3] = commit.outbox as [typeof commit.outbox[0], typeof commit.outbox[0], typeof commit.outbox[0]];
+
+      assert.deepEqual(await store.pendingEvents(10), [e1, e2, e3]);
+      assert.deepEqual(await store.pendingEvents(2), [e1, e2]);
+      await store.markEventPublished(e2);
+      assert.deepEqual(await store.pendingEvents(10), [e1, e3]);
+      await store.markEventPublished(e2);
+      assert.deepEqual(await store.pendingEvents(10), [e1, e3]);
+      await store.markEventPublished(e1);
+      await store.markEventPublished(e3);
+      assert.deepEqual(await store.pendingEvents(10), []);
+
+      // Publishing drops outbox rows only: audit rows and state stay.
+      const keys = await rowKeysOf(table);
+      assert.deepEqual(keys.filter((key) => key.startsWith('outbox|')), []);
+      assert.deepEqual(keys.filter((key) => key.startsWith('audit|')), ['audit|999999999999996', 'audit|999999999999997', 'audit|999999999999998']);
+    });
+
+    it('a commit through commitDecision publishes its event and leaves the outbox empty', async () => {
+      const h = await newHarness();
+      const result = await addSipDomain(h.deps, admin, fqdn('contoso.com'));
+      assert.deepEqual(await h.store.pendingEvents(10), []);
+      assert.deepEqual(h.bus.sent.map((s) => [s.destination, s.message.messageId]), [['auditEvents', result.auditRecord?.id]]);
+    });
+  });
+
+  describe('isEmpty', () => {
+    it('is true until the first commit and false after', async () => {
+      const h = await newHarness();
+      assert.equal(await h.store.isEmpty(), true);
+      await addSipDomain(h.deps, admin, fqdn('contoso.com'));
+      assert.equal(await h.store.isEmpty(), false);
+    });
+  });
+});
