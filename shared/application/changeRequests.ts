@@ -1,4 +1,4 @@
-import { AuditAction, type AuditDraft } from '../domain/audit';
+import { AuditAction, type AuditDraft, type AuditRecord } from '../domain/audit';
 import {
   ChangeRequestStatus, RejectionCode,
   type ChangeRequest, type ChangeRequestBody, type ChangeRequestChannel, type ChangeRequestReason,
@@ -86,6 +86,12 @@ function newQueuedRecord(command: QueuedChangeRequest, now: string): ChangeReque
   };
 }
 
+/** The settled request as committed: commitDecision stamps the sequence of the audit record that settled it. */
+function asCommitted<T extends ChangeRequest | undefined>(request: T, records: AuditRecord[]): T {
+  const record = request && records.find((r) => r.changeRequestId === request.id);
+  return record ? { ...request, auditSequence: record.sequence } : request;
+}
+
 function draftFor(deps: Dependencies, request: ChangeRequest, fields: Pick<AuditDraft, 'action' | 'subject' | 'outcome' | 'before' | 'after'>): AuditDraft {
   return { id: deps.ids.next(), actor: request.actor, changeRequestId: request.id, correlationId: request.correlationId, causationId: request.id, ...fields };
 }
@@ -98,7 +104,7 @@ function draftFor(deps: Dependencies, request: ChangeRequest, fields: Pick<Audit
 export async function applyChangeRequest(deps: Dependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
   const { request } = command;
   const query = queryFor(request.sipAddress, request.operation === 'create' ? request.poolFqdn : undefined, command.changeRequestId);
-  const { result } = await commitDecision(deps, query, (snapshot, now) => {
+  const { result, records } = await commitDecision(deps, query, (snapshot, now) => {
     const existing = snapshot.changeRequests.get(command.changeRequestId);
     if (existing && existing.status !== ChangeRequestStatus.accepted) return { plan: null, result: existing };
 
@@ -120,7 +126,7 @@ export async function applyChangeRequest(deps: Dependencies, command: QueuedChan
     }
     return { plan, result: final };
   });
-  return result;
+  return asCommitted(result, records);
 }
 
 /** A queue message that is not a valid change request. */
@@ -137,7 +143,7 @@ export interface InvalidMessage {
  * validation errors, audited once however often the message is redelivered.
  */
 export async function recordInvalidMessage(deps: Dependencies, message: InvalidMessage): Promise<ChangeRequest> {
-  const { result } = await commitDecision(deps, { changeRequests: [message.changeRequestId] }, (snapshot, now) => {
+  const { result, records } = await commitDecision(deps, { changeRequests: [message.changeRequestId] }, (snapshot, now) => {
     const existing = snapshot.changeRequests.get(message.changeRequestId);
     if (existing) return { plan: null, result: existing };
     const reason = { code: RejectionCode.invalidMessage, message: 'the queue message is not a valid change request', errors: message.errors };
@@ -148,17 +154,17 @@ export async function recordInvalidMessage(deps: Dependencies, message: InvalidM
     const audit = draftFor(deps, record, { action: AuditAction.changeRequestInvalid, subject: message.subject, outcome: { status: 'rejected', code: reason.code, message: reason.message }, before: null, after: { errors: message.errors } });
     return { plan: { writes: [], changeRequests: [record], audit: [audit] }, result: record };
   });
-  return result;
+  return asCommitted(result, records);
 }
 
 /** Settles an accepted request as failed, with the reason, audited; a settled request is left alone. */
 export async function failChangeRequest(deps: Dependencies, changeRequestId: string, reason: ChangeRequestReason): Promise<ChangeRequest | undefined> {
-  const { result } = await commitDecision(deps, { changeRequests: [changeRequestId] }, (snapshot, now) => {
+  const { result, records } = await commitDecision(deps, { changeRequests: [changeRequestId] }, (snapshot, now) => {
     const existing = snapshot.changeRequests.get(changeRequestId);
     if (!existing || existing.status !== ChangeRequestStatus.accepted) return { plan: null, result: existing };
     const failed: ChangeRequest = { ...existing, status: ChangeRequestStatus.failed, reason, completedAt: now.toISOString() };
     const audit = draftFor(deps, existing, { action: AuditAction.changeRequestFailed, subject: existing.request?.sipAddress ?? `change-request:${existing.id}`, outcome: { status: 'failed', code: reason.code, message: reason.message }, before: null, after: null });
     return { plan: { writes: [], changeRequests: [failed], audit: [audit] }, result: failed };
   });
-  return result;
+  return asCommitted(result, records);
 }

@@ -47,10 +47,12 @@ export function startFakeServiceBusBroker(): Promise<FakeServiceBusBroker> {
     if (sender && isControlNode(sender.source?.address)) replyLinks.set(sender.name, sender);
   });
   container.on('receiver_open', (context: EventContext) => {
-    // Without max_message_size on our attach, createMessageBatch builds a batch that holds nothing.
+    // Without max_message_size on our attach, createMessageBatch yields an unusable batch.
     const receiver = context.receiver as unknown as { local: { attach: { max_message_size: number } } } | undefined;
     if (receiver) receiver.local.attach.max_message_size = 256 * 1024;
   });
+  // A listener, so rhea does not warn on the console when close() drops connections.
+  container.on('disconnected', () => undefined);
   container.on('message', (context: EventContext) => {
     const address = context.receiver?.target?.address;
     const message = context.message;
@@ -78,7 +80,9 @@ export function startFakeServiceBusBroker(): Promise<FakeServiceBusBroker> {
         close: () =>
           new Promise<void>((done) => {
             // server.close waits for open connections, so drop them: a closed broker must look gone to clients.
-            for (const socket of sockets) socket.destroy();
+            // Destroying with an error makes rhea see the disconnect and stop its heartbeat timers,
+            // which would otherwise keep the test process alive.
+            for (const socket of sockets) socket.destroy(new Error('fake broker closed'));
             server.close(() => done());
           }),
       });

@@ -24,8 +24,8 @@ const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 
  * MessageBus on Azure Service Bus.
  *
  * Dead letters go to a plain queue named `<source entity><deadLetterSuffix>` (`-invalid` unless configured),
- * not to the entity's `$deadletterqueue`: the SDK can only dead-letter a message it received under a lock,
- * and our callers set aside messages they read elsewhere or rejected before settling. The reason and
+ * not to the entity's `$deadletterqueue`: the SDK can only dead-letter a message this process holds under a
+ * peek-lock, and `deadLetter` is handed a letter, not a locked message. The reason and
  * description ride in the same application properties Service Bus itself uses for its DLQ
  * (`DeadLetterReason`, `DeadLetterErrorDescription`), so operators read both queues the same way.
  */
