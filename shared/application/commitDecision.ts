@@ -53,32 +53,57 @@ export function queryFor(sipAddress: SipAddress, poolFqdn?: Fqdn, changeRequestI
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * One writer at a time per store within this process. Commits serialize on the head row anyway;
+ * queueing them here, instead of letting them race and retry, keeps a busy worker from burning
+ * reads on attempts that must lose. Across processes the head row's ETag still decides.
+ */
+const writerQueues = new WeakMap<DirectoryStore, Promise<unknown>>();
+
+function serialized<T>(store: DirectoryStore, work: () => Promise<T>): Promise<T> {
+  const previous = writerQueues.get(store) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  writerQueues.set(store, next.catch(() => undefined));
+  return next;
+}
+
+type Attempt<R> = { done: true; result: R; records: AuditRecord[]; outbox: CloudEvent[] } | { done: false };
+
+/** One read → decide → commit; `done: false` when another writer committed first. */
+async function attempt<R>(deps: Dependencies, query: SnapshotQuery, planner: Planner<R>): Promise<Attempt<R>> {
+  const snapshot = await deps.store.snapshot(query);
+  const now = deps.clock.now();
+  const { plan, result } = planner(snapshot, now);
+  if (plan === null) return { done: true, result, records: [], outbox: [] };
+
+  const { records, head } = appendToChain(snapshot.head, plan.audit, now);
+  const changeRequests = plan.changeRequests.map((request) => ({
+    ...request,
+    auditSequence: records.find((record) => record.changeRequestId === request.id)?.sequence ?? request.auditSequence,
+  }));
+  const outbox: CloudEvent[] = records.map((record) => toCloudEvent(record, deps.eventSource));
+  try {
+    await deps.store.commit({ expectedVersion: snapshot.version, head, writes: plan.writes, changeRequests, audit: records, outbox });
+  } catch (error) {
+    if (error instanceof ConcurrencyError) return { done: false };
+    throw error;
+  }
+  return { done: true, result, records, outbox };
+}
+
+/**
  * Read → decide → commit, retried while other writers win the race. The state change, the
  * change-request status, the audit records and their events commit together; the events are then
  * published from the outbox (and stay there for a re-drive if publishing fails).
  */
 export async function commitDecision<R>(deps: Dependencies, query: SnapshotQuery, planner: Planner<R>): Promise<{ result: R; records: AuditRecord[] }> {
-  for (let attempt = 1; ; attempt++) {
-    const snapshot = await deps.store.snapshot(query);
-    const now = deps.clock.now();
-    const { plan, result } = planner(snapshot, now);
-    if (plan === null) return { result, records: [] };
-
-    const { records, head } = appendToChain(snapshot.head, plan.audit, now);
-    const changeRequests = plan.changeRequests.map((request) => ({
-      ...request,
-      auditSequence: records.find((record) => record.changeRequestId === request.id)?.sequence ?? request.auditSequence,
-    }));
-    const outbox: CloudEvent[] = records.map((record) => toCloudEvent(record, deps.eventSource));
-    try {
-      await deps.store.commit({ expectedVersion: snapshot.version, head, writes: plan.writes, changeRequests, audit: records, outbox });
-    } catch (error) {
-      if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
-      // Contention is short-lived (one partition, small commits): back off with jitter and decide again.
-      await pause(Math.random() * Math.min(100, 2 * attempt));
-      continue;
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    const outcome = await serialized(deps.store, () => attempt(deps, query, planner));
+    if (outcome.done) {
+      await publishEvents(deps, outcome.outbox);
+      return { result: outcome.result, records: outcome.records };
     }
-    await publishEvents(deps, outbox);
-    return { result, records };
+    if (attemptNumber >= MAX_ATTEMPTS) throw new ConcurrencyError();
+    // Another process won: back off with jitter and decide again on fresh state.
+    await pause(Math.random() * Math.min(100, 2 * attemptNumber));
   }
 }
