@@ -24,7 +24,7 @@ export interface Prediction {
   after: unknown;
 }
 
-function decide(request: ChangeRequestBody, snapshot: DirectorySnapshot, now: string, changeRequestId: string): Decision {
+function decide(request: ChangeRequestBody, snapshot: DirectorySnapshot, now: string, changeRequestId: string | null): Decision {
   const view = viewOf(snapshot);
   return request.operation === 'create' ? decideCreate(request, view, { now, changeRequestId }) : decideDelete(request, view);
 }
@@ -36,7 +36,7 @@ function rejectionAction(request: ChangeRequestBody): AuditAction {
 /** Predicts a request's outcome against the current directory; writes nothing. */
 export async function predictChangeRequest(deps: Dependencies, request: ChangeRequestBody): Promise<Prediction> {
   const snapshot = await deps.store.snapshot(queryFor(request.sipAddress, request.operation === 'create' ? request.poolFqdn : undefined));
-  const decision = decide(request, snapshot, deps.clock.now().toISOString(), 'dry-run');
+  const decision = decide(request, snapshot, deps.clock.now().toISOString(), null);
   if (decision.outcome === 'rejected') {
     return { outcome: 'rejected', reason: { code: decision.code, message: decision.message, errors: [{ pointer: `#${decision.pointer}`, detail: decision.message }] }, before: snapshot.holders.get(request.sipAddress) ?? null, after: snapshot.holders.get(request.sipAddress) ?? null };
   }

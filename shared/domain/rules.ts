@@ -45,7 +45,7 @@ function holderRejection(holder: AddressHolder, sipAddress: SipAddress): Rejecte
 }
 
 /** Decides a create: domain supported, pool registered, address free (or the named legacy user), pool free. */
-export function decideCreate(request: CreateEndpointRequest, view: DirectoryView, context: { now: string; changeRequestId: string }): Decision {
+export function decideCreate(request: CreateEndpointRequest, view: DirectoryView, context: { now: string; changeRequestId: string | null }): Decision {
   const { sipAddress, poolFqdn } = request;
   const domain = domainOf(sipAddress);
   if (!view.domain(domain)) {
