@@ -1,10 +1,10 @@
-import { AuditAction, type AuditDraft, type AuditRecord } from '../domain/audit';
+import { AuditAction, type AuditDraft } from '../domain/audit';
 import {
   ChangeRequestStatus, RejectionCode,
   type ChangeRequest, type ChangeRequestBody, type ChangeRequestChannel, type ChangeRequestReason,
 } from '../domain/changeRequest';
 import { UnavailableError, type FieldError } from '../domain/errors';
-import { decideCreate, decideDelete, type Decision } from '../domain/rules';
+import { decideCreate, decideDelete, type Decision, type Rejected } from '../domain/rules';
 import { commitDecision, queryFor, viewOf, type Dependencies, type Plan } from './commitDecision';
 import { changeRequestMessage, destinationFor } from './messages';
 import type { DirectorySnapshot } from './ports';
@@ -29,6 +29,19 @@ function decide(request: ChangeRequestBody, snapshot: DirectorySnapshot, now: st
   return request.operation === 'create' ? decideCreate(request, view, { now, changeRequestId }) : decideDelete(request, view);
 }
 
+/** The reason a rule gives for refusing a request, with the field it is about. */
+function reasonOf(decision: Rejected): ChangeRequestReason {
+  return { code: decision.code, message: decision.message, errors: [{ pointer: `#${decision.pointer}`, detail: decision.message }] };
+}
+
+/**
+ * A request in its final status. Each settling commit appends exactly one audit record right after
+ * the snapshot's head, so the sequence of the record that settles it is known before the commit.
+ */
+function settledAs(request: ChangeRequest, status: ChangeRequestStatus, reason: ChangeRequestReason | null, snapshot: DirectorySnapshot, now: Date): ChangeRequest {
+  return { ...request, status, reason, completedAt: now.toISOString(), auditSequence: snapshot.head.sequence + 1 };
+}
+
 function rejectionAction(request: ChangeRequestBody): AuditAction {
   return request.operation === 'create' ? AuditAction.endpointCreateRejected : AuditAction.endpointDeleteRejected;
 }
@@ -38,7 +51,8 @@ export async function predictChangeRequest(deps: Dependencies, request: ChangeRe
   const snapshot = await deps.store.snapshot(queryFor(request.sipAddress, request.operation === 'create' ? request.poolFqdn : undefined));
   const decision = decide(request, snapshot, deps.clock.now().toISOString(), null);
   if (decision.outcome === 'rejected') {
-    return { outcome: 'rejected', reason: { code: decision.code, message: decision.message, errors: [{ pointer: `#${decision.pointer}`, detail: decision.message }] }, before: snapshot.holders.get(request.sipAddress) ?? null, after: snapshot.holders.get(request.sipAddress) ?? null };
+    const holder = snapshot.holders.get(request.sipAddress) ?? null;
+    return { outcome: 'rejected', reason: reasonOf(decision), before: holder, after: holder };
   }
   if (decision.outcome === 'unchanged') return { outcome: 'applied', reason: null, before: decision.current, after: decision.current };
   return { outcome: 'applied', reason: null, before: decision.before, after: decision.after };
@@ -86,12 +100,6 @@ function newQueuedRecord(command: QueuedChangeRequest, now: string): ChangeReque
   };
 }
 
-/** The settled request as committed: commitDecision stamps the sequence of the audit record that settled it. */
-function asCommitted<T extends ChangeRequest | undefined>(request: T, records: AuditRecord[]): T {
-  const record = request && records.find((r) => r.changeRequestId === request.id);
-  return record ? { ...request, auditSequence: record.sequence } : request;
-}
-
 function draftFor(deps: Dependencies, request: ChangeRequest, fields: Pick<AuditDraft, 'action' | 'subject' | 'outcome' | 'before' | 'after'>): AuditDraft {
   return { id: deps.ids.next(), actor: request.actor, changeRequestId: request.id, correlationId: request.correlationId, causationId: request.id, ...fields };
 }
@@ -104,29 +112,28 @@ function draftFor(deps: Dependencies, request: ChangeRequest, fields: Pick<Audit
 export async function applyChangeRequest(deps: Dependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
   const { request } = command;
   const query = queryFor(request.sipAddress, request.operation === 'create' ? request.poolFqdn : undefined, command.changeRequestId);
-  const { result, records } = await commitDecision(deps, query, (snapshot, now) => {
+  const { result } = await commitDecision(deps, query, (snapshot, now) => {
     const existing = snapshot.changeRequests.get(command.changeRequestId);
     if (existing && existing.status !== ChangeRequestStatus.accepted) return { plan: null, result: existing };
 
     const base = existing ?? newQueuedRecord(command, now.toISOString());
     const stored = base.request ?? request;
     const decision = decide(stored, snapshot, now.toISOString(), base.id);
-    const settled = (status: ChangeRequestStatus, reason: ChangeRequestReason | null): ChangeRequest => ({ ...base, status, reason, completedAt: now.toISOString() });
     let plan: Plan;
     let final: ChangeRequest;
     if (decision.outcome === 'rejected') {
-      final = settled(ChangeRequestStatus.rejected, { code: decision.code, message: decision.message, errors: [{ pointer: `#${decision.pointer}`, detail: decision.message }] });
+      final = settledAs(base, ChangeRequestStatus.rejected, reasonOf(decision), snapshot, now);
       const holder = snapshot.holders.get(stored.sipAddress) ?? null;
       plan = { writes: [], changeRequests: [final], audit: [draftFor(deps, base, { action: rejectionAction(stored), subject: stored.sipAddress, outcome: { status: 'rejected', code: decision.code, message: decision.message }, before: holder, after: holder })] };
     } else if (decision.outcome === 'applied') {
-      final = settled(ChangeRequestStatus.applied, null);
+      final = settledAs(base, ChangeRequestStatus.applied, null, snapshot, now);
       plan = { writes: decision.writes, changeRequests: [final], audit: [draftFor(deps, base, { action: decision.action, subject: decision.subject, outcome: { status: 'applied' }, before: decision.before, after: decision.after })] };
     } else {
       throw new Error('endpoint changes are never idempotent no-ops');
     }
     return { plan, result: final };
   });
-  return asCommitted(result, records);
+  return result;
 }
 
 /** A queue message that is not a valid change request. */
@@ -143,28 +150,29 @@ export interface InvalidMessage {
  * validation errors, audited once however often the message is redelivered.
  */
 export async function recordInvalidMessage(deps: Dependencies, message: InvalidMessage): Promise<ChangeRequest> {
-  const { result, records } = await commitDecision(deps, { changeRequests: [message.changeRequestId] }, (snapshot, now) => {
+  const { result } = await commitDecision(deps, { changeRequests: [message.changeRequestId] }, (snapshot, now) => {
     const existing = snapshot.changeRequests.get(message.changeRequestId);
     if (existing) return { plan: null, result: existing };
     const reason = { code: RejectionCode.invalidMessage, message: 'the queue message is not a valid change request', errors: message.errors };
-    const record: ChangeRequest = {
-      id: message.changeRequestId, status: ChangeRequestStatus.rejected, request: null, reason, actor: message.actor,
-      correlationId: message.correlationId, channel: 'queue', acceptedAt: now.toISOString(), completedAt: now.toISOString(), auditSequence: null,
+    const unparsed: ChangeRequest = {
+      id: message.changeRequestId, status: ChangeRequestStatus.accepted, request: null, reason: null, actor: message.actor,
+      correlationId: message.correlationId, channel: 'queue', acceptedAt: now.toISOString(), completedAt: null, auditSequence: null,
     };
+    const record = settledAs(unparsed, ChangeRequestStatus.rejected, reason, snapshot, now);
     const audit = draftFor(deps, record, { action: AuditAction.changeRequestInvalid, subject: message.subject, outcome: { status: 'rejected', code: reason.code, message: reason.message }, before: null, after: { errors: message.errors } });
     return { plan: { writes: [], changeRequests: [record], audit: [audit] }, result: record };
   });
-  return asCommitted(result, records);
+  return result;
 }
 
 /** Settles an accepted request as failed, with the reason, audited; a settled request is left alone. */
 export async function failChangeRequest(deps: Dependencies, changeRequestId: string, reason: ChangeRequestReason): Promise<ChangeRequest | undefined> {
-  const { result, records } = await commitDecision(deps, { changeRequests: [changeRequestId] }, (snapshot, now) => {
+  const { result } = await commitDecision(deps, { changeRequests: [changeRequestId] }, (snapshot, now) => {
     const existing = snapshot.changeRequests.get(changeRequestId);
     if (!existing || existing.status !== ChangeRequestStatus.accepted) return { plan: null, result: existing };
-    const failed: ChangeRequest = { ...existing, status: ChangeRequestStatus.failed, reason, completedAt: now.toISOString() };
+    const failed = settledAs(existing, ChangeRequestStatus.failed, reason, snapshot, now);
     const audit = draftFor(deps, existing, { action: AuditAction.changeRequestFailed, subject: existing.request?.sipAddress ?? `change-request:${existing.id}`, outcome: { status: 'failed', code: reason.code, message: reason.message }, before: null, after: null });
     return { plan: { writes: [], changeRequests: [failed], audit: [audit] }, result: failed };
   });
-  return asCommitted(result, records);
+  return result;
 }

@@ -76,13 +76,9 @@ async function attempt<R>(deps: Dependencies, query: SnapshotQuery, planner: Pla
   if (plan === null) return { done: true, result, records: [], outbox: [] };
 
   const { records, head } = appendToChain(snapshot.head, plan.audit, now);
-  const changeRequests = plan.changeRequests.map((request) => ({
-    ...request,
-    auditSequence: records.find((record) => record.changeRequestId === request.id)?.sequence ?? request.auditSequence,
-  }));
   const outbox: CloudEvent[] = records.map((record) => toCloudEvent(record, deps.eventSource));
   try {
-    await deps.store.commit({ expectedVersion: snapshot.version, head, writes: plan.writes, changeRequests, audit: records, outbox });
+    await deps.store.commit({ expectedVersion: snapshot.version, head, writes: plan.writes, changeRequests: plan.changeRequests, audit: records, outbox });
   } catch (error) {
     if (error instanceof ConcurrencyError) return { done: false };
     throw error;
