@@ -32,7 +32,7 @@ function messageBusFor(cfg: Config): { bus: MessageBus; close(): Promise<void> }
   if (cfg.transport === Transport.serviceBus) {
     const client = new ServiceBusClient(cfg.serviceBusConnection as string);
     const bus = createServiceBusMessageBus(client, cfg.queues);
-    return { bus, close: () => bus.close() };
+    return { bus, close: async () => { await bus.close(); await client.close(); } };
   }
   const service = QueueServiceClient.fromConnectionString(cfg.storageConnection, { retryOptions: { maxTries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } });
   return { bus: new StorageQueueMessageBus((name) => service.getQueueClient(name), cfg.queues), close: async () => undefined };

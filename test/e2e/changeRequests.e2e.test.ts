@@ -276,8 +276,12 @@ describe('change requests over HTTP on the local host', () => {
     assert.equal(sequences.length, 6);
     assert.deepEqual(sequences, [...sequences].sort((a, b) => b - a));
     assert.equal(new Set(sequences).size, 6);
-    assert.ok(created.body.items.length >= 3);
-    assert.ok(created.body.items.every((r: any) => r.action === 'endpoint.created'));
+    assert.deepEqual(created.body.items.map((r: any) => [r.action, r.subject]), [
+      ['endpoint.created', sip('bot')],
+      ['endpoint.created', sip('chat')],
+      ['endpoint.created', sip('ocschat')],
+      ['endpoint.created', sip('persistentchat')],
+    ]);
     assert.deepEqual(wildcard.body.items.map((e: any) => e.sipAddress).sort(), ['sip:pcpool2@contoso.com', 'sip:pcpool@contoso.com']);
     assert.deepEqual(byPool.body.items.map((e: any) => e.sipAddress).sort(), ['sip:ocschat@contoso.com', 'sip:pcpool2@contoso.com']);
   });

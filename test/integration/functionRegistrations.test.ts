@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadFunctionApp, triggerOf } from '../../shared/local/functionsRegistry';
@@ -27,5 +29,29 @@ describe('loadFunctionApp', () => {
       'submitChangeRequest POST change-requests',
     ]);
     assert.ok(registrations.every((r) => typeof r.handler === 'function'));
+  });
+
+  it('binds the same queue functions to Service Bus when MESSAGING_TRANSPORT is service-bus, and the local host says it cannot drive them', () => {
+    // A fresh process: registrations are learned once per process, at load.
+    const registry = path.join(APP_ROOT, 'dist', 'shared', 'local', 'functionsRegistry.js');
+    const host = path.join(APP_ROOT, 'dist', 'shared', 'local', 'LocalFunctionsHost.js');
+    const script = `
+      const { loadFunctionApp, triggerOf } = require(${JSON.stringify(registry)});
+      const { LocalFunctionsHost } = require(${JSON.stringify(host)});
+      const registrations = loadFunctionApp(${JSON.stringify(APP_ROOT)});
+      const queues = registrations.map((r) => triggerOf(r)).filter((t) => t.type !== 'httpTrigger').map((t) => [t.type, t.queueName, t.connection]);
+      const settings = { routePrefix: 'api', queues: { batchSize: 1, newBatchThreshold: 0, maxDequeueCount: 5, visibilityTimeoutMs: 0, maxPollingIntervalMs: 100, messageEncoding: 'base64' } };
+      new LocalFunctionsHost({ registrations, settings, setting: () => undefined, port: 0 }).start()
+        .then(() => console.log(JSON.stringify({ queues, refused: null })), (error) => console.log(JSON.stringify({ queues, refused: error.message })));
+    `;
+    const env = { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true', MESSAGING_TRANSPORT: 'service-bus', ServiceBusConnection: 'Endpoint=sb://example.invalid/;SharedAccessKeyName=k;SharedAccessKey=v' };
+
+    const output = JSON.parse(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' }).trim().split('\n').pop() as string);
+
+    assert.deepEqual(output.queues, [
+      ['serviceBusTrigger', 'endpoint-create', 'ServiceBusConnection'],
+      ['serviceBusTrigger', 'endpoint-delete', 'ServiceBusConnection'],
+    ]);
+    assert.match(output.refused, /runs HTTP and Storage-queue triggers, not serviceBusTrigger/);
   });
 });

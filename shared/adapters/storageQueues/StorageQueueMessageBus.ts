@@ -1,6 +1,7 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { UnavailableError } from '../../domain/errors';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports';
+import { statusOf } from '../restErrors';
 
 /** The slice of QueueClient this adapter uses. */
 export type SendingQueueClient = Pick<QueueClient, 'sendMessage' | 'createIfNotExists' | 'name'>;
@@ -14,10 +15,6 @@ export const POISON_SUFFIX = '-poison';
 /** Base64 of the JSON body: the Functions queue trigger's default `messageEncoding`. */
 export function encodeQueueMessage(body: unknown): string {
   return Buffer.from(JSON.stringify(body), 'utf8').toString('base64');
-}
-
-function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error ? (error as { statusCode?: number }).statusCode : undefined;
 }
 
 /**

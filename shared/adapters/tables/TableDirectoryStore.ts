@@ -9,6 +9,7 @@ import type {
   AuditFilter, DirectoryCommit, DirectorySnapshot, DirectoryStore, EndpointFilter, Page, SnapshotQuery, Topology,
 } from '../../application/ports';
 import { prefixEnd, rowKeys } from './rowKeys';
+import { statusOf } from '../restErrors';
 
 /** The slice of TableClient this adapter uses, so a test can hand it a fake. */
 export type DirectoryTableClient = Pick<TableClient, 'createTable' | 'getEntity' | 'createEntity' | 'deleteEntity' | 'listEntities' | 'submitTransaction'>;
@@ -17,10 +18,6 @@ export type DirectoryTableClient = Pick<TableClient, 'createTable' | 'getEntity'
 type Row = TableEntity<{ data: string; [column: string]: unknown }>;
 
 const MAX_TRANSACTION_ACTIONS = 100;
-
-function statusOf(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'statusCode' in error ? (error as { statusCode?: number }).statusCode : undefined;
-}
 
 /** Vendor errors become ours: a lost race is ConcurrencyError, an unreachable service UnavailableError. */
 function translate(error: unknown): unknown {
