@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { DEFAULT_RELIABILITY } from './application/reliability';
 
 /** The messaging transports the queue-triggered functions can bind to. */
 export const Transport = { storageQueues: 'storage-queues', serviceBus: 'service-bus' } as const;
 export type Transport = (typeof Transport)[keyof typeof Transport];
 
 const name = (fallback: string) => z.string().trim().min(1).default(fallback);
+const count = (fallback: number, max: number) => z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`).default(fallback);
 
 /**
  * The service's settings, parsed from the environment (app settings in Azure) once, failing fast.
@@ -27,6 +29,16 @@ export const ConfigSchema = z
     AUDIT_EVENTS_DESTINATION: name('audit-events'),
     /** The CloudEvents `source` of this deployment's events. */
     EVENT_SOURCE: z.string().min(1).optional(),
+    /** When the re-drive timer runs (6-field NCRONTAB, UTC): outbox events and waiting requests. */
+    REDRIVE_SCHEDULE: name('*/10 * * * * *'),
+    /** Seconds an accepted request may wait before the re-driver sends its message again (doubling per send). */
+    REDRIVE_AFTER_SECONDS: count(DEFAULT_RELIABILITY.redriveAfterMs / 1000, 86_400),
+    /** Sends of one request's message before it is settled as failed (undeliverable). */
+    REDRIVE_MAX_SENDS: count(DEFAULT_RELIABILITY.maxSends, 20),
+    /** Deliveries before a message is set aside; must equal host.json maxDequeueCount and the Service Bus queues' maxDeliveryCount. */
+    MAX_DELIVERY_COUNT: count(DEFAULT_RELIABILITY.maxDeliveries, 100),
+    /** Hours an Idempotency-Key answers retries with the original result. */
+    IDEMPOTENCY_KEY_TTL_HOURS: count(DEFAULT_RELIABILITY.idempotencyKeyTtlMs / 3_600_000, 24 * 30),
   })
   .superRefine((config, ctx) => {
     if (config.MESSAGING_TRANSPORT === Transport.serviceBus && !config.ServiceBusConnection) {
@@ -41,6 +53,13 @@ export const ConfigSchema = z
     partition: config.DIRECTORY_PARTITION,
     queues: { endpointCreate: config.ENDPOINT_CREATE_QUEUE, endpointDelete: config.ENDPOINT_DELETE_QUEUE, auditEvents: config.AUDIT_EVENTS_DESTINATION },
     eventSource: config.EVENT_SOURCE ?? `/pchat-endpoints/${config.DIRECTORY_PARTITION}`,
+    redriveSchedule: config.REDRIVE_SCHEDULE,
+    reliability: {
+      redriveAfterMs: config.REDRIVE_AFTER_SECONDS * 1000,
+      maxSends: config.REDRIVE_MAX_SENDS,
+      maxDeliveries: config.MAX_DELIVERY_COUNT,
+      idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000,
+    },
   }));
 export type Config = z.infer<typeof ConfigSchema>;
 

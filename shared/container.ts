@@ -47,10 +47,18 @@ export async function buildContainer(cfg: Config, log: Logger = consoleLogger): 
   const store = new TableDirectoryStore(table, cfg.partition);
   await store.ensureTable();
   const messaging = messageBusFor(cfg);
-  return { config: cfg, store, bus: messaging.bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: cfg.eventSource, close: messaging.close };
+  return { config: cfg, store, bus: messaging.bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: cfg.eventSource, reliability: cfg.reliability, close: messaging.close };
 }
 
 let shared: Promise<Container> | undefined;
+
+/**
+ * Hands the process a container wired elsewhere, before any function runs. The fault-injection
+ * worker uses it to wrap the store and bus with its kill switches; nothing in the app does.
+ */
+export function provideContainer(wired: Promise<Container>): void {
+  shared = wired;
+}
 
 /** The process-wide container, built on first use (and built again if building failed). */
 export function container(): Promise<Container> {

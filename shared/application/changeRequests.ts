@@ -1,20 +1,33 @@
-import { AuditAction, type AuditDraft } from '../domain/audit';
+import { createHash } from 'node:crypto';
+import { AuditAction, canonicalJson, type AuditDraft } from '../domain/audit';
 import {
   ChangeRequestStatus, RejectionCode,
   type ChangeRequest, type ChangeRequestBody, type ChangeRequestChannel, type ChangeRequestReason,
 } from '../domain/changeRequest';
-import { UnavailableError, type FieldError } from '../domain/errors';
+import { UnprocessableError, type FieldError } from '../domain/errors';
 import { decideCreate, decideDelete, type Decision, type Rejected } from '../domain/rules';
 import { commitDecision, queryFor, viewOf, type Dependencies, type Plan } from './commitDecision';
 import { changeRequestMessage, destinationFor } from './messages';
-import type { DirectorySnapshot } from './ports';
+import type { AdmissionOptions, DirectorySnapshot } from './ports';
+import { inTurn, nextRedriveAt } from './reliability';
 
 /** Who submitted a request and how to tie its records together. */
 export interface Submission {
   request: ChangeRequestBody;
   actor: string;
   correlationId: string;
+  /** The caller's Idempotency-Key: a retry with the same key gets the original result. */
+  idempotencyKey?: string;
 }
+
+/** An accepted request, and whether it was accepted by an earlier call with the same Idempotency-Key. */
+export interface SubmissionResult {
+  changeRequest: ChangeRequest;
+  replayed: boolean;
+}
+
+/** A request waiting in its address's line. */
+type Waiting = ChangeRequest & { request: ChangeRequestBody };
 
 /** What a dry run predicts: the outcome the request would have if applied now. */
 export interface Prediction {
@@ -58,13 +71,40 @@ export async function predictChangeRequest(deps: Dependencies, request: ChangeRe
   return { outcome: 'applied', reason: null, before: decision.before, after: decision.after };
 }
 
+/** A digest of the normalized request: the same request, however it was spelled, has the same fingerprint. */
+function fingerprintOf(request: ChangeRequestBody): string {
+  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+}
+
+function admissionOptions(deps: Dependencies, now: Date): AdmissionOptions {
+  return { now, redriveAt: nextRedriveAt(deps.reliability, now, 1) };
+}
+
+/** Admits a request into its address's line; admissions of one address take turns within this process. */
+function admit(deps: Dependencies, request: Waiting, options: AdmissionOptions) {
+  return inTurn(`admit|${request.request.sipAddress}`, () => deps.store.admit(request, options));
+}
+
 /**
- * Accepts a change request: records it as `accepted`, then queues it for the create or delete
- * worker. If the queue cannot take it, the request is settled as `failed` (audited) and the caller
- * gets UnavailableError; a request is never left accepted with no message to carry it.
+ * Sends an admitted request's message. A send that fails is not the caller's problem: the request is
+ * durably accepted, and the re-driver sends it again when its re-drive time comes.
  */
-export async function submitChangeRequest(deps: Dependencies, submission: Submission): Promise<ChangeRequest> {
-  const changeRequest: ChangeRequest & { request: ChangeRequestBody } = {
+async function sendChangeRequest(deps: Dependencies, changeRequest: Waiting): Promise<void> {
+  try {
+    await deps.bus.send(destinationFor(changeRequest.request.operation), changeRequestMessage(changeRequest));
+  } catch (error) {
+    deps.log.warn('change request left for the re-driver to send', { changeRequestId: changeRequest.id, error: String(error) });
+  }
+}
+
+/**
+ * Accepts a change request: records it as `accepted` with its ticket in its address's line (and its
+ * Idempotency-Key), then queues it for the create or delete worker. A retry with the same key gets
+ * the original request back; the same key with a different request is refused.
+ */
+export async function submitChangeRequest(deps: Dependencies, submission: Submission): Promise<SubmissionResult> {
+  const now = deps.clock.now();
+  const candidate: Waiting = {
     id: deps.ids.next(),
     status: ChangeRequestStatus.accepted,
     request: submission.request,
@@ -72,19 +112,26 @@ export async function submitChangeRequest(deps: Dependencies, submission: Submis
     actor: submission.actor,
     correlationId: submission.correlationId,
     channel: 'http',
-    acceptedAt: deps.clock.now().toISOString(),
+    acceptedAt: now.toISOString(),
     completedAt: null,
     auditSequence: null,
+    ticket: null,
   };
-  await deps.store.createChangeRequest(changeRequest);
-  try {
-    await deps.bus.send(destinationFor(changeRequest.request.operation), changeRequestMessage(changeRequest));
-  } catch (error) {
-    deps.log.warn('could not queue change request', { changeRequestId: changeRequest.id, error: String(error) });
-    await failChangeRequest(deps, changeRequest.id, { code: 'queue_unavailable', message: 'the change request could not be queued; submit it again' });
-    throw new UnavailableError('the change-request queue is unavailable; nothing was changed, submit again', 5, { cause: error });
+  const fingerprint = fingerprintOf(submission.request);
+  const idempotency = submission.idempotencyKey === undefined ? undefined : {
+    scope: submission.actor, key: submission.idempotencyKey, fingerprint, expiresAt: new Date(now.getTime() + deps.reliability.idempotencyKeyTtlMs).toISOString(),
+  };
+  const admission = await admit(deps, candidate, { ...admissionOptions(deps, now), idempotency });
+  if (admission.outcome === 'key-taken') {
+    if (admission.idempotency.fingerprint !== fingerprint) {
+      throw new UnprocessableError('this Idempotency-Key was already used with a different request; use a new key for a new request', 'idempotency_key_reused',
+        [{ pointer: '#/idempotency-key', detail: 'Idempotency-Key must not be reused for a different request body', location: 'header' }]);
+    }
+    return { changeRequest: admission.idempotency.changeRequest, replayed: true };
   }
-  return changeRequest;
+  if (admission.outcome === 'id-taken') throw new Error(`change request id ${candidate.id} was issued twice`);
+  await sendChangeRequest(deps, admission.changeRequest as Waiting);
+  return { changeRequest: admission.changeRequest, replayed: false };
 }
 
 /** A change request as it arrives on a queue. */
@@ -93,10 +140,10 @@ export interface QueuedChangeRequest extends Submission {
   channel: ChangeRequestChannel;
 }
 
-function newQueuedRecord(command: QueuedChangeRequest, now: string): ChangeRequest {
+function newQueuedRecord(command: QueuedChangeRequest, now: string): Waiting {
   return {
     id: command.changeRequestId, status: ChangeRequestStatus.accepted, request: command.request, reason: null, actor: command.actor,
-    correlationId: command.correlationId, channel: command.channel, acceptedAt: now, completedAt: null, auditSequence: null,
+    correlationId: command.correlationId, channel: command.channel, acceptedAt: now, completedAt: null, auditSequence: null, ticket: null,
   };
 }
 
@@ -104,36 +151,63 @@ function draftFor(deps: Dependencies, request: ChangeRequest, fields: Pick<Audit
   return { id: deps.ids.next(), actor: request.actor, changeRequestId: request.id, correlationId: request.correlationId, causationId: request.id, ...fields };
 }
 
+/** Decides a waiting request on a snapshot: the plan that settles it (applied or rejected) and its final record. */
+function settle(deps: Dependencies, waiting: Waiting, snapshot: DirectorySnapshot, now: Date): { plan: Plan; settled: ChangeRequest } {
+  const { request } = waiting;
+  const decision = decide(request, snapshot, now.toISOString(), waiting.id);
+  if (decision.outcome === 'rejected') {
+    const settled = settledAs(waiting, ChangeRequestStatus.rejected, reasonOf(decision), snapshot, now);
+    const holder = snapshot.holders.get(request.sipAddress) ?? null;
+    const audit = draftFor(deps, waiting, { action: rejectionAction(request), subject: request.sipAddress, outcome: { status: 'rejected', code: decision.code, message: decision.message }, before: holder, after: holder });
+    return { plan: { writes: [], changeRequests: [settled], audit: [audit] }, settled };
+  }
+  if (decision.outcome === 'unchanged') throw new Error('endpoint changes are never idempotent no-ops');
+  const settled = settledAs(waiting, ChangeRequestStatus.applied, null, snapshot, now);
+  const audit = draftFor(deps, waiting, { action: decision.action, subject: decision.subject, outcome: { status: 'applied' }, before: decision.before, after: decision.after });
+  return { plan: { writes: decision.writes, changeRequests: [settled], audit: [audit] }, settled };
+}
+
+/**
+ * Settles the requests in `target`'s line up to and including `target`, lowest ticket first, one
+ * commit each. So changes to one address take effect in the order they were accepted, whatever
+ * order their messages arrive in: a message that overtakes an earlier one settles the earlier one
+ * first, and the earlier message, when it comes, finds its request settled.
+ */
+async function settleInOrder(deps: Dependencies, target: Waiting): Promise<ChangeRequest> {
+  const { sipAddress } = target.request;
+  const query = queryFor(sipAddress, target.request.operation === 'create' ? target.request.poolFqdn : undefined, target.id, true);
+  for (;;) {
+    const { result } = await commitDecision(deps, query, (snapshot, now): { plan: Plan | null; result: ChangeRequest | undefined } => {
+      const current = snapshot.changeRequests.get(target.id) ?? target;
+      if (current.status !== ChangeRequestStatus.accepted) return { plan: null, result: current };
+      // A request accepted before lines existed holds no ticket and is settled on its own.
+      const next = current.ticket === null ? target : (snapshot.lineHeads.get(sipAddress) as Waiting | undefined);
+      if (!next) throw new Error(`change request ${target.id} holds ticket ${current.ticket} but no request waits in its line`);
+      const { plan, settled } = settle(deps, next, snapshot, now);
+      return { plan, result: next.id === target.id ? settled : undefined };
+    });
+    if (result) return result;
+  }
+}
+
+/** Admits a request that arrived straight on a queue; a redelivery finds the request its first delivery admitted. */
+async function admitQueued(deps: Dependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
+  const now = deps.clock.now();
+  const admission = await admit(deps, newQueuedRecord(command, now.toISOString()), admissionOptions(deps, now));
+  if (admission.outcome === 'key-taken') throw new Error('queued change requests carry no Idempotency-Key');
+  return admission.changeRequest;
+}
+
 /**
  * Applies a queued create or delete: enforces every rule, then commits the endpoint change (or the
- * rejection), the request's final status, its audit record and its event together. A request that
- * is already settled is left alone, so redelivered messages change nothing.
+ * rejection), the request's final status, its audit record and its event together, in the order
+ * the address's requests were accepted. A request that is already settled is left alone, so
+ * redelivered and re-driven messages change nothing.
  */
 export async function applyChangeRequest(deps: Dependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
-  const { request } = command;
-  const query = queryFor(request.sipAddress, request.operation === 'create' ? request.poolFqdn : undefined, command.changeRequestId);
-  const { result } = await commitDecision(deps, query, (snapshot, now) => {
-    const existing = snapshot.changeRequests.get(command.changeRequestId);
-    if (existing && existing.status !== ChangeRequestStatus.accepted) return { plan: null, result: existing };
-
-    const base = existing ?? newQueuedRecord(command, now.toISOString());
-    const stored = base.request ?? request;
-    const decision = decide(stored, snapshot, now.toISOString(), base.id);
-    let plan: Plan;
-    let final: ChangeRequest;
-    if (decision.outcome === 'rejected') {
-      final = settledAs(base, ChangeRequestStatus.rejected, reasonOf(decision), snapshot, now);
-      const holder = snapshot.holders.get(stored.sipAddress) ?? null;
-      plan = { writes: [], changeRequests: [final], audit: [draftFor(deps, base, { action: rejectionAction(stored), subject: stored.sipAddress, outcome: { status: 'rejected', code: decision.code, message: decision.message }, before: holder, after: holder })] };
-    } else if (decision.outcome === 'applied') {
-      final = settledAs(base, ChangeRequestStatus.applied, null, snapshot, now);
-      plan = { writes: decision.writes, changeRequests: [final], audit: [draftFor(deps, base, { action: decision.action, subject: decision.subject, outcome: { status: 'applied' }, before: decision.before, after: decision.after })] };
-    } else {
-      throw new Error('endpoint changes are never idempotent no-ops');
-    }
-    return { plan, result: final };
-  });
-  return result;
+  const target = (await deps.store.getChangeRequest(command.changeRequestId)) ?? (await admitQueued(deps, command));
+  if (target.status !== ChangeRequestStatus.accepted || target.request === null) return target;
+  return settleInOrder(deps, target as Waiting);
 }
 
 /** A queue message that is not a valid change request. */
@@ -156,7 +230,7 @@ export async function recordInvalidMessage(deps: Dependencies, message: InvalidM
     const reason = { code: RejectionCode.invalidMessage, message: 'the queue message is not a valid change request', errors: message.errors };
     const unparsed: ChangeRequest = {
       id: message.changeRequestId, status: ChangeRequestStatus.accepted, request: null, reason: null, actor: message.actor,
-      correlationId: message.correlationId, channel: 'queue', acceptedAt: now.toISOString(), completedAt: null, auditSequence: null,
+      correlationId: message.correlationId, channel: 'queue', acceptedAt: now.toISOString(), completedAt: null, auditSequence: null, ticket: null,
     };
     const record = settledAs(unparsed, ChangeRequestStatus.rejected, reason, snapshot, now);
     const audit = draftFor(deps, record, { action: AuditAction.changeRequestInvalid, subject: message.subject, outcome: { status: 'rejected', code: reason.code, message: reason.message }, before: null, after: { errors: message.errors } });
@@ -165,10 +239,13 @@ export async function recordInvalidMessage(deps: Dependencies, message: InvalidM
   return result;
 }
 
-/** Settles an accepted request as failed, with the reason, audited; a settled request is left alone. */
-export async function failChangeRequest(deps: Dependencies, changeRequestId: string, reason: ChangeRequestReason): Promise<ChangeRequest | undefined> {
+/**
+ * Settles an accepted request as failed, with the reason, audited; a settled request is left alone.
+ * A queued request that never got as far as being admitted is recorded, failed, from `unadmitted`.
+ */
+export async function failChangeRequest(deps: Dependencies, changeRequestId: string, reason: ChangeRequestReason, unadmitted?: QueuedChangeRequest): Promise<ChangeRequest | undefined> {
   const { result } = await commitDecision(deps, { changeRequests: [changeRequestId] }, (snapshot, now) => {
-    const existing = snapshot.changeRequests.get(changeRequestId);
+    const existing = snapshot.changeRequests.get(changeRequestId) ?? (unadmitted ? newQueuedRecord(unadmitted, now.toISOString()) : undefined);
     if (!existing || existing.status !== ChangeRequestStatus.accepted) return { plan: null, result: existing };
     const failed = settledAs(existing, ChangeRequestStatus.failed, reason, snapshot, now);
     const audit = draftFor(deps, existing, { action: AuditAction.changeRequestFailed, subject: existing.request?.sipAddress ?? `change-request:${existing.id}`, outcome: { status: 'failed', code: reason.code, message: reason.message }, before: null, after: null });

@@ -6,6 +6,7 @@ import { domainOf, type Fqdn, type SipAddress } from '../domain/names';
 import { toCloudEvent, type CloudEvent } from './events';
 import type { Clock, DirectorySnapshot, DirectoryStore, IdGenerator, Logger, MessageBus, SnapshotQuery } from './ports';
 import { publishEvents } from './publishEvents';
+import { inTurn, type ReliabilitySettings } from './reliability';
 
 /** What every use case is built from (see shared/container.ts). */
 export interface Dependencies {
@@ -16,6 +17,7 @@ export interface Dependencies {
   log: Logger;
   /** The CloudEvents `source` of this deployment's events. */
   eventSource: string;
+  reliability: ReliabilitySettings;
 }
 
 /** What a decision commits: state writes, change-request updates and audit records. */
@@ -40,31 +42,18 @@ export function viewOf(snapshot: DirectorySnapshot): DirectoryView {
   };
 }
 
-/** The snapshot query for decisions about one SIP address (and optionally a pool). */
-export function queryFor(sipAddress: SipAddress, poolFqdn?: Fqdn, changeRequestId?: string): SnapshotQuery {
+/** The snapshot query for decisions about one SIP address (and optionally a pool, a change request and the address's line). */
+export function queryFor(sipAddress: SipAddress, poolFqdn?: Fqdn, changeRequestId?: string, withLine = false): SnapshotQuery {
   return {
     domains: [domainOf(sipAddress)],
     pools: poolFqdn ? [poolFqdn] : [],
     addresses: [sipAddress],
     changeRequests: changeRequestId ? [changeRequestId] : [],
+    lines: withLine ? [sipAddress] : [],
   };
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * One writer at a time per store within this process. Commits serialize on the head row anyway;
- * queueing them here, instead of letting them race and retry, keeps a busy worker from burning
- * reads on attempts that must lose. Across processes the head row's ETag still decides.
- */
-const writerQueues = new WeakMap<DirectoryStore, Promise<unknown>>();
-
-function serialized<T>(store: DirectoryStore, work: () => Promise<T>): Promise<T> {
-  const previous = writerQueues.get(store) ?? Promise.resolve();
-  const next = previous.then(work, work);
-  writerQueues.set(store, next.catch(() => undefined));
-  return next;
-}
 
 type Attempt<R> = { done: true; result: R; records: AuditRecord[]; outbox: CloudEvent[] } | { done: false };
 
@@ -93,7 +82,8 @@ async function attempt<R>(deps: Dependencies, query: SnapshotQuery, planner: Pla
  */
 export async function commitDecision<R>(deps: Dependencies, query: SnapshotQuery, planner: Planner<R>): Promise<{ result: R; records: AuditRecord[] }> {
   for (let attemptNumber = 1; ; attemptNumber++) {
-    const outcome = await serialized(deps.store, () => attempt(deps, query, planner));
+    // One writer at a time per store in this process: commits serialize on the head row anyway.
+    const outcome = await inTurn(deps.store, () => attempt(deps, query, planner));
     if (outcome.done) {
       await publishEvents(deps, outcome.outbox);
       return { result: outcome.result, records: outcome.records };

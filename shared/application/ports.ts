@@ -1,5 +1,5 @@
 import type { AuditHead, AuditRecord } from '../domain/audit';
-import type { ChangeRequest } from '../domain/changeRequest';
+import type { ChangeRequest, ChangeRequestBody } from '../domain/changeRequest';
 import type { AddressHolder, DirectoryWrite, Endpoint, PersistentChatPool, SipDomain, DirectoryUser } from '../domain/directory';
 import type { Fqdn, SipAddress } from '../domain/names';
 import type { CloudEvent } from './events';
@@ -14,6 +14,8 @@ export interface SnapshotQuery {
   /** Domains for which to learn whether any address lives in them. */
   domainUsage?: Fqdn[];
   changeRequests?: string[];
+  /** Addresses whose line to read: the accepted request holding the lowest ticket comes back, with its pool. */
+  lines?: SipAddress[];
 }
 
 /** A consistent read of the directory; `version` guards the commit built from it. */
@@ -25,9 +27,14 @@ export interface DirectorySnapshot {
   holders: Map<string, AddressHolder>;
   domainsInUse: Set<string>;
   changeRequests: Map<string, ChangeRequest>;
+  /** For each address asked for in `lines`, the accepted request next in line (absent when none waits). */
+  lineHeads: Map<string, ChangeRequest>;
 }
 
-/** Everything one change commits: state, change-request statuses, audit records and events, all or nothing. */
+/**
+ * Everything one change commits: state, change-request statuses, audit records and events, all or
+ * nothing. A change request settled here (one with a ticket, leaving `accepted`) leaves its line.
+ */
 export interface DirectoryCommit {
   /** The snapshot version this commit was decided on; a commit on a stale version fails. */
   expectedVersion: string;
@@ -36,6 +43,44 @@ export interface DirectoryCommit {
   changeRequests: ChangeRequest[];
   audit: AuditRecord[];
   outbox: CloudEvent[];
+}
+
+/** An accepted change request waiting in its address's line, and when to re-send its message if it is still waiting then. */
+export interface PendingChangeRequest {
+  changeRequestId: string;
+  sipAddress: SipAddress;
+  ticket: number;
+  acceptedAt: string;
+  /** When the re-driver next sends its message again. */
+  redriveAt: string;
+  /** How often its message has been sent so far (the first send included). */
+  sends: number;
+}
+
+/** An Idempotency-Key as stored: whose it is, which request body it was first used with, and what that admitted. */
+export interface IdempotencyRecord {
+  /** The caller the key belongs to: keys of different callers never collide. */
+  scope: string;
+  key: string;
+  /** A digest of the normalized request the key was first used with. */
+  fingerprint: string;
+  changeRequest: ChangeRequest;
+  expiresAt: string;
+}
+
+/** How an admission ended: admitted with a ticket, or an earlier admission already holds the id or the key. */
+export type Admission =
+  | { outcome: 'admitted'; changeRequest: ChangeRequest }
+  | { outcome: 'id-taken'; changeRequest: ChangeRequest }
+  | { outcome: 'key-taken'; idempotency: IdempotencyRecord };
+
+/** What admitting a change request records besides the request itself. */
+export interface AdmissionOptions {
+  now: Date;
+  /** When the re-driver first sends the message again if nothing settled the request by then. */
+  redriveAt: Date;
+  /** The caller's Idempotency-Key, recorded in the same step; an unexpired one already held wins. */
+  idempotency?: Omit<IdempotencyRecord, 'changeRequest'>;
 }
 
 /** A page of results and the cursor for the next one (null on the last page). */
@@ -82,8 +127,17 @@ export interface Topology {
 export interface DirectoryStore {
   snapshot(query: SnapshotQuery): Promise<DirectorySnapshot>;
   commit(commit: DirectoryCommit): Promise<void>;
-  /** Records a newly accepted change request; ConflictError if the id exists. */
-  createChangeRequest(request: ChangeRequest): Promise<void>;
+  /**
+   * Accepts a change request in one atomic step: draws the next ticket in its address's line and
+   * records the request, its place in the line and its Idempotency-Key.
+   */
+  admit(request: ChangeRequest & { request: ChangeRequestBody }, options: AdmissionOptions): Promise<Admission>;
+  /** Requests still waiting whose re-drive time has passed, oldest ticket first per address. */
+  dueForRedrive(now: Date, limit: number): Promise<PendingChangeRequest[]>;
+  /** Counts one more send of a waiting request and sets its next re-drive time; a request settled since is left alone. */
+  rescheduleRedrive(pending: PendingChangeRequest, redriveAt: Date): Promise<void>;
+  /** Deletes up to `limit` Idempotency-Keys that expired before `now`; returns how many. */
+  purgeExpiredIdempotencyKeys(now: Date, limit: number): Promise<number>;
   getChangeRequest(id: string): Promise<ChangeRequest | undefined>;
   getHolder(sipAddress: SipAddress): Promise<AddressHolder | undefined>;
   listEndpoints(filter: EndpointFilter): Promise<Page<Endpoint>>;

@@ -39,7 +39,12 @@ export async function publishEvents(deps: { store: DirectoryStore; bus: MessageB
   return published;
 }
 
-/** Publishes whatever the outbox still holds (events whose publishing was interrupted). */
-export async function publishPendingEvents(deps: { store: DirectoryStore; bus: MessageBus; log: Logger }, limit = 100): Promise<number> {
-  return publishEvents(deps, await deps.store.pendingEvents(limit));
+/**
+ * Publishes what the outbox still holds (events whose publishing was interrupted), oldest first.
+ * With `committedBefore`, younger events are left to the worker that committed them.
+ */
+export async function publishPendingEvents(deps: { store: DirectoryStore; bus: MessageBus; log: Logger }, options: { limit?: number; committedBefore?: Date } = {}): Promise<number> {
+  const pending = await deps.store.pendingEvents(options.limit ?? 100);
+  const cutoff = options.committedBefore?.toISOString();
+  return publishEvents(deps, cutoff === undefined ? pending : pending.filter((event) => event.time < cutoff));
 }

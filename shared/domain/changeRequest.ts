@@ -59,6 +59,15 @@ export const RejectionCode = {
 } as const;
 export type RejectionCode = (typeof RejectionCode)[keyof typeof RejectionCode];
 
+/** Stable codes for a request that was accepted but could not be carried out. */
+export const FailureCode = {
+  /** Its message failed on every delivery and was set aside (poison queue / dead-letter queue). */
+  processingFailed: 'processing_failed',
+  /** Its message was sent and re-sent, and no worker ever settled it. */
+  undeliverable: 'undeliverable',
+} as const;
+export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
+
 /** Why a change request was rejected or failed. */
 export interface ChangeRequestReason {
   code: string;
@@ -83,4 +92,10 @@ export interface ChangeRequest {
   completedAt: string | null;
   /** The sequence number of the audit record that settled it. */
   auditSequence: number | null;
+  /**
+   * Its place in its SIP address's line, drawn when it was accepted: requests for one address take
+   * effect in ticket order, whatever order the transport delivers them in. Null for a queue message
+   * that could not be parsed (it names no address).
+   */
+  ticket: number | null;
 }

@@ -43,6 +43,14 @@ export class ConflictError extends ServiceError {
   }
 }
 
+/** The request is well-formed but cannot be processed as sent (such as an Idempotency-Key reused for a different request). */
+export class UnprocessableError extends ServiceError {
+  constructor(message: string, readonly code: string, readonly errors: FieldError[] = [], options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UnprocessableError';
+  }
+}
+
 /** Another writer committed first; the caller re-reads and decides again. */
 export class ConcurrencyError extends ServiceError {
   readonly code = 'concurrent_change';

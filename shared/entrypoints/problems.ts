@@ -1,5 +1,5 @@
 import { ZodError } from 'zod';
-import { ConcurrencyError, ConflictError, NotFoundError, ServiceError, UnavailableError, ValidationError, type FieldError } from '../domain/errors';
+import { ConcurrencyError, ConflictError, NotFoundError, ServiceError, UnavailableError, UnprocessableError, ValidationError, type FieldError } from '../domain/errors';
 
 /** An HTTP-level refusal of the request itself (media type, size, syntax). */
 export class HttpInputError extends ServiceError {
@@ -29,7 +29,7 @@ export interface HttpOutput {
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Content Too Large',
-  415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  415: 'Unsupported Media Type', 422: 'Unprocessable Content', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
 /** Turns zod issues into field errors whose pointer names the offending field. */
@@ -59,6 +59,7 @@ export function problemForError(error: unknown): HttpOutput {
   if (error instanceof ValidationError) return problem(400, error.code, error.message, error.errors);
   if (error instanceof NotFoundError) return problem(404, error.code, error.message);
   if (error instanceof ConflictError) return problem(409, error.code, error.message, error.errors);
+  if (error instanceof UnprocessableError) return problem(422, error.code, error.message, error.errors);
   if (error instanceof UnavailableError || error instanceof ConcurrencyError) {
     const retryAfter = error instanceof UnavailableError ? error.retryAfterSeconds : 1;
     const output = problem(503, error.code, error instanceof UnavailableError ? error.message : 'the directory is busy; retry shortly');

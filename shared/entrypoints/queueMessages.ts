@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { FieldError } from '../domain/errors';
-import { applyChangeRequest, recordInvalidMessage } from '../application/changeRequests';
+import { FailureCode } from '../domain/changeRequest';
+import { applyChangeRequest, failChangeRequest, recordInvalidMessage, type QueuedChangeRequest } from '../application/changeRequests';
+import type { Dependencies } from '../application/commitDecision';
 import { changeRequestIdForMessage, EndpointChangeMessageSchema, type EndpointChangeMessage } from '../application/messages';
 import { Destination } from '../application/ports';
 import { container } from '../container';
@@ -11,6 +13,8 @@ export interface MessageMetadata {
   /** The transport's message id (stable across redeliveries). */
   messageId: string;
   queueName: string;
+  /** Which delivery of the message this is, from 1 (Storage dequeueCount, Service Bus deliveryCount). */
+  deliveryCount: number;
 }
 
 /** How a queue message was settled. */
@@ -50,14 +54,20 @@ export async function handleEndpointChangeMessage(operation: 'create' | 'delete'
     const message: EndpointChangeMessage = parsed.data;
     const changeRequestId = message.changeRequestId ?? changeRequestIdForMessage(meta.queueName, meta.messageId);
     const { schemaVersion: _version, changeRequestId: _id, correlationId, actor, ...request } = message;
-    const settled = await applyChangeRequest(deps, {
+    const command: QueuedChangeRequest = {
       changeRequestId,
       request,
       actor: actor ?? `queue:${meta.queueName}`,
       correlationId: correlationId ?? changeRequestId,
       channel: 'queue',
-    });
-    return { status: settled.status, changeRequestId };
+    };
+    try {
+      const settled = await applyChangeRequest(deps, command);
+      return { status: settled.status, changeRequestId };
+    } catch (error) {
+      if (meta.deliveryCount >= deps.reliability.maxDeliveries) await failOnLastDelivery(deps, command, meta, error);
+      throw error;
+    }
   }
 
   const hintedId = ID_HINT.safeParse(decoded.value);
@@ -80,8 +90,30 @@ export async function handleEndpointChangeMessage(operation: 'create' | 'delete'
   return { status: 'dead-lettered', changeRequestId, errors };
 }
 
-/** The message id from trigger metadata: `id` on Storage queues, `messageId` on Service Bus. */
+/**
+ * The last delivery failed too: the transport now sets the message aside (poison queue, dead-letter
+ * queue), so the request is settled as failed, with the reason, and audited. If even that cannot be
+ * written, the re-driver finds the request still waiting and carries on from there.
+ */
+async function failOnLastDelivery(deps: Dependencies, command: QueuedChangeRequest, meta: MessageMetadata, error: unknown): Promise<void> {
+  const reason = {
+    code: FailureCode.processingFailed,
+    message: `processing failed on all ${meta.deliveryCount} deliveries of the message, which was set aside for operators (${meta.queueName} poison / dead-letter queue)`,
+  };
+  deps.log.warn('change request failed on its last delivery', { changeRequestId: command.changeRequestId, error: String(error) });
+  try {
+    await failChangeRequest(deps, command.changeRequestId, reason, command);
+  } catch (failError) {
+    deps.log.warn('could not record the failure; the re-driver will pick the request up', { changeRequestId: command.changeRequestId, error: String(failError) });
+  }
+}
+
+/**
+ * What the trigger metadata says about a message: its id (`id` on Storage queues, `messageId` on
+ * Service Bus) and which delivery this is (`dequeueCount` / `deliveryCount`).
+ */
 export function messageMetadataOf(triggerMetadata: Record<string, unknown> | undefined, queueName: string, fallbackId: string): MessageMetadata {
   const id = triggerMetadata?.['messageId'] ?? triggerMetadata?.['id'];
-  return { messageId: typeof id === 'string' && id !== '' ? id : fallbackId, queueName };
+  const count = Number(triggerMetadata?.['deliveryCount'] ?? triggerMetadata?.['dequeueCount'] ?? 1);
+  return { messageId: typeof id === 'string' && id !== '' ? id : fallbackId, queueName, deliveryCount: Number.isInteger(count) && count > 0 ? count : 1 };
 }

@@ -13,9 +13,12 @@ import { addSipDomain, registerPool } from '../../shared/application/topology';
 import {
   applyChangeRequest, recordInvalidMessage, submitChangeRequest, type QueuedChangeRequest,
 } from '../../shared/application/changeRequests';
+import { EndpointChangeMessageSchema } from '../../shared/application/messages';
+import { redrive, OUTBOX_GRACE_MS } from '../../shared/application/redrive';
+import { DEFAULT_RELIABILITY } from '../../shared/application/reliability';
 import { AuditAction, GENESIS_HEAD, hashAuditRecord, type AuditRecord } from '../../shared/domain/audit';
-import { ChangeRequestStatus, RejectionCode, type ChangeRequest } from '../../shared/domain/changeRequest';
-import { UnavailableError } from '../../shared/domain/errors';
+import { ChangeRequestStatus, FailureCode, RejectionCode, type ChangeRequest, type ChangeRequestBody } from '../../shared/domain/changeRequest';
+import { UnprocessableError } from '../../shared/domain/errors';
 import type { Fqdn, SipAddress } from '../../shared/domain/names';
 
 // ---------------------------------------------------------------------------------------------
@@ -25,7 +28,7 @@ import type { Fqdn, SipAddress } from '../../shared/domain/names';
 const sip = (value: string) => value as SipAddress;
 const fqdn = (value: string) => value as Fqdn;
 const admin = { actor: 'admin@contoso.com', correlationId: 'corr-topology' };
-const CONCURRENCY = 20;
+const CONCURRENCY = 50;
 
 /** A logger that keeps its warnings, so a test can see what was logged. */
 function recordingLog(): Logger & { warnings: string[] } {
@@ -50,7 +53,7 @@ async function newHarness(): Promise<Harness> {
   await store.ensureTable();
   const bus = new InMemoryMessageBus();
   const log = recordingLog();
-  return { store, bus, log, deps: { store, bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: '/test' } };
+  return { store, bus, log, deps: { store, bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: '/test', reliability: DEFAULT_RELIABILITY } };
 }
 
 /** contoso.com with `pools` registered pools: pool1.contoso.com … (default endpoints sip:default<n>@contoso.com). */
@@ -158,7 +161,7 @@ describe('change-request use cases on Azurite', () => {
     it('a request submitted over HTTP and then delivered twice keeps its HTTP record and is audited once', async () => {
       const h = await newHarness();
       await seed(h);
-      const submitted = await submitChangeRequest(h.deps, {
+      const { changeRequest: submitted } = await submitChangeRequest(h.deps, {
         request: { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com'), displayName: 'Chat' },
         actor: 'alice', correlationId: 'corr-http',
       });
@@ -301,41 +304,188 @@ describe('change-request use cases on Azurite', () => {
       assert.equal(await publishPendingEvents(h.deps), 0, 'nothing left to re-drive');
     });
 
-    it('a submission the queue cannot take is stored as failed, audited as change-request.failed, and answered with UnavailableError', async () => {
+    it('a submission the queue cannot take stays accepted; the re-driver sends it when due, with the same message id, and it is applied once', async () => {
       const h = await newHarness();
       await seed(h);
-      const eventsBefore = auditEvents(h).length;
       h.bus.failNext(new Error('endpoint-create queue down'));
-      await assert.rejects(
-        submitChangeRequest(h.deps, { request: { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') }, actor: 'alice', correlationId: 'corr-fail' }),
-        UnavailableError,
-      );
-
-      const records = (await h.store.listAudit({ subject: 'sip:chat@contoso.com', limit: 10 })).items;
-      assert.equal(records.length, 1);
-      const record = records[0] as AuditRecord;
-      const changeRequestId = record.changeRequestId as string;
-      const reason = { code: 'queue_unavailable', message: 'the change request could not be queued; submit it again' };
-      assert.deepEqual({ ...record, id: '', sequence: 0, time: '', previousHash: '', hash: '' }, {
-        id: '', sequence: 0, time: '', previousHash: '', hash: '',
-        actor: 'alice', action: AuditAction.changeRequestFailed, subject: 'sip:chat@contoso.com', changeRequestId,
-        correlationId: 'corr-fail', causationId: changeRequestId, outcome: { status: 'failed', ...reason }, before: null, after: null,
-      });
-      const stored = await h.store.getChangeRequest(changeRequestId);
-      assert.deepEqual(stored, {
-        id: changeRequestId, status: ChangeRequestStatus.failed, request: { operation: 'create', sipAddress: 'sip:chat@contoso.com', poolFqdn: 'pool1.contoso.com' },
-        reason, actor: 'alice', correlationId: 'corr-fail', channel: 'http', acceptedAt: stored?.acceptedAt, completedAt: record.time, auditSequence: record.sequence,
-      });
-      // Nothing reached the create queue, nothing changed in the directory, and the failure itself was announced.
+      const { changeRequest } = await submitChangeRequest(h.deps, { request: { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') }, actor: 'alice', correlationId: 'corr-lost' });
+      assert.equal(changeRequest.status, ChangeRequestStatus.accepted);
+      assert.deepEqual(h.log.warnings, ['change request left for the re-driver to send']);
       assert.deepEqual(h.bus.sent.filter((s) => s.destination === 'endpointCreate'), []);
-      assert.equal(await h.store.getHolder(sip('sip:chat@contoso.com')), undefined);
-      assert.deepEqual(auditEvents(h).slice(eventsBefore).map((e) => [e.id, e.type]), [[record.id, 'pchat.change-request.failed.v1']]);
-      assert.deepEqual(await h.store.pendingEvents(10), []);
 
-      // A late delivery of that request changes nothing: a failed request stays failed.
-      const late = await applyChangeRequest(h.deps, { changeRequestId, request: stored?.request as QueuedChangeRequest['request'], actor: 'alice', correlationId: 'corr-fail', channel: 'queue' });
+      assert.deepEqual(await redrive(h.deps), { eventsPublished: 0, requestsResent: 0, requestsFailed: 0, idempotencyKeysPurged: 0 }, 'not due yet');
+      const due = at(h, DEFAULT_RELIABILITY.redriveAfterMs + 1000);
+      assert.equal((await redrive(due)).requestsResent, 1);
+      const resent = h.bus.sent.filter((s) => s.destination === 'endpointCreate');
+      assert.deepEqual(resent.map((s) => s.message.messageId), [changeRequest.id]);
+      assert.equal((await redrive(due)).requestsResent, 0, 'the next re-send waits twice as long');
+
+      const body = EndpointChangeMessageSchema.parse(resent[0]?.message.body);
+      const settled = await applyChangeRequest(h.deps, commandOf(body));
+      assert.equal(settled.status, ChangeRequestStatus.applied);
+      assert.equal((await redrive(at(h, 3_600_000))).requestsResent, 0, 'a settled request has left its line');
+      assert.equal((await h.store.listAudit({ subject: 'sip:chat@contoso.com', limit: 10 })).items.length, 1);
+    });
+
+    it(`a request whose message never gets processed is settled as failed (undeliverable) after ${DEFAULT_RELIABILITY.maxSends} sends, audited and announced`, async () => {
+      const h = await newHarness();
+      await seed(h);
+      const { changeRequest } = await submitChangeRequest(h.deps, { request: { operation: 'delete', sipAddress: sip('sip:lost@contoso.com') }, actor: 'alice', correlationId: 'corr-lost' });
+      let elapsed = 0;
+      const reports = [];
+      for (let sweep = 0; sweep < DEFAULT_RELIABILITY.maxSends; sweep++) {
+        elapsed += DEFAULT_RELIABILITY.redriveAfterMs * 2 ** sweep + 1000;
+        reports.push(await redrive(at(h, elapsed)));
+      }
+      assert.deepEqual(reports.map((r) => [r.requestsResent, r.requestsFailed]), [[1, 0], [1, 0], [1, 0], [1, 0], [0, 1]]);
+      assert.equal(h.bus.sent.filter((s) => s.destination === 'endpointDelete').length, DEFAULT_RELIABILITY.maxSends);
+
+      const stored = await h.store.getChangeRequest(changeRequest.id);
+      assert.equal(stored?.status, ChangeRequestStatus.failed);
+      assert.deepEqual(stored?.reason, { code: FailureCode.undeliverable, message: `the request's message was sent ${DEFAULT_RELIABILITY.maxSends} times and no worker settled it` });
+      const [record] = (await h.store.listAudit({ subject: 'sip:lost@contoso.com', limit: 10 })).items;
+      assert.deepEqual([record?.action, record?.changeRequestId, record?.outcome], [AuditAction.changeRequestFailed, changeRequest.id, { status: 'failed', ...stored?.reason }]);
+      assert.ok(auditEvents(h).some((e) => e.id === record?.id));
+
+      // Its message arriving after all changes nothing.
+      const late = await applyChangeRequest(h.deps, commandOf(EndpointChangeMessageSchema.parse(h.bus.sent.find((s) => s.destination === 'endpointDelete')?.message.body)));
       assert.deepEqual(late, stored);
-      assert.equal(await h.store.getHolder(sip('sip:chat@contoso.com')), undefined);
+    });
+
+    it('the re-driver publishes an event a dead process left in the outbox, after a grace period, with its original id', async () => {
+      const h = await newHarness();
+      await seed(h);
+      h.bus.failNext(new Error('audit topic down'));
+      await applyChangeRequest(h.deps, queuedCreate('sip:chat@contoso.com', 'pool1.contoso.com'));
+      const [pending] = await h.store.pendingEvents(10);
+      assert.ok(pending);
+
+      assert.equal((await redrive(h.deps)).eventsPublished, 0, 'the committing worker gets the grace period');
+      assert.equal((await redrive(at(h, OUTBOX_GRACE_MS + 1000))).eventsPublished, 1);
+      assert.deepEqual(auditEvents(h).filter((e) => e.subject === 'sip:chat@contoso.com'), [pending]);
+      assert.equal((await redrive(at(h, OUTBOX_GRACE_MS + 1000))).eventsPublished, 0);
+    });
+  });
+
+  describe('idempotent submission', () => {
+    const request: ChangeRequestBody = { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') };
+
+    it('a retry with the same key returns the original request; a different request under that key is refused; other callers keep their own keys', async () => {
+      const h = await newHarness();
+      await seed(h);
+      const first = await submitChangeRequest(h.deps, { request, actor: 'alice', correlationId: 'c1', idempotencyKey: 'k-1' });
+      const retry = await submitChangeRequest(h.deps, { request: { ...request }, actor: 'alice', correlationId: 'c2', idempotencyKey: 'k-1' });
+      assert.deepEqual([first.replayed, retry.replayed], [false, true]);
+      assert.deepEqual(retry.changeRequest, first.changeRequest);
+      assert.equal(h.bus.sent.filter((s) => s.destination === 'endpointCreate').length, 1, 'one request, one message');
+
+      await assert.rejects(
+        submitChangeRequest(h.deps, { request: { ...request, displayName: 'Other' }, actor: 'alice', correlationId: 'c3', idempotencyKey: 'k-1' }),
+        (error: unknown) => error instanceof UnprocessableError && error.code === 'idempotency_key_reused' && error.errors[0]?.pointer === '#/idempotency-key',
+      );
+      const bob = await submitChangeRequest(h.deps, { request, actor: 'bob', correlationId: 'c4', idempotencyKey: 'k-1' });
+      assert.equal(bob.replayed, false);
+      assert.notEqual(bob.changeRequest.id, first.changeRequest.id);
+    });
+
+    it('20 concurrent submissions with one key admit one request; after the key expires it admits a new one', async () => {
+      const h = await newHarness();
+      await seed(h);
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => submitChangeRequest(h.deps, { request, actor: 'alice', correlationId: `c${i}`, idempotencyKey: 'k-2' })));
+      assert.equal(new Set(results.map((r) => r.changeRequest.id)).size, 1);
+      assert.equal(results.filter((r) => !r.replayed).length, 1);
+      assert.equal(h.bus.sent.filter((s) => s.destination === 'endpointCreate').length, 1);
+
+      const afterExpiry = await submitChangeRequest(at(h, DEFAULT_RELIABILITY.idempotencyKeyTtlMs + 1000), { request, actor: 'alice', correlationId: 'late', idempotencyKey: 'k-2' });
+      assert.equal(afterExpiry.replayed, false);
+      assert.notEqual(afterExpiry.changeRequest.id, results[0]?.changeRequest.id);
+    });
+  });
+
+  describe('per-address order', () => {
+    it('interleaved creates and deletes for several addresses, delivered shuffled and duplicated, end as the serial run does', async () => {
+      const addresses = ['sip:a@contoso.com', 'sip:b@contoso.com', 'sip:c@contoso.com', 'sip:d@contoso.com'].map(sip);
+      // Per address: create, create again (held), delete, delete again (gone), create, delete, create.
+      const script = (address: SipAddress, pool: Fqdn): ChangeRequestBody[] => [
+        { operation: 'create', sipAddress: address, poolFqdn: pool, displayName: 'first' },
+        { operation: 'create', sipAddress: address, poolFqdn: pool, displayName: 'second' },
+        { operation: 'delete', sipAddress: address },
+        { operation: 'delete', sipAddress: address },
+        { operation: 'create', sipAddress: address, poolFqdn: pool, displayName: 'third' },
+        { operation: 'delete', sipAddress: address },
+        { operation: 'create', sipAddress: address, poolFqdn: pool, displayName: 'last' },
+      ];
+      const scripts = addresses.map((address, i) => script(address, fqdn(`pool${i + 1}.contoso.com`)));
+      const interleaved = scripts[0]?.flatMap((_, step) => scripts.map((steps) => steps[step] as ChangeRequestBody)) ?? [];
+
+      // The serial run: each request applied before the next is submitted.
+      const serial = await newHarness();
+      await seed(serial, addresses.length);
+      for (const request of interleaved) {
+        const { changeRequest } = await submitChangeRequest(serial.deps, { request, actor: 'alice', correlationId: 'serial' });
+        await applyChangeRequest(serial.deps, { changeRequestId: changeRequest.id, request, actor: 'alice', correlationId: 'serial', channel: 'http' });
+      }
+
+      // The same requests accepted in the same order, their messages delivered shuffled, each one to three times, eight at a time.
+      const h = await newHarness();
+      await seed(h, addresses.length);
+      for (const request of interleaved) await submitChangeRequest(h.deps, { request, actor: 'alice', correlationId: 'shuffled' });
+      const messages = h.bus.sent.filter((s) => s.destination !== 'auditEvents').map((s) => EndpointChangeMessageSchema.parse(s.message.body));
+      const random = seededRandom(4711);
+      const deliveries = shuffle(messages.flatMap((message) => Array(1 + Math.floor(random() * 3)).fill(message)), random);
+      for (let i = 0; i < deliveries.length; i += 8) await Promise.all(deliveries.slice(i, i + 8).map((message) => applyChangeRequest(h.deps, commandOf(message))));
+
+      for (const address of addresses) {
+        const outcomes = async (harness: Harness) => (await harness.store.listAudit({ subject: address, limit: 100 })).items.reverse().map((r) => [r.action, r.outcome.status === 'applied' ? 'applied' : r.outcome.code]);
+        assert.deepEqual(await outcomes(h), await outcomes(serial), `the audit trail of ${address}`);
+        const holder = async (harness: Harness) => {
+          const found = await harness.store.getHolder(address);
+          return found?.kind === 'endpoint' ? [found.poolFqdn, found.displayName] : found;
+        };
+        assert.deepEqual(await holder(h), await holder(serial), `the endpoint at ${address}`);
+      }
+      assert.deepEqual(await holderNames(h, addresses), [['sip:a@contoso.com', 'last'], ['sip:b@contoso.com', 'last'], ['sip:c@contoso.com', 'last'], ['sip:d@contoso.com', 'last']]);
+      const log = await assertChainIntact(h);
+      assert.equal(log.filter((r) => r.changeRequestId !== null).length, interleaved.length, 'one audit record per request, however often delivered');
     });
   });
 });
+
+/** Use-case dependencies whose clock runs `ms` ahead. */
+function at(h: Harness, ms: number): Dependencies {
+  return { ...h.deps, clock: { now: () => new Date(Date.now() + ms) } };
+}
+
+/** The command a queue worker builds from a message (as shared/entrypoints/queueMessages.ts does). */
+function commandOf(message: ReturnType<typeof EndpointChangeMessageSchema.parse>): QueuedChangeRequest {
+  const { schemaVersion: _v, changeRequestId, correlationId, actor, ...request } = message;
+  return { changeRequestId: changeRequestId as string, request, actor: actor ?? 'queue', correlationId: correlationId ?? 'none', channel: 'queue' };
+}
+
+async function holderNames(h: Harness, addresses: SipAddress[]) {
+  const snapshot = await h.store.snapshot({ addresses });
+  return addresses.map((address) => {
+    const holder = snapshot.holders.get(address);
+    return [address, holder?.displayName ?? null];
+  });
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing shuffle can be replayed. */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  const result = [...items];
+  for (let i = result.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [result[i], result[j]] = [result[j] as T, result[i] as T];
+  }
+  return result;
+}

@@ -6,6 +6,7 @@ import { TableDirectoryStore } from '../../shared/adapters/tables/TableDirectory
 import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
 import { uuidv7, uuidv7Ids } from '../../shared/adapters/system';
 import type { Dependencies } from '../../shared/application/commitDecision';
+import { DEFAULT_RELIABILITY } from '../../shared/application/reliability';
 import { toCloudEvent } from '../../shared/application/events';
 import type { Clock, DirectoryCommit, DirectorySnapshot, Logger } from '../../shared/application/ports';
 import { addDirectoryUser, addSipDomain, registerPool } from '../../shared/application/topology';
@@ -13,7 +14,7 @@ import { applyChangeRequest } from '../../shared/application/changeRequests';
 import { AuditAction, GENESIS_HEAD, appendToChain, type AuditDraft, type AuditRecord } from '../../shared/domain/audit';
 import { ChangeRequestStatus, type ChangeRequest, type ChangeRequestBody } from '../../shared/domain/changeRequest';
 import type { DirectoryUser, DirectoryWrite, Endpoint, PersistentChatPool, SipDomain } from '../../shared/domain/directory';
-import { ConcurrencyError, ConflictError, ValidationError } from '../../shared/domain/errors';
+import { ConcurrencyError, ValidationError } from '../../shared/domain/errors';
 import type { Fqdn, SipAddress } from '../../shared/domain/names';
 
 // ---------------------------------------------------------------------------------------------
@@ -52,7 +53,7 @@ async function newHarness(partition = PARTITION): Promise<Harness> {
   await store.ensureTable();
   const bus = new InMemoryMessageBus();
   const clock = new ManualClock();
-  return { table, store, bus, clock, deps: { store, bus, clock, ids: uuidv7Ids, log: silentLog, eventSource: '/test' } };
+  return { table, store, bus, clock, deps: { store, bus, clock, ids: uuidv7Ids, log: silentLog, eventSource: '/test', reliability: DEFAULT_RELIABILITY } };
 }
 
 /** Every row of a partition as { rowKey, data } (data parsed), in key order. */
@@ -82,7 +83,7 @@ const defaultEndpointOf = (pool: PersistentChatPool): Endpoint => ({ kind: 'endp
 const userOf = (address: string, displayName: string | null = null): DirectoryUser => ({ kind: 'user', sipAddress: sip(address), displayName, addedAt: T0 });
 
 function acceptedRequest(id: string, request: ChangeRequestBody): ChangeRequest {
-  return { id, status: ChangeRequestStatus.accepted, request, reason: null, actor: 'alice', correlationId: `corr-${id}`, channel: 'http', acceptedAt: T0, completedAt: null, auditSequence: null };
+  return { id, status: ChangeRequestStatus.accepted, request, reason: null, actor: 'alice', correlationId: `corr-${id}`, channel: 'http', acceptedAt: T0, completedAt: null, auditSequence: null, ticket: null };
 }
 
 const emptySnapshot = { version: '', head: GENESIS_HEAD };
@@ -116,7 +117,7 @@ describe('TableDirectoryStore on Azurite', () => {
         domainUsage: [fqdn('contoso.com')], changeRequests: ['0190c0de-0000-7000-8000-000000000001'],
       });
       assert.deepEqual(snapshot, {
-        version: '', head: GENESIS_HEAD, domains: new Map(), pools: new Map(), holders: new Map(), changeRequests: new Map(), domainsInUse: new Set(),
+        version: '', head: GENESIS_HEAD, domains: new Map(), pools: new Map(), holders: new Map(), changeRequests: new Map(), domainsInUse: new Set(), lineHeads: new Map(),
       });
       assert.equal(await store.isEmpty(), true);
     });
@@ -145,7 +146,7 @@ describe('TableDirectoryStore on Azurite', () => {
         // The default endpoint comes along with its pool though its address was not asked for.
         holders: new Map<string, unknown>([[user.sipAddress, user], [pool.defaultEndpointSipAddress, defaultEndpointOf(pool)]]),
         changeRequests: new Map([[request.id, request]]),
-        domainsInUse: new Set(['contoso.com']),
+        domainsInUse: new Set(['contoso.com']), lineHeads: new Map(),
       });
       assert.equal(commit.head.sequence, 2);
       assert.equal(await store.isEmpty(), false);
@@ -255,23 +256,96 @@ describe('TableDirectoryStore on Azurite', () => {
       const b = new TableDirectoryStore(a.table, 'deployment-b');
       await addSipDomain(a.deps, admin, fqdn('contoso.com'));
       assert.equal(await b.isEmpty(), true);
-      assert.deepEqual(await b.snapshot({ domains: [fqdn('contoso.com')] }), { version: '', head: GENESIS_HEAD, domains: new Map(), pools: new Map(), holders: new Map(), changeRequests: new Map(), domainsInUse: new Set() });
+      assert.deepEqual(await b.snapshot({ domains: [fqdn('contoso.com')] }), { version: '', head: GENESIS_HEAD, domains: new Map(), pools: new Map(), holders: new Map(), changeRequests: new Map(), domainsInUse: new Set(), lineHeads: new Map() });
       assert.deepEqual(await b.listAudit({ limit: 10 }), { items: [], nextCursor: null });
     });
   });
 
-  describe('change requests', () => {
-    it('createChangeRequest twice with one id is a ConflictError and keeps the first', async () => {
+  describe('admission: tickets, lines and Idempotency-Keys', () => {
+    const now = new Date(T0);
+    const later = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+    const deleteOf = (user: string): ChangeRequestBody => ({ operation: 'delete', sipAddress: sip(`sip:${user}@contoso.com`) });
+    const waiting = (id: string, request: ChangeRequestBody) => acceptedRequest(id, request) as ChangeRequest & { request: ChangeRequestBody };
+    const key = (fingerprint: string, expiresAt = later(3600)) => ({ scope: 'alice', key: 'retry-1', fingerprint, expiresAt: expiresAt.toISOString() });
+
+    it('draws consecutive tickets per address, records the request and its place in line, and reads the line head', async () => {
       const { store } = await newHarness();
-      const first = acceptedRequest('0190c0de-0000-7000-8000-0000000000cc', { operation: 'delete', sipAddress: sip('sip:chat@contoso.com') });
-      await store.createChangeRequest(first);
-      await assert.rejects(store.createChangeRequest({ ...first, actor: 'mallory' }), (error: unknown) => {
-        assert.ok(error instanceof ConflictError);
-        assert.equal(error.code, 'change_request_exists');
-        return true;
-      });
-      assert.deepEqual(await store.getChangeRequest(first.id), first);
-      assert.equal(await store.getChangeRequest('0190c0de-0000-7000-8000-0000000000dd'), undefined);
+      const ids = ['0190c0de-0000-7000-8000-0000000000a1', '0190c0de-0000-7000-8000-0000000000a2', '0190c0de-0000-7000-8000-0000000000a3'];
+      const first = await store.admit(waiting(ids[0] as string, deleteOf('chat')), { now, redriveAt: later(30) });
+      const other = await store.admit(waiting(ids[1] as string, deleteOf('other')), { now, redriveAt: later(30) });
+      const second = await store.admit(waiting(ids[2] as string, deleteOf('chat')), { now, redriveAt: later(30) });
+
+      assert.deepEqual([first, other, second].map((a) => a.outcome === 'admitted' && a.changeRequest.ticket), [1, 1, 2]);
+      assert.deepEqual(await store.getChangeRequest(ids[2] as string), { ...waiting(ids[2] as string, deleteOf('chat')), ticket: 2 });
+      const snapshot = await store.snapshot({ lines: [sip('sip:chat@contoso.com'), sip('sip:nobody@contoso.com')] });
+      assert.deepEqual([...snapshot.lineHeads.entries()].map(([address, next]) => [address, next.id, next.ticket]), [['sip:chat@contoso.com', ids[0], 1]]);
+    });
+
+    it('a second admission with the same id returns the first request unchanged', async () => {
+      const { store } = await newHarness();
+      const request = waiting('0190c0de-0000-7000-8000-0000000000cc', deleteOf('chat'));
+      await store.admit(request, { now, redriveAt: later(30) });
+      const again = await store.admit({ ...request, actor: 'mallory' }, { now, redriveAt: later(30) });
+      assert.equal(again.outcome, 'id-taken');
+      assert.deepEqual(again.outcome === 'id-taken' && again.changeRequest, { ...request, ticket: 1 });
+      assert.equal((await store.dueForRedrive(later(60), 10)).length, 1, 'still one place in line');
+    });
+
+    it('an unexpired Idempotency-Key returns what it admitted; an expired one is taken over', async () => {
+      const { store } = await newHarness();
+      const firstId = '0190c0de-0000-7000-8000-0000000000e1';
+      await store.admit(waiting(firstId, deleteOf('chat')), { now, redriveAt: later(30), idempotency: key('f1', later(60)) });
+      const retry = await store.admit(waiting('0190c0de-0000-7000-8000-0000000000e2', deleteOf('chat')), { now: later(59), redriveAt: later(90), idempotency: key('f2') });
+      assert.equal(retry.outcome, 'key-taken');
+      assert.deepEqual(retry.outcome === 'key-taken' && [retry.idempotency.fingerprint, retry.idempotency.changeRequest.id], ['f1', firstId]);
+      assert.equal(await store.getChangeRequest('0190c0de-0000-7000-8000-0000000000e2'), undefined, 'nothing admitted for the retry');
+
+      const afterExpiry = await store.admit(waiting('0190c0de-0000-7000-8000-0000000000e3', deleteOf('chat')), { now: later(61), redriveAt: later(90), idempotency: key('f3') });
+      assert.equal(afterExpiry.outcome, 'admitted');
+      assert.equal(afterExpiry.outcome === 'admitted' && afterExpiry.changeRequest.ticket, 2);
+    });
+
+    it('20 concurrent admissions of one address draw tickets 1..20 with none lost; 20 with one Idempotency-Key admit one request', async () => {
+      const { store, table } = await newHarness();
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.admit(waiting(uuidv7(), deleteOf('chat')), { now, redriveAt: later(30) })));
+      assert.deepEqual(results.map((r) => (r.outcome === 'admitted' ? r.changeRequest.ticket : 0)).sort((a, b) => (a ?? 0) - (b ?? 0)), Array.from({ length: 20 }, (_, i) => i + 1));
+
+      const keyed = await Promise.all(Array.from({ length: 20 }, () => store.admit(waiting(uuidv7(), deleteOf('keyed')), { now, redriveAt: later(30), idempotency: key('same') })));
+      const admitted = keyed.filter((r) => r.outcome === 'admitted');
+      assert.equal(admitted.length, 1);
+      const admittedId = admitted[0]?.outcome === 'admitted' ? admitted[0].changeRequest.id : '';
+      assert.deepEqual(new Set(keyed.map((r) => (r.outcome === 'key-taken' ? r.idempotency.changeRequest.id : r.outcome === 'admitted' ? r.changeRequest.id : 'other'))), new Set([admittedId]));
+      assert.equal((await rowKeysOf(table)).filter((k) => k.startsWith('pending|contoso.com|keyed|')).length, 1);
+    });
+
+    it('a settling commit gives up the place in line; the re-driver sees only requests due, and rescheduling a settled one does not revive it', async () => {
+      const h = await newHarness();
+      const a = waiting('0190c0de-0000-7000-8000-0000000000f1', deleteOf('a'));
+      const b = waiting('0190c0de-0000-7000-8000-0000000000f2', deleteOf('b'));
+      await h.store.admit(a, { now, redriveAt: later(30) });
+      await h.store.admit(b, { now, redriveAt: later(90) });
+      assert.deepEqual((await h.store.dueForRedrive(later(60), 10)).map((p) => [p.changeRequestId, p.ticket, p.sends]), [[a.id, 1, 1]]);
+
+      const [due] = await h.store.dueForRedrive(later(60), 10);
+      await h.store.rescheduleRedrive(due as never, later(120));
+      assert.deepEqual((await h.store.dueForRedrive(later(100), 10)).map((p) => p.changeRequestId), [b.id]);
+      assert.deepEqual((await h.store.dueForRedrive(later(130), 10)).map((p) => [p.changeRequestId, p.sends]), [[a.id, 2], [b.id, 1]]);
+
+      const base = await h.store.snapshot({});
+      const settled: ChangeRequest = { ...a, ticket: 1, status: ChangeRequestStatus.rejected, completedAt: T0, auditSequence: 1 };
+      await h.store.commit(commitOn(base, [], [draft(AuditAction.endpointDeleteRejected, a.request.sipAddress)], [settled]));
+      assert.deepEqual((await h.store.dueForRedrive(later(130), 10)).map((p) => p.changeRequestId), [b.id]);
+      await h.store.rescheduleRedrive(due as never, later(500));
+      assert.deepEqual((await h.store.dueForRedrive(later(1000), 10)).map((p) => p.changeRequestId), [b.id], 'the settled request stays out of line');
+    });
+
+    it('purges only expired Idempotency-Keys', async () => {
+      const { store, table } = await newHarness();
+      await store.admit(waiting(uuidv7(), deleteOf('a')), { now, redriveAt: later(30), idempotency: { ...key('f'), key: 'old', expiresAt: later(10).toISOString() } });
+      await store.admit(waiting(uuidv7(), deleteOf('b')), { now, redriveAt: later(30), idempotency: { ...key('f'), key: 'new', expiresAt: later(100).toISOString() } });
+      assert.equal(await store.purgeExpiredIdempotencyKeys(later(50), 10), 1);
+      assert.equal((await rowKeysOf(table)).filter((k) => k.startsWith('idem|')).length, 1);
+      assert.equal(await store.purgeExpiredIdempotencyKeys(later(50), 10), 0);
     });
   });
 

@@ -1,23 +1,35 @@
 import { odata, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import { GENESIS_HEAD, type AuditHead, type AuditRecord } from '../../domain/audit';
-import type { ChangeRequest } from '../../domain/changeRequest';
+import { ChangeRequestStatus, type ChangeRequest, type ChangeRequestBody } from '../../domain/changeRequest';
 import type { AddressHolder, DirectoryWrite, Endpoint, PersistentChatPool, SipDomain, DirectoryUser } from '../../domain/directory';
 import { ConcurrencyError, ConflictError, UnavailableError, ValidationError } from '../../domain/errors';
 import type { Fqdn, SipAddress } from '../../domain/names';
 import type { CloudEvent } from '../../application/events';
 import type {
-  AuditFilter, DirectoryCommit, DirectorySnapshot, DirectoryStore, EndpointFilter, Page, SnapshotQuery, Topology,
+  Admission, AdmissionOptions, AuditFilter, DirectoryCommit, DirectorySnapshot, DirectoryStore, EndpointFilter, IdempotencyRecord, Page,
+  PendingChangeRequest, SnapshotQuery, Topology,
 } from '../../application/ports';
 import { prefixEnd, rowKeys } from './rowKeys';
 import { statusOf } from '../restErrors';
 
 /** The slice of TableClient this adapter uses, so a test can hand it a fake. */
-export type DirectoryTableClient = Pick<TableClient, 'createTable' | 'getEntity' | 'createEntity' | 'deleteEntity' | 'listEntities' | 'submitTransaction'>;
+export type DirectoryTableClient = Pick<TableClient, 'createTable' | 'getEntity' | 'createEntity' | 'updateEntity' | 'deleteEntity' | 'listEntities' | 'submitTransaction'>;
 
 /** Every row: the value as JSON, plus the columns queries filter on. */
 type Row = TableEntity<{ data: string; [column: string]: unknown }>;
 
 const MAX_TRANSACTION_ACTIONS = 100;
+/** Admissions of one address race on its line row; each loser re-reads and draws again. */
+const MAX_ADMISSION_ATTEMPTS = 50;
+
+/** The line row of a SIP address: the last ticket drawn. */
+interface Line {
+  sipAddress: SipAddress;
+  lastTicket: number;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const isRace = (error: unknown) => statusOf(error) === 409 || statusOf(error) === 412;
 
 /** Vendor errors become ours: a lost race is ConcurrencyError, an unreachable service UnavailableError. */
 function translate(error: unknown): unknown {
@@ -104,15 +116,19 @@ export class TableDirectoryStore implements DirectoryStore {
   async snapshot(query: SnapshotQuery): Promise<DirectorySnapshot> {
     // The head is read first: its ETag then vouches for every row read after it, because every
     // commit rewrites the head; a commit decided on this snapshot fails if anything moved since.
+    // (Admissions append to lines without touching the head, but only ever behind the line head.)
     const headRow = await this.row(rowKeys.head);
     const head = parse<AuditHead>(headRow) ?? GENESIS_HEAD;
 
-    const [domains, pools, changeRequests, domainsInUse] = await Promise.all([
+    const [domains, changeRequests, domainsInUse, lineHeads] = await Promise.all([
       Promise.all((query.domains ?? []).map((name) => this.value<SipDomain>(rowKeys.domain(name)))),
-      Promise.all((query.pools ?? []).map((fqdn) => this.value<PersistentChatPool>(rowKeys.pool(fqdn)))),
       Promise.all((query.changeRequests ?? []).map((id) => this.value<ChangeRequest>(rowKeys.changeRequest(id)))),
       Promise.all((query.domainUsage ?? []).map(async (name) => ((await this.first(rowKeys.addressesInDomain(name))) ? name : undefined))),
+      Promise.all((query.lines ?? []).map((sipAddress) => this.lineHead(sipAddress))),
     ]);
+    // The request next in line brings the pool it names, so it can be decided on this snapshot.
+    const linePools = lineHeads.flatMap((next) => (next?.request?.operation === 'create' ? [next.request.poolFqdn] : []));
+    const pools = await Promise.all([...new Set([...(query.pools ?? []), ...linePools])].map((fqdn) => this.value<PersistentChatPool>(rowKeys.pool(fqdn))));
     const poolAddresses = pools.flatMap((pool) => (pool ? [pool.defaultEndpointSipAddress, pool.adminEndpointSipAddress] : []));
     const addresses = [...new Set([...(query.addresses ?? []), ...poolAddresses].filter((a): a is SipAddress => a !== null))];
     const holders = await Promise.all(addresses.map((sipAddress) => this.value<AddressHolder>(rowKeys.address(sipAddress))));
@@ -131,7 +147,17 @@ export class TableDirectoryStore implements DirectoryStore {
       holders: byKey(holders, (h) => h.sipAddress),
       changeRequests: byKey(changeRequests, (c) => c.id),
       domainsInUse: new Set(domainsInUse.filter((name): name is Fqdn => name !== undefined)),
+      lineHeads: new Map(lineHeads.flatMap((next) => (next?.request ? [[next.request.sipAddress, next] as const] : []))),
     };
+  }
+
+  /** The accepted request holding the lowest ticket in an address's line. */
+  private async lineHead(sipAddress: SipAddress): Promise<ChangeRequest | undefined> {
+    for await (const row of this.rows(rowKeys.pendingFor(sipAddress))) {
+      const pending = parse<PendingChangeRequest>(row) as PendingChangeRequest;
+      return this.value<ChangeRequest>(rowKeys.changeRequest(pending.changeRequestId));
+    }
+    return undefined;
   }
 
   private async first(prefix: string): Promise<boolean> {
@@ -176,6 +202,7 @@ export class TableDirectoryStore implements DirectoryStore {
       commit.expectedVersion === '' ? ['create', headEntity] : ['update', headEntity, 'Replace', { etag: commit.expectedVersion }],
       ...commit.writes.map((write) => this.writeAction(write)),
       ...commit.changeRequests.map((request): TransactionAction => ['upsert', this.entity(rowKeys.changeRequest(request.id), request, { status: request.status }), 'Replace']),
+      ...commit.changeRequests.flatMap((request): TransactionAction[] => this.leaveLine(request)),
       ...commit.audit.flatMap((record) => this.auditEntities(record)).map((row): TransactionAction => ['create', row]),
       ...commit.outbox.map((event): TransactionAction => ['create', this.entity(rowKeys.outbox(event.data.sequence), event)]),
     ];
@@ -189,13 +216,74 @@ export class TableDirectoryStore implements DirectoryStore {
     }
   }
 
-  async createChangeRequest(request: ChangeRequest): Promise<void> {
-    try {
-      await this.table.createEntity(this.entity(rowKeys.changeRequest(request.id), request, { status: request.status }));
-    } catch (error) {
-      if (statusOf(error) === 409) throw new ConflictError(`change request ${request.id} already exists`, 'change_request_exists', [], { cause: error });
-      throw translate(error);
+  /** A settled request's place in its line is given up in the commit that settles it. */
+  private leaveLine(request: ChangeRequest): TransactionAction[] {
+    if (request.ticket === null || request.request === null || request.status === ChangeRequestStatus.accepted) return [];
+    return [['delete', { partitionKey: this.partitionKey, rowKey: rowKeys.pending(request.request.sipAddress, request.ticket) }]];
+  }
+
+  async admit(changeRequest: ChangeRequest & { request: ChangeRequestBody }, options: AdmissionOptions): Promise<Admission> {
+    const sipAddress = changeRequest.request.sipAddress;
+    const keyRowKey = options.idempotency ? rowKeys.idempotencyKey(options.idempotency.scope, options.idempotency.key) : undefined;
+    for (let attempt = 1; ; attempt++) {
+      const [lineRow, keyRow] = await Promise.all([this.row(rowKeys.line(sipAddress)), keyRowKey ? this.row(keyRowKey) : undefined]);
+      const heldKey = parse<IdempotencyRecord>(keyRow);
+      if (heldKey && heldKey.expiresAt > options.now.toISOString()) return { outcome: 'key-taken', idempotency: heldKey };
+
+      const ticket = (parse<Line>(lineRow)?.lastTicket ?? 0) + 1;
+      const admitted: ChangeRequest = { ...changeRequest, ticket };
+      const pending: PendingChangeRequest = { changeRequestId: admitted.id, sipAddress, ticket, acceptedAt: admitted.acceptedAt, redriveAt: options.redriveAt.toISOString(), sends: 1 };
+      const line = this.entity(rowKeys.line(sipAddress), { sipAddress, lastTicket: ticket } satisfies Line);
+      const actions: TransactionAction[] = [
+        lineRow ? ['update', line, 'Replace', { etag: lineRow.etag }] : ['create', line],
+        ['create', this.entity(rowKeys.changeRequest(admitted.id), admitted, { status: admitted.status })],
+        ['create', this.pendingEntity(pending)],
+      ];
+      if (keyRowKey && options.idempotency) {
+        const key = this.entity(keyRowKey, { ...options.idempotency, changeRequest: admitted } satisfies IdempotencyRecord, { expiresAt: options.idempotency.expiresAt });
+        // An expired key is taken over in place; its ETag keeps a concurrent takeover from winning twice.
+        actions.push(keyRow ? ['update', key, 'Replace', { etag: keyRow.etag }] : ['create', key]);
+      }
+      try {
+        await this.table.submitTransaction(actions);
+        return { outcome: 'admitted', changeRequest: admitted };
+      } catch (error) {
+        if (!isRace(error)) throw translate(error);
+      }
+      // Another admission won the line, the key or (a redelivered message) the id: see which, then draw again.
+      const existing = await this.getChangeRequest(changeRequest.id);
+      if (existing) return { outcome: 'id-taken', changeRequest: existing };
+      if (attempt >= MAX_ADMISSION_ATTEMPTS) throw new ConcurrencyError(`could not draw a ticket for ${sipAddress} after ${attempt} attempts`);
+      await pause(Math.random() * Math.min(50, 2 * attempt));
     }
+  }
+
+  private pendingEntity(pending: PendingChangeRequest): Row {
+    return this.entity(rowKeys.pending(pending.sipAddress, pending.ticket), pending, { redriveAt: pending.redriveAt, sends: pending.sends });
+  }
+
+  async dueForRedrive(now: Date, limit: number): Promise<PendingChangeRequest[]> {
+    const due: PendingChangeRequest[] = [];
+    for await (const row of this.rows(rowKeys.pendingPrefix, { filter: odata`redriveAt lt ${now.toISOString()}` })) {
+      due.push(parse<PendingChangeRequest>(row) as PendingChangeRequest);
+      if (due.length >= limit) break;
+    }
+    return due;
+  }
+
+  async rescheduleRedrive(pending: PendingChangeRequest, redriveAt: Date): Promise<void> {
+    const next: PendingChangeRequest = { ...pending, redriveAt: redriveAt.toISOString(), sends: pending.sends + 1 };
+    // Update, never upsert: a request settled meanwhile has left its line and must not be put back.
+    await tolerate404(this.table.updateEntity(this.pendingEntity(next), 'Replace', { etag: '*' }));
+  }
+
+  async purgeExpiredIdempotencyKeys(now: Date, limit: number): Promise<number> {
+    let purged = 0;
+    for await (const row of this.rows(rowKeys.idempotencyPrefix, { filter: odata`expiresAt lt ${now.toISOString()}` })) {
+      await tolerate404(this.table.deleteEntity(this.partitionKey, row.rowKey, { etag: row.etag }));
+      if (++purged >= limit) break;
+    }
+    return purged;
   }
 
   getChangeRequest(id: string): Promise<ChangeRequest | undefined> {

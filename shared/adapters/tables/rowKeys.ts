@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names';
 
 /**
@@ -13,6 +14,10 @@ import { domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names
  *   audit|<inverted sequence>         an audit record; inverted so a forward scan is newest first
  *   auditsub|<subject>|<inverted seq> the same record, indexed by subject
  *   outbox|<sequence>                 an event committed but not yet published
+ *   line|<domain>|<user>              the last ticket drawn for a SIP address
+ *   pending|<domain>|<user>|<ticket>  an accepted request waiting in its address's line; the
+ *                                     lowest ticket is next, and the re-driver scans these rows
+ *   idem|<sha256(caller, key)>        an Idempotency-Key and the request it admitted
  *
  * Key parts are URI-encoded: Table keys must not hold / \ # ? or control characters.
  */
@@ -21,6 +26,8 @@ import { domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names
 const MAX_SEQUENCE = 999_999_999_999_999;
 
 const encode = (part: string) => encodeURIComponent(part);
+const addressPart = (sipAddress: SipAddress) => `${encode(domainOf(sipAddress))}|${encode(userOf(sipAddress))}`;
+const padded = (n: number) => String(n).padStart(15, '0');
 
 /** The smallest string greater than every key that starts with `prefix`. */
 export function prefixEnd(prefix: string): string {
@@ -33,7 +40,7 @@ export const rowKeys = {
   domainPrefix: 'domain|',
   pool: (fqdn: Fqdn) => `pool|${encode(fqdn)}`,
   poolPrefix: 'pool|',
-  address: (sipAddress: SipAddress) => `address|${encode(domainOf(sipAddress))}|${encode(userOf(sipAddress))}`,
+  address: (sipAddress: SipAddress) => `address|${addressPart(sipAddress)}`,
   addressPrefix: 'address|',
   addressesInDomain: (name: Fqdn) => `address|${encode(name)}|`,
   changeRequest: (id: string) => `cr|${encode(id)}`,
@@ -41,6 +48,13 @@ export const rowKeys = {
   auditPrefix: 'audit|',
   auditBySubject: (subject: string, sequence: number) => `auditsub|${encode(subject)}|${String(MAX_SEQUENCE - sequence).padStart(15, '0')}`,
   auditSubjectPrefix: (subject: string) => `auditsub|${encode(subject)}|`,
-  outbox: (sequence: number) => `outbox|${String(sequence).padStart(15, '0')}`,
+  outbox: (sequence: number) => `outbox|${padded(sequence)}`,
   outboxPrefix: 'outbox|',
+  line: (sipAddress: SipAddress) => `line|${addressPart(sipAddress)}`,
+  pending: (sipAddress: SipAddress, ticket: number) => `pending|${addressPart(sipAddress)}|${padded(ticket)}`,
+  pendingFor: (sipAddress: SipAddress) => `pending|${addressPart(sipAddress)}|`,
+  pendingPrefix: 'pending|',
+  // Hashed: keys are caller-chosen text of up to 255 characters, and the caller scopes them.
+  idempotencyKey: (scope: string, key: string) => `idem|${createHash('sha256').update(`${scope}\n${key}`).digest('hex')}`,
+  idempotencyPrefix: 'idem|',
 };

@@ -1,0 +1,11 @@
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { config } from '../shared/config';
+import { runRedrive } from '../shared/entrypoints/timers';
+
+/** Publishes outbox events left behind and re-sends (or fails) accepted change requests whose message was lost. */
+export async function redrive(_timer: Timer, context: InvocationContext): Promise<void> {
+  const report = await runRedrive();
+  if (report.eventsPublished + report.requestsResent + report.requestsFailed + report.idempotencyKeysPurged > 0) context.log('re-drive', report);
+}
+
+app.timer('redrive', { schedule: config().redriveSchedule, handler: redrive });

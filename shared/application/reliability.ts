@@ -1,0 +1,46 @@
+/** How the service keeps every accepted change request moving toward a final status. */
+export interface ReliabilitySettings {
+  /** How long an accepted request may wait for its message to be processed before the re-driver sends it again. */
+  redriveAfterMs: number;
+  /** Sends of one request's message (the first included) before the re-driver settles it as failed. */
+  maxSends: number;
+  /** Deliveries of one queue message before the transport sets it aside: host.json maxDequeueCount, Service Bus maxDeliveryCount. */
+  maxDeliveries: number;
+  /** How long an Idempotency-Key answers retries with the original result. */
+  idempotencyKeyTtlMs: number;
+}
+
+/** The defaults, documented in the README's reliability section. */
+export const DEFAULT_RELIABILITY: ReliabilitySettings = {
+  redriveAfterMs: 30_000,
+  maxSends: 5,
+  maxDeliveries: 5,
+  idempotencyKeyTtlMs: 24 * 60 * 60 * 1000,
+};
+
+/**
+ * When a waiting request is re-sent next: the wait doubles with each send, so a request held up by a
+ * long backlog is not failed early, and one whose messages keep vanishing is failed after
+ * redriveAfter × (2^maxSends − 1) (about 15 minutes with the defaults).
+ */
+export function nextRedriveAt(settings: ReliabilitySettings, now: Date, sends: number): Date {
+  return new Date(now.getTime() + settings.redriveAfterMs * 2 ** Math.max(0, sends - 1));
+}
+
+const turns = new Map<object | string, Promise<unknown>>();
+
+/**
+ * Runs `work` after all earlier work with the same key in this process has finished. Writers of one
+ * key would otherwise race on a storage ETag and retry; taking turns here spares the losing reads.
+ * Across processes the ETag still decides.
+ */
+export function inTurn<T>(key: object | string, work: () => Promise<T>): Promise<T> {
+  const previous = turns.get(key) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const done = next.then(() => undefined, () => undefined);
+  turns.set(key, done);
+  void done.then(() => {
+    if (turns.get(key) === done) turns.delete(key);
+  });
+  return next;
+}
