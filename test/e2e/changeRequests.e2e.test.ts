@@ -1,17 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeQueueMessage } from '../../shared/adapters/storageQueues/StorageQueueMessageBus';
-import { drainQueue, settled, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
+import { apiClient, drainQueue, eventually, settled, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
 
 let env: E2EEnvironment;
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const init: RequestInit = { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } };
-  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-  const response = await fetch(`${env.baseUrl}${path}`, init);
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
+const call = (...args: Parameters<ReturnType<typeof apiClient>>) => apiClient(env.baseUrl)(...args);
 
 /** Submits a change request and waits for its final status. */
 async function submitAndSettle(request: Record<string, unknown>, headers: Record<string, string> = {}) {
@@ -286,13 +280,3 @@ describe('change requests over HTTP on the local host', () => {
     assert.deepEqual(byPool.body.items.map((e: any) => e.sipAddress).sort(), ['sip:ocschat@contoso.com', 'sip:pcpool2@contoso.com']);
   });
 });
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -6,14 +6,15 @@ import { loadFunctionApp, triggerOf } from '../../shared/local/functionsRegistry
 import { APP_ROOT } from '../support/localHost';
 
 describe('loadFunctionApp', () => {
-  it('learns every route and queue trigger from functions/ itself (the pinned @azure/functions internals still hold)', () => {
+  it('learns every route, queue and timer trigger from functions/ itself (the pinned @azure/functions internals still hold)', () => {
     process.env.AzureWebJobsStorage ??= 'UseDevelopmentStorage=true';
 
     const registrations = loadFunctionApp(APP_ROOT);
 
     const summary = registrations.map((r) => {
       const trigger = triggerOf(r);
-      return trigger.type === 'httpTrigger' ? `${r.name} ${trigger.methods?.join(',')} ${trigger.route}` : `${r.name} ${trigger.type} ${trigger.queueName}`;
+      if (trigger.type === 'httpTrigger') return `${r.name} ${trigger.methods?.join(',')} ${trigger.route}`;
+      return `${r.name} ${trigger.type} ${trigger.queueName ?? trigger.schedule}`;
     }).sort();
     assert.deepEqual(summary, [
       'applyEndpointCreate queueTrigger endpoint-create',
@@ -26,6 +27,7 @@ describe('loadFunctionApp', () => {
       'getTopology GET topology',
       'listAuditRecords GET audit',
       'listEndpoints GET endpoints',
+      'redrive timerTrigger */10 * * * * *',
       'submitChangeRequest POST change-requests',
     ]);
     assert.ok(registrations.every((r) => typeof r.handler === 'function'));
@@ -39,7 +41,7 @@ describe('loadFunctionApp', () => {
       const { loadFunctionApp, triggerOf } = require(${JSON.stringify(registry)});
       const { LocalFunctionsHost } = require(${JSON.stringify(host)});
       const registrations = loadFunctionApp(${JSON.stringify(APP_ROOT)});
-      const queues = registrations.map((r) => triggerOf(r)).filter((t) => t.type !== 'httpTrigger').map((t) => [t.type, t.queueName, t.connection]);
+      const queues = registrations.map((r) => triggerOf(r)).filter((t) => t.type === 'queueTrigger' || t.type === 'serviceBusTrigger').map((t) => [t.type, t.queueName, t.connection]);
       const settings = { routePrefix: 'api', queues: { batchSize: 1, newBatchThreshold: 0, maxDequeueCount: 5, visibilityTimeoutMs: 0, maxPollingIntervalMs: 100, messageEncoding: 'base64' } };
       new LocalFunctionsHost({ registrations, settings, setting: () => undefined, port: 0 }).start()
         .then(() => console.log(JSON.stringify({ queues, refused: null })), (error) => console.log(JSON.stringify({ queues, refused: error.message })));

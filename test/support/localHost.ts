@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startLocalHost } from '../../shared/local/startLocalHost';
+import { buildContainer, provideContainer, type Container } from '../../shared/container';
+import { parseConfig } from '../../shared/config';
 import { startTestAzurite, type TestAzurite } from './azurite';
 
 /** The repository root (tests run from dist/test/…). */
@@ -15,14 +17,21 @@ export interface E2EEnvironment {
   stop(): Promise<void>;
 }
 
+/** How a test wants its environment: `wrap` lets it put a fault into the container's store or bus. */
+export interface E2EOptions {
+  wrap?: (container: Container) => Container;
+}
+
 /**
  * Starts Azurite and the local Functions host in this process (HTTP on an ephemeral loopback port,
  * queue triggers polling Azurite), with the demo topology loaded, exactly as `npm start` wires it.
  */
-export async function startE2EEnvironment(): Promise<E2EEnvironment> {
+export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2EEnvironment> {
   const azurite = await startTestAzurite();
   process.env.AzureWebJobsStorage = azurite.connectionString;
   // Set before the host starts: the container and the function files read configuration on first use.
+  const wrap = options.wrap;
+  if (wrap) provideContainer(buildContainer(parseConfig()).then(wrap));
   const logs: string[] = [];
   const host = await startLocalHost({ appRoot: APP_ROOT, port: 0, log: (line) => logs.push(line) });
   return {
@@ -61,5 +70,34 @@ export async function drainQueue(queues: QueueServiceClient, name: string): Prom
       bodies.push(JSON.parse(Buffer.from(message.messageText, 'base64').toString('utf8')));
       await queue.deleteMessage(message.messageId, message.popReceipt);
     }
+  }
+}
+
+/** A response from the API, its body parsed. */
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** Calls the API under `baseUrl` with an optional JSON body. */
+export function apiClient(baseUrl: string) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+    const init: RequestInit = { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } };
+    if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    const response = await fetch(`${baseUrl}${path}`, init);
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
+/** Polls `probe` until it returns a value, failing after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
