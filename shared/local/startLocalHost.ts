@@ -18,16 +18,27 @@ export interface StartLocalHostOptions {
   appRoot: string;
   port: number;
   hostname?: string;
-  roles?: { http: boolean; queues: boolean };
+  roles?: { http: boolean; queues: boolean; timers?: boolean };
+  /** Seconds a received message stays leased (renewed while its function runs); else LOCAL_HOST_MESSAGE_LEASE_SECONDS, else 30. */
+  messageLeaseSeconds?: number;
   loadDemoTopology?: boolean;
   log?: (line: string) => void;
 }
 
+/** LOCAL_HOST_MESSAGE_LEASE_SECONDS, so that a worker spawned as its own process can be given a short lease. */
+function leaseFromEnvironment(): number | undefined {
+  const text = process.env.LOCAL_HOST_MESSAGE_LEASE_SECONDS;
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+$/.test(text)) throw new Error(`LOCAL_HOST_MESSAGE_LEASE_SECONDS must be a whole number of seconds, not "${text}"`);
+  return Number(text);
+}
+
 /**
  * Runs the app's functions/ on the local host: learns their registrations, wires the container from
- * the environment, seeds the demo topology on an empty store, then serves HTTP and polls queues.
+ * the environment, seeds the demo topology on an empty store, then serves HTTP, polls queues and runs timers.
  */
 export async function startLocalHost(options: StartLocalHostOptions): Promise<RunningLocalHost> {
+  const messageLeaseSeconds = options.messageLeaseSeconds ?? leaseFromEnvironment();
   const registrations = loadFunctionApp(options.appRoot);
   const deps = await container();
   const demoTopologyLoaded = options.loadDemoTopology === false ? false : await loadDemoTopology(deps);
@@ -38,6 +49,7 @@ export async function startLocalHost(options: StartLocalHostOptions): Promise<Ru
     port: options.port,
     hostname: options.hostname,
     roles: options.roles,
+    messageLeaseSeconds,
     log: options.log,
   });
   const url = await host.start();

@@ -54,6 +54,6 @@ describe('loadFunctionApp', () => {
       ['serviceBusTrigger', 'endpoint-create', 'ServiceBusConnection'],
       ['serviceBusTrigger', 'endpoint-delete', 'ServiceBusConnection'],
     ]);
-    assert.match(output.refused, /runs HTTP and Storage-queue triggers, not serviceBusTrigger/);
+    assert.match(output.refused, /runs HTTP, Storage-queue and timer triggers, not serviceBusTrigger/);
   });
 });
