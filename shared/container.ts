@@ -1,9 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { ServiceBusClient } from '@azure/service-bus';
 import type { Dependencies } from './application/commitDecision';
 import type { Logger, MessageBus } from './application/ports';
-import { createServiceBusMessageBus } from './adapters/serviceBus/ServiceBusMessageBus';
 import { StorageQueueMessageBus } from './adapters/storageQueues/StorageQueueMessageBus';
 import { systemClock, uuidv7Ids } from './adapters/system';
 import { TableDirectoryStore } from './adapters/tables/TableDirectoryStore';
@@ -30,6 +28,9 @@ function isDevelopmentStorage(connection: string): boolean {
 
 function messageBusFor(cfg: Config): { bus: MessageBus; close(): Promise<void> } {
   if (cfg.transport === Transport.serviceBus) {
+    // Loaded only when configured: the Service Bus SDK is a large share of a cold start.
+    const { ServiceBusClient } = require('@azure/service-bus') as typeof import('@azure/service-bus');
+    const { createServiceBusMessageBus } = require('./adapters/serviceBus/ServiceBusMessageBus') as typeof import('./adapters/serviceBus/ServiceBusMessageBus');
     const client = new ServiceBusClient(cfg.serviceBusConnection as string);
     const bus = createServiceBusMessageBus(client, cfg.queues);
     return { bus, close: async () => { await bus.close(); await client.close(); } };

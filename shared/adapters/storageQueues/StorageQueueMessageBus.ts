@@ -40,18 +40,29 @@ export class StorageQueueMessageBus implements MessageBus {
     if (text.length > MAX_MESSAGE_BYTES) throw new Error(`a ${text.length}-byte message exceeds the ${MAX_MESSAGE_BYTES}-byte Storage queue limit`);
     const queue = this.queueFor(queueName);
     try {
-      let created = this.ready.get(queueName);
-      if (!created) {
-        created = queue.createIfNotExists();
-        this.ready.set(queueName, created);
-        created.catch(() => this.ready.delete(queueName));
-      }
-      await created;
-      await queue.sendMessage(text);
+      await this.ensureQueue(queue);
+      await queue.sendMessage(text).catch(async (error: unknown) => {
+        // The queue was deleted since this process created it: create it again, once.
+        if (statusOf(error) !== 404) throw error;
+        this.ready.delete(queue.name);
+        await this.ensureQueue(queue);
+        await queue.sendMessage(text);
+      });
     } catch (error) {
       const status = statusOf(error);
       if (status === undefined || status >= 500) throw new UnavailableError(`queue ${queueName} is unavailable`, 5, { cause: error });
       throw error;
     }
+  }
+
+  /** Creates the queue on its first use in this process. */
+  private ensureQueue(queue: SendingQueueClient): Promise<unknown> {
+    let created = this.ready.get(queue.name);
+    if (!created) {
+      created = queue.createIfNotExists();
+      this.ready.set(queue.name, created);
+      created.catch(() => this.ready.delete(queue.name));
+    }
+    return created;
   }
 }
