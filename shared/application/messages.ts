@@ -34,8 +34,12 @@ export function destinationFor(operation: ChangeRequestBody['operation']): Desti
   return operation === 'create' ? Destination.endpointCreate : Destination.endpointDelete;
 }
 
-/** The queue message for an accepted change request; its message id is the change request id. */
-export function changeRequestMessage(changeRequest: ChangeRequest & { request: ChangeRequestBody }): OutgoingMessage {
+/**
+ * The queue message for an accepted change request. Its first send's message id is the change
+ * request id; a re-drive's `send` (2, 3, …) gets its own id, so Service Bus duplicate detection does
+ * not drop it as a repeat of a send that never arrived. The body names the request either way.
+ */
+export function changeRequestMessage(changeRequest: ChangeRequest & { request: ChangeRequestBody }, send = 1): OutgoingMessage {
   const body: EndpointChangeMessage = {
     schemaVersion: MESSAGE_SCHEMA_VERSION,
     ...changeRequest.request,
@@ -44,7 +48,7 @@ export function changeRequestMessage(changeRequest: ChangeRequest & { request: C
     actor: changeRequest.actor,
   };
   return {
-    messageId: changeRequest.id,
+    messageId: send === 1 ? changeRequest.id : `${changeRequest.id}.${send}`,
     body,
     contentType: 'application/json',
     subject: changeRequest.request.sipAddress,

@@ -38,7 +38,7 @@ export async function redrive(deps: Dependencies): Promise<RedriveReport> {
     const changeRequest = await deps.store.getChangeRequest(pending.changeRequestId);
     if (changeRequest?.status !== ChangeRequestStatus.accepted || changeRequest.request === null) continue;
     const waiting = changeRequest as typeof changeRequest & { request: ChangeRequestBody };
-    await deps.bus.send(destinationFor(waiting.request.operation), changeRequestMessage(waiting));
+    await deps.bus.send(destinationFor(waiting.request.operation), changeRequestMessage(waiting, pending.sends + 1));
     await deps.store.rescheduleRedrive(pending, nextRedriveAt(deps.reliability, now, pending.sends + 1));
     report.requestsResent++;
   }
