@@ -339,13 +339,23 @@ describe('TableDirectoryStore on Azurite', () => {
       assert.deepEqual((await h.store.dueForRedrive(later(1000), 10)).map((p) => p.changeRequestId), [b.id], 'the settled request stays out of line');
     });
 
-    it('purges only expired Idempotency-Keys', async () => {
+    it('purges only expired Idempotency-Keys, reading no live ones; a key taken over after expiry survives the purge of its old entry', async () => {
       const { store, table } = await newHarness();
+      const keyRows = async () => (await rowKeysOf(table)).filter((k) => k.startsWith('idem')).map((k) => k.split('|')[0]).sort();
       await store.admit(waiting(uuidv7(), deleteOf('a')), { now, redriveAt: later(30), idempotency: { ...key('f'), key: 'old', expiresAt: later(10).toISOString() } });
       await store.admit(waiting(uuidv7(), deleteOf('b')), { now, redriveAt: later(30), idempotency: { ...key('f'), key: 'new', expiresAt: later(100).toISOString() } });
-      assert.equal(await store.purgeExpiredIdempotencyKeys(later(50), 10), 1);
-      assert.equal((await rowKeysOf(table)).filter((k) => k.startsWith('idem|')).length, 1);
+      await store.admit(waiting(uuidv7(), deleteOf('c')), { now, redriveAt: later(30), idempotency: { ...key('f'), key: 'reused', expiresAt: later(20).toISOString() } });
+      const takeover = await store.admit(waiting(uuidv7(), deleteOf('c')), { now: later(25), redriveAt: later(60), idempotency: { ...key('g'), key: 'reused', expiresAt: later(200).toISOString() } });
+      assert.equal(takeover.outcome, 'admitted');
+      assert.deepEqual(await keyRows(), ['idem', 'idem', 'idem', 'idemexp', 'idemexp', 'idemexp']);
+
+      assert.equal(await store.purgeExpiredIdempotencyKeys(later(50), 10), 1, 'only "old"');
+      assert.deepEqual(await keyRows(), ['idem', 'idem', 'idemexp', 'idemexp']);
       assert.equal(await store.purgeExpiredIdempotencyKeys(later(50), 10), 0);
+      const retry = await store.admit(waiting(uuidv7(), deleteOf('c')), { now: later(50), redriveAt: later(90), idempotency: { ...key('g'), key: 'reused', expiresAt: later(250).toISOString() } });
+      assert.equal(retry.outcome, 'key-taken', 'the taken-over key still answers');
+      assert.equal(await store.purgeExpiredIdempotencyKeys(later(300), 10), 2);
+      assert.deepEqual(await keyRows(), []);
     });
   });
 

@@ -240,9 +240,12 @@ export class TableDirectoryStore implements DirectoryStore {
         ['create', this.pendingEntity(pending)],
       ];
       if (keyRowKey && options.idempotency) {
-        const key = this.entity(keyRowKey, { ...options.idempotency, changeRequest: admitted } satisfies IdempotencyRecord, { expiresAt: options.idempotency.expiresAt });
-        // An expired key is taken over in place; its ETag keeps a concurrent takeover from winning twice.
-        actions.push(keyRow ? ['update', key, 'Replace', { etag: keyRow.etag }] : ['create', key]);
+        const { scope, key, expiresAt } = options.idempotency;
+        const keyEntity = this.entity(keyRowKey, { ...options.idempotency, changeRequest: admitted } satisfies IdempotencyRecord);
+        // An expired key is taken over in place (its ETag keeps a concurrent takeover from winning twice), and its old expiry entry goes.
+        actions.push(keyRow ? ['update', keyEntity, 'Replace', { etag: keyRow.etag }] : ['create', keyEntity]);
+        if (heldKey) actions.push(['delete', { partitionKey: this.partitionKey, rowKey: rowKeys.idempotencyExpiry(heldKey.expiresAt, scope, key) }]);
+        actions.push(['create', this.entity(rowKeys.idempotencyExpiry(expiresAt, scope, key), { scope, key, expiresAt })]);
       }
       try {
         await this.table.submitTransaction(actions);
@@ -278,10 +281,22 @@ export class TableDirectoryStore implements DirectoryStore {
   }
 
   async purgeExpiredIdempotencyKeys(now: Date, limit: number): Promise<number> {
+    // The expiry entries sort by time, so this reads the expired keys and stops: no scan of live keys.
+    const expired: Array<Pick<IdempotencyRecord, 'scope' | 'key' | 'expiresAt'>> = [];
+    for await (const row of this.rows(rowKeys.idempotencyExpiryPrefix, { filter: odata`RowKey lt ${rowKeys.idempotencyExpiry(now.toISOString(), '', '')}` })) {
+      expired.push(parse<Pick<IdempotencyRecord, 'scope' | 'key' | 'expiresAt'>>(row) as Pick<IdempotencyRecord, 'scope' | 'key' | 'expiresAt'>);
+      if (expired.length >= limit) break;
+    }
     let purged = 0;
-    for await (const row of this.rows(rowKeys.idempotencyPrefix, { filter: odata`expiresAt lt ${now.toISOString()}` })) {
-      await tolerate404(this.table.deleteEntity(this.partitionKey, row.rowKey, { etag: row.etag }));
-      if (++purged >= limit) break;
+    for (const { scope, key, expiresAt } of expired) {
+      const rowKey = (k: string) => ({ partitionKey: this.partitionKey, rowKey: k });
+      try {
+        await this.table.submitTransaction([['delete', rowKey(rowKeys.idempotencyKey(scope, key))], ['delete', rowKey(rowKeys.idempotencyExpiry(expiresAt, scope, key))]]);
+        purged++;
+      } catch (error) {
+        // 404: a new admission took the key over (and removed this entry) since it was listed.
+        if (statusOf(error) !== 404) throw translate(error);
+      }
     }
     return purged;
   }

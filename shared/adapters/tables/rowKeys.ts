@@ -18,6 +18,7 @@ import { domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names
  *   pending|<domain>|<user>|<ticket>  an accepted request waiting in its address's line; the
  *                                     lowest ticket is next, and the re-driver scans these rows
  *   idem|<sha256(caller, key)>        an Idempotency-Key and the request it admitted
+ *   idemexp|<expiresAt>|<sha256>      the same key by expiry time, so purging reads only expired keys
  *
  * Key parts are URI-encoded: Table keys must not hold / \ # ? or control characters.
  */
@@ -32,6 +33,11 @@ const padded = (n: number) => String(n).padStart(15, '0');
 /** The smallest string greater than every key that starts with `prefix`. */
 export function prefixEnd(prefix: string): string {
   return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/** Keys are caller-chosen text of up to 255 characters, scoped by caller: hashed into a fixed-size key part. */
+function idempotencyHash(scope: string, key: string): string {
+  return createHash('sha256').update(`${scope}\n${key}`).digest('hex');
 }
 
 export const rowKeys = {
@@ -54,7 +60,7 @@ export const rowKeys = {
   pending: (sipAddress: SipAddress, ticket: number) => `pending|${addressPart(sipAddress)}|${padded(ticket)}`,
   pendingFor: (sipAddress: SipAddress) => `pending|${addressPart(sipAddress)}|`,
   pendingPrefix: 'pending|',
-  // Hashed: keys are caller-chosen text of up to 255 characters, and the caller scopes them.
-  idempotencyKey: (scope: string, key: string) => `idem|${createHash('sha256').update(`${scope}\n${key}`).digest('hex')}`,
-  idempotencyPrefix: 'idem|',
+  idempotencyKey: (scope: string, key: string) => `idem|${idempotencyHash(scope, key)}`,
+  idempotencyExpiry: (expiresAt: string, scope: string, key: string) => `idemexp|${expiresAt}|${idempotencyHash(scope, key)}`,
+  idempotencyExpiryPrefix: 'idemexp|',
 };
