@@ -168,34 +168,41 @@ function settle(deps: Dependencies, waiting: Waiting, snapshot: DirectorySnapsho
 }
 
 /**
- * Settles the requests in `target`'s line up to and including `target`, lowest ticket first, one
- * commit each. So changes to one address take effect in the order they were accepted, whatever
- * order their messages arrive in: a message that overtakes an earlier one settles the earlier one
- * first, and the earlier message, when it comes, finds its request settled.
+ * Settles the requests in the line of `command`'s address up to and including its own, lowest
+ * ticket first, one commit each. So changes to one address take effect in the order they were
+ * accepted, whatever order their messages arrive in: a message that overtakes an earlier one
+ * settles the earlier one first, and the earlier message, when it comes, finds its request settled.
+ * Returns undefined if the request was never admitted (it came straight from automation).
  */
-async function settleInOrder(deps: Dependencies, target: Waiting): Promise<ChangeRequest> {
-  const { sipAddress } = target.request;
-  const query = queryFor(sipAddress, target.request.operation === 'create' ? target.request.poolFqdn : undefined, target.id, true);
+async function settleInOrder(deps: Dependencies, command: QueuedChangeRequest): Promise<ChangeRequest | undefined> {
+  const { changeRequestId } = command;
+  let request = command.request;
   for (;;) {
-    const { result } = await commitDecision(deps, query, (snapshot, now): { plan: Plan | null; result: ChangeRequest | undefined } => {
-      const current = snapshot.changeRequests.get(target.id) ?? target;
-      if (current.status !== ChangeRequestStatus.accepted) return { plan: null, result: current };
+    const query = queryFor(request.sipAddress, request.operation === 'create' ? request.poolFqdn : undefined, changeRequestId, true);
+    const { result } = await commitDecision(deps, query, (snapshot, now): { plan: Plan | null; result: ChangeRequest | 'not-admitted' | 'next' } => {
+      const current = snapshot.changeRequests.get(changeRequestId);
+      if (current === undefined) return { plan: null, result: 'not-admitted' };
+      if (current.status !== ChangeRequestStatus.accepted || current.request === null) return { plan: null, result: current };
+      // The request as admitted wins over a message that reuses its id for something else.
+      if (current.request.sipAddress !== request.sipAddress) {
+        request = current.request;
+        return { plan: null, result: 'next' };
+      }
       // A request accepted before lines existed holds no ticket and is settled on its own.
-      const next = current.ticket === null ? target : (snapshot.lineHeads.get(sipAddress) as Waiting | undefined);
-      if (!next) throw new Error(`change request ${target.id} holds ticket ${current.ticket} but no request waits in its line`);
+      const next: Waiting | undefined = current.ticket === null ? (current as Waiting) : snapshot.lineHeads.get(request.sipAddress);
+      if (!next) throw new Error(`change request ${changeRequestId} holds ticket ${current.ticket} but no request waits in its line`);
       const { plan, settled } = settle(deps, next, snapshot, now);
-      return { plan, result: next.id === target.id ? settled : undefined };
+      return { plan, result: next.id === changeRequestId ? settled : 'next' };
     });
-    if (result) return result;
+    if (result === 'not-admitted') return undefined;
+    if (result !== 'next') return result;
   }
 }
 
-/** Admits a request that arrived straight on a queue; a redelivery finds the request its first delivery admitted. */
-async function admitQueued(deps: Dependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
+/** Admits a request that arrived straight on a queue; a concurrent delivery of the same message may have admitted it first. */
+async function admitQueued(deps: Dependencies, command: QueuedChangeRequest): Promise<void> {
   const now = deps.clock.now();
-  const admission = await admit(deps, newQueuedRecord(command, now.toISOString()), admissionOptions(deps, now));
-  if (admission.outcome === 'key-taken') throw new Error('queued change requests carry no Idempotency-Key');
-  return admission.changeRequest;
+  await admit(deps, newQueuedRecord(command, now.toISOString()), admissionOptions(deps, now));
 }
 
 /**
@@ -205,9 +212,12 @@ async function admitQueued(deps: Dependencies, command: QueuedChangeRequest): Pr
  * redelivered and re-driven messages change nothing.
  */
 export async function applyChangeRequest(deps: Dependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
-  const target = (await deps.store.getChangeRequest(command.changeRequestId)) ?? (await admitQueued(deps, command));
-  if (target.status !== ChangeRequestStatus.accepted || target.request === null) return target;
-  return settleInOrder(deps, target as Waiting);
+  const settled = await settleInOrder(deps, command);
+  if (settled) return settled;
+  await admitQueued(deps, command);
+  const admitted = await settleInOrder(deps, command);
+  if (!admitted) throw new Error(`change request ${command.changeRequestId} was admitted but cannot be read back`);
+  return admitted;
 }
 
 /** A queue message that is not a valid change request. */

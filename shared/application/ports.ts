@@ -27,8 +27,8 @@ export interface DirectorySnapshot {
   holders: Map<string, AddressHolder>;
   domainsInUse: Set<string>;
   changeRequests: Map<string, ChangeRequest>;
-  /** For each address asked for in `lines`, the accepted request next in line (absent when none waits). */
-  lineHeads: Map<string, ChangeRequest>;
+  /** For each address asked for in `lines`, the request next in line (absent when none waits). */
+  lineHeads: Map<string, WaitingChangeRequest>;
 }
 
 /**
@@ -45,12 +45,13 @@ export interface DirectoryCommit {
   outbox: CloudEvent[];
 }
 
-/** An accepted change request waiting in its address's line, and when to re-send its message if it is still waiting then. */
+/** A change request waiting in its address's line: admitted, holding a ticket, not yet settled. */
+export type WaitingChangeRequest = ChangeRequest & { request: ChangeRequestBody; ticket: number };
+
+/** A request's place in its line, and when to re-send its message if it is still waiting then. */
 export interface PendingChangeRequest {
-  changeRequestId: string;
-  sipAddress: SipAddress;
-  ticket: number;
-  acceptedAt: string;
+  /** The request as admitted: it does not change while it waits, so the line holds it whole. */
+  changeRequest: WaitingChangeRequest;
   /** When the re-driver next sends its message again. */
   redriveAt: string;
   /** How often its message has been sent so far (the first send included). */

@@ -1,4 +1,4 @@
-import { ChangeRequestStatus, FailureCode, type ChangeRequestBody } from '../domain/changeRequest';
+import { ChangeRequestStatus, FailureCode } from '../domain/changeRequest';
 import { failChangeRequest } from './changeRequests';
 import type { Dependencies } from './commitDecision';
 import { changeRequestMessage, destinationFor } from './messages';
@@ -32,13 +32,11 @@ export async function redrive(deps: Dependencies): Promise<RedriveReport> {
   for (const pending of await deps.store.dueForRedrive(now, BATCH)) {
     if (pending.sends >= deps.reliability.maxSends) {
       const reason = { code: FailureCode.undeliverable, message: `the request's message was sent ${pending.sends} times and no worker settled it` };
-      if ((await failChangeRequest(deps, pending.changeRequestId, reason))?.status === ChangeRequestStatus.failed) report.requestsFailed++;
+      if ((await failChangeRequest(deps, pending.changeRequest.id, reason))?.status === ChangeRequestStatus.failed) report.requestsFailed++;
       continue;
     }
-    const changeRequest = await deps.store.getChangeRequest(pending.changeRequestId);
-    if (changeRequest?.status !== ChangeRequestStatus.accepted || changeRequest.request === null) continue;
-    const waiting = changeRequest as typeof changeRequest & { request: ChangeRequestBody };
-    await deps.bus.send(destinationFor(waiting.request.operation), changeRequestMessage(waiting, pending.sends + 1));
+    const { changeRequest } = pending;
+    await deps.bus.send(destinationFor(changeRequest.request.operation), changeRequestMessage(changeRequest, pending.sends + 1));
     await deps.store.rescheduleRedrive(pending, nextRedriveAt(deps.reliability, now, pending.sends + 1));
     report.requestsResent++;
   }

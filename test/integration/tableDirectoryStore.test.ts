@@ -324,19 +324,19 @@ describe('TableDirectoryStore on Azurite', () => {
       const b = waiting('0190c0de-0000-7000-8000-0000000000f2', deleteOf('b'));
       await h.store.admit(a, { now, redriveAt: later(30) });
       await h.store.admit(b, { now, redriveAt: later(90) });
-      assert.deepEqual((await h.store.dueForRedrive(later(60), 10)).map((p) => [p.changeRequestId, p.ticket, p.sends]), [[a.id, 1, 1]]);
+      assert.deepEqual((await h.store.dueForRedrive(later(60), 10)).map((p) => [p.changeRequest.id, p.changeRequest.ticket, p.sends]), [[a.id, 1, 1]]);
 
       const [due] = await h.store.dueForRedrive(later(60), 10);
       await h.store.rescheduleRedrive(due as never, later(120));
-      assert.deepEqual((await h.store.dueForRedrive(later(100), 10)).map((p) => p.changeRequestId), [b.id]);
-      assert.deepEqual((await h.store.dueForRedrive(later(130), 10)).map((p) => [p.changeRequestId, p.sends]), [[a.id, 2], [b.id, 1]]);
+      assert.deepEqual((await h.store.dueForRedrive(later(100), 10)).map((p) => p.changeRequest.id), [b.id]);
+      assert.deepEqual((await h.store.dueForRedrive(later(130), 10)).map((p) => [p.changeRequest.id, p.sends]), [[a.id, 2], [b.id, 1]]);
 
       const base = await h.store.snapshot({});
       const settled: ChangeRequest = { ...a, ticket: 1, status: ChangeRequestStatus.rejected, completedAt: T0, auditSequence: 1 };
       await h.store.commit(commitOn(base, [], [draft(AuditAction.endpointDeleteRejected, a.request.sipAddress)], [settled]));
-      assert.deepEqual((await h.store.dueForRedrive(later(130), 10)).map((p) => p.changeRequestId), [b.id]);
+      assert.deepEqual((await h.store.dueForRedrive(later(130), 10)).map((p) => p.changeRequest.id), [b.id]);
       await h.store.rescheduleRedrive(due as never, later(500));
-      assert.deepEqual((await h.store.dueForRedrive(later(1000), 10)).map((p) => p.changeRequestId), [b.id], 'the settled request stays out of line');
+      assert.deepEqual((await h.store.dueForRedrive(later(1000), 10)).map((p) => p.changeRequest.id), [b.id], 'the settled request stays out of line');
     });
 
     it('purges only expired Idempotency-Keys, reading no live ones; a key taken over after expiry survives the purge of its old entry', async () => {

@@ -7,7 +7,7 @@ import type { Fqdn, SipAddress } from '../../domain/names';
 import type { CloudEvent } from '../../application/events';
 import type {
   Admission, AdmissionOptions, AuditFilter, DirectoryCommit, DirectorySnapshot, DirectoryStore, EndpointFilter, IdempotencyRecord, Page,
-  PendingChangeRequest, SnapshotQuery, Topology,
+  PendingChangeRequest, SnapshotQuery, Topology, WaitingChangeRequest,
 } from '../../application/ports';
 import { prefixEnd, rowKeys } from './rowKeys';
 import { statusOf } from '../restErrors';
@@ -120,22 +120,24 @@ export class TableDirectoryStore implements DirectoryStore {
     const headRow = await this.row(rowKeys.head);
     const head = parse<AuditHead>(headRow) ?? GENESIS_HEAD;
 
-    const [domains, changeRequests, domainsInUse, lineHeads] = await Promise.all([
+    const readPools = (names: Fqdn[]) => Promise.all(names.map((fqdn) => this.value<PersistentChatPool>(rowKeys.pool(fqdn))));
+    const [domains, pools, changeRequests, domainsInUse, lineHeads] = await Promise.all([
       Promise.all((query.domains ?? []).map((name) => this.value<SipDomain>(rowKeys.domain(name)))),
+      readPools(query.pools ?? []),
       Promise.all((query.changeRequests ?? []).map((id) => this.value<ChangeRequest>(rowKeys.changeRequest(id)))),
       Promise.all((query.domainUsage ?? []).map(async (name) => ((await this.first(rowKeys.addressesInDomain(name))) ? name : undefined))),
       Promise.all((query.lines ?? []).map((sipAddress) => this.lineHead(sipAddress))),
     ]);
-    // The request next in line brings the pool it names, so it can be decided on this snapshot.
-    const linePools = lineHeads.flatMap((next) => (next?.request?.operation === 'create' ? [next.request.poolFqdn] : []));
-    const pools = await Promise.all([...new Set([...(query.pools ?? []), ...linePools])].map((fqdn) => this.value<PersistentChatPool>(rowKeys.pool(fqdn))));
+    // The request next in line brings the pool it names (usually one already read), so it can be decided on this snapshot.
+    const linePools = lineHeads.flatMap((next) => (next?.request?.operation === 'create' && !query.pools?.includes(next.request.poolFqdn) ? [next.request.poolFqdn] : []));
+    pools.push(...(await readPools([...new Set(linePools)])));
     const poolAddresses = pools.flatMap((pool) => (pool ? [pool.defaultEndpointSipAddress, pool.adminEndpointSipAddress] : []));
     const addresses = [...new Set([...(query.addresses ?? []), ...poolAddresses].filter((a): a is SipAddress => a !== null))];
     const holders = await Promise.all(addresses.map((sipAddress) => this.value<AddressHolder>(rowKeys.address(sipAddress))));
     // An endpoint's pool comes with it, so a delete can free the pool's admin-endpoint slot.
-    const readPools = new Set(pools.flatMap((pool) => (pool ? [pool.fqdn] : [])));
-    const endpointPools = [...new Set(holders.flatMap((h) => (h?.kind === 'endpoint' && !readPools.has(h.poolFqdn) ? [h.poolFqdn] : [])))];
-    pools.push(...(await Promise.all(endpointPools.map((fqdn) => this.value<PersistentChatPool>(rowKeys.pool(fqdn))))));
+    const poolsRead = new Set(pools.flatMap((pool) => (pool ? [pool.fqdn] : [])));
+    const endpointPools = [...new Set(holders.flatMap((h) => (h?.kind === 'endpoint' && !poolsRead.has(h.poolFqdn) ? [h.poolFqdn] : [])))];
+    pools.push(...(await readPools(endpointPools)));
 
     const byKey = <T, K extends string>(items: Array<T | undefined>, key: (item: T) => K) =>
       new Map(items.filter((item): item is T => item !== undefined).map((item) => [key(item), item] as const));
@@ -147,16 +149,13 @@ export class TableDirectoryStore implements DirectoryStore {
       holders: byKey(holders, (h) => h.sipAddress),
       changeRequests: byKey(changeRequests, (c) => c.id),
       domainsInUse: new Set(domainsInUse.filter((name): name is Fqdn => name !== undefined)),
-      lineHeads: new Map(lineHeads.flatMap((next) => (next?.request ? [[next.request.sipAddress, next] as const] : []))),
+      lineHeads: new Map(lineHeads.flatMap((next) => (next ? [[next.request.sipAddress, next] as const] : []))),
     };
   }
 
-  /** The accepted request holding the lowest ticket in an address's line. */
-  private async lineHead(sipAddress: SipAddress): Promise<ChangeRequest | undefined> {
-    for await (const row of this.rows(rowKeys.pendingFor(sipAddress))) {
-      const pending = parse<PendingChangeRequest>(row) as PendingChangeRequest;
-      return this.value<ChangeRequest>(rowKeys.changeRequest(pending.changeRequestId));
-    }
+  /** The request holding the lowest ticket in an address's line. */
+  private async lineHead(sipAddress: SipAddress): Promise<WaitingChangeRequest | undefined> {
+    for await (const row of this.rows(rowKeys.pendingFor(sipAddress))) return parse<PendingChangeRequest>(row)?.changeRequest;
     return undefined;
   }
 
@@ -231,8 +230,8 @@ export class TableDirectoryStore implements DirectoryStore {
       if (heldKey && heldKey.expiresAt > options.now.toISOString()) return { outcome: 'key-taken', idempotency: heldKey };
 
       const ticket = (parse<Line>(lineRow)?.lastTicket ?? 0) + 1;
-      const admitted: ChangeRequest = { ...changeRequest, ticket };
-      const pending: PendingChangeRequest = { changeRequestId: admitted.id, sipAddress, ticket, acceptedAt: admitted.acceptedAt, redriveAt: options.redriveAt.toISOString(), sends: 1 };
+      const admitted: WaitingChangeRequest = { ...changeRequest, ticket };
+      const pending: PendingChangeRequest = { changeRequest: admitted, redriveAt: options.redriveAt.toISOString(), sends: 1 };
       const line = this.entity(rowKeys.line(sipAddress), { sipAddress, lastTicket: ticket } satisfies Line);
       const actions: TransactionAction[] = [
         lineRow ? ['update', line, 'Replace', { etag: lineRow.etag }] : ['create', line],
@@ -262,7 +261,8 @@ export class TableDirectoryStore implements DirectoryStore {
   }
 
   private pendingEntity(pending: PendingChangeRequest): Row {
-    return this.entity(rowKeys.pending(pending.sipAddress, pending.ticket), pending, { redriveAt: pending.redriveAt, sends: pending.sends });
+    const { request, ticket } = pending.changeRequest;
+    return this.entity(rowKeys.pending(request.sipAddress, ticket), pending, { redriveAt: pending.redriveAt, sends: pending.sends });
   }
 
   async dueForRedrive(now: Date, limit: number): Promise<PendingChangeRequest[]> {
