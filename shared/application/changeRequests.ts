@@ -9,7 +9,8 @@ import { decideCreate, decideDelete, type Decision, type Rejected } from '../dom
 import { commitDecision, queryFor, viewOf, type Dependencies, type Plan } from './commitDecision';
 import { changeRequestMessage, destinationFor } from './messages';
 import type { AdmissionOptions, DirectorySnapshot } from './ports';
-import { inTurn, nextRedriveAt } from './reliability';
+import { inTurn } from './inTurn';
+import { nextRedriveAt } from './reliability';
 
 /** Who submitted a request and how to tie its records together. */
 export interface Submission {
@@ -26,8 +27,8 @@ export interface SubmissionResult {
   replayed: boolean;
 }
 
-/** A request waiting in its address's line. */
-type Waiting = ChangeRequest & { request: ChangeRequestBody };
+/** A change request that carries its parsed request (every one but an unparseable queue message's). */
+type WithRequest = ChangeRequest & { request: ChangeRequestBody };
 
 /** What a dry run predicts: the outcome the request would have if applied now. */
 export interface Prediction {
@@ -81,7 +82,7 @@ function admissionOptions(deps: Dependencies, now: Date): AdmissionOptions {
 }
 
 /** Admits a request into its address's line; admissions of one address take turns within this process. */
-function admit(deps: Dependencies, request: Waiting, options: AdmissionOptions) {
+function admit(deps: Dependencies, request: WithRequest, options: AdmissionOptions) {
   return inTurn(`admit|${request.request.sipAddress}`, () => deps.store.admit(request, options));
 }
 
@@ -89,7 +90,7 @@ function admit(deps: Dependencies, request: Waiting, options: AdmissionOptions) 
  * Sends an admitted request's message. A send that fails is not the caller's problem: the request is
  * durably accepted, and the re-driver sends it again when its re-drive time comes.
  */
-async function sendChangeRequest(deps: Dependencies, changeRequest: Waiting): Promise<void> {
+async function sendChangeRequest(deps: Dependencies, changeRequest: WithRequest): Promise<void> {
   try {
     await deps.bus.send(destinationFor(changeRequest.request.operation), changeRequestMessage(changeRequest));
   } catch (error) {
@@ -104,7 +105,7 @@ async function sendChangeRequest(deps: Dependencies, changeRequest: Waiting): Pr
  */
 export async function submitChangeRequest(deps: Dependencies, submission: Submission): Promise<SubmissionResult> {
   const now = deps.clock.now();
-  const candidate: Waiting = {
+  const candidate: WithRequest = {
     id: deps.ids.next(),
     status: ChangeRequestStatus.accepted,
     request: submission.request,
@@ -130,7 +131,7 @@ export async function submitChangeRequest(deps: Dependencies, submission: Submis
     return { changeRequest: admission.idempotency.changeRequest, replayed: true };
   }
   if (admission.outcome === 'id-taken') throw new Error(`change request id ${candidate.id} was issued twice`);
-  await sendChangeRequest(deps, admission.changeRequest as Waiting);
+  await sendChangeRequest(deps, admission.changeRequest);
   return { changeRequest: admission.changeRequest, replayed: false };
 }
 
@@ -140,7 +141,7 @@ export interface QueuedChangeRequest extends Submission {
   channel: ChangeRequestChannel;
 }
 
-function newQueuedRecord(command: QueuedChangeRequest, now: string): Waiting {
+function newQueuedRecord(command: QueuedChangeRequest, now: string): WithRequest {
   return {
     id: command.changeRequestId, status: ChangeRequestStatus.accepted, request: command.request, reason: null, actor: command.actor,
     correlationId: command.correlationId, channel: command.channel, acceptedAt: now, completedAt: null, auditSequence: null, ticket: null,
@@ -152,7 +153,7 @@ function draftFor(deps: Dependencies, request: ChangeRequest, fields: Pick<Audit
 }
 
 /** Decides a waiting request on a snapshot: the plan that settles it (applied or rejected) and its final record. */
-function settle(deps: Dependencies, waiting: Waiting, snapshot: DirectorySnapshot, now: Date): { plan: Plan; settled: ChangeRequest } {
+function settle(deps: Dependencies, waiting: WithRequest, snapshot: DirectorySnapshot, now: Date): { plan: Plan; settled: ChangeRequest } {
   const { request } = waiting;
   const decision = decide(request, snapshot, now.toISOString(), waiting.id);
   if (decision.outcome === 'rejected') {
@@ -172,7 +173,7 @@ function settle(deps: Dependencies, waiting: Waiting, snapshot: DirectorySnapsho
  * ticket first, one commit each. So changes to one address take effect in the order they were
  * accepted, whatever order their messages arrive in: a message that overtakes an earlier one
  * settles the earlier one first, and the earlier message, when it comes, finds its request settled.
- * Returns undefined if the request was never admitted (it came straight from automation).
+ * Returns undefined if the request was never admitted.
  */
 async function settleInOrder(deps: Dependencies, command: QueuedChangeRequest): Promise<ChangeRequest | undefined> {
   const { changeRequestId } = command;
@@ -189,7 +190,7 @@ async function settleInOrder(deps: Dependencies, command: QueuedChangeRequest): 
         return { plan: null, result: 'next' };
       }
       // A request accepted before lines existed holds no ticket and is settled on its own.
-      const next: Waiting | undefined = current.ticket === null ? (current as Waiting) : snapshot.lineHeads.get(request.sipAddress);
+      const next: WithRequest | undefined = current.ticket === null ? (current as WithRequest) : snapshot.lineHeads.get(request.sipAddress);
       if (!next) throw new Error(`change request ${changeRequestId} holds ticket ${current.ticket} but no request waits in its line`);
       const { plan, settled } = settle(deps, next, snapshot, now);
       return { plan, result: next.id === changeRequestId ? settled : 'next' };
@@ -212,12 +213,12 @@ async function admitQueued(deps: Dependencies, command: QueuedChangeRequest): Pr
  * redelivered and re-driven messages change nothing.
  */
 export async function applyChangeRequest(deps: Dependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
+  // A request straight from automation is admitted before it waits for the store's writer: until
+  // then, a worker that dies holding it leaves no record (only the message, which may be poisoned).
+  if ((await deps.store.getChangeRequest(command.changeRequestId)) === undefined) await admitQueued(deps, command);
   const settled = await settleInOrder(deps, command);
-  if (settled) return settled;
-  await admitQueued(deps, command);
-  const admitted = await settleInOrder(deps, command);
-  if (!admitted) throw new Error(`change request ${command.changeRequestId} was admitted but cannot be read back`);
-  return admitted;
+  if (!settled) throw new Error(`change request ${command.changeRequestId} was admitted but cannot be read back`);
+  return settled;
 }
 
 /** A queue message that is not a valid change request. */

@@ -6,7 +6,8 @@ import { domainOf, type Fqdn, type SipAddress } from '../domain/names';
 import { toCloudEvent, type CloudEvent } from './events';
 import type { Clock, DirectorySnapshot, DirectoryStore, IdGenerator, Logger, MessageBus, SnapshotQuery } from './ports';
 import { publishEvents } from './publishEvents';
-import { inTurn, type ReliabilitySettings } from './reliability';
+import { inTurn } from './inTurn';
+import type { ReliabilitySettings } from './reliability';
 
 /** What every use case is built from (see shared/container.ts). */
 export interface Dependencies {

@@ -71,7 +71,7 @@ export interface IdempotencyRecord {
 
 /** How an admission ended: admitted with a ticket, or an earlier admission already holds the id or the key. */
 export type Admission =
-  | { outcome: 'admitted'; changeRequest: ChangeRequest }
+  | { outcome: 'admitted'; changeRequest: WaitingChangeRequest }
   | { outcome: 'id-taken'; changeRequest: ChangeRequest }
   | { outcome: 'key-taken'; idempotency: IdempotencyRecord };
 

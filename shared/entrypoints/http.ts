@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { ValidationError } from '../domain/errors';
+import { UnavailableError, ValidationError } from '../domain/errors';
 import { container, type Container } from '../container';
 import { fieldErrors, HttpInputError, problemForError, type HttpOutput } from './problems';
 
@@ -30,9 +30,15 @@ export async function handleHttp(request: HttpInput, handler: (deps: Container) 
     return await handler(deps);
   } catch (error) {
     const output = problemForError(error);
-    if (output.status >= 500) (deps?.log ?? console).warn('request failed', { method: request.method, url: request.url, error: String((error as Error)?.stack ?? error) });
+    if (output.status >= 500) (deps?.log ?? console).warn('request failed', { method: request.method, url: request.url, status: output.status, error: describe(error) });
     return output;
   }
+}
+
+/** An outage is expected and explained by its message (and its cause's); anything else needs its stack. */
+function describe(error: unknown): string {
+  if (error instanceof UnavailableError) return `${error.message}: ${String((error.cause as Error | undefined)?.message ?? 'no cause')}`;
+  return String((error as Error)?.stack ?? error);
 }
 
 /**

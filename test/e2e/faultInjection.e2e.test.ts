@@ -116,6 +116,21 @@ const exitWithin = (worker: Worker, ms: number) => Promise.race([worker.exited, 
 
 // --- checking the outcome -------------------------------------------------------------------------
 
+/** What is still open, for the failure message: requests not settled (or never admitted), events in the outbox, poisoned messages. */
+async function unsettled() {
+  const deps = await container();
+  const open = [];
+  for (const request of accepted) {
+    const stored = await deps.store.getChangeRequest(request.id);
+    if (stored?.status !== 'applied' && stored?.status !== 'rejected') open.push({ ...request, status: stored?.status ?? 'never admitted', ticket: stored?.ticket });
+  }
+  const poison = await Promise.all(['endpoint-create-poison', 'endpoint-delete-poison'].map(async (name) => {
+    const queue = queues.getQueueClient(name);
+    return (await queue.exists()) ? (await queue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.map((m) => Buffer.from(m.messageText, 'base64').toString()) : [];
+  }));
+  return { open, outbox: (await deps.store.pendingEvents(100)).length, poison: poison.flat() };
+}
+
 async function wholeAuditLog(): Promise<AuditRecord[]> {
   const deps = await container();
   const records: AuditRecord[] = [];
@@ -143,8 +158,8 @@ async function assertSettledAsSerialRun(): Promise<void> {
         if (stored === undefined || stored.status === 'accepted') return undefined;
       }
       return (await deps.store.pendingEvents(1)).length === 0 ? true : undefined;
-    }, 120_000).catch((error: Error) => {
-      throw new Error(`${error.message}\n${worker.output()}`);
+    }, 120_000).catch(async (error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(await unsettled())}\n${worker.output()}`);
     });
   } finally {
     await stopWorker(worker);
