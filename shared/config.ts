@@ -34,7 +34,7 @@ export const ConfigSchema = z
     /** Seconds an accepted request may wait before the re-driver sends its message again (doubling per send). */
     REDRIVE_AFTER_SECONDS: count(DEFAULT_RELIABILITY.redriveAfterMs / 1000, 86_400),
     /** Sends of one request's message before it is settled as failed (undeliverable). */
-    REDRIVE_MAX_SENDS: count(DEFAULT_RELIABILITY.maxSends, 20),
+    REDRIVE_MAX_SENDS: count(DEFAULT_RELIABILITY.maxSends, 1000),
     /** Deliveries before a message is set aside; must equal host.json maxDequeueCount and the Service Bus queues' maxDeliveryCount. */
     MAX_DELIVERY_COUNT: count(DEFAULT_RELIABILITY.maxDeliveries, 100),
     /** Hours an Idempotency-Key answers retries with the original result. */

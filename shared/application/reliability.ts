@@ -18,11 +18,14 @@ export const DEFAULT_RELIABILITY: ReliabilitySettings = {
   idempotencyKeyTtlMs: 24 * 60 * 60 * 1000,
 };
 
+/** The wait between re-sends doubles up to this many times (16 × redriveAfter), then stays there. */
+const MAX_DOUBLINGS = 4;
+
 /**
- * When a waiting request is re-sent next: the wait doubles with each send, so a request held up by a
- * long backlog is not failed early, and one whose messages keep vanishing is failed after
- * redriveAfter × (2^maxSends − 1) (about 15 minutes with the defaults).
+ * When a waiting request is re-sent next: the wait doubles with each send (up to 16 × redriveAfter),
+ * so a request held up by a long backlog is not failed early, and one whose messages keep vanishing
+ * is failed after about redriveAfter × (2^maxSends − 1): some 15 minutes with the defaults.
  */
 export function nextRedriveAt(settings: ReliabilitySettings, now: Date, sends: number): Date {
-  return new Date(now.getTime() + settings.redriveAfterMs * 2 ** Math.max(0, sends - 1));
+  return new Date(now.getTime() + settings.redriveAfterMs * 2 ** Math.min(MAX_DOUBLINGS, Math.max(0, sends - 1)));
 }

@@ -1,7 +1,7 @@
 /**
  * The local host's worker (queue and timer triggers, no HTTP) as its own process, with a kill
  * switch: it SIGKILLs itself the FAULT_AT-th time it reaches FAULT_STEP. Test tooling only: the
- * fault-injection suite spawns it with PCHAT_FAULT_WORKER=1 (node --test also loads every file under
+ * fault-injection suite spawns it with PCHAT_FAULT_WORKER=1 and shows its log when a check fails (node --test also loads every file under
  * dist/test/, so without that variable this file does nothing).
  *
  *   before-commit   a decision is about to commit (nothing of it is written)
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const at = Number(process.env.FAULT_AT ?? 1);
   provideContainer(buildContainer(parseConfig(), { info: () => undefined, warn: () => undefined }).then((container) => withKillSwitch(container, step, at)));
   const host = await startLocalHost({
-    appRoot: APP_ROOT, port: 0, roles: { http: false, queues: true, timers: true }, loadDemoTopology: false, log: () => undefined,
+    appRoot: APP_ROOT, port: 0, roles: { http: false, queues: true, timers: true }, loadDemoTopology: false, log: (line) => process.stdout.write(`${line}\n`),
   });
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => void host.stop().then(() => process.exit(0)));
