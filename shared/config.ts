@@ -37,6 +37,10 @@ export const ConfigSchema = z
     REDRIVE_MAX_SENDS: count(DEFAULT_RELIABILITY.maxSends, 1000),
     /** Deliveries before a message is set aside; must equal host.json maxDequeueCount and the Service Bus queues' maxDeliveryCount. */
     MAX_DELIVERY_COUNT: count(DEFAULT_RELIABILITY.maxDeliveries, 100),
+    /** The Ed25519 private key (PKCS#8 PEM; `\n` escapes allowed) that signs audit checkpoints. */
+    AUDIT_SIGNING_KEY: z.string().min(1).optional(),
+    /** When the checkpoint timer signs the audit head (6-field NCRONTAB, UTC). */
+    AUDIT_CHECKPOINT_SCHEDULE: name('0 */5 * * * *'),
     /** Hours an Idempotency-Key answers retries with the original result. */
     IDEMPOTENCY_KEY_TTL_HOURS: count(DEFAULT_RELIABILITY.idempotencyKeyTtlMs / 3_600_000, 24 * 30),
   })
@@ -54,6 +58,8 @@ export const ConfigSchema = z
     queues: { endpointCreate: config.ENDPOINT_CREATE_QUEUE, endpointDelete: config.ENDPOINT_DELETE_QUEUE, auditEvents: config.AUDIT_EVENTS_DESTINATION },
     eventSource: config.EVENT_SOURCE ?? `/pchat-endpoints/${config.DIRECTORY_PARTITION}`,
     redriveSchedule: config.REDRIVE_SCHEDULE,
+    auditSigningKey: config.AUDIT_SIGNING_KEY?.replace(/\\n/g, '\n'),
+    checkpointSchedule: config.AUDIT_CHECKPOINT_SCHEDULE,
     reliability: {
       redriveAfterMs: config.REDRIVE_AFTER_SECONDS * 1000,
       maxSends: config.REDRIVE_MAX_SENDS,

@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { Dependencies } from './application/commitDecision';
@@ -5,7 +6,7 @@ import type { Logger, MessageBus } from './application/ports';
 import { StorageQueueMessageBus } from './adapters/storageQueues/StorageQueueMessageBus';
 import { systemClock, uuidv7Ids } from './adapters/system';
 import { TableDirectoryStore } from './adapters/tables/TableDirectoryStore';
-import { config, Transport, type Config } from './config';
+import { config, ConfigError, Transport, type Config } from './config';
 
 /** The wired service: use-case dependencies plus the resources to release on shutdown. */
 export interface Container extends Dependencies {
@@ -39,8 +40,22 @@ function messageBusFor(cfg: Config): { bus: MessageBus; close(): Promise<void> }
   return { bus: new StorageQueueMessageBus((name) => service.getQueueClient(name), cfg.queues), close: async () => undefined };
 }
 
+/** The checkpoint signing key: an Ed25519 private key, or a clear error naming the setting. */
+function signingKeyFrom(pem: string | undefined): KeyObject | undefined {
+  if (pem === undefined) return undefined;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch (error) {
+    throw new ConfigError([`AUDIT_SIGNING_KEY: is not a PKCS#8 PEM private key (${(error as Error).message})`]);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError([`AUDIT_SIGNING_KEY: must be an Ed25519 key, not ${key.asymmetricKeyType}`]);
+  return key;
+}
+
 /** Builds clients and adapters once from the configuration; the only place SDK clients are created. */
 export async function buildContainer(cfg: Config, log: Logger = consoleLogger): Promise<Container> {
+  const signingKey = signingKeyFrom(cfg.auditSigningKey);
   const table = TableClient.fromConnectionString(cfg.storageConnection, cfg.table, {
     allowInsecureConnection: isDevelopmentStorage(cfg.storageConnection),
     retryOptions: STORAGE_RETRY,
@@ -48,7 +63,7 @@ export async function buildContainer(cfg: Config, log: Logger = consoleLogger): 
   const store = new TableDirectoryStore(table, cfg.partition);
   await store.ensureTable();
   const messaging = messageBusFor(cfg);
-  return { config: cfg, store, bus: messaging.bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: cfg.eventSource, reliability: cfg.reliability, close: messaging.close };
+  return { config: cfg, store, bus: messaging.bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: cfg.eventSource, reliability: cfg.reliability, signingKey, close: messaging.close };
 }
 
 let shared: Promise<Container> | undefined;

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { appendToChain, type AuditDraft, type AuditRecord } from '../domain/audit';
 import type { ChangeRequest } from '../domain/changeRequest';
 import type { AddressHolder, DirectoryView, DirectoryWrite } from '../domain/directory';
@@ -19,6 +20,8 @@ export interface Dependencies {
   /** The CloudEvents `source` of this deployment's events. */
   eventSource: string;
   reliability: ReliabilitySettings;
+  /** The Ed25519 key that signs audit checkpoints (AUDIT_SIGNING_KEY); without it no checkpoints are made. */
+  signingKey?: KeyObject;
 }
 
 /** What a decision commits: state writes, change-request updates and audit records. */

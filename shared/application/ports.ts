@@ -1,4 +1,5 @@
 import type { AuditHead, AuditRecord } from '../domain/audit';
+import type { AuditCheckpoint, PositionedRecord } from '../domain/auditVerification';
 import type { ChangeRequest, ChangeRequestBody } from '../domain/changeRequest';
 import type { AddressHolder, DirectoryWrite, Endpoint, PersistentChatPool, SipDomain, DirectoryUser } from '../domain/directory';
 import type { Fqdn, SipAddress } from '../domain/names';
@@ -137,6 +138,12 @@ export interface DirectoryStore {
   dueForRedrive(now: Date, limit: number): Promise<PendingChangeRequest[]>;
   /** Counts one more send of a waiting request and sets its next re-drive time; a request settled since is left alone. */
   rescheduleRedrive(pending: PendingChangeRequest, redriveAt: Date): Promise<void>;
+  /** The whole audit log, newest first, each record with the position its storage gives it (streamed). */
+  auditChain(): AsyncIterable<PositionedRecord>;
+  /** Signed checkpoints of the audit head, newest first. */
+  checkpoints(): Promise<AuditCheckpoint[]>;
+  /** Stores a checkpoint; one already stored for that sequence is kept. */
+  addCheckpoint(checkpoint: AuditCheckpoint): Promise<void>;
   /** Deletes up to `limit` Idempotency-Keys that expired before `now`; returns how many. */
   purgeExpiredIdempotencyKeys(now: Date, limit: number): Promise<number>;
   getChangeRequest(id: string): Promise<ChangeRequest | undefined>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuditAction } from '../domain/audit';
+import { verifyAuditLog } from '../application/auditIntegrity';
 import { handleHttp, json, parseInput, queryObject, type HttpInput } from './http';
 import type { HttpOutput } from './problems';
 
@@ -23,5 +24,13 @@ export function listAuditHttp(request: HttpInput): Promise<HttpOutput> {
     const query = parseInput(AuditQuerySchema, queryObject(request), 'query');
     const page = await deps.store.listAudit({ ...query, action: query.type });
     return json(200, page);
+  });
+}
+
+/** GET /api/audit/verify: walks the whole log and its signed checkpoints; says where it first breaks. */
+export function verifyAuditHttp(request: HttpInput): Promise<HttpOutput> {
+  return handleHttp(request, async (deps) => {
+    parseInput(z.strictObject({}), queryObject(request), 'query');
+    return json(200, await verifyAuditLog(deps));
   });
 }

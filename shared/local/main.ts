@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { azuriteConnectionString, isListening, startAzurite, type AzuriteProcess } from './azurite';
 import { startLocalHost } from './startLocalHost';
@@ -32,9 +34,28 @@ async function storage(log: (line: string) => void): Promise<AzuriteProcess | un
   return azurite;
 }
 
+/**
+ * Locally, audit checkpoints are signed with a development key kept beside Azurite's data (made on
+ * first start), unless AUDIT_SIGNING_KEY is set. In Azure the key comes from configuration.
+ */
+function useDevelopmentSigningKey(log: (line: string) => void): void {
+  if (process.env.AUDIT_SIGNING_KEY) return;
+  const location = path.resolve(appRoot, process.env.AZURITE_LOCATION ?? '.azurite');
+  const file = path.join(location, 'audit-signing-key.pem');
+  if (!existsSync(file)) {
+    mkdirSync(location, { recursive: true });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  }
+  process.env.AUDIT_SIGNING_KEY = readFileSync(file, 'utf8');
+  log(`Audit checkpoints are signed with the development key in ${path.relative(process.cwd(), file) || file}.`);
+}
+
 async function main(): Promise<void> {
   const log = (line: string) => console.log(line);
+  const localStorage = !process.env.AzureWebJobsStorage;
   const azurite = await storage(log);
+  if (localStorage) useDevelopmentSigningKey(log);
   let host;
   try {
     host = await startLocalHost({ appRoot, port: port('PORT', 7071), hostname: process.env.HOST ?? '127.0.0.1', log });

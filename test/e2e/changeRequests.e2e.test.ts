@@ -279,4 +279,17 @@ describe('change requests over HTTP on the local host', () => {
     assert.deepEqual(wildcard.body.items.map((e: any) => e.sipAddress).sort(), ['sip:pcpool2@contoso.com', 'sip:pcpool@contoso.com']);
     assert.deepEqual(byPool.body.items.map((e: any) => e.sipAddress).sort(), ['sip:ocschat@contoso.com', 'sip:pcpool2@contoso.com']);
   });
+
+  it('verifies the audit log over HTTP: intact, every record checked, no checkpoints without a signing key', async () => {
+    const { status, body } = await call('GET', '/audit/verify');
+    const newest = (await call('GET', '/audit?limit=1')).body.items[0];
+
+    assert.equal(status, 200);
+    assert.equal(body.intact, true);
+    assert.equal(body.firstBreak, null);
+    assert.equal(body.recordsChecked, body.head.sequence);
+    assert.ok(body.head.sequence >= newest.sequence - 1);
+    assert.deepEqual(body.checkpoints, { checked: 0, newest: null, signingKey: 'not configured' });
+    assert.equal((await call('GET', '/audit/verify?full=yes')).status, 400);
+  });
 });

@@ -22,6 +22,7 @@ describe('loadFunctionApp', () => {
       'changeDirectoryUser PUT,DELETE topology/users/{sipAddress}',
       'changePool PUT,DELETE topology/pools/{fqdn}',
       'changeSipDomain PUT,DELETE topology/sip-domains/{domain}',
+      'checkpointAuditLog timerTrigger 0 */5 * * * *',
       'getChangeRequest GET change-requests/{id}',
       'getEndpoint GET endpoints/{sipAddress}',
       'getTopology GET topology',
@@ -29,6 +30,7 @@ describe('loadFunctionApp', () => {
       'listEndpoints GET endpoints',
       'redrive timerTrigger */10 * * * * *',
       'submitChangeRequest POST change-requests',
+      'verifyAuditLog GET audit/verify',
     ]);
     assert.ok(registrations.every((r) => typeof r.handler === 'function'));
   });

@@ -1,5 +1,6 @@
 import { odata, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import { GENESIS_HEAD, type AuditHead, type AuditRecord } from '../../domain/audit';
+import type { AuditCheckpoint, PositionedRecord } from '../../domain/auditVerification';
 import { ChangeRequestStatus, type ChangeRequest, type ChangeRequestBody } from '../../domain/changeRequest';
 import type { AddressHolder, DirectoryWrite, Endpoint, PersistentChatPool, SipDomain, DirectoryUser } from '../../domain/directory';
 import { ConcurrencyError, ConflictError, UnavailableError, ValidationError } from '../../domain/errors';
@@ -278,6 +279,26 @@ export class TableDirectoryStore implements DirectoryStore {
     const next: PendingChangeRequest = { ...pending, redriveAt: redriveAt.toISOString(), sends: pending.sends + 1 };
     // Update, never upsert: a request settled meanwhile has left its line and must not be put back.
     await tolerate404(this.table.updateEntity(this.pendingEntity(next), 'Replace', { etag: '*' }));
+  }
+
+  async *auditChain(): AsyncIterable<PositionedRecord> {
+    for await (const row of this.rows(rowKeys.auditPrefix)) {
+      yield { position: rowKeys.auditPosition(row.rowKey), record: parse<AuditRecord>(row) as AuditRecord };
+    }
+  }
+
+  async checkpoints(): Promise<AuditCheckpoint[]> {
+    const found: AuditCheckpoint[] = [];
+    for await (const row of this.rows(rowKeys.checkpointPrefix)) found.push(parse<AuditCheckpoint>(row) as AuditCheckpoint);
+    return found;
+  }
+
+  async addCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    try {
+      await this.table.createEntity(this.entity(rowKeys.checkpoint(checkpoint.sequence), checkpoint, { sequence: checkpoint.sequence }));
+    } catch (error) {
+      if (statusOf(error) !== 409) throw translate(error);
+    }
   }
 
   async purgeExpiredIdempotencyKeys(now: Date, limit: number): Promise<number> {

@@ -17,6 +17,7 @@ import { domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names
  *   line|<domain>|<user>              the last ticket drawn for a SIP address
  *   pending|<domain>|<user>|<ticket>  an accepted request waiting in its address's line; the
  *                                     lowest ticket is next, and the re-driver scans these rows
+ *   checkpoint|<inverted sequence>   a signed checkpoint of the audit head, newest first
  *   idem|<sha256(caller, key)>        an Idempotency-Key and the request it admitted
  *   idemexp|<expiresAt>|<sha256>      the same key by expiry time, so purging reads only expired keys
  *
@@ -52,6 +53,10 @@ export const rowKeys = {
   changeRequest: (id: string) => `cr|${encode(id)}`,
   audit: (sequence: number) => `audit|${String(MAX_SEQUENCE - sequence).padStart(15, '0')}`,
   auditPrefix: 'audit|',
+  /** The sequence an audit row's key places it at. */
+  auditPosition: (rowKey: string) => MAX_SEQUENCE - Number(rowKey.slice('audit|'.length)),
+  checkpoint: (sequence: number) => `checkpoint|${String(MAX_SEQUENCE - sequence).padStart(15, '0')}`,
+  checkpointPrefix: 'checkpoint|',
   auditBySubject: (subject: string, sequence: number) => `auditsub|${encode(subject)}|${String(MAX_SEQUENCE - sequence).padStart(15, '0')}`,
   auditSubjectPrefix: (subject: string) => `auditsub|${encode(subject)}|`,
   outbox: (sequence: number) => `outbox|${padded(sequence)}`,

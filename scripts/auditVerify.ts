@@ -1,0 +1,30 @@
+import { verifyAuditLog } from '../shared/application/auditIntegrity';
+import { buildContainer } from '../shared/container';
+import { parseConfig } from '../shared/config';
+import { azuriteConnectionString } from '../shared/local/azurite';
+
+/**
+ * `npm run audit:verify`: walks the audit log in AzureWebJobsStorage (default: the local Azurite that
+ * `npm start` runs) and prints where it first breaks. Exit status 0 intact, 1 broken, 2 could not check.
+ */
+async function main(): Promise<number> {
+  process.env.AzureWebJobsStorage ??= azuriteConnectionString({ queue: Number(process.env.AZURITE_QUEUE_PORT ?? 10001), table: Number(process.env.AZURITE_TABLE_PORT ?? 10002) });
+  const deps = await buildContainer(parseConfig(), { info: () => undefined, warn: () => undefined });
+  try {
+    const report = await verifyAuditLog(deps);
+    console.log(JSON.stringify(report, null, 2));
+    if (report.intact) {
+      console.log(`\nintact: ${report.recordsChecked} records, head ${report.head.sequence}, ${report.checkpoints.checked} signed checkpoints (key ${report.checkpoints.signingKey})`);
+      return 0;
+    }
+    console.log(`\nBROKEN at record ${report.firstBreak?.sequence}: ${report.firstBreak?.kind}: ${report.firstBreak?.detail}`);
+    return 1;
+  } finally {
+    await deps.close();
+  }
+}
+
+main().then((code) => process.exit(code), (error) => {
+  console.error(`could not verify the audit log: ${error instanceof Error ? error.message : error}`);
+  process.exit(2);
+});

@@ -1,0 +1,161 @@
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TableClient } from '@azure/data-tables';
+import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
+import { systemClock, uuidv7, uuidv7Ids } from '../../shared/adapters/system';
+import { rowKeys } from '../../shared/adapters/tables/rowKeys';
+import { TableDirectoryStore } from '../../shared/adapters/tables/TableDirectoryStore';
+import { checkpointAuditLog, verifyAuditLog } from '../../shared/application/auditIntegrity';
+import { applyChangeRequest } from '../../shared/application/changeRequests';
+import type { Dependencies } from '../../shared/application/commitDecision';
+import { DEFAULT_RELIABILITY } from '../../shared/application/reliability';
+import { addSipDomain, registerPool } from '../../shared/application/topology';
+import { hashAuditRecord, type AuditRecord } from '../../shared/domain/audit';
+import { BreakKind } from '../../shared/domain/auditVerification';
+import type { Fqdn, SipAddress } from '../../shared/domain/names';
+import { startTestAzurite, type TestAzurite } from '../support/azurite';
+
+const PARTITION = 'default';
+const silent = { info: () => undefined, warn: () => undefined };
+const admin = { actor: 'admin@contoso.com', correlationId: 'corr-topology' };
+const signingKey = generateKeyPairSync('ed25519').privateKey;
+
+let azurite: TestAzurite;
+let tables = 0;
+
+interface Log {
+  table: TableClient;
+  deps: Dependencies;
+  size: number;
+}
+
+/**
+ * A log of 12 records (a domain, three pools, eight change requests), with signed checkpoints at
+ * record 6 and at the head, in a table of its own.
+ */
+async function writtenLog(): Promise<Log> {
+  const table = TableClient.fromConnectionString(azurite.connectionString, `audit${process.pid}x${++tables}`, { allowInsecureConnection: true });
+  const store = new TableDirectoryStore(table, PARTITION);
+  await store.ensureTable();
+  const deps: Dependencies = { store, bus: new InMemoryMessageBus(), clock: systemClock, ids: uuidv7Ids, log: silent, eventSource: '/test', reliability: DEFAULT_RELIABILITY, signingKey };
+  await addSipDomain(deps, admin, 'contoso.com' as Fqdn);
+  for (const n of [1, 2, 3]) await registerPool(deps, admin, `pool${n}.contoso.com` as Fqdn, `sip:default${n}@contoso.com` as SipAddress);
+  const change = (operation: 'create' | 'delete', user: string, pool = 'pool1.contoso.com') => applyChangeRequest(deps, {
+    changeRequestId: uuidv7(), actor: 'alice', correlationId: uuidv7(), channel: 'queue',
+    request: operation === 'create' ? { operation, sipAddress: `sip:${user}@contoso.com` as SipAddress, poolFqdn: pool as Fqdn } : { operation, sipAddress: `sip:${user}@contoso.com` as SipAddress },
+  });
+  await change('create', 'a');
+  await change('create', 'b', 'pool2.contoso.com');
+  assert.equal((await checkpointAuditLog(deps))?.sequence, 6);
+  for (const [operation, user] of [['delete', 'a'], ['create', 'a'], ['create', 'c', 'pool3'], ['delete', 'b'], ['delete', 'nobody'], ['create', 'b']] as const) {
+    await change(operation, user, user === 'c' ? 'pool3.contoso.com' : 'pool2.contoso.com');
+  }
+  assert.equal((await checkpointAuditLog(deps))?.sequence, 12);
+  assert.equal(await checkpointAuditLog(deps), undefined, 'no new checkpoint while the log has not grown');
+  return { table, deps, size: 12 };
+}
+
+async function recordAt(log: Log, sequence: number): Promise<AuditRecord> {
+  const row = await log.table.getEntity<{ data: string }>(PARTITION, rowKeys.audit(sequence));
+  return JSON.parse(row.data) as AuditRecord;
+}
+
+async function storeAt(log: Log, sequence: number, record: AuditRecord): Promise<void> {
+  await log.table.upsertEntity({ partitionKey: PARTITION, rowKey: rowKeys.audit(sequence), data: JSON.stringify(record) }, 'Merge');
+}
+
+/** Runs a script as its own process; asynchronously, because Azurite answers from this process. */
+function run(script: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [script], { env, encoding: 'utf8' }, (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }));
+  });
+}
+
+const breaksOf = async (log: Log) => (await verifyAuditLog(log.deps)).breaks.map((b) => [b.sequence, b.kind]);
+
+describe('audit log verification against tampering in Azurite', () => {
+  before(async () => { azurite = await startTestAzurite(); });
+  after(async () => { await azurite?.stop(); });
+
+  it('an untouched log is intact: every record, its links, the head and both signed checkpoints', async () => {
+    const log = await writtenLog();
+    const report = await verifyAuditLog(log.deps);
+    assert.deepEqual(report, {
+      intact: true, recordsChecked: 12, head: report.head, firstBreak: null, breaks: [],
+      checkpoints: { checked: 2, newest: { sequence: 12, time: report.checkpoints.newest?.time }, signingKey: 'configured' },
+    });
+    assert.equal(report.head.sequence, 12);
+  });
+
+  it('names an edited record', async () => {
+    const log = await writtenLog();
+    await storeAt(log, 5, { ...(await recordAt(log, 5)), actor: 'mallory' });
+    const report = await verifyAuditLog(log.deps);
+    assert.equal(report.intact, false);
+    assert.deepEqual(report.firstBreak?.kind, BreakKind.contentAltered);
+    assert.deepEqual(await breaksOf(log), [[5, BreakKind.contentAltered]]);
+  });
+
+  it('names a deleted record', async () => {
+    const log = await writtenLog();
+    await log.table.deleteEntity(PARTITION, rowKeys.audit(7));
+    assert.deepEqual(await breaksOf(log), [[7, BreakKind.recordMissing]]);
+    assert.match((await verifyAuditLog(log.deps)).firstBreak?.detail ?? '', /record 7 is missing/);
+  });
+
+  it('names reordered records', async () => {
+    const log = await writtenLog();
+    const [fourth, fifth] = [await recordAt(log, 4), await recordAt(log, 5)];
+    await storeAt(log, 4, fifth);
+    await storeAt(log, 5, fourth);
+    const report = await verifyAuditLog(log.deps);
+    assert.deepEqual([report.firstBreak?.sequence, report.firstBreak?.kind], [4, BreakKind.outOfOrder]);
+    assert.deepEqual(report.breaks.filter((b) => b.kind === BreakKind.outOfOrder).map((b) => b.sequence), [4, 5]);
+  });
+
+  it('names a log cut short (the newest records deleted) through the head', async () => {
+    const log = await writtenLog();
+    for (const sequence of [11, 12]) await log.table.deleteEntity(PARTITION, rowKeys.audit(sequence));
+    assert.deepEqual(await breaksOf(log), [[10, BreakKind.headMismatch], [11, BreakKind.recordMissing]]);
+  });
+
+  it('a log rewritten from an earlier point with every hash recomputed still fails its signed checkpoints', async () => {
+    const log = await writtenLog();
+    // The attacker edits record 5 and re-chains everything after it, head included: every link fits.
+    let previousHash = (await recordAt(log, 4)).hash;
+    for (let sequence = 5; sequence <= log.size; sequence++) {
+      const original = await recordAt(log, sequence);
+      const { hash: _old, ...content } = { ...original, previousHash, ...(sequence === 5 ? { actor: 'mallory' } : {}) };
+      const rewritten: AuditRecord = { ...content, hash: hashAuditRecord(content) };
+      await storeAt(log, sequence, rewritten);
+      previousHash = rewritten.hash;
+    }
+    const head = await log.table.getEntity<{ data: string }>(PARTITION, rowKeys.head);
+    await log.table.updateEntity({ partitionKey: PARTITION, rowKey: rowKeys.head, data: JSON.stringify({ ...JSON.parse(head.data), hash: previousHash }) }, 'Merge');
+
+    assert.deepEqual(await breaksOf(log), [[6, BreakKind.checkpointMismatch], [12, BreakKind.checkpointMismatch]]);
+  });
+
+  it('refuses a checkpoint the configured key did not sign', async () => {
+    const log = await writtenLog();
+    const other: KeyObject = generateKeyPairSync('ed25519').privateKey;
+    assert.deepEqual(await breaksOf({ ...log, deps: { ...log.deps, signingKey: other } }), [[6, BreakKind.checkpointForged], [12, BreakKind.checkpointForged]]);
+  });
+
+  it('npm run audit:verify exits 0 on an intact log and 1, naming the record, on a broken one', async () => {
+    const log = await writtenLog();
+    const script = path.resolve(__dirname, '..', '..', 'scripts', 'auditVerify.js');
+    const env = { ...process.env, AzureWebJobsStorage: azurite.connectionString, DIRECTORY_TABLE: log.table.tableName, AUDIT_SIGNING_KEY: signingKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    const intact = await run(script, env);
+    assert.equal(intact.status, 0, intact.stderr);
+    assert.match(intact.stdout, /intact: 12 records, head 12, 2 signed checkpoints \(key configured\)/);
+
+    await storeAt(log, 3, { ...(await recordAt(log, 3)), subject: 'pool:elsewhere.contoso.com' });
+    const broken = await run(script, env);
+    assert.equal(broken.status, 1, broken.stderr);
+    assert.match(broken.stdout, /BROKEN at record 3: content_altered/);
+  });
+});
