@@ -9,6 +9,7 @@ export function eventMessage(event: CloudEvent): OutgoingMessage {
     contentType: CLOUD_EVENT_CONTENT_TYPE,
     subject: event.subject,
     correlationId: event.correlationid,
+    // The AMQP binding's attribute properties (Service Bus routes and filters on them), extensions included.
     properties: {
       'cloudEvents:specversion': event.specversion,
       'cloudEvents:id': event.id,
@@ -16,6 +17,10 @@ export function eventMessage(event: CloudEvent): OutgoingMessage {
       'cloudEvents:type': event.type,
       'cloudEvents:subject': event.subject,
       'cloudEvents:time': event.time,
+      'cloudEvents:datacontenttype': event.datacontenttype,
+      'cloudEvents:sequence': event.sequence,
+      'cloudEvents:correlationid': event.correlationid,
+      ...(event.causationid ? { 'cloudEvents:causationid': event.causationid } : {}),
     },
   };
 }

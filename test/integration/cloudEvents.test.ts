@@ -1,0 +1,110 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TableClient } from '@azure/data-tables';
+import { ServiceBusClient } from '@azure/service-bus';
+import { CloudEvent as SdkCloudEvent, HTTP } from 'cloudevents';
+import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
+import { createServiceBusMessageBus } from '../../shared/adapters/serviceBus/ServiceBusMessageBus';
+import { systemClock, uuidv7, uuidv7Ids } from '../../shared/adapters/system';
+import { TableDirectoryStore } from '../../shared/adapters/tables/TableDirectoryStore';
+import { applyChangeRequest, failChangeRequest, recordInvalidMessage, submitChangeRequest } from '../../shared/application/changeRequests';
+import type { Dependencies } from '../../shared/application/commitDecision';
+import { CLOUD_EVENT_CONTENT_TYPE, type CloudEvent } from '../../shared/application/events';
+import { Destination, type OutgoingMessage } from '../../shared/application/ports';
+import { DEFAULT_RELIABILITY } from '../../shared/application/reliability';
+import { addDirectoryUser, addSipDomain, registerPool, removeDirectoryUser, removeSipDomain, retirePool } from '../../shared/application/topology';
+import { AuditAction } from '../../shared/domain/audit';
+import type { Fqdn, SipAddress } from '../../shared/domain/names';
+import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { startFakeServiceBusBroker, type FakeServiceBusBroker } from '../support/fakeServiceBusBroker';
+
+const sip = (value: string) => value as SipAddress;
+const fqdn = (value: string) => value as Fqdn;
+const admin = { actor: 'admin@contoso.com', correlationId: 'corr-topology' };
+
+/** The structured event parsed by the CloudEvents SDK, which throws unless it validates. */
+function parsedBySdk(message: OutgoingMessage): SdkCloudEvent<unknown> {
+  const event = HTTP.toEvent({ headers: { 'content-type': message.contentType }, body: JSON.stringify(message.body) }) as SdkCloudEvent<unknown>;
+  assert.equal(event.validate(), true);
+  return event;
+}
+
+/** The event rebuilt from the AMQP binding's `cloudEvents:` application properties alone, validated by the SDK. */
+function fromApplicationProperties(properties: Record<string, unknown>, data: unknown): SdkCloudEvent<unknown> {
+  const attributes = Object.fromEntries(Object.entries(properties).filter(([name]) => name.startsWith('cloudEvents:')).map(([name, value]) => [name.slice('cloudEvents:'.length), value]));
+  const event = new SdkCloudEvent({ ...attributes, data } as never);
+  assert.equal(event.validate(), true);
+  return event;
+}
+
+describe('events are valid CloudEvents 1.0 (checked with the cloudevents SDK)', () => {
+  let azurite: TestAzurite;
+  let broker: FakeServiceBusBroker;
+  let bus: InMemoryMessageBus;
+  let deps: Dependencies;
+
+  before(async () => {
+    [azurite, broker] = await Promise.all([startTestAzurite(), startFakeServiceBusBroker()]);
+    const table = TableClient.fromConnectionString(azurite.connectionString, `events${process.pid}`, { allowInsecureConnection: true });
+    const store = new TableDirectoryStore(table, 'default');
+    await store.ensureTable();
+    bus = new InMemoryMessageBus();
+    deps = { store, bus, clock: systemClock, ids: uuidv7Ids, log: { info: () => undefined, warn: () => undefined }, eventSource: '/pchat-endpoints/default', reliability: DEFAULT_RELIABILITY };
+  });
+  after(async () => {
+    await Promise.all([azurite?.stop(), broker?.close()]);
+  });
+
+  it('every event type the service emits parses and validates, structured and as AMQP properties', async () => {
+    const queued = (request: Parameters<typeof applyChangeRequest>[1]['request']) => applyChangeRequest(deps, { changeRequestId: uuidv7(), request, actor: 'bot', correlationId: uuidv7(), channel: 'queue' });
+    await addSipDomain(deps, admin, fqdn('contoso.com'));
+    await addSipDomain(deps, admin, fqdn('fabrikam.com'));
+    await removeSipDomain(deps, admin, fqdn('fabrikam.com'));
+    await registerPool(deps, admin, fqdn('pool1.contoso.com'), sip('sip:default1@contoso.com'));
+    await registerPool(deps, admin, fqdn('pool2.contoso.com'), sip('sip:default2@contoso.com'));
+    await retirePool(deps, admin, fqdn('pool2.contoso.com'));
+    await addDirectoryUser(deps, admin, sip('sip:ocschat@contoso.com'), 'Group Chat');
+    await removeDirectoryUser(deps, admin, sip('sip:ocschat@contoso.com'));
+    await queued({ operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') });
+    await queued({ operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') });
+    await queued({ operation: 'delete', sipAddress: sip('sip:chat@contoso.com') });
+    await queued({ operation: 'delete', sipAddress: sip('sip:chat@contoso.com') });
+    const id = uuidv7();
+    await recordInvalidMessage(deps, { changeRequestId: id, subject: 'queue:endpoint-create', actor: 'queue:endpoint-create', correlationId: id, errors: [{ pointer: '#/sipAddress', detail: 'sipAddress is invalid', location: 'message' }] });
+    const { changeRequest } = await submitChangeRequest(deps, { request: { operation: 'delete', sipAddress: sip('sip:gone@contoso.com') }, actor: 'alice', correlationId: 'corr-fail' });
+    await failChangeRequest(deps, changeRequest.id, { code: 'processing_failed', message: 'simulated' });
+
+    const messages = bus.sent.filter((sent) => sent.destination === Destination.auditEvents).map((sent) => sent.message);
+    assert.deepEqual(new Set(messages.map((m) => (m.body as CloudEvent).type)), new Set(Object.values(AuditAction).map((action) => `pchat.${action}.v1`)), 'every event type');
+    for (const message of messages) {
+      const body = message.body as CloudEvent;
+      const structured = parsedBySdk(message);
+      assert.equal(message.contentType, CLOUD_EVENT_CONTENT_TYPE);
+      assert.deepEqual([structured.specversion, structured.id, structured.source, structured.type, structured.subject, structured.time], ['1.0', body.id, '/pchat-endpoints/default', body.type, body.subject, body.time]);
+      assert.deepEqual(structured.data, body.data);
+      assert.equal(structured['correlationid'], body.correlationid);
+      assert.equal(structured['sequence'], body.sequence);
+      assert.equal(message.messageId, body.id, 'messageId = event id');
+
+      const fromProperties = fromApplicationProperties(message.properties ?? {}, body.data);
+      assert.deepEqual(fromProperties.toJSON(), structured.toJSON());
+    }
+  });
+
+  it('on Service Bus the event arrives with messageId = event id and cloudEvents: properties the SDK accepts', async () => {
+    const client = new ServiceBusClient(broker.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 5000 } });
+    const serviceBus = createServiceBusMessageBus(client, { endpointCreate: 'endpoint-create', endpointDelete: 'endpoint-delete', auditEvents: 'audit-events' });
+    try {
+      const [message] = bus.sent.filter((sent) => sent.destination === Destination.auditEvents).map((sent) => sent.message);
+      assert.ok(message);
+      await serviceBus.send(Destination.auditEvents, message);
+      const [received] = broker.received('audit-events');
+      assert.equal(received?.messageId, (message.body as CloudEvent).id);
+      const fromProperties = fromApplicationProperties(received?.applicationProperties ?? {}, (received?.body as CloudEvent).data);
+      assert.deepEqual(fromProperties.toJSON(), parsedBySdk(message).toJSON());
+    } finally {
+      await serviceBus.close();
+      await client.close();
+    }
+  });
+});
