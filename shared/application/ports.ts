@@ -100,13 +100,20 @@ export interface EndpointFilter {
   cursor?: string;
 }
 
-/** Filters for listing audit records, newest first. */
-export interface AuditFilter {
+/** Which records to read, newest first. Each filter but the time window has an index; the window maps to a sequence range. */
+export interface AuditQuery {
   subject?: string;
   action?: string;
   actor?: string;
+  /** applied, rejected or failed. */
+  outcome?: string;
+  changeRequestId?: string;
   since?: string;
   until?: string;
+}
+
+/** A page of audit records. */
+export interface AuditFilter extends AuditQuery {
   limit: number;
   cursor?: string;
 }
@@ -150,6 +157,8 @@ export interface DirectoryStore {
   getHolder(sipAddress: SipAddress): Promise<AddressHolder | undefined>;
   listEndpoints(filter: EndpointFilter): Promise<Page<Endpoint>>;
   listAudit(filter: AuditFilter): Promise<Page<AuditRecord>>;
+  /** Every record a query matches, newest first, streamed (for export). */
+  exportAudit(query: AuditQuery): AsyncIterable<AuditRecord>;
   topology(): Promise<Topology>;
   /** Whether the directory holds nothing yet (no domain, pool or audit record). */
   isEmpty(): Promise<boolean>;

@@ -12,6 +12,8 @@ const AuditQuerySchema = z.strictObject({
   subject: z.string().min(1).max(300).transform((value) => value.trim().toLowerCase()).optional(),
   type: z.enum(ACTIONS, { error: `must be one of ${ACTIONS.join(', ')}` }).optional(),
   actor: z.string().min(1).max(256).optional(),
+  outcome: z.enum(['applied', 'rejected', 'failed'], { error: 'must be applied, rejected or failed' }).optional(),
+  changeRequest: z.uuid({ error: 'must be a change request id (a UUID)' }).optional(),
   since: TIMESTAMP.optional(),
   until: TIMESTAMP.optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
@@ -21,8 +23,8 @@ const AuditQuerySchema = z.strictObject({
 /** GET /api/audit: audit records newest first, filtered and paged. */
 export function listAuditHttp(request: HttpInput): Promise<HttpOutput> {
   return handleHttp(request, async (deps) => {
-    const query = parseInput(AuditQuerySchema, queryObject(request), 'query');
-    const page = await deps.store.listAudit({ ...query, action: query.type });
+    const { type, changeRequest, ...query } = parseInput(AuditQuerySchema, queryObject(request), 'query');
+    const page = await deps.store.listAudit({ ...query, action: type, changeRequestId: changeRequest });
     return json(200, page);
   });
 }

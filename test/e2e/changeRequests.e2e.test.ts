@@ -292,4 +292,15 @@ describe('change requests over HTTP on the local host', () => {
     assert.deepEqual(body.checkpoints, { checked: 0, newest: null, signingKey: 'not configured' });
     assert.equal((await call('GET', '/audit/verify?full=yes')).status, 400);
   });
+
+  it('filters the audit log by outcome and by change request', async () => {
+    const rejected = (await call('GET', '/audit?outcome=rejected&limit=1000')).body.items;
+    assert.ok(rejected.length >= 8);
+    assert.deepEqual(new Set(rejected.map((r: any) => r.outcome.status)), new Set(['rejected']));
+    const [one] = rejected;
+    assert.deepEqual((await call('GET', `/audit?changeRequest=${one.changeRequestId}`)).body.items.map((r: any) => r.id), [one.id]);
+    const bad = await call('GET', '/audit?outcome=maybe');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.errors[0].pointer, '#/outcome');
+  });
 });

@@ -151,11 +151,18 @@ describe('TableDirectoryStore on Azurite', () => {
       assert.equal(commit.head.sequence, 2);
       assert.equal(await store.isEmpty(), false);
 
-      // Exactly the rows of the commit: head, state, change request, two audit rows per record, one outbox row per event.
+      // Exactly the rows of the commit: head, state, change request, per record its audit row and its
+      // index rows (subject, actor, type, outcome; no change request here), one outbox row per event.
       const [first, second] = commit.audit as [AuditRecord, AuditRecord];
       assert.deepEqual(await rowsOf(table), [
         { rowKey: 'address|contoso.com|ocschat', data: user },
         { rowKey: 'address|contoso.com|pchat-default', data: defaultEndpointOf(pool) },
+        { rowKey: 'auditix|actor|admin%40contoso.com|999999999999997', data: second },
+        { rowKey: 'auditix|actor|admin%40contoso.com|999999999999998', data: first },
+        { rowKey: 'auditix|outcome|applied|999999999999997', data: second },
+        { rowKey: 'auditix|outcome|applied|999999999999998', data: first },
+        { rowKey: 'auditix|type|pool.registered|999999999999997', data: second },
+        { rowKey: 'auditix|type|sip-domain.added|999999999999998', data: first },
         { rowKey: 'auditsub|pool%3Apcpool.contoso.com|999999999999997', data: second },
         { rowKey: 'auditsub|sip-domain%3Acontoso.com|999999999999998', data: first },
         { rowKey: 'audit|999999999999997', data: second },
@@ -509,6 +516,14 @@ describe('TableDirectoryStore on Azurite', () => {
       assert.deepEqual(sequences((await h.store.listAudit({ actor: 'bot', limit: 100 })).items), [5, 4]);
       assert.deepEqual(sequences((await h.store.listAudit({ actor: 'alice', action: AuditAction.endpointDeleted, limit: 100 })).items), [6]);
       assert.deepEqual(sequences((await h.store.listAudit({ subject: 'sip:chat@contoso.com', actor: 'bot', limit: 100 })).items), [5, 4]);
+    });
+
+    it('filters by outcome and by change request', async () => {
+      assert.deepEqual(sequences((await h.store.listAudit({ outcome: 'rejected', limit: 100 })).items), [5]);
+      assert.deepEqual(sequences((await h.store.listAudit({ outcome: 'applied', actor: 'bot', limit: 100 })).items), [4]);
+      const rejected = log.find((r) => r.sequence === 5) as AuditRecord;
+      assert.deepEqual(sequences((await h.store.listAudit({ changeRequestId: rejected.changeRequestId as string, limit: 100 })).items), [5]);
+      assert.deepEqual((await h.store.listAudit({ changeRequestId: '0190c0de-0000-7000-8000-000000000000', limit: 100 })).items, []);
     });
 
     it('filters by a since/until window, both ends inclusive', async () => {

@@ -7,10 +7,10 @@ import { ConcurrencyError, ConflictError, UnavailableError, ValidationError } fr
 import type { Fqdn, SipAddress } from '../../domain/names';
 import type { CloudEvent } from '../../application/events';
 import type {
-  Admission, AdmissionOptions, AuditFilter, DirectoryCommit, DirectorySnapshot, DirectoryStore, EndpointFilter, IdempotencyRecord, Page,
+  Admission, AdmissionOptions, AuditFilter, AuditQuery, DirectoryCommit, DirectorySnapshot, DirectoryStore, EndpointFilter, IdempotencyRecord, Page,
   PendingChangeRequest, SnapshotQuery, Topology, WaitingChangeRequest,
 } from '../../application/ports';
-import { prefixEnd, rowKeys } from './rowKeys';
+import { prefixEnd, rowKeys, type AuditIndex } from './rowKeys';
 import { statusOf } from '../restErrors';
 
 /** The slice of TableClient this adapter uses, so a test can hand it a fake. */
@@ -103,12 +103,16 @@ export class TableDirectoryStore implements DirectoryStore {
     return parse<T>(await this.row(rowKey));
   }
 
-  private async *rows(prefix: string, options: { after?: string; filter?: string } = {}): AsyncGenerator<TableEntityResult<Row>> {
-    const lower = options.after ? odata`RowKey gt ${options.after}` : odata`RowKey ge ${prefix}`;
-    const clauses = [odata`PartitionKey eq ${this.partitionKey}`, lower, odata`RowKey lt ${prefixEnd(prefix)}`];
+  /** Rows under `prefix`, in key order: after `after` (exclusive), from `from` and up to `to` (inclusive) when given. */
+  private async *rows(prefix: string, options: { after?: string; from?: string; to?: string; filter?: string; pageSize?: number } = {}): AsyncGenerator<TableEntityResult<Row>> {
+    const lower = options.after ? odata`RowKey gt ${options.after}` : odata`RowKey ge ${options.from ?? prefix}`;
+    const clauses = [odata`PartitionKey eq ${this.partitionKey}`, lower, options.to ? odata`RowKey le ${options.to}` : odata`RowKey lt ${prefixEnd(prefix)}`];
+    if (options.after && options.from) clauses.push(odata`RowKey ge ${options.from}`);
     if (options.filter) clauses.push(`(${options.filter})`);
     try {
-      for await (const row of this.table.listEntities<Row>({ queryOptions: { filter: clauses.join(' and ') } })) yield row;
+      // A page size asks the service for no more rows per round trip than the caller will use.
+      const pages = this.table.listEntities<Row>({ queryOptions: { filter: clauses.join(' and ') } }).byPage({ maxPageSize: options.pageSize ?? 1000 });
+      for await (const page of pages) yield* page;
     } catch (error) {
       throw translate(error);
     }
@@ -188,11 +192,14 @@ export class TableDirectoryStore implements DirectoryStore {
     }
   }
 
+  /** An audit record's row and its index rows (subject, actor, type, outcome, change request), all in its commit. */
   private auditEntities(record: AuditRecord): Row[] {
-    const columns = { sequence: record.sequence, time: record.time, action: record.action, actor: record.actor, subject: record.subject, changeRequestId: record.changeRequestId ?? '' };
+    const columns = { sequence: record.sequence, time: record.time, action: record.action, actor: record.actor, subject: record.subject, outcome: record.outcome.status, changeRequestId: record.changeRequestId ?? '' };
+    const indexed: Array<[AuditIndex, string | null]> = [['actor', record.actor], ['type', record.action], ['outcome', record.outcome.status], ['changeRequest', record.changeRequestId]];
     return [
       this.entity(rowKeys.audit(record.sequence), record, columns),
       this.entity(rowKeys.auditBySubject(record.subject, record.sequence), record, columns),
+      ...indexed.flatMap(([dimension, value]) => (value === null ? [] : [this.entity(rowKeys.auditIndex(dimension, value, record.sequence), record, columns)])),
     ];
   }
 
@@ -342,24 +349,76 @@ export class TableDirectoryStore implements DirectoryStore {
   }
 
   async listAudit(filter: AuditFilter): Promise<Page<AuditRecord>> {
-    const prefix = filter.subject !== undefined ? rowKeys.auditSubjectPrefix(filter.subject) : rowKeys.auditPrefix;
-    const clauses = [
-      filter.action !== undefined ? odata`action eq ${filter.action}` : undefined,
-      filter.actor !== undefined ? odata`actor eq ${filter.actor}` : undefined,
-      filter.until !== undefined ? odata`time le ${filter.until}` : undefined,
-    ].filter((clause): clause is string => clause !== undefined);
-    const rows = this.rows(prefix, { after: decodeCursor(filter.cursor, prefix), filter: clauses.join(' and ') || undefined });
-    // Newest first and times never decrease along the chain: the first record older than `since` ends the scan.
-    const since = filter.since;
-    return this.page(rows, filter.limit, () => true, since === undefined ? undefined : (record: AuditRecord) => record.time < since);
+    const range = await this.auditRange(filter);
+    if (range === undefined) return { items: [], nextCursor: null };
+    const rows = this.rows(range.prefix, { after: decodeCursor(filter.cursor, range.prefix), from: range.from, to: range.to, filter: range.filter, pageSize: filter.limit + 1 });
+    return this.page(rows, filter.limit, () => true);
   }
 
-  private async page<T>(rows: AsyncGenerator<TableEntityResult<Row>>, limit: number, keep: (value: T) => boolean, stop?: (value: T) => boolean): Promise<Page<T>> {
+  async *exportAudit(query: AuditQuery): AsyncIterable<AuditRecord> {
+    const range = await this.auditRange(query);
+    if (range === undefined) return;
+    for await (const row of this.rows(range.prefix, { from: range.from, to: range.to, filter: range.filter })) yield parse<AuditRecord>(row) as AuditRecord;
+  }
+
+  /**
+   * Where a query's records lie: one index (the most selective filter given), narrowed to the
+   * sequence range of its time window, with the other filters applied by the service. So the rows
+   * read are the ones returned, plus a binary search for the window's ends; never the whole log.
+   * Undefined when the window holds no record.
+   */
+  private async auditRange(query: AuditQuery): Promise<{ prefix: string; from?: string; to?: string; filter?: string } | undefined> {
+    const prefix = query.subject !== undefined ? rowKeys.auditSubjectPrefix(query.subject)
+      : query.changeRequestId !== undefined ? rowKeys.auditIndexPrefix('changeRequest', query.changeRequestId)
+        : query.actor !== undefined ? rowKeys.auditIndexPrefix('actor', query.actor)
+          : query.action !== undefined ? rowKeys.auditIndexPrefix('type', query.action)
+            : query.outcome !== undefined ? rowKeys.auditIndexPrefix('outcome', query.outcome)
+              : rowKeys.auditPrefix;
+    const clauses = [
+      query.subject !== undefined ? odata`subject eq ${query.subject}` : undefined,
+      query.changeRequestId !== undefined ? odata`changeRequestId eq ${query.changeRequestId}` : undefined,
+      query.actor !== undefined ? odata`actor eq ${query.actor}` : undefined,
+      query.action !== undefined ? odata`action eq ${query.action}` : undefined,
+      query.outcome !== undefined ? odata`outcome eq ${query.outcome}` : undefined,
+    ].filter((clause): clause is string => clause !== undefined);
+    const filter = clauses.join(' and ') || undefined;
+    if (query.since === undefined && query.until === undefined) return { prefix, filter };
+    const window = await this.sequenceWindow(query.since, query.until);
+    if (window === undefined) return undefined;
+    // Keys hold inverted sequences: the newest end of the window is the lower key.
+    return { prefix, from: rowKeys.auditAt(prefix, window.last), to: rowKeys.auditAt(prefix, window.first), filter };
+  }
+
+  /**
+   * The sequences of the first record at or after `since` and the last at or before `until`. Times
+   * never decrease along the log (appendToChain), so both are found by binary search on point reads.
+   */
+  private async sequenceWindow(since: string | undefined, until: string | undefined): Promise<{ first: number; last: number } | undefined> {
+    const head = parse<AuditHead>(await this.row(rowKeys.head)) ?? GENESIS_HEAD;
+    const timeAt = async (sequence: number) => (await this.value<AuditRecord>(rowKeys.audit(sequence)))?.time;
+    /** The lowest sequence in [1, head + 1] whose record satisfies `after` (head + 1 if none does). */
+    const lowest = async (after: (time: string) => boolean) => {
+      let low = 1;
+      let high = head.sequence + 1;
+      while (low < high) {
+        const middle = Math.floor((low + high) / 2);
+        const time = await timeAt(middle);
+        // A missing record (a damaged log) is treated as later, which keeps the search moving.
+        if (time === undefined || after(time)) high = middle;
+        else low = middle + 1;
+      }
+      return low;
+    };
+    const first = since === undefined ? 1 : await lowest((time) => time >= since);
+    const last = until === undefined ? head.sequence : (await lowest((time) => time > until)) - 1;
+    return first <= last ? { first, last } : undefined;
+  }
+
+  private async page<T>(rows: AsyncGenerator<TableEntityResult<Row>>, limit: number, keep: (value: T) => boolean): Promise<Page<T>> {
     const items: T[] = [];
     let lastKey: string | undefined;
     for await (const row of rows) {
       const value = parse<T>(row) as T;
-      if (stop?.(value)) break;
       if (!keep(value)) continue;
       if (items.length === limit) {
         await rows.return(undefined);

@@ -13,6 +13,7 @@ import { domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names
  *   cr|<id>                           a change request and its status
  *   audit|<inverted sequence>         an audit record; inverted so a forward scan is newest first
  *   auditsub|<subject>|<inverted seq> the same record, indexed by subject
+ *   auditix|<dimension>|<value>|<inv> the same record, indexed by actor, type, outcome and change request
  *   outbox|<sequence>                 an event committed but not yet published
  *   line|<domain>|<user>              the last ticket drawn for a SIP address
  *   pending|<domain>|<user>|<ticket>  an accepted request waiting in its address's line; the
@@ -41,6 +42,9 @@ function idempotencyHash(scope: string, key: string): string {
   return createHash('sha256').update(`${scope}\n${key}`).digest('hex');
 }
 
+/** The audit dimensions with an index besides subject. */
+export type AuditIndex = 'actor' | 'type' | 'outcome' | 'changeRequest';
+
 export const rowKeys = {
   head: 'head',
   domain: (name: Fqdn) => `domain|${encode(name)}`,
@@ -59,6 +63,10 @@ export const rowKeys = {
   checkpointPrefix: 'checkpoint|',
   auditBySubject: (subject: string, sequence: number) => `auditsub|${encode(subject)}|${String(MAX_SEQUENCE - sequence).padStart(15, '0')}`,
   auditSubjectPrefix: (subject: string) => `auditsub|${encode(subject)}|`,
+  auditIndex: (dimension: AuditIndex, value: string, sequence: number) => `auditix|${dimension}|${encode(value)}|${String(MAX_SEQUENCE - sequence).padStart(15, '0')}`,
+  auditIndexPrefix: (dimension: AuditIndex, value: string) => `auditix|${dimension}|${encode(value)}|`,
+  /** The key within an audit prefix that holds `sequence` (index keys end with the same inverted sequence). */
+  auditAt: (prefix: string, sequence: number) => `${prefix}${String(MAX_SEQUENCE - sequence).padStart(15, '0')}`,
   outbox: (sequence: number) => `outbox|${padded(sequence)}`,
   outboxPrefix: 'outbox|',
   line: (sipAddress: SipAddress) => `line|${addressPart(sipAddress)}`,
