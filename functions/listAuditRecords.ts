@@ -6,4 +6,7 @@ export async function listAuditRecords(request: HttpRequest): Promise<HttpRespon
   return listAuditHttp(request);
 }
 
+// Responses stream (audit exports can outgrow memory); needs Functions host 4.28 or later.
+app.setup({ enableHttpStream: true });
+
 app.http('listAuditRecords', { methods: ['GET'], route: 'audit', authLevel: 'anonymous', handler: listAuditRecords });

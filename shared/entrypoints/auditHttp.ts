@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AuditAction } from '../domain/audit';
 import { verifyAuditLog } from '../application/auditIntegrity';
+import { exportLines, EXPORT_MEDIA_TYPES } from './auditExport';
 import { handleHttp, json, parseInput, queryObject, type HttpInput } from './http';
 import type { HttpOutput } from './problems';
 
@@ -18,14 +19,26 @@ const AuditQuerySchema = z.strictObject({
   until: TIMESTAMP.optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
   cursor: z.string().min(1).max(1024).optional(),
+  /** json (a page, the default), or the whole filtered result streamed as ndjson or csv. */
+  format: z.enum(['json', 'ndjson', 'csv'], { error: 'must be json, ndjson or csv' }).default('json'),
+}).superRefine((query, ctx) => {
+  if (query.format === 'json') return;
+  // An export is the whole result: paging parameters would silently mean something else.
+  if (query.cursor !== undefined) ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'cursor pages the json format; an export is the whole result' });
 });
 
-/** GET /api/audit: audit records newest first, filtered and paged. */
+/** GET /api/audit: audit records newest first, filtered and paged; or, with format=ndjson|csv, all of them streamed. */
 export function listAuditHttp(request: HttpInput): Promise<HttpOutput> {
   return handleHttp(request, async (deps) => {
-    const { type, changeRequest, ...query } = parseInput(AuditQuerySchema, queryObject(request), 'query');
-    const page = await deps.store.listAudit({ ...query, action: type, changeRequestId: changeRequest });
-    return json(200, page);
+    const { type, changeRequest, format, limit, cursor, ...window } = parseInput(AuditQuerySchema, queryObject(request), 'query');
+    const query = { ...window, action: type, changeRequestId: changeRequest };
+    if (format === 'json') return json(200, await deps.store.listAudit({ ...query, limit, cursor }));
+    const filename = `audit-${deps.clock.now().toISOString().replace(/[:.]/g, '-')}.${format}`;
+    return {
+      status: 200,
+      headers: { 'content-type': EXPORT_MEDIA_TYPES[format], 'content-disposition': `attachment; filename="${filename}"` },
+      body: exportLines(deps.store.exportAudit(query), format),
+    };
   });
 }
 

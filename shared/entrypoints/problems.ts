@@ -24,7 +24,8 @@ export interface Problem {
 export interface HttpOutput {
   status: number;
   headers?: Record<string, string>;
-  body?: string;
+  /** Text, or bytes produced as they are read (an export), which the host streams out. */
+  body?: string | AsyncIterable<Uint8Array>;
 }
 
 const TITLES: Record<number, string> = {
@@ -46,15 +47,18 @@ export function fieldErrors(error: ZodError, location: FieldError['location']): 
   });
 }
 
+/** A response whose body is text already (every problem document). */
+export type TextOutput = HttpOutput & { body: string };
+
 /** The problem document for a response status and code. */
-export function problem(status: number, code: string, detail: string, errors?: FieldError[]): HttpOutput {
+export function problem(status: number, code: string, detail: string, errors?: FieldError[]): TextOutput {
   const body: Problem = { type: `/problems/${code.replace(/_/g, '-')}`, title: TITLES[status] ?? 'Error', status, detail, code, ...(errors?.length ? { errors } : {}) };
   const headers: Record<string, string> = { 'content-type': 'application/problem+json; charset=utf-8' };
   return { status, headers, body: JSON.stringify(body) };
 }
 
 /** The one mapping from errors to HTTP statuses and problem details. */
-export function problemForError(error: unknown): HttpOutput {
+export function problemForError(error: unknown): TextOutput {
   if (error instanceof HttpInputError) return problem(error.status, error.code, error.message, error.errors);
   if (error instanceof ValidationError) return problem(400, error.code, error.message, error.errors);
   if (error instanceof NotFoundError) return problem(404, error.code, error.message);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
@@ -219,9 +220,14 @@ export class LocalFunctionsHost {
     const context = this.context(hit.route.registration, {});
     const result = (await hit.route.registration.handler(functionRequest, context)) as HttpResponseInit | HttpResponse | undefined;
     const output = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
-    const body = Buffer.from(await output.arrayBuffer());
     response.writeHead(output.status, Object.fromEntries(output.headers));
-    response.end(body);
+    // Streamed as the function produces it (an export can be larger than memory), with backpressure.
+    if (output.body) {
+      for await (const chunk of output.body) {
+        if (!response.write(chunk)) await once(response, 'drain');
+      }
+    }
+    response.end();
   }
 
   private context(registration: Registration, triggerMetadata?: Record<string, unknown>): InvocationContext {

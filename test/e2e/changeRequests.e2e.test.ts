@@ -293,6 +293,32 @@ describe('change requests over HTTP on the local host', () => {
     assert.equal((await call('GET', '/audit/verify?full=yes')).status, 400);
   });
 
+  it('exports the whole filtered log as NDJSON and as CSV, streamed, formula-safe', async () => {
+    // An actor a spreadsheet would run as a formula.
+    await submitAndSettle({ operation: 'delete', sipAddress: sip('nobody-here') }, { 'x-ms-client-principal-name': '=HYPERLINK("http://evil")' });
+    const everything = (await call('GET', '/audit?limit=1000')).body.items;
+
+    const ndjson = await fetch(`${env.baseUrl}/audit?format=ndjson`);
+    assert.equal(ndjson.status, 200);
+    assert.equal(ndjson.headers.get('content-type'), 'application/x-ndjson; charset=utf-8');
+    assert.match(ndjson.headers.get('content-disposition') ?? '', /^attachment; filename="audit-.*\.ndjson"$/);
+    const lines = (await ndjson.text()).trimEnd().split('\n').map((line) => JSON.parse(line));
+    assert.deepEqual(lines, everything);
+
+    const csv = await fetch(`${env.baseUrl}/audit?format=csv&outcome=rejected`);
+    assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
+    const rows = (await csv.text()).split('\r\n').filter((row) => row !== '');
+    assert.equal(rows[0], 'sequence,time,actor,action,subject,changeRequestId,correlationId,causationId,outcome,code,message,before,after,id,previousHash,hash');
+    const rejected = everything.filter((r: any) => r.outcome.status === 'rejected');
+    assert.equal(rows.length, 1 + rejected.length);
+    assert.ok(rows.some((row) => row.includes(`,"'=HYPERLINK(""http://evil"")",`)), 'the formula is quoted and defused');
+    assert.ok(rows.slice(1).every((row) => row.split(',')[0] !== '' && /,rejected,/.test(row)));
+
+    const paged = await call('GET', '/audit?format=csv&cursor=abc');
+    assert.equal(paged.status, 400);
+    assert.equal(paged.body.errors[0].pointer, '#/cursor');
+  });
+
   it('filters the audit log by outcome and by change request', async () => {
     const rejected = (await call('GET', '/audit?outcome=rejected&limit=1000')).body.items;
     assert.ok(rejected.length >= 8);

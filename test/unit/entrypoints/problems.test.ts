@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConcurrencyError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../../shared/domain/errors';
-import { HttpInputError, problemForError, type HttpOutput } from '../../../shared/entrypoints/problems';
+import { HttpInputError, problemForError, type TextOutput } from '../../../shared/entrypoints/problems';
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 
-function bodyOf(output: HttpOutput): Record<string, unknown> {
+function bodyOf(output: TextOutput): Record<string, unknown> {
   return JSON.parse(output.body ?? 'null') as Record<string, unknown>;
 }
 
