@@ -108,6 +108,7 @@ export interface AuditQuery {
   /** applied, rejected or failed. */
   outcome?: string;
   changeRequestId?: string;
+  correlationId?: string;
   since?: string;
   until?: string;
 }

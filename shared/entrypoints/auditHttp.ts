@@ -15,6 +15,7 @@ const AuditQuerySchema = z.strictObject({
   actor: z.string().min(1).max(256).optional(),
   outcome: z.enum(['applied', 'rejected', 'failed'], { error: 'must be applied, rejected or failed' }).optional(),
   changeRequest: z.uuid({ error: 'must be a change request id (a UUID)' }).optional(),
+  correlation: z.string().min(1).max(128).optional(),
   since: TIMESTAMP.optional(),
   until: TIMESTAMP.optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
@@ -30,8 +31,8 @@ const AuditQuerySchema = z.strictObject({
 /** GET /api/audit: audit records newest first, filtered and paged; or, with format=ndjson|csv, all of them streamed. */
 export function listAuditHttp(request: HttpInput): Promise<HttpOutput> {
   return handleHttp(request, async (deps) => {
-    const { type, changeRequest, format, limit, cursor, ...window } = parseInput(AuditQuerySchema, queryObject(request), 'query');
-    const query = { ...window, action: type, changeRequestId: changeRequest };
+    const { type, changeRequest, correlation, format, limit, cursor, ...window } = parseInput(AuditQuerySchema, queryObject(request), 'query');
+    const query = { ...window, action: type, changeRequestId: changeRequest, correlationId: correlation };
     if (format === 'json') return json(200, await deps.store.listAudit({ ...query, limit, cursor }));
     const filename = `audit-${deps.clock.now().toISOString().replace(/[:.]/g, '-')}.${format}`;
     return {

@@ -7,7 +7,7 @@ import { AuditAction, GENESIS_HEAD, appendToChain, type AuditDraft, type AuditHe
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 
 const RECORDS = 20_000;
-const PER_COMMIT = 19; // 5 rows per record (record, subject, actor, type and outcome index) + the head: 96 of 100 actions
+const PER_COMMIT = 16; // 6 rows per record (the record; its subject, actor, type, outcome and correlation index) + the head: 97 of 100 actions
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 /** Record n (1-based) is written at T0 + n seconds, about subject n mod 1000, by actor n mod 50. */
 const timeOf = (sequence: number) => new Date(T0 + sequence * 1000).toISOString();

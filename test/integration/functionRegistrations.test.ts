@@ -29,6 +29,7 @@ describe('loadFunctionApp', () => {
       'listAuditRecords GET audit',
       'listEndpoints GET endpoints',
       'redrive timerTrigger */10 * * * * *',
+      'reviewPage GET review',
       'submitChangeRequest POST change-requests',
       'verifyAuditLog GET audit/verify',
     ]);

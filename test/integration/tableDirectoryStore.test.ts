@@ -152,13 +152,15 @@ describe('TableDirectoryStore on Azurite', () => {
       assert.equal(await store.isEmpty(), false);
 
       // Exactly the rows of the commit: head, state, change request, per record its audit row and its
-      // index rows (subject, actor, type, outcome; no change request here), one outbox row per event.
+      // index rows (subject, actor, type, outcome, correlation; no change request here), one outbox row per event.
       const [first, second] = commit.audit as [AuditRecord, AuditRecord];
       assert.deepEqual(await rowsOf(table), [
         { rowKey: 'address|contoso.com|ocschat', data: user },
         { rowKey: 'address|contoso.com|pchat-default', data: defaultEndpointOf(pool) },
         { rowKey: 'auditix|actor|admin%40contoso.com|999999999999997', data: second },
         { rowKey: 'auditix|actor|admin%40contoso.com|999999999999998', data: first },
+        { rowKey: 'auditix|correlation|corr-1|999999999999997', data: second },
+        { rowKey: 'auditix|correlation|corr-1|999999999999998', data: first },
         { rowKey: 'auditix|outcome|applied|999999999999997', data: second },
         { rowKey: 'auditix|outcome|applied|999999999999998', data: first },
         { rowKey: 'auditix|type|pool.registered|999999999999997', data: second },

@@ -194,8 +194,13 @@ export class TableDirectoryStore implements DirectoryStore {
 
   /** An audit record's row and its index rows (subject, actor, type, outcome, change request), all in its commit. */
   private auditEntities(record: AuditRecord): Row[] {
-    const columns = { sequence: record.sequence, time: record.time, action: record.action, actor: record.actor, subject: record.subject, outcome: record.outcome.status, changeRequestId: record.changeRequestId ?? '' };
-    const indexed: Array<[AuditIndex, string | null]> = [['actor', record.actor], ['type', record.action], ['outcome', record.outcome.status], ['changeRequest', record.changeRequestId]];
+    const columns = {
+      sequence: record.sequence, time: record.time, action: record.action, actor: record.actor, subject: record.subject,
+      outcome: record.outcome.status, changeRequestId: record.changeRequestId ?? '', correlationId: record.correlationId,
+    };
+    const indexed: Array<[AuditIndex, string | null]> = [
+      ['actor', record.actor], ['type', record.action], ['outcome', record.outcome.status], ['changeRequest', record.changeRequestId], ['correlation', record.correlationId],
+    ];
     return [
       this.entity(rowKeys.audit(record.sequence), record, columns),
       this.entity(rowKeys.auditBySubject(record.subject, record.sequence), record, columns),
@@ -370,6 +375,7 @@ export class TableDirectoryStore implements DirectoryStore {
   private async auditRange(query: AuditQuery): Promise<{ prefix: string; from?: string; to?: string; filter?: string } | undefined> {
     const prefix = query.subject !== undefined ? rowKeys.auditSubjectPrefix(query.subject)
       : query.changeRequestId !== undefined ? rowKeys.auditIndexPrefix('changeRequest', query.changeRequestId)
+        : query.correlationId !== undefined ? rowKeys.auditIndexPrefix('correlation', query.correlationId)
         : query.actor !== undefined ? rowKeys.auditIndexPrefix('actor', query.actor)
           : query.action !== undefined ? rowKeys.auditIndexPrefix('type', query.action)
             : query.outcome !== undefined ? rowKeys.auditIndexPrefix('outcome', query.outcome)
@@ -377,6 +383,7 @@ export class TableDirectoryStore implements DirectoryStore {
     const clauses = [
       query.subject !== undefined ? odata`subject eq ${query.subject}` : undefined,
       query.changeRequestId !== undefined ? odata`changeRequestId eq ${query.changeRequestId}` : undefined,
+      query.correlationId !== undefined ? odata`correlationId eq ${query.correlationId}` : undefined,
       query.actor !== undefined ? odata`actor eq ${query.actor}` : undefined,
       query.action !== undefined ? odata`action eq ${query.action}` : undefined,
       query.outcome !== undefined ? odata`outcome eq ${query.outcome}` : undefined,

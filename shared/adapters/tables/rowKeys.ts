@@ -13,7 +13,7 @@ import { domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names
  *   cr|<id>                           a change request and its status
  *   audit|<inverted sequence>         an audit record; inverted so a forward scan is newest first
  *   auditsub|<subject>|<inverted seq> the same record, indexed by subject
- *   auditix|<dimension>|<value>|<inv> the same record, indexed by actor, type, outcome and change request
+ *   auditix|<dimension>|<value>|<inv> the same record, indexed by actor, type, outcome, change request and correlation id
  *   outbox|<sequence>                 an event committed but not yet published
  *   line|<domain>|<user>              the last ticket drawn for a SIP address
  *   pending|<domain>|<user>|<ticket>  an accepted request waiting in its address's line; the
@@ -43,7 +43,7 @@ function idempotencyHash(scope: string, key: string): string {
 }
 
 /** The audit dimensions with an index besides subject. */
-export type AuditIndex = 'actor' | 'type' | 'outcome' | 'changeRequest';
+export type AuditIndex = 'actor' | 'type' | 'outcome' | 'changeRequest' | 'correlation';
 
 export const rowKeys = {
   head: 'head',
