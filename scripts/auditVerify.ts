@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { verifyAuditLog } from '../shared/application/auditIntegrity';
 import { buildContainer } from '../shared/container';
 import { parseConfig } from '../shared/config';
@@ -8,7 +10,12 @@ import { azuriteConnectionString } from '../shared/local/azurite';
  * `npm start` runs) and prints where it first breaks. Exit status 0 intact, 1 broken, 2 could not check.
  */
 async function main(): Promise<number> {
-  process.env.AzureWebJobsStorage ??= azuriteConnectionString({ queue: Number(process.env.AZURITE_QUEUE_PORT ?? 10001), table: Number(process.env.AZURITE_TABLE_PORT ?? 10002) });
+  if (!process.env.AzureWebJobsStorage) {
+    process.env.AzureWebJobsStorage = azuriteConnectionString({ queue: Number(process.env.AZURITE_QUEUE_PORT ?? 10001), table: Number(process.env.AZURITE_TABLE_PORT ?? 10002) });
+    // The development key `npm start` signs checkpoints with, so their signatures are checked too.
+    const developmentKey = path.resolve(__dirname, '..', '..', process.env.AZURITE_LOCATION ?? '.azurite', 'audit-signing-key.pem');
+    if (!process.env.AUDIT_SIGNING_KEY && existsSync(developmentKey)) process.env.AUDIT_SIGNING_KEY = readFileSync(developmentKey, 'utf8');
+  }
   const deps = await buildContainer(parseConfig(), { info: () => undefined, warn: () => undefined });
   try {
     const report = await verifyAuditLog(deps);
