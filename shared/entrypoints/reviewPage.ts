@@ -73,7 +73,8 @@ const html = (nonce: string) => `<!doctype html>
 </table>
 <p><button id="more" type="button" hidden>Load more</button></p>
 <script nonce="${nonce}">
-const api = new URL('.', location.href).pathname.replace(/\\/$/, '');
+// The API lives beside this page (its route prefix is configurable in host.json).
+const api = location.pathname.replace(/\\/review\\/?$/, '');
 const form = document.getElementById('filters');
 const rows = document.getElementById('records');
 const status = document.getElementById('status');
