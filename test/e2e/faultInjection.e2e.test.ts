@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { startAzurite, type AzuriteProcess, type AzuritePorts } from '../../shar
 import { startLocalHost, type RunningLocalHost } from '../../shared/local/startLocalHost';
 import { FaultStep } from '../support/faultInjectionWorker';
 import { APP_ROOT, apiClient, drainQueue, eventually, type ApiResponse } from '../support/localHost';
+import { freePort } from '../support/freePort';
 
 /**
  * Fault injection: the worker (queue and timer triggers) runs as its own process and SIGKILLs itself
@@ -196,17 +196,6 @@ async function assertSettledAsSerialRun(): Promise<void> {
 const publishedEventIds = new Set<string>();
 
 // --- the suite ------------------------------------------------------------------------------------
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('fault injection: a worker killed at every step, Azurite stopped mid-run', () => {
   before(async () => {
