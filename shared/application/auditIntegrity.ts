@@ -30,7 +30,7 @@ export async function verifyAuditLog(deps: { store: DirectoryStore; signingKey?:
  */
 export async function checkpointAuditLog(deps: { store: DirectoryStore; signingKey?: KeyObject; clock: { now(): Date } }): Promise<AuditCheckpoint | undefined> {
   if (!deps.signingKey) return undefined;
-  const [{ head }, [newest]] = await Promise.all([deps.store.snapshot({}), deps.store.checkpoints()]);
+  const [{ head }, [newest]] = await Promise.all([deps.store.snapshot({}), deps.store.checkpoints(1)]);
   if (head.sequence === 0 || (newest && newest.sequence >= head.sequence)) return undefined;
   const checkpoint = signCheckpoint(head, deps.clock.now().toISOString(), deps.signingKey);
   await deps.store.addCheckpoint(checkpoint);

@@ -148,8 +148,8 @@ export interface DirectoryStore {
   rescheduleRedrive(pending: PendingChangeRequest, redriveAt: Date): Promise<void>;
   /** The whole audit log, newest first, each record with the position its storage gives it (streamed). */
   auditChain(): AsyncIterable<PositionedRecord>;
-  /** Signed checkpoints of the audit head, newest first. */
-  checkpoints(): Promise<AuditCheckpoint[]>;
+  /** Signed checkpoints of the audit head, newest first (at most `limit`). */
+  checkpoints(limit?: number): Promise<AuditCheckpoint[]>;
   /** Stores a checkpoint; one already stored for that sequence is kept. */
   addCheckpoint(checkpoint: AuditCheckpoint): Promise<void>;
   /** Deletes up to `limit` Idempotency-Keys that expired before `now`; returns how many. */

@@ -299,9 +299,12 @@ export class TableDirectoryStore implements DirectoryStore {
     }
   }
 
-  async checkpoints(): Promise<AuditCheckpoint[]> {
+  async checkpoints(limit = Number.MAX_SAFE_INTEGER): Promise<AuditCheckpoint[]> {
     const found: AuditCheckpoint[] = [];
-    for await (const row of this.rows(rowKeys.checkpointPrefix)) found.push(parse<AuditCheckpoint>(row) as AuditCheckpoint);
+    for await (const row of this.rows(rowKeys.checkpointPrefix, { pageSize: Math.min(limit, 1000) })) {
+      found.push(parse<AuditCheckpoint>(row) as AuditCheckpoint);
+      if (found.length >= limit) break;
+    }
     return found;
   }
 
