@@ -8,6 +8,9 @@ import type { HttpOutput } from './problems';
 const ACTIONS = Object.values(AuditAction) as [string, ...string[]];
 const TIMESTAMP = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 timestamp, e.g. 2026-11-23T10:00:00Z' }).transform((value) => new Date(value).toISOString());
 
+/** Records per page when the caller names no limit. */
+const DEFAULT_PAGE = 100;
+
 const AuditQuerySchema = z.strictObject({
   /** A SIP address (normalized like one) or a topology subject such as pool:pcpool.contoso.com. */
   subject: z.string().min(1).max(300).transform((value) => value.trim().toLowerCase()).optional(),
@@ -18,7 +21,7 @@ const AuditQuerySchema = z.strictObject({
   correlation: z.string().min(1).max(128).optional(),
   since: TIMESTAMP.optional(),
   until: TIMESTAMP.optional(),
-  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
   cursor: z.string().min(1).max(1024).optional(),
   /** json (a page, the default), or the whole filtered result streamed as ndjson or csv. */
   format: z.enum(['json', 'ndjson', 'csv'], { error: 'must be json, ndjson or csv' }).default('json'),
@@ -26,6 +29,7 @@ const AuditQuerySchema = z.strictObject({
   if (query.format === 'json') return;
   // An export is the whole result: paging parameters would silently mean something else.
   if (query.cursor !== undefined) ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'cursor pages the json format; an export is the whole result' });
+  if (query.limit !== undefined) ctx.addIssue({ code: 'custom', path: ['limit'], message: 'limit pages the json format; an export is the whole result' });
 });
 
 /** GET /api/audit: audit records newest first, filtered and paged; or, with format=ndjson|csv, all of them streamed. */
@@ -33,7 +37,7 @@ export function listAuditHttp(request: HttpInput): Promise<HttpOutput> {
   return handleHttp(request, async (deps) => {
     const { type, changeRequest, correlation, format, limit, cursor, ...window } = parseInput(AuditQuerySchema, queryObject(request), 'query');
     const query = { ...window, action: type, changeRequestId: changeRequest, correlationId: correlation };
-    if (format === 'json') return json(200, await deps.store.listAudit({ ...query, limit, cursor }));
+    if (format === 'json') return json(200, await deps.store.listAudit({ ...query, limit: limit ?? DEFAULT_PAGE, cursor }));
     const filename = `audit-${deps.clock.now().toISOString().replace(/[:.]/g, '-')}.${format}`;
     return {
       status: 200,

@@ -317,6 +317,9 @@ describe('change requests over HTTP on the local host', () => {
     const paged = await call('GET', '/audit?format=csv&cursor=abc');
     assert.equal(paged.status, 400);
     assert.equal(paged.body.errors[0].pointer, '#/cursor');
+    const limited = await call('GET', '/audit?format=ndjson&limit=5');
+    assert.equal(limited.status, 400);
+    assert.equal(limited.body.errors[0].pointer, '#/limit');
   });
 
   it('filters the audit log by outcome and by change request', async () => {

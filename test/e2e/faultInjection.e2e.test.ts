@@ -132,15 +132,10 @@ async function unsettled() {
   return { open, outbox: (await deps.store.pendingEvents(100)).length, poison: poison.flat() };
 }
 
+/** Every audit record, oldest first. */
 async function wholeAuditLog(): Promise<AuditRecord[]> {
-  const deps = await container();
   const records: AuditRecord[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.listAudit({ limit: 500, ...(cursor ? { cursor } : {}) });
-    records.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+  for await (const record of (await container()).store.exportAudit({})) records.push(record);
   return records.reverse();
 }
 
