@@ -1,8 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { config, ConnectionSetting, Transport } from '../shared/config';
+import { ConnectionSetting, parseRegistrationSettings, Transport } from '../shared/settings';
 import { handleEndpointChangeMessage, messageMetadataOf } from '../shared/entrypoints/queueMessages';
 
-const { transport, queues } = config();
+const { transport, queues } = parseRegistrationSettings();
 
 /** Applies one endpoint-create change request from its queue (Storage queue or Service Bus, per configuration). */
 export async function applyEndpointCreate(message: unknown, context: InvocationContext): Promise<void> {

@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { config } from '../shared/config';
+import { parseRegistrationSettings } from '../shared/settings';
 import { runAuditCheckpoint } from '../shared/entrypoints/timers';
 
 /** Signs the audit log's head as a checkpoint when the log has grown (needs AUDIT_SIGNING_KEY). */
@@ -8,4 +8,4 @@ export async function checkpointAuditLog(_timer: Timer, context: InvocationConte
   if (checkpoint) context.log('audit checkpoint signed', { sequence: checkpoint.sequence, hash: checkpoint.hash });
 }
 
-app.timer('checkpointAuditLog', { schedule: config().checkpointSchedule, handler: checkpointAuditLog });
+app.timer('checkpointAuditLog', { schedule: parseRegistrationSettings().checkpointSchedule, handler: checkpointAuditLog });

@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { config } from '../shared/config';
+import { parseRegistrationSettings } from '../shared/settings';
 import { runRedrive } from '../shared/entrypoints/timers';
 
 /** Publishes outbox events left behind and re-sends (or fails) accepted change requests whose message was lost. */
@@ -8,4 +8,4 @@ export async function redrive(_timer: Timer, context: InvocationContext): Promis
   if (report.eventsPublished + report.requestsResent + report.requestsFailed + report.idempotencyKeysPurged > 0) context.log('re-drive', report);
 }
 
-app.timer('redrive', { schedule: config().redriveSchedule, handler: redrive });
+app.timer('redrive', { schedule: parseRegistrationSettings().redriveSchedule, handler: redrive });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { verifyAuditLog } from '../shared/application/auditIntegrity';
 import { buildContainer } from '../shared/container';
-import { parseConfig } from '../shared/config';
+import { parseSettings } from '../shared/settings';
 import { azuriteConnectionString } from '../shared/local/azurite';
 
 /**
@@ -16,7 +16,7 @@ async function main(): Promise<number> {
     const developmentKey = path.resolve(__dirname, '..', '..', process.env.AZURITE_LOCATION ?? '.azurite', 'audit-signing-key.pem');
     if (!process.env.AUDIT_SIGNING_KEY && existsSync(developmentKey)) process.env.AUDIT_SIGNING_KEY = readFileSync(developmentKey, 'utf8');
   }
-  const deps = await buildContainer(parseConfig(), { info: () => undefined, warn: () => undefined });
+  const deps = await buildContainer(parseSettings(), { info: () => undefined, warn: () => undefined });
   try {
     const report = await verifyAuditLog(deps);
     console.log(JSON.stringify(report, null, 2));

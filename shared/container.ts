@@ -6,7 +6,8 @@ import type { Logger, MessageBus } from './application/ports';
 import { StorageQueueMessageBus } from './adapters/storageQueues/StorageQueueMessageBus';
 import { systemClock, uuidv7Ids } from './adapters/system';
 import { TableDirectoryStore } from './adapters/tables/TableDirectoryStore';
-import { config, ConfigError, Transport, type Config } from './config';
+import { ConfigurationError } from './domain/errors';
+import { parseSettings, Transport, type Settings as Config } from './settings';
 
 /** The wired service: use-case dependencies plus the resources to release on shutdown. */
 export interface Container extends Dependencies {
@@ -47,9 +48,9 @@ function signingKeyFrom(pem: string | undefined): KeyObject | undefined {
   try {
     key = createPrivateKey(pem);
   } catch (error) {
-    throw new ConfigError([`AUDIT_SIGNING_KEY: is not a PKCS#8 PEM private key (${(error as Error).message})`]);
+    throw new ConfigurationError('invalid_configuration', `AUDIT_SIGNING_KEY: is not a PKCS#8 PEM private key (${(error as Error).message})`, { cause: error });
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigError([`AUDIT_SIGNING_KEY: must be an Ed25519 key, not ${key.asymmetricKeyType}`]);
+  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigurationError('invalid_configuration', `AUDIT_SIGNING_KEY: must be an Ed25519 key, not ${key.asymmetricKeyType}`);
   return key;
 }
 
@@ -63,7 +64,7 @@ export async function buildContainer(cfg: Config, log: Logger = consoleLogger): 
   const store = new TableDirectoryStore(table, cfg.partition);
   await store.ensureTable();
   const messaging = messageBusFor(cfg);
-  return { config: cfg, store, bus: messaging.bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: cfg.eventSource, reliability: cfg.reliability, signingKey, close: messaging.close };
+  return { config: cfg, store, bus: messaging.bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: cfg.eventSource, delivery: cfg.delivery, signingKey, close: messaging.close };
 }
 
 let shared: Promise<Container> | undefined;
@@ -78,7 +79,7 @@ export function provideContainer(wired: Promise<Container>): void {
 
 /** The process-wide container, built on first use (and built again if building failed). */
 export function container(): Promise<Container> {
-  shared ??= buildContainer(config()).catch((error) => {
+  shared ??= buildContainer(parseSettings()).catch((error) => {
     shared = undefined;
     throw error;
   });

@@ -4,13 +4,13 @@ import {
   ChangeRequestStatus, RejectionCode,
   type ChangeRequest, type ChangeRequestBody, type ChangeRequestChannel, type ChangeRequestReason,
 } from '../domain/changeRequest';
-import { UnprocessableError, type FieldError } from '../domain/errors';
+import { InvariantError, UnprocessableError, type FieldError } from '../domain/errors';
 import { decideCreate, decideDelete, type Decision, type Rejected } from '../domain/rules';
 import { commitDecision, queryFor, viewOf, type Dependencies, type Plan } from './commitDecision';
 import { changeRequestMessage, destinationFor } from './messages';
 import type { AdmissionOptions, DirectorySnapshot } from './ports';
 import { inTurn } from './inTurn';
-import { nextRedriveAt } from './reliability';
+import { nextRedriveAt } from './deliveryPolicy';
 
 /** Who submitted a request and how to tie its records together. */
 export interface Submission {
@@ -78,7 +78,7 @@ function fingerprintOf(request: ChangeRequestBody): string {
 }
 
 function admissionOptions(deps: Dependencies, now: Date): AdmissionOptions {
-  return { now, redriveAt: nextRedriveAt(deps.reliability, now, 1) };
+  return { now, redriveAt: nextRedriveAt(deps.delivery, now, 1) };
 }
 
 /** Admits a request into its address's line; admissions of one address take turns within this process. */
@@ -120,17 +120,18 @@ export async function submitChangeRequest(deps: Dependencies, submission: Submis
   };
   const fingerprint = fingerprintOf(submission.request);
   const idempotency = submission.idempotencyKey === undefined ? undefined : {
-    scope: submission.actor, key: submission.idempotencyKey, fingerprint, expiresAt: new Date(now.getTime() + deps.reliability.idempotencyKeyTtlMs).toISOString(),
+    scope: submission.actor, key: submission.idempotencyKey, fingerprint, expiresAt: new Date(now.getTime() + deps.delivery.idempotencyKeyTtlMs).toISOString(),
   };
   const admission = await admit(deps, candidate, { ...admissionOptions(deps, now), idempotency });
   if (admission.outcome === 'key-taken') {
     if (admission.idempotency.fingerprint !== fingerprint) {
-      throw new UnprocessableError('this Idempotency-Key was already used with a different request; use a new key for a new request', 'idempotency_key_reused',
-        [{ pointer: '#/idempotency-key', detail: 'Idempotency-Key must not be reused for a different request body', location: 'header' }]);
+      throw new UnprocessableError('idempotency_key_reused', 'this Idempotency-Key was already used with a different request; use a new key for a new request', {
+        errors: [{ pointer: '#/idempotency-key', detail: 'Idempotency-Key must not be reused for a different request body', location: 'header' }],
+      });
     }
     return { changeRequest: admission.idempotency.changeRequest, replayed: true };
   }
-  if (admission.outcome === 'id-taken') throw new Error(`change request id ${candidate.id} was issued twice`);
+  if (admission.outcome === 'id-taken') throw new InvariantError('invariant_broken', `change request id ${candidate.id} was issued twice`);
   await sendChangeRequest(deps, admission.changeRequest);
   return { changeRequest: admission.changeRequest, replayed: false };
 }
@@ -162,7 +163,7 @@ function settle(deps: Dependencies, waiting: WithRequest, snapshot: DirectorySna
     const audit = draftFor(deps, waiting, { action: rejectionAction(request), subject: request.sipAddress, outcome: { status: 'rejected', code: decision.code, message: decision.message }, before: holder, after: holder });
     return { plan: { writes: [], changeRequests: [settled], audit: [audit] }, settled };
   }
-  if (decision.outcome === 'unchanged') throw new Error('endpoint changes are never idempotent no-ops');
+  if (decision.outcome === 'unchanged') throw new InvariantError('invariant_broken', 'endpoint changes are never idempotent no-ops');
   const settled = settledAs(waiting, ChangeRequestStatus.applied, null, snapshot, now);
   const audit = draftFor(deps, waiting, { action: decision.action, subject: decision.subject, outcome: { status: 'applied' }, before: decision.before, after: decision.after });
   return { plan: { writes: decision.writes, changeRequests: [settled], audit: [audit] }, settled };
@@ -191,7 +192,7 @@ async function settleInOrder(deps: Dependencies, command: QueuedChangeRequest): 
       }
       // A request accepted before lines existed holds no ticket and is settled on its own.
       const next: WithRequest | undefined = current.ticket === null ? (current as WithRequest) : snapshot.lineHeads.get(request.sipAddress);
-      if (!next) throw new Error(`change request ${changeRequestId} holds ticket ${current.ticket} but no request waits in its line`);
+      if (!next) throw new InvariantError('invariant_broken', `change request ${changeRequestId} holds ticket ${current.ticket} but no request waits in its line`);
       const { plan, settled } = settle(deps, next, snapshot, now);
       return { plan, result: next.id === changeRequestId ? settled : 'next' };
     });
@@ -217,7 +218,7 @@ export async function applyChangeRequest(deps: Dependencies, command: QueuedChan
   // then, a worker that dies holding it leaves no record (only the message, which may be poisoned).
   if ((await deps.store.getChangeRequest(command.changeRequestId)) === undefined) await admitQueued(deps, command);
   const settled = await settleInOrder(deps, command);
-  if (!settled) throw new Error(`change request ${command.changeRequestId} was admitted but cannot be read back`);
+  if (!settled) throw new InvariantError('invariant_broken', `change request ${command.changeRequestId} was admitted but cannot be read back`);
   return settled;
 }
 

@@ -8,7 +8,7 @@ import { toCloudEvent, type CloudEvent } from './events';
 import type { Clock, DirectorySnapshot, DirectoryStore, IdGenerator, Logger, MessageBus, SnapshotQuery } from './ports';
 import { publishEvents } from './publishEvents';
 import { inTurn } from './inTurn';
-import type { ReliabilitySettings } from './reliability';
+import type { DeliveryPolicy } from './deliveryPolicy';
 
 /** What every use case is built from (see shared/container.ts). */
 export interface Dependencies {
@@ -19,7 +19,7 @@ export interface Dependencies {
   log: Logger;
   /** The CloudEvents `source` of this deployment's events. */
   eventSource: string;
-  reliability: ReliabilitySettings;
+  delivery: DeliveryPolicy;
   /** The Ed25519 key that signs audit checkpoints (AUDIT_SIGNING_KEY); without it no checkpoints are made. */
   signingKey?: KeyObject;
 }
@@ -92,7 +92,7 @@ export async function commitDecision<R>(deps: Dependencies, query: SnapshotQuery
       await publishEvents(deps, outcome.outbox);
       return { result: outcome.result, records: outcome.records };
     }
-    if (attemptNumber >= MAX_ATTEMPTS) throw new ConcurrencyError();
+    if (attemptNumber >= MAX_ATTEMPTS) throw new ConcurrencyError('concurrent_change', 'the directory is busy: other writers kept committing first');
     // Another process won: back off with jitter and decide again on fresh state.
     await pause(Math.random() * Math.min(100, 2 * attemptNumber));
   }

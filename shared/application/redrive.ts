@@ -3,7 +3,7 @@ import { failChangeRequest } from './changeRequests';
 import type { Dependencies } from './commitDecision';
 import { changeRequestMessage, destinationFor } from './messages';
 import { publishPendingEvents } from './publishEvents';
-import { nextRedriveAt } from './reliability';
+import { nextRedriveAt } from './deliveryPolicy';
 
 /** What one re-drive did. */
 export interface RedriveReport {
@@ -30,14 +30,14 @@ export async function redrive(deps: Dependencies): Promise<RedriveReport> {
   report.eventsPublished = await publishPendingEvents(deps, { limit: BATCH, committedBefore: new Date(now.getTime() - OUTBOX_GRACE_MS) });
 
   for (const pending of await deps.store.dueForRedrive(now, BATCH)) {
-    if (pending.sends >= deps.reliability.maxSends) {
+    if (pending.sends >= deps.delivery.maxSends) {
       const reason = { code: FailureCode.undeliverable, message: `the request's message was sent ${pending.sends} times and no worker settled it` };
       if ((await failChangeRequest(deps, pending.changeRequest.id, reason))?.status === ChangeRequestStatus.failed) report.requestsFailed++;
       continue;
     }
     const { changeRequest } = pending;
     await deps.bus.send(destinationFor(changeRequest.request.operation), changeRequestMessage(changeRequest, pending.sends + 1));
-    await deps.store.rescheduleRedrive(pending, nextRedriveAt(deps.reliability, now, pending.sends + 1));
+    await deps.store.rescheduleRedrive(pending, nextRedriveAt(deps.delivery, now, pending.sends + 1));
     report.requestsResent++;
   }
 

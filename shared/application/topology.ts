@@ -37,8 +37,8 @@ async function changeTopology(deps: Dependencies, requester: Requester, query: S
   });
   if (result.outcome === 'rejected') {
     const errors = [{ pointer: `#${result.pointer}`, detail: result.message }];
-    if (NOT_FOUND_CODES.has(result.code)) throw new NotFoundError(result.message, result.code);
-    throw new ConflictError(result.message, result.code, errors);
+    if (NOT_FOUND_CODES.has(result.code)) throw new NotFoundError(result.code, result.message);
+    throw new ConflictError(result.code, result.message, { errors });
   }
   if (result.outcome === 'unchanged') return { outcome: 'unchanged', value: result.current, auditRecord: null };
   return { outcome: result.after === null ? 'removed' : 'created', value: result.after ?? result.before, auditRecord: records[0] ?? null };

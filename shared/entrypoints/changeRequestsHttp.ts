@@ -18,7 +18,9 @@ function idempotencyKeyOf(request: HttpInput): string | undefined {
   if (raw === undefined) return undefined;
   const key = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
   if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new ValidationError('Idempotency-Key is invalid', [{ pointer: '#/idempotency-key', detail: 'Idempotency-Key must be 1-255 visible ASCII characters (no spaces)', location: 'header' }]);
+    throw new ValidationError('validation_failed', 'Idempotency-Key is invalid', {
+      errors: [{ pointer: '#/idempotency-key', detail: 'Idempotency-Key must be 1-255 visible ASCII characters (no spaces)', location: 'header' }],
+    });
   }
   return key;
 }
@@ -50,7 +52,7 @@ export function getChangeRequestHttp(request: HttpInput): Promise<HttpOutput> {
   return handleHttp(request, async (deps) => {
     const { id } = parseInput(ChangeRequestParamsSchema, request.params, 'path');
     const found = await deps.store.getChangeRequest(id);
-    if (!found) throw new NotFoundError(`no change request has the id ${id}`, 'change_request_not_found');
+    if (!found) throw new NotFoundError('change_request_not_found', `no change request has the id ${id}`);
     return json(200, found);
   });
 }

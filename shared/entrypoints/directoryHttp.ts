@@ -36,7 +36,7 @@ export function getEndpointHttp(request: HttpInput): Promise<HttpOutput> {
   return handleHttp(request, async (deps) => {
     const { sipAddress } = parseInput(z.object({ sipAddress: SipAddressSchema }), request.params, 'path');
     const holder = await deps.store.getHolder(sipAddress);
-    if (holder?.kind !== 'endpoint') throw new NotFoundError(`no Persistent Chat endpoint has the address ${sipAddress}`, 'endpoint_not_found');
+    if (holder?.kind !== 'endpoint') throw new NotFoundError('endpoint_not_found', `no Persistent Chat endpoint has the address ${sipAddress}`);
     return json(200, holder);
   });
 }

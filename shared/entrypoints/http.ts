@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { UnavailableError, ValidationError } from '../domain/errors';
+import { TooLargeError, UnavailableError, ValidationError } from '../domain/errors';
 import { container, type Container } from '../container';
-import { fieldErrors, HttpInputError, problemForError, type HttpOutput } from './problems';
+import { fieldErrors, problemForError, UnsupportedMediaTypeError, type HttpOutput } from './problems';
 
 /** What an HTTP entrypoint reads from a request: the Functions HttpRequest fits this shape. */
 export interface HttpInput {
@@ -53,22 +53,25 @@ export async function readJsonBody(request: HttpInput, options: { optional?: boo
   if (length > MAX_BODY_BYTES) throw tooLarge(length);
   if (length === 0) {
     if (options.optional) return undefined;
-    throw new HttpInputError(400, 'body_required', 'a JSON body is required', [{ pointer: '#', detail: 'the request body must be a JSON object', location: 'body' }]);
+    throw new ValidationError('body_required', 'a JSON body is required', { errors: [{ pointer: '#', detail: 'the request body must be a JSON object', location: 'body' }] });
   }
   const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (mediaType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
-    throw new HttpInputError(415, 'unsupported_media_type', `the body must be sent as application/json, not ${mediaType || 'an unlabelled body'}`,
-      [{ pointer: '#', detail: 'Content-Type must be application/json', location: 'header' }]);
+    throw new UnsupportedMediaTypeError('unsupported_media_type', `the body must be sent as application/json, not ${mediaType || 'an unlabelled body'}`, {
+      errors: [{ pointer: '#', detail: 'Content-Type must be application/json', location: 'header' }],
+    });
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new HttpInputError(400, 'malformed_json', `the body is not valid JSON: ${(error as Error).message}`, [{ pointer: '#', detail: 'must be valid JSON', location: 'body' }]);
+    throw new ValidationError('malformed_json', `the body is not valid JSON: ${(error as Error).message}`, { cause: error, errors: [{ pointer: '#', detail: 'must be valid JSON', location: 'body' }] });
   }
 }
 
-function tooLarge(bytes: number): HttpInputError {
-  return new HttpInputError(413, 'body_too_large', `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES}`, [{ pointer: '#', detail: `must be at most ${MAX_BODY_BYTES} bytes`, location: 'body' }]);
+function tooLarge(bytes: number): TooLargeError {
+  return new TooLargeError('body_too_large', `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES}`, {
+    errors: [{ pointer: '#', detail: `must be at most ${MAX_BODY_BYTES} bytes`, location: 'body' }],
+  });
 }
 
 /** Parses a value with a schema, or throws ValidationError naming each bad field. */
@@ -77,14 +80,16 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, locat
   if (parsed.success) return parsed.data;
   const errors = fieldErrors(parsed.error, location);
   const what = location === 'body' ? 'the request body' : location === 'query' ? 'the query string' : 'the URL';
-  throw new ValidationError(`${what} is invalid: ${errors.map((e) => e.detail).join('; ')}`, errors);
+  throw new ValidationError('validation_failed', `${what} is invalid: ${errors.map((e) => e.detail).join('; ')}`, { errors });
 }
 
 /** The query string as an object; a repeated parameter is refused rather than silently picked. */
 export function queryObject(request: HttpInput): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of request.query) {
-    if (key in result) throw new ValidationError(`query parameter ${key} is repeated`, [{ pointer: `#/${key}`, detail: `${key} must be given once`, location: 'query' }]);
+    if (key in result) {
+      throw new ValidationError('validation_failed', `query parameter ${key} is repeated`, { errors: [{ pointer: `#/${key}`, detail: `${key} must be given once`, location: 'query' }] });
+    }
     result[key] = value;
   }
   return result;
@@ -105,7 +110,9 @@ export function correlationIdOf(request: HttpInput): string {
   const given = request.headers.get('x-correlation-id')?.trim();
   if (given === undefined || given === '') return randomUUID();
   if (!CORRELATION_ID.test(given)) {
-    throw new ValidationError('X-Correlation-Id is invalid', [{ pointer: '#/x-correlation-id', detail: 'X-Correlation-Id must be 1-128 letters, digits, or . _ : -', location: 'header' }]);
+    throw new ValidationError('validation_failed', 'X-Correlation-Id is invalid', {
+      errors: [{ pointer: '#/x-correlation-id', detail: 'X-Correlation-Id must be 1-128 letters, digits, or . _ : -', location: 'header' }],
+    });
   }
   return given;
 }

@@ -1,13 +1,11 @@
 import { ZodError } from 'zod';
-import { ConcurrencyError, ConflictError, NotFoundError, ServiceError, UnavailableError, UnprocessableError, ValidationError, type FieldError } from '../domain/errors';
+import {
+  ConcurrencyError, ConfigurationError, ConflictError, NotFoundError, ServiceError, TooLargeError, UnavailableError, UnprocessableError, ValidationError,
+  type FieldError,
+} from '../domain/errors';
 
-/** An HTTP-level refusal of the request itself (media type, size, syntax). */
-export class HttpInputError extends ServiceError {
-  constructor(readonly status: number, readonly code: string, message: string, readonly errors: FieldError[] = []) {
-    super(message);
-    this.name = 'HttpInputError';
-  }
-}
+/** The body is not in a media type the route accepts (only HTTP has media types, so the error lives here). */
+export class UnsupportedMediaTypeError extends ServiceError {}
 
 /** An RFC 9457 problem details object with our extensions: a stable `code` and field-level `errors`. */
 export interface Problem {
@@ -59,15 +57,19 @@ export function problem(status: number, code: string, detail: string, errors?: F
 
 /** The one mapping from errors to HTTP statuses and problem details. */
 export function problemForError(error: unknown): TextOutput {
-  if (error instanceof HttpInputError) return problem(error.status, error.code, error.message, error.errors);
   if (error instanceof ValidationError) return problem(400, error.code, error.message, error.errors);
   if (error instanceof NotFoundError) return problem(404, error.code, error.message);
   if (error instanceof ConflictError) return problem(409, error.code, error.message, error.errors);
+  if (error instanceof TooLargeError) return problem(413, error.code, error.message, error.errors);
+  if (error instanceof UnsupportedMediaTypeError) return problem(415, error.code, error.message, error.errors);
   if (error instanceof UnprocessableError) return problem(422, error.code, error.message, error.errors);
-  if (error instanceof UnavailableError || error instanceof ConcurrencyError) {
-    const retryAfter = error instanceof UnavailableError ? error.retryAfterSeconds : 1;
-    const output = problem(503, error.code, error instanceof UnavailableError ? error.message : 'the directory is busy; retry shortly');
-    return { ...output, headers: { ...output.headers, 'retry-after': String(retryAfter) } };
-  }
+  if (error instanceof UnavailableError) return withRetryAfter(problem(503, error.code, error.message), error.retryAfterSeconds);
+  if (error instanceof ConcurrencyError) return withRetryAfter(problem(503, error.code, 'the directory is busy; retry shortly'), 1);
+  // The operator reads what is misconfigured in the log; the caller learns only that it is.
+  if (error instanceof ConfigurationError) return problem(500, error.code, 'the service is misconfigured; the reason has been logged');
   return problem(500, 'internal_error', 'an unexpected error occurred; it has been logged');
+}
+
+function withRetryAfter(output: TextOutput, seconds: number): TextOutput {
+  return { ...output, headers: { ...output.headers, 'retry-after': String(seconds) } };
 }

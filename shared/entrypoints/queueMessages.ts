@@ -65,7 +65,7 @@ export async function handleEndpointChangeMessage(operation: 'create' | 'delete'
       const settled = await applyChangeRequest(deps, command);
       return { status: settled.status, changeRequestId };
     } catch (error) {
-      if (meta.deliveryCount >= deps.reliability.maxDeliveries) await failOnLastDelivery(deps, command, meta, error);
+      if (meta.deliveryCount >= deps.delivery.maxDeliveries) await failOnLastDelivery(deps, command, meta, error);
       throw error;
     }
   }

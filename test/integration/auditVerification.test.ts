@@ -11,7 +11,7 @@ import { TableDirectoryStore } from '../../shared/adapters/tables/TableDirectory
 import { checkpointAuditLog, verifyAuditLog } from '../../shared/application/auditIntegrity';
 import { applyChangeRequest } from '../../shared/application/changeRequests';
 import type { Dependencies } from '../../shared/application/commitDecision';
-import { DEFAULT_RELIABILITY } from '../../shared/application/reliability';
+import { DEFAULT_DELIVERY_POLICY } from '../../shared/application/deliveryPolicy';
 import { addSipDomain, registerPool } from '../../shared/application/topology';
 import { hashAuditRecord, type AuditRecord } from '../../shared/domain/audit';
 import { BreakKind } from '../../shared/domain/auditVerification';
@@ -40,7 +40,7 @@ async function writtenLog(): Promise<Log> {
   const table = TableClient.fromConnectionString(azurite.connectionString, `audit${process.pid}x${++tables}`, { allowInsecureConnection: true });
   const store = new TableDirectoryStore(table, PARTITION);
   await store.ensureTable();
-  const deps: Dependencies = { store, bus: new InMemoryMessageBus(), clock: systemClock, ids: uuidv7Ids, log: silent, eventSource: '/test', reliability: DEFAULT_RELIABILITY, signingKey };
+  const deps: Dependencies = { store, bus: new InMemoryMessageBus(), clock: systemClock, ids: uuidv7Ids, log: silent, eventSource: '/test', delivery: DEFAULT_DELIVERY_POLICY, signingKey };
   await addSipDomain(deps, admin, 'contoso.com' as Fqdn);
   for (const n of [1, 2, 3]) await registerPool(deps, admin, `pool${n}.contoso.com` as Fqdn, `sip:default${n}@contoso.com` as SipAddress);
   const change = (operation: 'create' | 'delete', user: string, pool = 'pool1.contoso.com') => applyChangeRequest(deps, {

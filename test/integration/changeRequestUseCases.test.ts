@@ -15,7 +15,7 @@ import {
 } from '../../shared/application/changeRequests';
 import { EndpointChangeMessageSchema } from '../../shared/application/messages';
 import { redrive, OUTBOX_GRACE_MS } from '../../shared/application/redrive';
-import { DEFAULT_RELIABILITY } from '../../shared/application/reliability';
+import { DEFAULT_DELIVERY_POLICY } from '../../shared/application/deliveryPolicy';
 import { AuditAction, GENESIS_HEAD, hashAuditRecord, type AuditRecord } from '../../shared/domain/audit';
 import { ChangeRequestStatus, FailureCode, RejectionCode, type ChangeRequest, type ChangeRequestBody } from '../../shared/domain/changeRequest';
 import { UnprocessableError } from '../../shared/domain/errors';
@@ -53,7 +53,7 @@ async function newHarness(): Promise<Harness> {
   await store.ensureTable();
   const bus = new InMemoryMessageBus();
   const log = recordingLog();
-  return { store, bus, log, deps: { store, bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: '/test', reliability: DEFAULT_RELIABILITY } };
+  return { store, bus, log, deps: { store, bus, clock: systemClock, ids: uuidv7Ids, log, eventSource: '/test', delivery: DEFAULT_DELIVERY_POLICY } };
 }
 
 /** contoso.com with `pools` registered pools: pool1.contoso.com … (default endpoints sip:default<n>@contoso.com). */
@@ -314,7 +314,7 @@ describe('change-request use cases on Azurite', () => {
       assert.deepEqual(h.bus.sent.filter((s) => s.destination === 'endpointCreate'), []);
 
       assert.deepEqual(await redrive(h.deps), { eventsPublished: 0, requestsResent: 0, requestsFailed: 0, idempotencyKeysPurged: 0 }, 'not due yet');
-      const due = at(h, DEFAULT_RELIABILITY.redriveAfterMs + 1000);
+      const due = at(h, DEFAULT_DELIVERY_POLICY.redriveAfterMs + 1000);
       assert.equal((await redrive(due)).requestsResent, 1);
       const resent = h.bus.sent.filter((s) => s.destination === 'endpointCreate');
       assert.deepEqual(resent.map((s) => s.message.messageId), [`${changeRequest.id}.2`], 'its own message id, so broker duplicate detection keeps it');
@@ -327,22 +327,22 @@ describe('change-request use cases on Azurite', () => {
       assert.equal((await h.store.listAudit({ subject: 'sip:chat@contoso.com', limit: 10 })).items.length, 1);
     });
 
-    it(`a request whose message never gets processed is settled as failed (undeliverable) after ${DEFAULT_RELIABILITY.maxSends} sends, audited and announced`, async () => {
+    it(`a request whose message never gets processed is settled as failed (undeliverable) after ${DEFAULT_DELIVERY_POLICY.maxSends} sends, audited and announced`, async () => {
       const h = await newHarness();
       await seed(h);
       const { changeRequest } = await submitChangeRequest(h.deps, { request: { operation: 'delete', sipAddress: sip('sip:lost@contoso.com') }, actor: 'alice', correlationId: 'corr-lost' });
       let elapsed = 0;
       const reports = [];
-      for (let sweep = 0; sweep < DEFAULT_RELIABILITY.maxSends; sweep++) {
-        elapsed += DEFAULT_RELIABILITY.redriveAfterMs * 2 ** sweep + 1000;
+      for (let sweep = 0; sweep < DEFAULT_DELIVERY_POLICY.maxSends; sweep++) {
+        elapsed += DEFAULT_DELIVERY_POLICY.redriveAfterMs * 2 ** sweep + 1000;
         reports.push(await redrive(at(h, elapsed)));
       }
       assert.deepEqual(reports.map((r) => [r.requestsResent, r.requestsFailed]), [[1, 0], [1, 0], [1, 0], [1, 0], [0, 1]]);
-      assert.equal(h.bus.sent.filter((s) => s.destination === 'endpointDelete').length, DEFAULT_RELIABILITY.maxSends);
+      assert.equal(h.bus.sent.filter((s) => s.destination === 'endpointDelete').length, DEFAULT_DELIVERY_POLICY.maxSends);
 
       const stored = await h.store.getChangeRequest(changeRequest.id);
       assert.equal(stored?.status, ChangeRequestStatus.failed);
-      assert.deepEqual(stored?.reason, { code: FailureCode.undeliverable, message: `the request's message was sent ${DEFAULT_RELIABILITY.maxSends} times and no worker settled it` });
+      assert.deepEqual(stored?.reason, { code: FailureCode.undeliverable, message: `the request's message was sent ${DEFAULT_DELIVERY_POLICY.maxSends} times and no worker settled it` });
       const [record] = (await h.store.listAudit({ subject: 'sip:lost@contoso.com', limit: 10 })).items;
       assert.deepEqual([record?.action, record?.changeRequestId, record?.outcome], [AuditAction.changeRequestFailed, changeRequest.id, { status: 'failed', ...stored?.reason }]);
       assert.ok(auditEvents(h).some((e) => e.id === record?.id));
@@ -396,7 +396,7 @@ describe('change-request use cases on Azurite', () => {
       assert.equal(results.filter((r) => !r.replayed).length, 1);
       assert.equal(h.bus.sent.filter((s) => s.destination === 'endpointCreate').length, 1);
 
-      const afterExpiry = await submitChangeRequest(at(h, DEFAULT_RELIABILITY.idempotencyKeyTtlMs + 1000), { request, actor: 'alice', correlationId: 'late', idempotencyKey: 'k-2' });
+      const afterExpiry = await submitChangeRequest(at(h, DEFAULT_DELIVERY_POLICY.idempotencyKeyTtlMs + 1000), { request, actor: 'alice', correlationId: 'late', idempotencyKey: 'k-2' });
       assert.equal(afterExpiry.replayed, false);
       assert.notEqual(afterExpiry.changeRequest.id, results[0]?.changeRequest.id);
     });

@@ -11,7 +11,7 @@ import { applyChangeRequest, failChangeRequest, recordInvalidMessage, submitChan
 import type { Dependencies } from '../../shared/application/commitDecision';
 import { CLOUD_EVENT_CONTENT_TYPE, type CloudEvent } from '../../shared/application/events';
 import { Destination, type OutgoingMessage } from '../../shared/application/ports';
-import { DEFAULT_RELIABILITY } from '../../shared/application/reliability';
+import { DEFAULT_DELIVERY_POLICY } from '../../shared/application/deliveryPolicy';
 import { addDirectoryUser, addSipDomain, registerPool, removeDirectoryUser, removeSipDomain, retirePool } from '../../shared/application/topology';
 import { AuditAction } from '../../shared/domain/audit';
 import type { Fqdn, SipAddress } from '../../shared/domain/names';
@@ -49,7 +49,7 @@ describe('events are valid CloudEvents 1.0 (checked with the cloudevents SDK)', 
     const store = new TableDirectoryStore(table, 'default');
     await store.ensureTable();
     bus = new InMemoryMessageBus();
-    deps = { store, bus, clock: systemClock, ids: uuidv7Ids, log: { info: () => undefined, warn: () => undefined }, eventSource: '/pchat-endpoints/default', reliability: DEFAULT_RELIABILITY };
+    deps = { store, bus, clock: systemClock, ids: uuidv7Ids, log: { info: () => undefined, warn: () => undefined }, eventSource: '/pchat-endpoints/default', delivery: DEFAULT_DELIVERY_POLICY };
   });
   after(async () => {
     await Promise.all([azurite?.stop(), broker?.close()]);

@@ -6,7 +6,7 @@ import { TableDirectoryStore } from '../../shared/adapters/tables/TableDirectory
 import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
 import { uuidv7, uuidv7Ids } from '../../shared/adapters/system';
 import type { Dependencies } from '../../shared/application/commitDecision';
-import { DEFAULT_RELIABILITY } from '../../shared/application/reliability';
+import { DEFAULT_DELIVERY_POLICY } from '../../shared/application/deliveryPolicy';
 import { toCloudEvent } from '../../shared/application/events';
 import type { Clock, DirectoryCommit, DirectorySnapshot, Logger } from '../../shared/application/ports';
 import { addDirectoryUser, addSipDomain, registerPool } from '../../shared/application/topology';
@@ -53,7 +53,7 @@ async function newHarness(partition = PARTITION): Promise<Harness> {
   await store.ensureTable();
   const bus = new InMemoryMessageBus();
   const clock = new ManualClock();
-  return { table, store, bus, clock, deps: { store, bus, clock, ids: uuidv7Ids, log: silentLog, eventSource: '/test', reliability: DEFAULT_RELIABILITY } };
+  return { table, store, bus, clock, deps: { store, bus, clock, ids: uuidv7Ids, log: silentLog, eventSource: '/test', delivery: DEFAULT_DELIVERY_POLICY } };
 }
 
 /** Every row of a partition as { rowKey, data } (data parsed), in key order. */
@@ -463,7 +463,7 @@ describe('TableDirectoryStore on Azurite', () => {
       for (const cursor of ['garbage!', Buffer.from('{"after":42}').toString('base64url'), auditCursor]) {
         await assert.rejects(h.store.listEndpoints({ limit: 2, cursor }), (error: unknown) => {
           assert.ok(error instanceof ValidationError);
-          assert.deepEqual(error.errors, [{ pointer: '#/cursor', detail: 'must be a cursor returned by a previous page', location: 'query' }]);
+          assert.deepEqual(error.errors, [{ pointer: '#/cursor', detail: 'must be a cursor returned by a previous page' }]);
           return true;
         });
       }

@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { Destination } from '../../shared/application/ports';
-import { parseConfig } from '../../shared/config';
+import { parseSettings } from '../../shared/settings';
 import { buildContainer, provideContainer, type Container } from '../../shared/container';
 import { startLocalHost } from '../../shared/local/startLocalHost';
 
@@ -47,7 +47,7 @@ function withKillSwitch(container: Container, step: FaultStep, at: number): Cont
 async function main(): Promise<void> {
   const step = (process.env.FAULT_STEP ?? FaultStep.none) as FaultStep;
   const at = Number(process.env.FAULT_AT ?? 1);
-  provideContainer(buildContainer(parseConfig(), { info: () => undefined, warn: () => undefined }).then((container) => withKillSwitch(container, step, at)));
+  provideContainer(buildContainer(parseSettings(), { info: () => undefined, warn: () => undefined }).then((container) => withKillSwitch(container, step, at)));
   const host = await startLocalHost({
     appRoot: APP_ROOT, port: 0, roles: { http: false, queues: true, timers: true }, loadDemoTopology: false, log: (line) => process.stdout.write(`${line}\n`),
   });

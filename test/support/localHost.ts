@@ -2,7 +2,7 @@ import path from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startLocalHost } from '../../shared/local/startLocalHost';
 import { buildContainer, provideContainer, type Container } from '../../shared/container';
-import { parseConfig } from '../../shared/config';
+import { parseSettings } from '../../shared/settings';
 import { startTestAzurite, type TestAzurite } from './azurite';
 
 /** The repository root (tests run from dist/test/…). */
@@ -31,7 +31,7 @@ export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2E
   process.env.AzureWebJobsStorage = azurite.connectionString;
   // Set before the host starts: the container and the function files read configuration on first use.
   const wrap = options.wrap;
-  if (wrap) provideContainer(buildContainer(parseConfig()).then(wrap));
+  if (wrap) provideContainer(buildContainer(parseSettings()).then(wrap));
   const logs: string[] = [];
   const host = await startLocalHost({ appRoot: APP_ROOT, port: 0, log: (line) => logs.push(line) });
   return {

@@ -1,6 +1,7 @@
 import { MessagingError, type ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports';
 import { UnavailableError } from '../../domain/errors';
+import { networkCodeOf } from '../azureErrors';
 
 /** The slice of ServiceBusSender this adapter uses, so a test can hand it a fake. */
 export type MessageSender = Pick<ServiceBusSender, 'sendMessages'>;
@@ -16,9 +17,6 @@ export interface ClosableMessageBus extends MessageBus {
 }
 
 const DEFAULT_DEAD_LETTER_SUFFIX = '-invalid';
-
-/** Node's codes for a peer that cannot be reached, raised before the SDK wraps them. */
-const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 
 /**
  * MessageBus on Azure Service Bus.
@@ -105,12 +103,11 @@ export function toDeadLetterMessage(letter: DeadLetter): ServiceBusMessage {
 /** Broker and transport failures become UnavailableError; anything else (a bug of ours) passes through. */
 function translate(error: unknown, entityName: string): unknown {
   if (error instanceof MessagingError || isNetworkError(error)) {
-    return new UnavailableError(`service bus entity '${entityName}' is unavailable`, 5, { cause: error });
+    return new UnavailableError('service_unavailable', `service bus entity '${entityName}' is unavailable`, { cause: error });
   }
   return error;
 }
 
 function isNetworkError(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && NETWORK_ERROR_CODES.has(code);
+  return networkCodeOf(error) !== undefined;
 }

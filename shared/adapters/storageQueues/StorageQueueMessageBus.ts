@@ -1,7 +1,7 @@
 import type { QueueClient } from '@azure/storage-queue';
-import { UnavailableError } from '../../domain/errors';
+import { TooLargeError, UnavailableError } from '../../domain/errors';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports';
-import { statusOf } from '../restErrors';
+import { isStorageOutage, statusOf } from '../azureErrors';
 
 /** The slice of QueueClient this adapter uses. */
 export type SendingQueueClient = Pick<QueueClient, 'sendMessage' | 'createIfNotExists' | 'name'>;
@@ -37,7 +37,9 @@ export class StorageQueueMessageBus implements MessageBus {
 
   private async sendTo(queueName: string, body: unknown): Promise<void> {
     const text = encodeQueueMessage(body);
-    if (text.length > MAX_MESSAGE_BYTES) throw new Error(`a ${text.length}-byte message exceeds the ${MAX_MESSAGE_BYTES}-byte Storage queue limit`);
+    if (text.length > MAX_MESSAGE_BYTES) {
+      throw new TooLargeError('message_too_large', `a ${text.length}-byte message exceeds the ${MAX_MESSAGE_BYTES}-byte Storage queue limit`);
+    }
     const queue = this.queueFor(queueName);
     try {
       await this.ensureQueue(queue);
@@ -49,8 +51,7 @@ export class StorageQueueMessageBus implements MessageBus {
         await queue.sendMessage(text);
       });
     } catch (error) {
-      const status = statusOf(error);
-      if (status === undefined || status >= 500) throw new UnavailableError(`queue ${queueName} is unavailable`, 5, { cause: error });
+      if (isStorageOutage(error)) throw new UnavailableError('service_unavailable', `queue ${queueName} is unavailable`, { cause: error });
       throw error;
     }
   }

@@ -3,7 +3,7 @@ import { GENESIS_HEAD, type AuditHead, type AuditRecord } from '../../domain/aud
 import type { AuditCheckpoint, PositionedRecord } from '../../domain/auditVerification';
 import { ChangeRequestStatus, type ChangeRequest, type ChangeRequestBody } from '../../domain/changeRequest';
 import type { AddressHolder, DirectoryWrite, Endpoint, PersistentChatPool, SipDomain, DirectoryUser } from '../../domain/directory';
-import { ConcurrencyError, ConflictError, UnavailableError, ValidationError } from '../../domain/errors';
+import { ConcurrencyError, InvariantError, UnavailableError, ValidationError } from '../../domain/errors';
 import type { Fqdn, SipAddress } from '../../domain/names';
 import type { CloudEvent } from '../../application/events';
 import type {
@@ -11,7 +11,7 @@ import type {
   PendingChangeRequest, SnapshotQuery, Topology, WaitingChangeRequest,
 } from '../../application/ports';
 import { prefixEnd, rowKeys, type AuditIndex } from './rowKeys';
-import { statusOf } from '../restErrors';
+import { isStorageOutage, statusOf } from '../azureErrors';
 
 /** The slice of TableClient this adapter uses, so a test can hand it a fake. */
 export type DirectoryTableClient = Pick<TableClient, 'createTable' | 'getEntity' | 'createEntity' | 'updateEntity' | 'deleteEntity' | 'listEntities' | 'submitTransaction'>;
@@ -32,13 +32,10 @@ interface Line {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isRace = (error: unknown) => statusOf(error) === 409 || statusOf(error) === 412;
 
-/** Vendor errors become ours: a lost race is ConcurrencyError, an unreachable service UnavailableError. */
+/** Vendor errors become ours: a lost race is ConcurrencyError, an outage UnavailableError; anything else (a bug) passes through. */
 function translate(error: unknown): unknown {
-  const status = statusOf(error);
-  if (status === 412) return new ConcurrencyError(undefined, { cause: error });
-  if (status === undefined || status === 408 || status === 500 || status === 503) {
-    return new UnavailableError('table storage is unavailable', 5, { cause: error });
-  }
+  if (statusOf(error) === 412) return new ConcurrencyError('concurrent_change', 'another writer changed the row first', { cause: error });
+  if (isStorageOutage(error)) return new UnavailableError('service_unavailable', 'table storage is unavailable', { cause: error });
   return error;
 }
 
@@ -64,7 +61,7 @@ function decodeCursor(cursor: string | undefined, prefix: string): string | unde
     key = undefined;
   }
   if (typeof key !== 'string' || !key.startsWith(prefix)) {
-    throw new ValidationError('the cursor is not one this service issued', [{ pointer: '#/cursor', detail: 'must be a cursor returned by a previous page', location: 'query' }]);
+    throw new ValidationError('validation_failed', 'the cursor is not one this service issued', { errors: [{ pointer: '#/cursor', detail: 'must be a cursor returned by a previous page' }] });
   }
   return key;
 }
@@ -218,12 +215,14 @@ export class TableDirectoryStore implements DirectoryStore {
       ...commit.audit.flatMap((record) => this.auditEntities(record)).map((row): TransactionAction => ['create', row]),
       ...commit.outbox.map((event): TransactionAction => ['create', this.entity(rowKeys.outbox(event.data.sequence), event)]),
     ];
-    if (actions.length > MAX_TRANSACTION_ACTIONS) throw new Error(`a commit of ${actions.length} actions exceeds the ${MAX_TRANSACTION_ACTIONS}-action transaction limit`);
+    if (actions.length > MAX_TRANSACTION_ACTIONS) {
+      throw new InvariantError('invariant_broken', `a commit of ${actions.length} actions exceeds the ${MAX_TRANSACTION_ACTIONS}-action transaction limit`);
+    }
     try {
       await this.table.submitTransaction(actions);
     } catch (error) {
       // 409 means the head (or an audit sequence) was created by a concurrent first commit.
-      if (statusOf(error) === 409 || statusOf(error) === 412) throw new ConcurrencyError(undefined, { cause: error });
+      if (isRace(error)) throw new ConcurrencyError('concurrent_change', 'another writer committed first', { cause: error });
       throw translate(error);
     }
   }
@@ -268,7 +267,7 @@ export class TableDirectoryStore implements DirectoryStore {
       // Another admission won the line, the key or (a redelivered message) the id: see which, then draw again.
       const existing = await this.getChangeRequest(changeRequest.id);
       if (existing) return { outcome: 'id-taken', changeRequest: existing };
-      if (attempt >= MAX_ADMISSION_ATTEMPTS) throw new ConcurrencyError(`could not draw a ticket for ${sipAddress} after ${attempt} attempts`);
+      if (attempt >= MAX_ADMISSION_ATTEMPTS) throw new ConcurrencyError('concurrent_change', `could not draw a ticket for ${sipAddress} after ${attempt} attempts`);
       await pause(Math.random() * Math.min(50, 2 * attempt));
     }
   }

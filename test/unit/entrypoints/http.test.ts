@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ChangeRequestBodySchema } from '../../../shared/domain/changeRequest';
 import { ValidationError } from '../../../shared/domain/errors';
 import { MAX_BODY_BYTES, parseInput, readJsonBody, type HttpInput } from '../../../shared/entrypoints/http';
-import { HttpInputError } from '../../../shared/entrypoints/problems';
+import { problemForError } from '../../../shared/entrypoints/problems';
 
 /** A request with the given body and headers; header names are case-insensitive as in fetch's Headers. */
 function aRequest(body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): HttpInput {
@@ -18,11 +18,12 @@ function aRequest(body: string, headers: Record<string, string> = { 'content-typ
   };
 }
 
+/** Asserts the error answers with this status and code. */
 function httpInputError(status: number, code: string) {
   return (error: unknown) => {
-    assert.ok(error instanceof HttpInputError, `expected HttpInputError, got ${String(error)}`);
-    assert.equal(error.status, status);
-    assert.equal(error.code, code);
+    const problem = problemForError(error);
+    assert.equal(problem.status, status, `expected ${status}, got ${problem.status} for ${String(error)}`);
+    assert.equal(JSON.parse(problem.body).code, code);
     return true;
   };
 }

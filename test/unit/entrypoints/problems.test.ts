@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConcurrencyError, ConflictError, NotFoundError, UnavailableError, ValidationError } from '../../../shared/domain/errors';
-import { HttpInputError, problemForError, type TextOutput } from '../../../shared/entrypoints/problems';
+import {
+  ConcurrencyError, ConfigurationError, ConflictError, InvariantError, NotFoundError, TooLargeError, UnavailableError, UnprocessableError, ValidationError,
+} from '../../../shared/domain/errors';
+import { problemForError, UnsupportedMediaTypeError, type TextOutput } from '../../../shared/entrypoints/problems';
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 
@@ -13,7 +15,7 @@ describe('problemForError', () => {
   it('answers 400 with the field errors when given a ValidationError', () => {
     const errors = [{ pointer: '#/sipAddress', detail: 'sipAddress is bad', location: 'body' as const }];
 
-    const output = problemForError(new ValidationError('the request body is invalid', errors));
+    const output = problemForError(new ValidationError('validation_failed', 'the request body is invalid', { errors }));
 
     assert.equal(output.status, 400);
     assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
@@ -23,7 +25,7 @@ describe('problemForError', () => {
   });
 
   it('answers 404 with its code when given a NotFoundError', () => {
-    const output = problemForError(new NotFoundError('no endpoint sip:x@contoso.com', 'endpoint_not_found'));
+    const output = problemForError(new NotFoundError('endpoint_not_found', 'no endpoint sip:x@contoso.com'));
 
     assert.equal(output.status, 404);
     assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
@@ -33,7 +35,7 @@ describe('problemForError', () => {
   });
 
   it('answers 409 with its code when given a ConflictError', () => {
-    const output = problemForError(new ConflictError('domain in use', 'sip_domain_in_use'));
+    const output = problemForError(new ConflictError('sip_domain_in_use', 'domain in use'));
 
     assert.equal(output.status, 409);
     assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
@@ -43,7 +45,7 @@ describe('problemForError', () => {
   });
 
   it('answers 503 with retry-after when given an UnavailableError', () => {
-    const output = problemForError(new UnavailableError('table storage is unreachable', 12));
+    const output = problemForError(new UnavailableError('service_unavailable', 'table storage is unreachable', { retryAfterSeconds: 12 }));
 
     assert.equal(output.status, 503);
     assert.deepEqual(output.headers, { 'content-type': PROBLEM_JSON, 'retry-after': '12' });
@@ -52,18 +54,41 @@ describe('problemForError', () => {
   });
 
   it('answers 503 with retry-after 1 when given a ConcurrencyError', () => {
-    const output = problemForError(new ConcurrencyError());
+    const output = problemForError(new ConcurrencyError('concurrent_change', 'other writers kept committing first'));
 
     assert.equal(output.status, 503);
     assert.equal(output.headers?.['retry-after'], '1');
     assert.equal(bodyOf(output).code, 'concurrent_change');
   });
 
-  it('answers with its own status when given an HttpInputError', () => {
-    const output = problemForError(new HttpInputError(415, 'unsupported_media_type', 'send JSON'));
+  it('answers 413, 415 and 422 for a body too large, in the wrong media type, or with a reused Idempotency-Key', () => {
+    const cases = [
+      [new TooLargeError('body_too_large', 'too big'), 413, 'Content Too Large'],
+      [new UnsupportedMediaTypeError('unsupported_media_type', 'send JSON'), 415, 'Unsupported Media Type'],
+      [new UnprocessableError('idempotency_key_reused', 'reused'), 422, 'Unprocessable Content'],
+    ] as const;
 
-    assert.equal(output.status, 415);
-    assert.equal(bodyOf(output).title, 'Unsupported Media Type');
+    for (const [error, status, title] of cases) {
+      const output = problemForError(error);
+      assert.equal(output.status, status);
+      assert.deepEqual([bodyOf(output).title, bodyOf(output).code], [title, error.code]);
+    }
+  });
+
+  it('answers 500 invalid_configuration without the setting\'s content when given a ConfigurationError', () => {
+    const output = problemForError(new ConfigurationError('invalid_configuration', 'AUDIT_SIGNING_KEY: is not a PEM key (-----BEGIN secret)'));
+
+    assert.equal(output.status, 500);
+    assert.equal(bodyOf(output).code, 'invalid_configuration');
+    assert.doesNotMatch(output.body, /BEGIN/);
+  });
+
+  it('answers 500 internal_error, never a retryable 503, when given a broken invariant', () => {
+    const output = problemForError(new InvariantError('invariant_broken', 'ticket 3 held but nobody waits'));
+
+    assert.equal(output.status, 500);
+    assert.equal(bodyOf(output).code, 'internal_error');
+    assert.equal(output.headers?.['retry-after'], undefined);
   });
 
   it('answers 500 without leaking the message when given an unknown error', () => {

@@ -1,5 +1,9 @@
-/** How the service keeps every accepted change request moving toward a final status. */
-export interface ReliabilitySettings {
+/**
+ * How the service keeps every accepted change request moving toward a final status: when a
+ * waiting request's message is sent again, how often, how many deliveries a message gets, and how
+ * long an Idempotency-Key recognises a retry.
+ */
+export interface DeliveryPolicy {
   /** How long an accepted request may wait for its message to be processed before the re-driver sends it again. */
   redriveAfterMs: number;
   /** Sends of one request's message (the first included) before the re-driver settles it as failed. */
@@ -10,8 +14,8 @@ export interface ReliabilitySettings {
   idempotencyKeyTtlMs: number;
 }
 
-/** The defaults, documented in the README's reliability section. */
-export const DEFAULT_RELIABILITY: ReliabilitySettings = {
+/** The defaults, documented in the README's configuration table. */
+export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
   redriveAfterMs: 30_000,
   maxSends: 5,
   maxDeliveries: 5,
@@ -26,6 +30,6 @@ const MAX_DOUBLINGS = 4;
  * so a request held up by a long backlog is not failed early, and one whose messages keep vanishing
  * is failed after about redriveAfter × (2^maxSends − 1): some 15 minutes with the defaults.
  */
-export function nextRedriveAt(settings: ReliabilitySettings, now: Date, sends: number): Date {
-  return new Date(now.getTime() + settings.redriveAfterMs * 2 ** Math.min(MAX_DOUBLINGS, Math.max(0, sends - 1)));
+export function nextRedriveAt(policy: DeliveryPolicy, now: Date, sends: number): Date {
+  return new Date(now.getTime() + policy.redriveAfterMs * 2 ** Math.min(MAX_DOUBLINGS, Math.max(0, sends - 1)));
 }

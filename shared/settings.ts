@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { DEFAULT_DELIVERY_POLICY } from './application/deliveryPolicy';
+import { ConfigurationError, type FieldError } from './domain/errors';
+
+/**
+ * The service's settings (app settings in Azure, the environment locally), parsed once and failing
+ * fast with every bad setting named. Each setting is named here and once in infra/.
+ *
+ * Two views of one schema: function files read the registration settings when they are imported
+ * (Functions needs queue names, schedules and the trigger kind at registration); everything else is
+ * parsed by the composition root and passed in.
+ */
+
+/** The messaging transports the queue-triggered functions can bind to. */
+export const Transport = { storageQueues: 'storage-queues', serviceBus: 'service-bus' } as const;
+export type Transport = (typeof Transport)[keyof typeof Transport];
+
+/** The app-setting names the function bindings refer to (binding `connection` values). */
+export const ConnectionSetting = { storage: 'AzureWebJobsStorage', serviceBus: 'ServiceBusConnection' } as const;
+
+const name = (fallback: string) => z.string().trim().min(1).default(fallback);
+const count = (fallback: number, max: number) =>
+  z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`).default(fallback);
+
+/** What the function registrations need: which transport, which queues, which schedules. */
+const RegistrationSchema = z.object({
+  /** Which transport carries endpoint change requests and audit events. */
+  MESSAGING_TRANSPORT: z.enum([Transport.storageQueues, Transport.serviceBus]).default(Transport.storageQueues),
+  ENDPOINT_CREATE_QUEUE: name('endpoint-create'),
+  ENDPOINT_DELETE_QUEUE: name('endpoint-delete'),
+  /** A Storage queue, or a Service Bus topic, for audit events. */
+  AUDIT_EVENTS_DESTINATION: name('audit-events'),
+  /** When the re-drive timer runs (6-field NCRONTAB, UTC): outbox events and waiting requests. */
+  REDRIVE_SCHEDULE: name('*/10 * * * * *'),
+  /** When the checkpoint timer signs the audit head (6-field NCRONTAB, UTC). */
+  AUDIT_CHECKPOINT_SCHEDULE: name('0 */5 * * * *'),
+});
+
+const SettingsSchema = RegistrationSchema.extend({
+  /** Storage connection for the directory table (and the queues when the transport is storage-queues). */
+  AzureWebJobsStorage: z.string({ error: 'is required: a Storage connection string (UseDevelopmentStorage=true for Azurite)' }).min(1),
+  /** The Service Bus connection string; required when the transport is service-bus. */
+  ServiceBusConnection: z.string().min(1).optional(),
+  DIRECTORY_TABLE: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be a valid table name')
+    .default('directory'),
+  /** One deployment's directory is one partition; a second deployment is a second partition. */
+  DIRECTORY_PARTITION: name('default'),
+  /** The CloudEvents `source` of this deployment's events. */
+  EVENT_SOURCE: z.string().min(1).optional(),
+  /** Seconds an accepted request may wait before the re-driver sends its message again (doubling per send). */
+  REDRIVE_AFTER_SECONDS: count(DEFAULT_DELIVERY_POLICY.redriveAfterMs / 1000, 86_400),
+  /** Sends of one request's message before it is settled as failed (undeliverable). */
+  REDRIVE_MAX_SENDS: count(DEFAULT_DELIVERY_POLICY.maxSends, 1000),
+  /** Deliveries before a message is set aside; must equal host.json maxDequeueCount and the Service Bus queues' maxDeliveryCount. */
+  MAX_DELIVERY_COUNT: count(DEFAULT_DELIVERY_POLICY.maxDeliveries, 100),
+  /** The Ed25519 private key (PKCS#8 PEM; `\n` escapes allowed) that signs audit checkpoints. */
+  AUDIT_SIGNING_KEY: z.string().min(1).optional(),
+  /** Hours an Idempotency-Key answers retries with the original result. */
+  IDEMPOTENCY_KEY_TTL_HOURS: count(DEFAULT_DELIVERY_POLICY.idempotencyKeyTtlMs / 3_600_000, 24 * 30),
+}).superRefine((env, ctx) => {
+  if (env.MESSAGING_TRANSPORT === Transport.serviceBus && !env.ServiceBusConnection) {
+    ctx.addIssue({ code: 'custom', path: ['ServiceBusConnection'], message: 'is required when MESSAGING_TRANSPORT is service-bus' });
+  }
+});
+
+type RegistrationEnv = z.infer<typeof RegistrationSchema>;
+
+function registrationOf(env: RegistrationEnv) {
+  return {
+    transport: env.MESSAGING_TRANSPORT,
+    queues: { endpointCreate: env.ENDPOINT_CREATE_QUEUE, endpointDelete: env.ENDPOINT_DELETE_QUEUE, auditEvents: env.AUDIT_EVENTS_DESTINATION },
+    redriveSchedule: env.REDRIVE_SCHEDULE,
+    checkpointSchedule: env.AUDIT_CHECKPOINT_SCHEDULE,
+  };
+}
+
+/** What function files read at import: the trigger kind, queue names and timer schedules. */
+export type RegistrationSettings = ReturnType<typeof registrationOf>;
+
+function settingsOf(env: z.infer<typeof SettingsSchema>) {
+  return {
+    ...registrationOf(env),
+    storageConnection: env.AzureWebJobsStorage,
+    serviceBusConnection: env.ServiceBusConnection,
+    table: env.DIRECTORY_TABLE,
+    partition: env.DIRECTORY_PARTITION,
+    eventSource: env.EVENT_SOURCE ?? `/pchat-endpoints/${env.DIRECTORY_PARTITION}`,
+    auditSigningKey: env.AUDIT_SIGNING_KEY?.replace(/\\n/g, '\n'),
+    delivery: {
+      redriveAfterMs: env.REDRIVE_AFTER_SECONDS * 1000,
+      maxSends: env.REDRIVE_MAX_SENDS,
+      maxDeliveries: env.MAX_DELIVERY_COUNT,
+      idempotencyKeyTtlMs: env.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000,
+    },
+  };
+}
+
+/** Every setting the service reads. */
+export type Settings = ReturnType<typeof settingsOf>;
+
+function parseWith<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const errors: FieldError[] = parsed.error.issues.map((issue) => ({ pointer: `#/${issue.path.join('/')}`, detail: `${issue.path.join('.')}: ${issue.message}` }));
+  throw new ConfigurationError('invalid_configuration', `invalid configuration:\n${errors.map((e) => `  - ${e.detail}`).join('\n')}`, { errors });
+}
+
+/** Parses every setting from an environment; throws ConfigurationError naming each bad one. */
+export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return settingsOf(parseWith(SettingsSchema, env));
+}
+
+/** Parses the settings function registrations need; throws ConfigurationError naming each bad one. */
+export function parseRegistrationSettings(env: NodeJS.ProcessEnv = process.env): RegistrationSettings {
+  return registrationOf(parseWith(RegistrationSchema, env));
+}
