@@ -1,14 +1,12 @@
-import { app, type InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
+import { bindQueue } from '../shared/composition/functionBindings';
+import { endpointChangeQueue } from '../shared/entrypoints/queue/endpointChangeMessages';
 import { ConnectionSetting, parseRegistrationSettings, Transport } from '../shared/settings';
-import { handleEndpointChangeMessage, messageMetadataOf } from '../shared/entrypoints/queueMessages';
 
 const { transport, queues } = parseRegistrationSettings();
 
 /** Applies one endpoint-create change request from its queue (Storage queue or Service Bus, per configuration). */
-export async function applyEndpointCreate(message: unknown, context: InvocationContext): Promise<void> {
-  const outcome = await handleEndpointChangeMessage('create', message, messageMetadataOf(context.triggerMetadata, queues.endpointCreate, context.invocationId));
-  context.log('endpoint create settled', outcome);
-}
+export const applyEndpointCreate = bindQueue(endpointChangeQueue('create', queues.endpointCreate));
 
 if (transport === Transport.serviceBus) {
   app.serviceBusQueue('applyEndpointCreate', { queueName: queues.endpointCreate, connection: ConnectionSetting.serviceBus, handler: applyEndpointCreate });

@@ -1,9 +1,8 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { changeDirectoryUserHttp } from '../shared/entrypoints/directoryHttp';
+import { app } from '@azure/functions';
+import { bindHttp } from '../shared/composition/functionBindings';
+import { changeDirectoryUserHttp } from '../shared/entrypoints/http/topologyHttp';
 
 /** Adds or removes a directory user that holds a SIP address. */
-export async function changeDirectoryUser(request: HttpRequest): Promise<HttpResponseInit> {
-  return changeDirectoryUserHttp(request);
-}
+export const changeDirectoryUser = bindHttp(changeDirectoryUserHttp);
 
 app.http('changeDirectoryUser', { methods: ['PUT', 'DELETE'], route: 'topology/users/{sipAddress}', authLevel: 'anonymous', handler: changeDirectoryUser });

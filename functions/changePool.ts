@@ -1,9 +1,8 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { changePoolHttp } from '../shared/entrypoints/directoryHttp';
+import { app } from '@azure/functions';
+import { bindHttp } from '../shared/composition/functionBindings';
+import { changePoolHttp } from '../shared/entrypoints/http/topologyHttp';
 
 /** Registers or retires a Persistent Chat pool. */
-export async function changePool(request: HttpRequest): Promise<HttpResponseInit> {
-  return changePoolHttp(request);
-}
+export const changePool = bindHttp(changePoolHttp);
 
 app.http('changePool', { methods: ['PUT', 'DELETE'], route: 'topology/pools/{fqdn}', authLevel: 'anonymous', handler: changePool });

@@ -1,9 +1,8 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { changeSipDomainHttp } from '../shared/entrypoints/directoryHttp';
+import { app } from '@azure/functions';
+import { bindHttp } from '../shared/composition/functionBindings';
+import { changeSipDomainHttp } from '../shared/entrypoints/http/topologyHttp';
 
 /** Adds or removes a supported SIP domain. */
-export async function changeSipDomain(request: HttpRequest): Promise<HttpResponseInit> {
-  return changeSipDomainHttp(request);
-}
+export const changeSipDomain = bindHttp(changeSipDomainHttp);
 
 app.http('changeSipDomain', { methods: ['PUT', 'DELETE'], route: 'topology/sip-domains/{domain}', authLevel: 'anonymous', handler: changeSipDomain });

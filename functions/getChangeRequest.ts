@@ -1,9 +1,8 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { getChangeRequestHttp } from '../shared/entrypoints/changeRequestsHttp';
+import { app } from '@azure/functions';
+import { bindHttp } from '../shared/composition/functionBindings';
+import { getChangeRequestHttp } from '../shared/entrypoints/http/changeRequestsHttp';
 
 /** Returns a change request and its status. */
-export async function getChangeRequest(request: HttpRequest): Promise<HttpResponseInit> {
-  return getChangeRequestHttp(request);
-}
+export const getChangeRequest = bindHttp(getChangeRequestHttp);
 
 app.http('getChangeRequest', { methods: ['GET'], route: 'change-requests/{id}', authLevel: 'anonymous', handler: getChangeRequest });

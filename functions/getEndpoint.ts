@@ -1,9 +1,8 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { getEndpointHttp } from '../shared/entrypoints/directoryHttp';
+import { app } from '@azure/functions';
+import { bindHttp } from '../shared/composition/functionBindings';
+import { getEndpointHttp } from '../shared/entrypoints/http/endpointsHttp';
 
 /** Returns one Persistent Chat endpoint by SIP address. */
-export async function getEndpoint(request: HttpRequest): Promise<HttpResponseInit> {
-  return getEndpointHttp(request);
-}
+export const getEndpoint = bindHttp(getEndpointHttp);
 
 app.http('getEndpoint', { methods: ['GET'], route: 'endpoints/{sipAddress}', authLevel: 'anonymous', handler: getEndpoint });

@@ -1,9 +1,8 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { getTopologyHttp } from '../shared/entrypoints/directoryHttp';
+import { app } from '@azure/functions';
+import { bindHttp } from '../shared/composition/functionBindings';
+import { getTopologyHttp } from '../shared/entrypoints/http/topologyHttp';
 
 /** Returns the SIP domains, pools and directory users the service knows. */
-export async function getTopology(request: HttpRequest): Promise<HttpResponseInit> {
-  return getTopologyHttp(request);
-}
+export const getTopology = bindHttp(getTopologyHttp);
 
 app.http('getTopology', { methods: ['GET'], route: 'topology', authLevel: 'anonymous', handler: getTopology });

@@ -1,12 +1,8 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { listAuditHttp } from '../shared/entrypoints/auditHttp';
+import { app } from '@azure/functions';
+import { bindHttp } from '../shared/composition/functionBindings';
+import { listAuditHttp } from '../shared/entrypoints/http/auditHttp';
 
-/** Lists audit records, newest first. */
-export async function listAuditRecords(request: HttpRequest): Promise<HttpResponseInit> {
-  return listAuditHttp(request);
-}
-
-// Responses stream (audit exports can outgrow memory); needs Functions host 4.28 or later.
-app.setup({ enableHttpStream: true });
+/** Lists audit records, newest first, or exports them (format=ndjson|csv, streamed). */
+export const listAuditRecords = bindHttp(listAuditHttp);
 
 app.http('listAuditRecords', { methods: ['GET'], route: 'audit', authLevel: 'anonymous', handler: listAuditRecords });

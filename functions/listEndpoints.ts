@@ -1,9 +1,8 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { listEndpointsHttp } from '../shared/entrypoints/directoryHttp';
+import { app } from '@azure/functions';
+import { bindHttp } from '../shared/composition/functionBindings';
+import { listEndpointsHttp } from '../shared/entrypoints/http/endpointsHttp';
 
 /** Lists Persistent Chat endpoints, filtered and paged. */
-export async function listEndpoints(request: HttpRequest): Promise<HttpResponseInit> {
-  return listEndpointsHttp(request);
-}
+export const listEndpoints = bindHttp(listEndpointsHttp);
 
 app.http('listEndpoints', { methods: ['GET'], route: 'endpoints', authLevel: 'anonymous', handler: listEndpoints });

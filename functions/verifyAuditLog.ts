@@ -1,9 +1,8 @@
-import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { verifyAuditHttp } from '../shared/entrypoints/auditHttp';
+import { app } from '@azure/functions';
+import { bindHttp } from '../shared/composition/functionBindings';
+import { verifyAuditHttp } from '../shared/entrypoints/http/auditHttp';
 
 /** Checks the whole audit log's integrity and says where it first breaks. */
-export async function verifyAuditLog(request: HttpRequest): Promise<HttpResponseInit> {
-  return verifyAuditHttp(request);
-}
+export const verifyAuditLog = bindHttp(verifyAuditHttp);
 
 app.http('verifyAuditLog', { methods: ['GET'], route: 'audit/verify', authLevel: 'anonymous', handler: verifyAuditLog });

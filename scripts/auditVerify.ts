@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { verifyAuditLog } from '../shared/application/auditIntegrity';
-import { buildContainer } from '../shared/container';
-import { parseSettings } from '../shared/settings';
+import { verifyAuditLog } from '../shared/application/audit/verifyAuditLog';
+import { compose } from '../shared/composition/compose';
 import { azuriteConnectionString } from '../shared/local/azurite';
+import { parseSettings } from '../shared/settings';
 
 /**
  * `npm run audit:verify`: walks the audit log in AzureWebJobsStorage (default: the local Azurite that
@@ -16,7 +16,7 @@ async function main(): Promise<number> {
     const developmentKey = path.resolve(__dirname, '..', '..', process.env.AZURITE_LOCATION ?? '.azurite', 'audit-signing-key.pem');
     if (!process.env.AUDIT_SIGNING_KEY && existsSync(developmentKey)) process.env.AUDIT_SIGNING_KEY = readFileSync(developmentKey, 'utf8');
   }
-  const deps = await buildContainer(parseSettings(), { info: () => undefined, warn: () => undefined });
+  const deps = await compose(parseSettings(), { info: () => undefined, warn: () => undefined });
   try {
     const report = await verifyAuditLog(deps);
     console.log(JSON.stringify(report, null, 2));
@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (error) => {
-  console.error(`could not verify the audit log: ${error instanceof Error ? error.message : error}`);
+main().then((code) => process.exit(code), (error: unknown) => {
+  console.error(`could not verify the audit log: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(2);
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock, IdGenerator } from '../application/ports';
+import type { Clock, IdGenerator } from '../application/ports/system';
 
 /** The wall clock. */
 export const systemClock: Clock = { now: () => new Date() };

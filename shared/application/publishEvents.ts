@@ -1,5 +1,9 @@
+import type { ServiceDependencies } from './dependencies';
 import { CLOUD_EVENT_CONTENT_TYPE, type CloudEvent } from './events';
-import { Destination, type DirectoryStore, type Logger, type MessageBus, type OutgoingMessage } from './ports';
+import { Destination, type OutgoingMessage } from './ports/messageBus';
+
+/** What publishing events needs. */
+export type PublishDependencies = Pick<ServiceDependencies, 'outbox' | 'bus' | 'log'>;
 
 /** The message carrying one CloudEvent: structured JSON, message id = event id, routing properties set. */
 export function eventMessage(event: CloudEvent): OutgoingMessage {
@@ -29,12 +33,12 @@ export function eventMessage(event: CloudEvent): OutgoingMessage {
  * Publishes committed events in order and drops each from the outbox once it is out. A failure
  * leaves the rest in the outbox, which a later re-drive publishes with the same event ids.
  */
-export async function publishEvents(deps: { store: DirectoryStore; bus: MessageBus; log: Logger }, events: CloudEvent[]): Promise<number> {
+export async function publishEvents(deps: PublishDependencies, events: CloudEvent[]): Promise<number> {
   let published = 0;
   for (const event of events) {
     try {
       await deps.bus.send(Destination.auditEvents, eventMessage(event));
-      await deps.store.markEventPublished(event);
+      await deps.outbox.markPublished(event);
       published++;
     } catch (error) {
       deps.log.warn('event left in the outbox for a re-drive', { eventId: event.id, error: String(error) });
@@ -48,8 +52,8 @@ export async function publishEvents(deps: { store: DirectoryStore; bus: MessageB
  * Publishes what the outbox still holds (events whose publishing was interrupted), oldest first.
  * With `committedBefore`, younger events are left to the worker that committed them.
  */
-export async function publishPendingEvents(deps: { store: DirectoryStore; bus: MessageBus; log: Logger }, options: { limit?: number; committedBefore?: Date } = {}): Promise<number> {
-  const pending = await deps.store.pendingEvents(options.limit ?? 100);
+export async function publishPendingEvents(deps: PublishDependencies, options: { limit?: number; committedBefore?: Date } = {}): Promise<number> {
+  const pending = await deps.outbox.pending(options.limit ?? 100);
   const cutoff = options.committedBefore?.toISOString();
   return publishEvents(deps, cutoff === undefined ? pending : pending.filter((event) => event.time < cutoff));
 }

@@ -1,9 +1,13 @@
-import { ChangeRequestStatus, FailureCode } from '../domain/changeRequest';
-import { failChangeRequest } from './changeRequests';
-import type { Dependencies } from './commitDecision';
-import { changeRequestMessage, destinationFor } from './messages';
-import { publishPendingEvents } from './publishEvents';
+import { ChangeRequestStatus } from '../domain/changeRequest';
+import { FailureCode } from '../domain/codes';
+import { failChangeRequest, type FailDependencies } from './changeRequests/failChangeRequest';
+import { changeRequestMessage, destinationFor } from './changeRequests/messages';
+import type { ServiceDependencies } from './dependencies';
 import { nextRedriveAt } from './deliveryPolicy';
+import { publishPendingEvents } from './publishEvents';
+
+/** What the re-driver needs. */
+export type RedriveDependencies = FailDependencies & Pick<ServiceDependencies, 'redrives' | 'admissions' | 'delivery'>;
 
 /** What one re-drive did. */
 export interface RedriveReport {
@@ -24,23 +28,23 @@ const BATCH = 100;
  * past its re-drive time (applying is idempotent, so a duplicate costs a read), settles as failed a
  * request sent `maxSends` times without effect, and purges expired Idempotency-Keys.
  */
-export async function redrive(deps: Dependencies): Promise<RedriveReport> {
+export async function redrive(deps: RedriveDependencies): Promise<RedriveReport> {
   const now = deps.clock.now();
   const report: RedriveReport = { eventsPublished: 0, requestsResent: 0, requestsFailed: 0, idempotencyKeysPurged: 0 };
   report.eventsPublished = await publishPendingEvents(deps, { limit: BATCH, committedBefore: new Date(now.getTime() - OUTBOX_GRACE_MS) });
 
-  for (const pending of await deps.store.dueForRedrive(now, BATCH)) {
-    if (pending.sends >= deps.delivery.maxSends) {
-      const reason = { code: FailureCode.undeliverable, message: `the request's message was sent ${pending.sends} times and no worker settled it` };
-      if ((await failChangeRequest(deps, pending.changeRequest.id, reason))?.status === ChangeRequestStatus.failed) report.requestsFailed++;
+  for (const entry of await deps.redrives.due(now, BATCH)) {
+    const { changeRequest, sends } = entry;
+    if (sends >= deps.delivery.maxSends) {
+      const reason = { code: FailureCode.undeliverable, message: `the request's message was sent ${sends} times and no worker settled it` };
+      if ((await failChangeRequest(deps, changeRequest.id, reason))?.status === ChangeRequestStatus.failed) report.requestsFailed++;
       continue;
     }
-    const { changeRequest } = pending;
-    await deps.bus.send(destinationFor(changeRequest.request.operation), changeRequestMessage(changeRequest, pending.sends + 1));
-    await deps.store.rescheduleRedrive(pending, nextRedriveAt(deps.delivery, now, pending.sends + 1));
+    await deps.bus.send(destinationFor(changeRequest.request.operation), changeRequestMessage(changeRequest, sends + 1));
+    await deps.redrives.postpone(entry, nextRedriveAt(deps.delivery, now, sends + 1));
     report.requestsResent++;
   }
 
-  report.idempotencyKeysPurged = await deps.store.purgeExpiredIdempotencyKeys(now, BATCH);
+  report.idempotencyKeysPurged = await deps.admissions.purgeExpiredIdempotencyKeys(now, BATCH);
   return report;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { OutcomeCode } from './codes';
 
 /** What an audit record says happened. Event types derive from it: `pchat.<action>.v1`. */
 export const AuditAction = {
@@ -20,7 +21,7 @@ export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 /** The outcome an audit record reports. */
 export type AuditOutcome =
   | { status: 'applied' }
-  | { status: 'rejected' | 'failed'; code: string; message: string };
+  | { status: 'rejected' | 'failed'; code: OutcomeCode; message: string };
 
 /** An audit record before the log places it: the log assigns sequence, time and hashes. */
 export interface AuditDraft {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FqdnSchema, SipAddressSchema } from './names';
+import type { FailureCode, RejectionCode } from './codes';
 import type { FieldError } from './errors';
 
 /** The AD display name of a new endpoint contact: optional, 1-256 printable characters. */
@@ -45,32 +46,9 @@ export const ChangeRequestStatus = {
 } as const;
 export type ChangeRequestStatus = (typeof ChangeRequestStatus)[keyof typeof ChangeRequestStatus];
 
-/** Stable codes for every rule a change request can break; clients may branch on them. */
-export const RejectionCode = {
-  invalidMessage: 'invalid_message',
-  sipDomainNotSupported: 'sip_domain_not_supported',
-  poolNotFound: 'pool_not_found',
-  sipAddressHeldByEndpoint: 'sip_address_held_by_endpoint',
-  sipAddressHeldByUser: 'sip_address_held_by_user',
-  legacyUserNotFound: 'legacy_user_not_found',
-  poolHasEndpoint: 'pool_has_endpoint',
-  endpointNotFound: 'endpoint_not_found',
-  defaultEndpointProtected: 'default_endpoint_protected',
-} as const;
-export type RejectionCode = (typeof RejectionCode)[keyof typeof RejectionCode];
-
-/** Stable codes for a request that was accepted but could not be carried out. */
-export const FailureCode = {
-  /** Its message failed on every delivery and was set aside (poison queue / dead-letter queue). */
-  processingFailed: 'processing_failed',
-  /** Its message was sent and re-sent, and no worker ever settled it. */
-  undeliverable: 'undeliverable',
-} as const;
-export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
-
 /** Why a change request was rejected or failed. */
 export interface ChangeRequestReason {
-  code: string;
+  code: RejectionCode | FailureCode;
   message: string;
   errors?: FieldError[];
 }
@@ -93,9 +71,15 @@ export interface ChangeRequest {
   /** The sequence number of the audit record that settled it. */
   auditSequence: number | null;
   /**
-   * Its place in its SIP address's line, drawn when it was accepted: requests for one address take
+   * Its ticket in its SIP address's waiting list, drawn when it was accepted: requests for one address take
    * effect in ticket order, whatever order the transport delivers them in. Null for a queue message
    * that could not be parsed (it names no address).
    */
   ticket: number | null;
 }
+
+/** A change request that carries its parsed request: every one but an unparseable queue message's. */
+export type ValidChangeRequest = ChangeRequest & { request: ChangeRequestBody };
+
+/** A change request waiting in its address's waiting list: admitted, holding a ticket, not yet settled. */
+export type WaitingChangeRequest = ValidChangeRequest & { ticket: number };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AuditAction } from '../domain/audit';
-import type { HttpOutput } from './problems';
+import type { HttpOutput } from './http/problems';
 
 /**
  * GET /api/review: the auditors' page. One self-contained document (no build step, no third-party

@@ -1,14 +1,21 @@
-import { checkpointAuditLog } from '../application/auditIntegrity';
-import { redrive, type RedriveReport } from '../application/redrive';
+import { checkpointAuditLog, type CheckpointDependencies } from '../application/audit/checkpointAuditLog';
+import { redrive, type RedriveDependencies, type RedriveReport } from '../application/redrive';
 import type { AuditCheckpoint } from '../domain/auditVerification';
-import { container } from '../container';
 
-/** The re-drive timer's work: see application/redrive.ts. A failure is thrown, so the host logs it; the next tick tries again. */
-export async function runRedrive(): Promise<RedriveReport> {
-  return redrive(await container());
+/**
+ * The timers' entrypoints. A failure is thrown, so the host logs it; the next occurrence tries again.
+ */
+
+/** The re-drive timer's work (see application/redrive.ts); a sweep that did something is logged. */
+export async function redriveTimer(deps: RedriveDependencies): Promise<RedriveReport> {
+  const report = await redrive(deps);
+  if (report.eventsPublished + report.requestsResent + report.requestsFailed + report.idempotencyKeysPurged > 0) deps.log.info('re-drive', { ...report });
+  return report;
 }
 
 /** The checkpoint timer's work: signs the audit head if the log grew (nothing without AUDIT_SIGNING_KEY). */
-export async function runAuditCheckpoint(): Promise<AuditCheckpoint | undefined> {
-  return checkpointAuditLog(await container());
+export async function auditCheckpointTimer(deps: CheckpointDependencies & Pick<RedriveDependencies, 'log'>): Promise<AuditCheckpoint | undefined> {
+  const checkpoint = await checkpointAuditLog(deps);
+  if (checkpoint) deps.log.info('audit checkpoint signed', { sequence: checkpoint.sequence, hash: checkpoint.hash });
+  return checkpoint;
 }

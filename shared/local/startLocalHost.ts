@@ -1,8 +1,10 @@
-import { loadFunctionApp } from './functionsRegistry';
-import { LocalFunctionsHost } from './LocalFunctionsHost';
-import { readHostSettings } from './hostSettings';
+import { compose, jsonLinesLogger, type Composition } from '../composition/compose';
+import { runFunctionsWith } from '../composition/functionBindings';
+import { parseSettings } from '../settings';
 import { loadDemoTopology } from './demoTopology';
-import { container } from '../container';
+import { loadFunctionApp } from './functionsRegistry';
+import { readHostSettings } from './hostSettings';
+import { LocalFunctionsHost } from './LocalFunctionsHost';
 
 /** A running local host. */
 export interface RunningLocalHost {
@@ -10,10 +12,12 @@ export interface RunningLocalHost {
   url: string;
   routes: ReturnType<LocalFunctionsHost['routes']>;
   demoTopologyLoaded: boolean;
+  /** The dependencies the functions run with (the same store and bus a test may inspect). */
+  dependencies: Composition;
   stop(): Promise<void>;
 }
 
-/** Options for the local host; the storage connection must already be in process.env.AzureWebJobsStorage. */
+/** Options for the local host; the settings come from process.env (AzureWebJobsStorage must be set). */
 export interface StartLocalHostOptions {
   appRoot: string;
   port: number;
@@ -22,6 +26,11 @@ export interface StartLocalHostOptions {
   /** Seconds a received message stays leased (renewed while its function runs); else LOCAL_HOST_MESSAGE_LEASE_SECONDS, else 30. */
   messageLeaseSeconds?: number;
   loadDemoTopology?: boolean;
+  /**
+   * Changes the composed dependencies before the functions get them. The fault-injection suite
+   * wraps the store and bus with its kill switches here; `npm start` leaves them as composed.
+   */
+  adapt?: (composition: Composition) => Composition;
   log?: (line: string) => void;
 }
 
@@ -34,14 +43,17 @@ function leaseFromEnvironment(): number | undefined {
 }
 
 /**
- * Runs the app's functions/ on the local host: learns their registrations, wires the container from
- * the environment, seeds the demo topology on an empty store, then serves HTTP, polls queues and runs timers.
+ * Runs the app's functions/ on the local host: composes the dependencies from the environment and
+ * hands them to the functions, learns the functions' registrations, seeds the demo topology on an
+ * empty directory, then serves HTTP, polls queues and runs timers.
  */
 export async function startLocalHost(options: StartLocalHostOptions): Promise<RunningLocalHost> {
   const messageLeaseSeconds = options.messageLeaseSeconds ?? leaseFromEnvironment();
+  const composed = await compose(parseSettings(), options.log ? jsonLinesLogger(options.log) : undefined);
+  const dependencies = options.adapt ? options.adapt(composed) : composed;
+  runFunctionsWith(dependencies);
   const registrations = loadFunctionApp(options.appRoot);
-  const deps = await container();
-  const demoTopologyLoaded = options.loadDemoTopology === false ? false : await loadDemoTopology(deps);
+  const demoTopologyLoaded = options.loadDemoTopology === false ? false : await loadDemoTopology(dependencies);
   const host = new LocalFunctionsHost({
     registrations,
     settings: readHostSettings(options.appRoot),
@@ -57,9 +69,10 @@ export async function startLocalHost(options: StartLocalHostOptions): Promise<Ru
     url,
     routes: host.routes(),
     demoTopologyLoaded,
+    dependencies,
     async stop() {
       await host.stop();
-      await deps.close();
+      await dependencies.close();
     },
   };
 }

@@ -6,13 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { encodeQueueMessage } from '../../shared/adapters/storageQueues/StorageQueueMessageBus';
-import { changeRequestIdForMessage } from '../../shared/application/messages';
+import { changeRequestIdForMessage } from '../../shared/application/changeRequests/messages';
 import type { AuditRecord } from '../../shared/domain/audit';
-import { container } from '../../shared/container';
 import { startAzurite, type AzuriteProcess, type AzuritePorts } from '../../shared/local/azurite';
 import { startLocalHost, type RunningLocalHost } from '../../shared/local/startLocalHost';
 import { FaultStep } from '../support/faultInjectionWorker';
 import { APP_ROOT, apiClient, drainQueue, eventually, type ApiResponse } from '../support/localHost';
+import { sip } from '../support/builders';
 import { freePort } from '../support/freePort';
 
 /**
@@ -119,23 +119,23 @@ const exitWithin = (worker: Worker, ms: number) => Promise.race([worker.exited, 
 
 /** What is still open, for the failure message: requests not settled (or never admitted), events in the outbox, poisoned messages. */
 async function unsettled() {
-  const deps = await container();
+  const deps = host.dependencies;
   const open = [];
   for (const request of accepted) {
-    const stored = await deps.store.getChangeRequest(request.id);
+    const stored = await deps.queries.changeRequest(request.id);
     if (stored?.status !== 'applied' && stored?.status !== 'rejected') open.push({ ...request, status: stored?.status ?? 'never admitted', ticket: stored?.ticket });
   }
   const poison = await Promise.all(['endpoint-create-poison', 'endpoint-delete-poison'].map(async (name) => {
     const queue = queues.getQueueClient(name);
     return (await queue.exists()) ? (await queue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.map((m) => Buffer.from(m.messageText, 'base64').toString()) : [];
   }));
-  return { open, outbox: (await deps.store.pendingEvents(100)).length, poison: poison.flat() };
+  return { open, outbox: (await deps.outbox.pending(100)).length, poison: poison.flat() };
 }
 
 /** Every audit record, oldest first. */
 async function wholeAuditLog(): Promise<AuditRecord[]> {
   const records: AuditRecord[] = [];
-  for await (const record of (await container()).store.exportAudit({})) records.push(record);
+  for await (const record of host.dependencies.auditSearch.export({})) records.push(record);
   return records.reverse();
 }
 
@@ -146,14 +146,14 @@ async function wholeAuditLog(): Promise<AuditRecord[]> {
  */
 async function assertSettledAsSerialRun(): Promise<void> {
   const worker = startWorker(FaultStep.none);
-  const deps = await container();
+  const deps = host.dependencies;
   try {
     await eventually(async () => {
       for (const request of accepted) {
-        const stored = await deps.store.getChangeRequest(request.id);
+        const stored = await deps.queries.changeRequest(request.id);
         if (stored === undefined || stored.status === 'accepted') return undefined;
       }
-      return (await deps.store.pendingEvents(1)).length === 0 ? true : undefined;
+      return (await deps.outbox.pending(1)).length === 0 ? true : undefined;
     }, 120_000).catch(async (error: Error) => {
       throw new Error(`${error.message}: ${JSON.stringify(await unsettled())}\n…${worker.output().slice(-4000)}`);
     });
@@ -161,7 +161,7 @@ async function assertSettledAsSerialRun(): Promise<void> {
     await stopWorker(worker);
   }
 
-  const statuses = await Promise.all(accepted.map((request) => deps.store.getChangeRequest(request.id)));
+  const statuses = await Promise.all(accepted.map((request) => deps.queries.changeRequest(request.id)));
   figures.requestsLost += statuses.filter((stored) => stored?.status !== 'applied' && stored?.status !== 'rejected').length;
   assert.deepEqual(
     statuses.map((stored, i) => [accepted[i]?.sipAddress, stored?.status === 'applied' ? 'applied' : stored?.reason?.code]),
@@ -170,7 +170,7 @@ async function assertSettledAsSerialRun(): Promise<void> {
   );
   for (let n = 1; n <= ADDRESSES; n++) {
     const held = [1, 2].includes((perAddress.get(n) ?? 0) % 4);
-    const holder = await deps.store.getHolder(addressOf(n) as never);
+    const holder = await deps.queries.holder(sip(addressOf(n)));
     assert.equal(holder?.kind === 'endpoint', held, `the endpoint at ${addressOf(n)}`);
   }
 

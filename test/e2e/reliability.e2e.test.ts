@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeQueueMessage } from '../../shared/adapters/storageQueues/StorageQueueMessageBus';
-import type { Container } from '../../shared/container';
+import type { Composition } from '../../shared/composition/compose';
 import { apiClient, drainQueue, eventually, settled, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
 
 let env: E2EEnvironment;
@@ -11,14 +11,19 @@ const sip = (user: string) => `sip:${user}@contoso.com`;
 /** Committing an endpoint at this address always fails, as if storage refused that one write. */
 const DOOMED = sip('doomed');
 
-/** The container with a store whose commits fail for any write that touches DOOMED. */
-function withDoomedAddress(container: Container): Container {
-  const store = container.store;
-  const commit: typeof store.commit = async (change) => {
-    if (change.writes.some((write) => write.type === 'putHolder' && write.holder.sipAddress === DOOMED)) throw new Error('simulated storage fault');
-    return store.commit(change);
+/** The dependencies with a directory whose commits fail for any write that touches DOOMED. */
+function withDoomedAddress(composition: Composition): Composition {
+  const { directory } = composition;
+  return {
+    ...composition,
+    directory: {
+      snapshot: (reads) => directory.snapshot(reads),
+      commit: async (change) => {
+        if (change.writes.some((write) => write.type === 'putHolder' && write.holder.sipAddress === DOOMED)) throw new Error('simulated storage fault');
+        return directory.commit(change);
+      },
+    },
   };
-  return { ...container, store: Object.assign(Object.create(store), { commit }) };
 }
 
 async function auditFor(subject: string): Promise<Array<Record<string, any>>> {
@@ -31,7 +36,7 @@ async function registerPool(fqdn: string): Promise<void> {
 
 describe('reliability over HTTP on the local host', () => {
   before(async () => {
-    env = await startE2EEnvironment({ wrap: withDoomedAddress });
+    env = await startE2EEnvironment({ adapt: withDoomedAddress });
   });
   after(async () => {
     await env.stop();

@@ -1,10 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TableClient } from '@azure/data-tables';
-import { TableDirectoryStore, type DirectoryTableClient } from '../../shared/adapters/tables/TableDirectoryStore';
-import type { AuditFilter } from '../../shared/application/ports';
+import type { DirectoryTableClient } from '../../shared/adapters/tables/partitionTable';
+import type { AuditPageRequest } from '../../shared/application/ports/auditSearch';
 import { AuditAction, GENESIS_HEAD, appendToChain, type AuditDraft, type AuditHead, type AuditRecord } from '../../shared/domain/audit';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { newTableStore } from '../support/storeHarness';
 
 const RECORDS = 20_000;
 const PER_COMMIT = 16; // 6 rows per record (the record; its subject, actor, type, outcome and correlation index) + the head: 97 of 100 actions
@@ -45,14 +46,16 @@ function counting(table: TableClient): DirectoryTableClient & { rowsRead: number
 describe(`audit queries over ${RECORDS.toLocaleString('en')} records read what they return, not the log`, () => {
   let azurite: TestAzurite;
   let table: ReturnType<typeof counting>;
-  let store: TableDirectoryStore;
+  let store: Awaited<ReturnType<typeof newTableStore>>;
 
   before(async () => {
     azurite = await startTestAzurite();
-    const client = TableClient.fromConnectionString(azurite.connectionString, `auditcost${process.pid}`, { allowInsecureConnection: true });
-    table = counting(client);
-    store = new TableDirectoryStore(table, 'default');
-    await store.ensureTable();
+    store = await newTableStore(azurite.connectionString, {
+      wrapClient: (client) => {
+        table = counting(client);
+        return table;
+      },
+    });
     let head: AuditHead = GENESIS_HEAD;
     let version = '';
     for (let first = 1; first <= RECORDS; first += PER_COMMIT) {
@@ -63,16 +66,16 @@ describe(`audit queries over ${RECORDS.toLocaleString('en')} records read what t
       const { records, head: next } = appendToChain(head, drafts, new Date(T0 + first * 1000));
       // appendToChain stamps one time per commit; give each record its own second, still non-decreasing.
       const timed = records.map((record) => ({ ...record, time: timeOf(record.sequence) }));
-      await store.commit({ expectedVersion: version, head: { ...next, time: timeOf(next.sequence) }, writes: [], changeRequests: [], audit: timed as AuditRecord[], outbox: [] });
-      version = (await store.snapshot({})).version;
+      await store.directory.commit({ expectedVersion: version, head: { ...next, time: timeOf(next.sequence) }, writes: [], changeRequests: [], audit: timed as AuditRecord[], outbox: [] });
+      version = (await store.directory.snapshot({})).version;
       head = next;
     }
   });
   after(async () => { await azurite?.stop(); });
 
-  async function measured(filter: Omit<AuditFilter, 'limit'> & { limit?: number }) {
+  async function measured(filter: Omit<AuditPageRequest, 'limit'> & { limit?: number }) {
     table.rowsRead = 0;
-    const page = await store.listAudit({ limit: 1000, ...filter });
+    const page = await store.auditSearch.page({ limit: 1000, ...filter });
     return { sequences: page.items.map((record) => record.sequence), rowsRead: table.rowsRead };
   }
 

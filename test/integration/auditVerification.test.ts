@@ -3,32 +3,28 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TableClient } from '@azure/data-tables';
-import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
-import { systemClock, uuidv7, uuidv7Ids } from '../../shared/adapters/system';
+import type { TableClient } from '@azure/data-tables';
+import { uuidv7 } from '../../shared/adapters/system';
 import { rowKeys } from '../../shared/adapters/tables/rowKeys';
-import { TableDirectoryStore } from '../../shared/adapters/tables/TableDirectoryStore';
-import { checkpointAuditLog, verifyAuditLog } from '../../shared/application/auditIntegrity';
-import { applyChangeRequest } from '../../shared/application/changeRequests';
-import type { Dependencies } from '../../shared/application/commitDecision';
-import { DEFAULT_DELIVERY_POLICY } from '../../shared/application/deliveryPolicy';
+import { checkpointAuditLog } from '../../shared/application/audit/checkpointAuditLog';
+import { verifyAuditLog } from '../../shared/application/audit/verifyAuditLog';
+import { applyChangeRequest } from '../../shared/application/changeRequests/applyChangeRequest';
 import { addSipDomain, registerPool } from '../../shared/application/topology';
 import { hashAuditRecord, type AuditRecord } from '../../shared/domain/audit';
 import { BreakKind } from '../../shared/domain/auditVerification';
 import type { Fqdn, SipAddress } from '../../shared/domain/names';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { newStoreHarness, type StoreHarness } from '../support/storeHarness';
 
 const PARTITION = 'default';
-const silent = { info: () => undefined, warn: () => undefined };
 const admin = { actor: 'admin@contoso.com', correlationId: 'corr-topology' };
 const signingKey = generateKeyPairSync('ed25519').privateKey;
 
 let azurite: TestAzurite;
-let tables = 0;
 
 interface Log {
   table: TableClient;
-  deps: Dependencies;
+  deps: StoreHarness;
   size: number;
 }
 
@@ -37,10 +33,8 @@ interface Log {
  * record 6 and at the head, in a table of its own.
  */
 async function writtenLog(): Promise<Log> {
-  const table = TableClient.fromConnectionString(azurite.connectionString, `audit${process.pid}x${++tables}`, { allowInsecureConnection: true });
-  const store = new TableDirectoryStore(table, PARTITION);
-  await store.ensureTable();
-  const deps: Dependencies = { store, bus: new InMemoryMessageBus(), clock: systemClock, ids: uuidv7Ids, log: silent, eventSource: '/test', delivery: DEFAULT_DELIVERY_POLICY, signingKey };
+  const deps = await newStoreHarness(azurite.connectionString, { partition: PARTITION, signingKey });
+  const table = deps.table;
   await addSipDomain(deps, admin, 'contoso.com' as Fqdn);
   for (const n of [1, 2, 3]) await registerPool(deps, admin, `pool${n}.contoso.com` as Fqdn, `sip:default${n}@contoso.com` as SipAddress);
   const change = (operation: 'create' | 'delete', user: string, pool = 'pool1.contoso.com') => applyChangeRequest(deps, {

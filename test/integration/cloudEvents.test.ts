@@ -1,25 +1,22 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TableClient } from '@azure/data-tables';
 import { ServiceBusClient } from '@azure/service-bus';
 import { CloudEvent as SdkCloudEvent, HTTP } from 'cloudevents';
-import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
 import { createServiceBusMessageBus } from '../../shared/adapters/serviceBus/ServiceBusMessageBus';
-import { systemClock, uuidv7, uuidv7Ids } from '../../shared/adapters/system';
-import { TableDirectoryStore } from '../../shared/adapters/tables/TableDirectoryStore';
-import { applyChangeRequest, failChangeRequest, recordInvalidMessage, submitChangeRequest } from '../../shared/application/changeRequests';
-import type { Dependencies } from '../../shared/application/commitDecision';
+import { uuidv7 } from '../../shared/adapters/system';
+import { applyChangeRequest } from '../../shared/application/changeRequests/applyChangeRequest';
+import { failChangeRequest } from '../../shared/application/changeRequests/failChangeRequest';
+import { recordInvalidMessage } from '../../shared/application/changeRequests/recordInvalidMessage';
+import { submitChangeRequest } from '../../shared/application/changeRequests/submitChangeRequest';
 import { CLOUD_EVENT_CONTENT_TYPE, type CloudEvent } from '../../shared/application/events';
-import { Destination, type OutgoingMessage } from '../../shared/application/ports';
-import { DEFAULT_DELIVERY_POLICY } from '../../shared/application/deliveryPolicy';
+import { Destination, type OutgoingMessage } from '../../shared/application/ports/messageBus';
 import { addDirectoryUser, addSipDomain, registerPool, removeDirectoryUser, removeSipDomain, retirePool } from '../../shared/application/topology';
 import { AuditAction } from '../../shared/domain/audit';
-import type { Fqdn, SipAddress } from '../../shared/domain/names';
+import { FailureCode } from '../../shared/domain/codes';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { fqdn, sip } from '../support/builders';
 import { startFakeServiceBusBroker, type FakeServiceBusBroker } from '../support/fakeServiceBusBroker';
-
-const sip = (value: string) => value as SipAddress;
-const fqdn = (value: string) => value as Fqdn;
+import { newStoreHarness, type StoreHarness } from '../support/storeHarness';
 const admin = { actor: 'admin@contoso.com', correlationId: 'corr-topology' };
 
 /** The structured event parsed by the CloudEvents SDK, which throws unless it validates. */
@@ -40,16 +37,11 @@ function fromApplicationProperties(properties: Record<string, unknown>, data: un
 describe('events are valid CloudEvents 1.0 (checked with the cloudevents SDK)', () => {
   let azurite: TestAzurite;
   let broker: FakeServiceBusBroker;
-  let bus: InMemoryMessageBus;
-  let deps: Dependencies;
+  let deps: StoreHarness;
 
   before(async () => {
     [azurite, broker] = await Promise.all([startTestAzurite(), startFakeServiceBusBroker()]);
-    const table = TableClient.fromConnectionString(azurite.connectionString, `events${process.pid}`, { allowInsecureConnection: true });
-    const store = new TableDirectoryStore(table, 'default');
-    await store.ensureTable();
-    bus = new InMemoryMessageBus();
-    deps = { store, bus, clock: systemClock, ids: uuidv7Ids, log: { info: () => undefined, warn: () => undefined }, eventSource: '/pchat-endpoints/default', delivery: DEFAULT_DELIVERY_POLICY };
+    deps = { ...(await newStoreHarness(azurite.connectionString)), eventSource: '/pchat-endpoints/default' };
   });
   after(async () => {
     await Promise.all([azurite?.stop(), broker?.close()]);
@@ -72,9 +64,9 @@ describe('events are valid CloudEvents 1.0 (checked with the cloudevents SDK)', 
     const id = uuidv7();
     await recordInvalidMessage(deps, { changeRequestId: id, subject: 'queue:endpoint-create', actor: 'queue:endpoint-create', correlationId: id, errors: [{ pointer: '#/sipAddress', detail: 'sipAddress is invalid', location: 'message' }] });
     const { changeRequest } = await submitChangeRequest(deps, { request: { operation: 'delete', sipAddress: sip('sip:gone@contoso.com') }, actor: 'alice', correlationId: 'corr-fail' });
-    await failChangeRequest(deps, changeRequest.id, { code: 'processing_failed', message: 'simulated' });
+    await failChangeRequest(deps, changeRequest.id, { code: FailureCode.processingFailed, message: 'simulated' });
 
-    const messages = bus.sent.filter((sent) => sent.destination === Destination.auditEvents).map((sent) => sent.message);
+    const messages = deps.bus.sent.filter((sent) => sent.destination === Destination.auditEvents).map((sent) => sent.message);
     assert.deepEqual(new Set(messages.map((m) => (m.body as CloudEvent).type)), new Set(Object.values(AuditAction).map((action) => `pchat.${action}.v1`)), 'every event type');
     for (const message of messages) {
       const body = message.body as CloudEvent;
@@ -95,7 +87,7 @@ describe('events are valid CloudEvents 1.0 (checked with the cloudevents SDK)', 
     const client = new ServiceBusClient(broker.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 5000 } });
     const serviceBus = createServiceBusMessageBus(client, { endpointCreate: 'endpoint-create', endpointDelete: 'endpoint-delete', auditEvents: 'audit-events' });
     try {
-      const [message] = bus.sent.filter((sent) => sent.destination === Destination.auditEvents).map((sent) => sent.message);
+      const [message] = deps.bus.sent.filter((sent) => sent.destination === Destination.auditEvents).map((sent) => sent.message);
       assert.ok(message);
       await serviceBus.send(Destination.auditEvents, message);
       const [received] = broker.received('audit-events');

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServiceBusClient } from '@azure/service-bus';
-import { Destination, type DeadLetter, type OutgoingMessage } from '../../shared/application/ports';
+import { Destination, type DeadLetter, type OutgoingMessage } from '../../shared/application/ports/messageBus';
 import { UnavailableError } from '../../shared/domain/errors';
 import {
   createServiceBusMessageBus, type ClosableMessageBus, type ServiceBusEntities,

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { POISON_SUFFIX, StorageQueueMessageBus } from '../../shared/adapters/storageQueues/StorageQueueMessageBus';
-import { Destination, type DeadLetter, type OutgoingMessage } from '../../shared/application/ports';
+import { Destination, type DeadLetter, type OutgoingMessage } from '../../shared/application/ports/messageBus';
 import { UnavailableError } from '../../shared/domain/errors';
 
 // ---------------------------------------------------------------------------------------------

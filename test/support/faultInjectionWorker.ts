@@ -10,9 +10,8 @@
  *   none            no fault: the worker runs until SIGTERM
  */
 import path from 'node:path';
-import { Destination } from '../../shared/application/ports';
-import { parseSettings } from '../../shared/settings';
-import { buildContainer, provideContainer, type Container } from '../../shared/container';
+import { Destination } from '../../shared/application/ports/messageBus';
+import type { Composition } from '../../shared/composition/compose';
 import { startLocalHost } from '../../shared/local/startLocalHost';
 
 // Not imported from ./localHost: that module loads Azurite's servers, seconds of start-up per run.
@@ -21,35 +20,39 @@ const APP_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const FaultStep = { beforeCommit: 'before-commit', afterCommit: 'after-commit', afterPublish: 'after-publish', none: 'none' } as const;
 export type FaultStep = (typeof FaultStep)[keyof typeof FaultStep];
 
-/** Wraps the container's store and bus so that the `at`-th arrival at `step` kills this process. */
-function withKillSwitch(container: Container, step: FaultStep, at: number): Container {
+/** Wraps the composed directory and bus so that the `at`-th arrival at `step` kills this process. */
+function withKillSwitch(composition: Composition, step: FaultStep, at: number): Composition {
   let arrivals = 0;
   const arrive = (reached: FaultStep) => {
     if (reached === step && ++arrivals === at) process.kill(process.pid, 'SIGKILL');
   };
-  const { store, bus } = container;
-  const commit: typeof store.commit = async (change) => {
-    arrive(FaultStep.beforeCommit);
-    await store.commit(change);
-    arrive(FaultStep.afterCommit);
-  };
-  const send: typeof bus.send = async (destination, message) => {
-    await bus.send(destination, message);
-    if (destination === Destination.auditEvents) arrive(FaultStep.afterPublish);
-  };
+  const { directory, bus } = composition;
   return {
-    ...container,
-    store: Object.assign(Object.create(store), { commit }),
-    bus: Object.assign(Object.create(bus), { send }),
+    ...composition,
+    directory: {
+      snapshot: (reads) => directory.snapshot(reads),
+      commit: async (change) => {
+        arrive(FaultStep.beforeCommit);
+        await directory.commit(change);
+        arrive(FaultStep.afterCommit);
+      },
+    },
+    bus: {
+      send: async (destination, message) => {
+        await bus.send(destination, message);
+        if (destination === Destination.auditEvents) arrive(FaultStep.afterPublish);
+      },
+      deadLetter: (source, letter) => bus.deadLetter(source, letter),
+    },
   };
 }
 
 async function main(): Promise<void> {
   const step = (process.env.FAULT_STEP ?? FaultStep.none) as FaultStep;
   const at = Number(process.env.FAULT_AT ?? 1);
-  provideContainer(buildContainer(parseSettings(), { info: () => undefined, warn: () => undefined }).then((container) => withKillSwitch(container, step, at)));
   const host = await startLocalHost({
     appRoot: APP_ROOT, port: 0, roles: { http: false, queues: true, timers: true }, loadDemoTopology: false, log: (line) => process.stdout.write(`${line}\n`),
+    adapt: (composition) => withKillSwitch({ ...composition, log: { info: () => undefined, warn: () => undefined } }, step, at),
   });
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => void host.stop().then(() => process.exit(0)));

@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startLocalHost } from '../../shared/local/startLocalHost';
-import { buildContainer, provideContainer, type Container } from '../../shared/container';
-import { parseSettings } from '../../shared/settings';
+import type { Composition } from '../../shared/composition/compose';
 import { startTestAzurite, type TestAzurite } from './azurite';
 
 /** The repository root (tests run from dist/test/…). */
@@ -12,14 +11,16 @@ export const APP_ROOT = path.resolve(__dirname, '..', '..', '..');
 export interface E2EEnvironment {
   baseUrl: string;
   azurite: TestAzurite;
+  /** The dependencies the functions run with, for reading what they stored. */
+  dependencies: Composition;
   queues: QueueServiceClient;
   logs: string[];
   stop(): Promise<void>;
 }
 
-/** How a test wants its environment: `wrap` lets it put a fault into the container's store or bus. */
+/** How a test wants its environment: `adapt` lets it put a fault into the composed directory or bus. */
 export interface E2EOptions {
-  wrap?: (container: Container) => Container;
+  adapt?: (composition: Composition) => Composition;
 }
 
 /**
@@ -29,14 +30,12 @@ export interface E2EOptions {
 export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2EEnvironment> {
   const azurite = await startTestAzurite();
   process.env.AzureWebJobsStorage = azurite.connectionString;
-  // Set before the host starts: the container and the function files read configuration on first use.
-  const wrap = options.wrap;
-  if (wrap) provideContainer(buildContainer(parseSettings()).then(wrap));
   const logs: string[] = [];
-  const host = await startLocalHost({ appRoot: APP_ROOT, port: 0, log: (line) => logs.push(line) });
+  const host = await startLocalHost({ appRoot: APP_ROOT, port: 0, log: (line) => logs.push(line), ...(options.adapt ? { adapt: options.adapt } : {}) });
   return {
     baseUrl: `${host.url}/api`,
     azurite,
+    dependencies: host.dependencies,
     queues: QueueServiceClient.fromConnectionString(azurite.connectionString),
     logs,
     stop: async () => {

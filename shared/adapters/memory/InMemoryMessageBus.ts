@@ -1,4 +1,4 @@
-import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports';
+import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
 
 /** A MessageBus that keeps what was sent, for unit tests; `failNext` makes the next send throw. */
 export class InMemoryMessageBus implements MessageBus {

@@ -1,5 +1,5 @@
 import { MessagingError, type ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
-import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports';
+import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
 import { UnavailableError } from '../../domain/errors';
 import { networkCodeOf } from '../azureErrors';
 

@@ -1,6 +1,6 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { TooLargeError, UnavailableError } from '../../domain/errors';
-import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports';
+import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
 import { isStorageOutage, statusOf } from '../azureErrors';
 
 /** The slice of QueueClient this adapter uses. */

@@ -1,0 +1,58 @@
+import { odata } from '@azure/data-tables';
+import type { ChangeRequest } from '../../domain/changeRequest';
+import type { AddressHolder, DirectoryUser, Endpoint, PersistentChatPool, SipDomain } from '../../domain/directory';
+import type { SipAddress } from '../../domain/names';
+import type { DirectoryQueries, EndpointFilter, Page, Topology } from '../../application/ports/directoryQueries';
+import { decodeCursor } from './cursors';
+import { pageOf } from './pages';
+import type { PartitionTable } from './partitionTable';
+import { rowKeys } from './rowKeys';
+
+/** `*` matches any run of characters; everything else literally, case-insensitively. */
+function wildcard(pattern: string | undefined): ((value: string | null) => boolean) | undefined {
+  if (pattern === undefined) return undefined;
+  const source = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const regex = new RegExp(`^${source}$`, 'i');
+  return (value) => value !== null && regex.test(value);
+}
+
+/** The read side on Azure Table Storage: point reads, and scans filtered by the rows' columns. */
+export class TableDirectoryQueries implements DirectoryQueries {
+  constructor(private readonly table: PartitionTable) {}
+
+  async changeRequest(id: string): Promise<ChangeRequest | undefined> {
+    return this.table.value<ChangeRequest>(rowKeys.changeRequest(id));
+  }
+
+  async holder(sipAddress: SipAddress): Promise<AddressHolder | undefined> {
+    return this.table.value<AddressHolder>(rowKeys.address(sipAddress));
+  }
+
+  async endpoints(filter: EndpointFilter): Promise<Page<Endpoint>> {
+    const matchesSip = wildcard(filter.sipAddress);
+    const matchesName = wildcard(filter.displayName);
+    const columns = filter.poolFqdn ? odata`holderKind eq ${'endpoint'} and poolFqdn eq ${filter.poolFqdn}` : odata`holderKind eq ${'endpoint'}`;
+    const after = decodeCursor(filter.cursor, rowKeys.addressPrefix);
+    const rows = this.table.rows(rowKeys.addressPrefix, { after, filter: columns });
+    return pageOf(rows, filter.limit, (endpoint: Endpoint) => (matchesSip?.(endpoint.sipAddress) ?? true) && (matchesName?.(endpoint.displayName) ?? true));
+  }
+
+  async topology(): Promise<Topology> {
+    const all = Number.MAX_SAFE_INTEGER;
+    const [sipDomains, pools, holders] = await Promise.all([
+      this.table.values<SipDomain>(rowKeys.domainPrefix, all),
+      this.table.values<PersistentChatPool>(rowKeys.poolPrefix, all),
+      this.table.values<AddressHolder>(rowKeys.addressPrefix, all, { filter: odata`holderKind eq ${'user'} or isDefault eq ${true}` }),
+    ]);
+    const defaults = new Map(holders.filter((h): h is Endpoint => h.kind === 'endpoint').map((e) => [e.sipAddress, e]));
+    return {
+      sipDomains,
+      pools: pools.map((pool) => ({ ...pool, defaultEndpoint: defaults.get(pool.defaultEndpointSipAddress) ?? null })),
+      users: holders.filter((h): h is DirectoryUser => h.kind === 'user'),
+    };
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return (await this.table.row(rowKeys.head)) === undefined;
+  }
+}

@@ -1,0 +1,30 @@
+import type { ServiceDependencies } from '../../application/dependencies';
+import { PartitionTable, type DirectoryTableClient } from './partitionTable';
+import { TableAdmissions } from './TableAdmissions';
+import { TableAuditLog } from './TableAuditLog';
+import { TableAuditSearch } from './TableAuditSearch';
+import { TableDirectory } from './TableDirectory';
+import { TableDirectoryQueries } from './TableDirectoryQueries';
+import { TableOutbox } from './TableOutbox';
+import { TableRedriveSchedule } from './TableRedriveSchedule';
+
+/** Every storage role port, over one partition of one table. */
+export type TableStore = Pick<ServiceDependencies, 'directory' | 'admissions' | 'redrives' | 'auditLog' | 'auditSearch' | 'outbox' | 'queries'> & {
+  /** Creates the table if it does not exist yet. */
+  ensureTable(): Promise<void>;
+};
+
+/** The role adapters of one deployment's partition: one table, one partition, one row layout (rowKeys.ts). */
+export function createTableStore(client: DirectoryTableClient, partitionKey: string): TableStore {
+  const table = new PartitionTable(client, partitionKey);
+  return {
+    directory: new TableDirectory(table),
+    admissions: new TableAdmissions(table),
+    redrives: new TableRedriveSchedule(table),
+    auditLog: new TableAuditLog(table),
+    auditSearch: new TableAuditSearch(table),
+    outbox: new TableOutbox(table),
+    queries: new TableDirectoryQueries(table),
+    ensureTable: () => table.ensureTable(),
+  };
+}

@@ -1,0 +1,113 @@
+import { ChangeRequestStatus, type ChangeRequest, type ChangeRequestBody, type ChangeRequestChannel, type ValidChangeRequest } from '../../domain/changeRequest';
+import { InvariantError } from '../../domain/errors';
+import { decideAndCommit, type CommitDependencies, type Decided, type Plan } from '../decideAndCommit';
+import type { ServiceDependencies } from '../dependencies';
+import type { DirectorySnapshot } from '../ports/directory';
+import type { IdGenerator } from '../ports/system';
+import { admissionOptions, admit, type AdmissionDependencies } from './admission';
+import { acceptedRecord, auditDraftFor, decideRequest, reasonOf, readsForRequest, rejectionAction, settledAs } from './settlement';
+
+/** What applying needs. */
+export type ApplyDependencies = CommitDependencies & AdmissionDependencies & Pick<ServiceDependencies, 'queries' | 'ids'>;
+
+/** A change request as it arrives on a queue, decoded from its message. */
+export interface QueuedChangeRequest {
+  changeRequestId: string;
+  request: ChangeRequestBody;
+  actor: string;
+  correlationId: string;
+  channel: ChangeRequestChannel;
+}
+
+/** What one step of settling a waiting list did. */
+type SettleStep =
+  /** The request was never admitted: there is nothing to settle. */
+  | { kind: 'not-admitted' }
+  /** The request is settled, by this step or an earlier one: here is its final record. */
+  | { kind: 'settled'; changeRequest: ChangeRequest }
+  /** A request ahead of it in its waiting list was settled; the next step looks again. */
+  | { kind: 'settled-one-ahead' }
+  /** The message named another address than the request was admitted with; the admitted one wins. */
+  | { kind: 'admitted-with'; request: ChangeRequestBody };
+
+/** The record of a queued request, as admission first records it. */
+export function queuedRecord(command: QueuedChangeRequest, acceptedAt: string): ValidChangeRequest {
+  const { changeRequestId: id, request, actor, correlationId, channel } = command;
+  return acceptedRecord({ id, request, actor, correlationId, channel, acceptedAt });
+}
+
+/** Decides a waiting request on a snapshot: the plan that settles it (applied or rejected) and its final record. */
+function settleWaiting(ids: IdGenerator, waiting: ValidChangeRequest, snapshot: DirectorySnapshot, now: Date): { plan: Plan; settled: ChangeRequest } {
+  const { request } = waiting;
+  const decision = decideRequest(request, snapshot, now.toISOString(), waiting.id);
+  if (decision.outcome === 'unchanged') throw new InvariantError('invariant_broken', 'endpoint changes are never idempotent no-ops');
+  if (decision.outcome === 'rejected') {
+    const settled = settledAs(waiting, ChangeRequestStatus.rejected, reasonOf(decision), snapshot, now);
+    const holder = snapshot.holders.get(request.sipAddress) ?? null;
+    const outcome = { status: 'rejected' as const, code: decision.code, message: decision.message };
+    const audit = auditDraftFor(ids, waiting, { action: rejectionAction(request), subject: request.sipAddress, outcome, before: holder, after: holder });
+    return { plan: { writes: [], changeRequests: [settled], audit: [audit] }, settled };
+  }
+  const settled = settledAs(waiting, ChangeRequestStatus.applied, null, snapshot, now);
+  const audit = auditDraftFor(ids, waiting, { action: decision.action, subject: decision.subject, outcome: { status: 'applied' }, before: decision.before, after: decision.after });
+  return { plan: { writes: decision.writes, changeRequests: [settled], audit: [audit] }, settled };
+}
+
+/** The next step for request `id`, whose message named `request`: a pure decision on one snapshot. */
+function nextSettleStep(ids: IdGenerator, id: string, request: ChangeRequestBody, snapshot: DirectorySnapshot, now: Date): Decided<SettleStep> {
+  const current = snapshot.changeRequests.get(id);
+  if (current === undefined) return { plan: null, result: { kind: 'not-admitted' } };
+  if (current.status !== ChangeRequestStatus.accepted || current.request === null) return { plan: null, result: { kind: 'settled', changeRequest: current } };
+  if (current.request.sipAddress !== request.sipAddress) return { plan: null, result: { kind: 'admitted-with', request: current.request } };
+  // A request accepted before waiting lists existed holds no ticket and is settled on its own.
+  const next: ValidChangeRequest | undefined = current.ticket === null ? { ...current, request: current.request } : snapshot.nextWaiting.get(request.sipAddress);
+  if (!next) throw new InvariantError('invariant_broken', `change request ${id} holds ticket ${current.ticket} but no request waits in its list`);
+  const { plan, settled } = settleWaiting(ids, next, snapshot, now);
+  return { plan, result: next.id === id ? { kind: 'settled', changeRequest: settled } : { kind: 'settled-one-ahead' } };
+}
+
+/**
+ * Settles the requests in the waiting list of `command`'s address up to and including its own,
+ * lowest ticket first, one commit each. So changes to one address take effect in the order they
+ * were accepted, whatever order their messages arrive in: a message that overtakes an earlier one
+ * settles the earlier one first, and the earlier message, when it comes, finds its request settled.
+ * Returns undefined if the request was never admitted.
+ */
+async function settleInOrder(deps: ApplyDependencies, command: QueuedChangeRequest): Promise<ChangeRequest | undefined> {
+  const id = command.changeRequestId;
+  let reading = command.request;
+  for (;;) {
+    const request = reading;
+    const reads = readsForRequest(request, { changeRequestId: id, waitingList: true });
+    const { result: step } = await decideAndCommit(deps, reads, (snapshot, now) => nextSettleStep(deps.ids, id, request, snapshot, now));
+    switch (step.kind) {
+      case 'not-admitted':
+        return undefined;
+      case 'settled':
+        return step.changeRequest;
+      case 'settled-one-ahead':
+        break;
+      case 'admitted-with':
+        reading = step.request;
+        break;
+    }
+  }
+}
+
+/**
+ * Applies a queued create or delete: enforces every rule, then commits the endpoint change (or the
+ * rejection), the request's final status, its audit record and its event together, in the order
+ * the address's requests were accepted. A request that is already settled is left alone, so
+ * redelivered and re-driven messages change nothing.
+ */
+export async function applyChangeRequest(deps: ApplyDependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
+  // A request straight from automation is admitted before it waits for the directory's writer:
+  // until then, a worker that dies holding it leaves no record (only the message, which may be poisoned).
+  if ((await deps.queries.changeRequest(command.changeRequestId)) === undefined) {
+    const now = deps.clock.now();
+    await admit(deps, queuedRecord(command, now.toISOString()), admissionOptions(deps, now));
+  }
+  const settled = await settleInOrder(deps, command);
+  if (!settled) throw new InvariantError('invariant_broken', `change request ${command.changeRequestId} was admitted but cannot be read back`);
+  return settled;
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { CreateEndpointRequestSchema, DeleteEndpointRequestSchema, type ChangeRequestBody, type ValidChangeRequest } from '../../domain/changeRequest';
+import { Destination, type OutgoingMessage } from '../ports/messageBus';
+
+/** The current version of the endpoint change message. */
+export const MESSAGE_SCHEMA_VERSION = 1;
+
+/** The envelope fields a queue message may carry beside the change request itself. */
+const envelope = {
+  schemaVersion: z.literal(MESSAGE_SCHEMA_VERSION, { error: `must be ${MESSAGE_SCHEMA_VERSION}` }),
+  /** Set by the HTTP submission; automation that enqueues directly leaves it out and gets one derived from the message id. */
+  changeRequestId: z.uuid({ error: 'must be a UUID' }).optional(),
+  correlationId: z.string().min(1).max(128, 'must be at most 128 characters').optional(),
+  /** Who asked for the change; automation names itself here. */
+  actor: z.string().min(1).max(256, 'must be at most 256 characters').optional(),
+};
+
+/**
+ * A message on the endpoint-create or endpoint-delete queue: a change request (the same fields as
+ * POST /api/change-requests) in an envelope. Automation may enqueue these directly.
+ *
+ * @example {"schemaVersion":1,"operation":"create","sipAddress":"sip:chat@contoso.com","poolFqdn":"pcpool.contoso.com","actor":"provisioning-bot"}
+ */
+export const EndpointChangeMessageSchema = z.discriminatedUnion(
+  'operation',
+  [CreateEndpointRequestSchema.extend(envelope), DeleteEndpointRequestSchema.extend(envelope)],
+  { error: 'must be "create" or "delete"' },
+);
+export type EndpointChangeMessage = z.infer<typeof EndpointChangeMessageSchema>;
+
+/** The queue each operation travels on. */
+export function destinationFor(operation: ChangeRequestBody['operation']): Destination {
+  return operation === 'create' ? Destination.endpointCreate : Destination.endpointDelete;
+}
+
+/**
+ * The queue message for an accepted change request. Its first send's message id is the change
+ * request id; a re-drive's `send` (2, 3, …) gets its own id, so Service Bus duplicate detection does
+ * not drop it as a repeat of a send that never arrived. The body names the request either way.
+ */
+export function changeRequestMessage(changeRequest: ValidChangeRequest, send = 1): OutgoingMessage {
+  const body: EndpointChangeMessage = {
+    schemaVersion: MESSAGE_SCHEMA_VERSION,
+    ...changeRequest.request,
+    changeRequestId: changeRequest.id,
+    correlationId: changeRequest.correlationId,
+    actor: changeRequest.actor,
+  };
+  return {
+    messageId: send === 1 ? changeRequest.id : `${changeRequest.id}.${send}`,
+    body,
+    contentType: 'application/json',
+    subject: changeRequest.request.sipAddress,
+    correlationId: changeRequest.correlationId,
+    sessionId: changeRequest.request.sipAddress,
+    properties: { operation: changeRequest.request.operation, schemaVersion: MESSAGE_SCHEMA_VERSION },
+  };
+}
+
+/**
+ * The change request id for a message that arrived without one: a UUID derived from the queue and
+ * the transport's message id, so every redelivery of that message maps to the same request.
+ */
+export function changeRequestIdForMessage(queue: string, messageId: string): string {
+  const hex = createHash('sha256').update(`${queue}\n${messageId}`).digest('hex');
+  // Shaped as a version-8 (custom) UUID per RFC 9562.
+  const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(18, 20)}-${hex.slice(20, 32)}`;
+}

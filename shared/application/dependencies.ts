@@ -1,0 +1,37 @@
+import type { KeyObject } from 'node:crypto';
+import type { DeliveryPolicy } from './deliveryPolicy';
+import type { KeyedMutex } from './keyedMutex';
+import type { Admissions } from './ports/admissions';
+import type { AuditLog } from './ports/auditLog';
+import type { AuditSearch } from './ports/auditSearch';
+import type { Directory } from './ports/directory';
+import type { DirectoryQueries } from './ports/directoryQueries';
+import type { MessageBus } from './ports/messageBus';
+import type { Outbox } from './ports/outbox';
+import type { RedriveSchedule } from './ports/redriveSchedule';
+import type { Clock, IdGenerator, Logger } from './ports/system';
+
+/**
+ * Everything the use cases are built from, as the composition root wires it. Each use case asks
+ * for the few it uses (a Pick of this), so a test hands it exactly those.
+ */
+export interface ServiceDependencies {
+  directory: Directory;
+  admissions: Admissions;
+  redrives: RedriveSchedule;
+  auditLog: AuditLog;
+  auditSearch: AuditSearch;
+  outbox: Outbox;
+  queries: DirectoryQueries;
+  bus: MessageBus;
+  clock: Clock;
+  ids: IdGenerator;
+  log: Logger;
+  /** Writers of this process take turns per key (see KeyedMutex). */
+  mutex: KeyedMutex;
+  /** The CloudEvents `source` of this deployment's events. */
+  eventSource: string;
+  delivery: DeliveryPolicy;
+  /** The Ed25519 key that signs audit checkpoints (AUDIT_SIGNING_KEY); without it no checkpoints are made. */
+  signingKey?: KeyObject;
+}

@@ -1,0 +1,58 @@
+import type { AuditHead, AuditRecord } from '../../domain/audit';
+import type { ChangeRequest, WaitingChangeRequest } from '../../domain/changeRequest';
+import type { AddressHolder, DirectoryWrite, PersistentChatPool, SipDomain } from '../../domain/directory';
+import type { Fqdn, SipAddress } from '../../domain/names';
+import type { CloudEvent } from '../events';
+
+/** What a decision must read; the directory returns all of it as of one version. */
+export interface DirectoryReads {
+  domains?: Fqdn[];
+  /** Pools to read; the holders of their default and admin endpoint addresses come with them. */
+  pools?: Fqdn[];
+  /** Addresses to read; an endpoint's pool comes with it. */
+  addresses?: SipAddress[];
+  /** Domains for which to learn whether any address lives in them. */
+  domainUsage?: Fqdn[];
+  changeRequests?: string[];
+  /** Addresses whose waiting list to read: the request holding the lowest ticket comes back, with its pool. */
+  waitingLists?: SipAddress[];
+}
+
+/** A consistent read of the directory; `version` guards the commit built from it. */
+export interface DirectorySnapshot {
+  version: string;
+  head: AuditHead;
+  domains: Map<string, SipDomain>;
+  pools: Map<string, PersistentChatPool>;
+  holders: Map<string, AddressHolder>;
+  domainsInUse: Set<string>;
+  changeRequests: Map<string, ChangeRequest>;
+  /** For each address asked for in `waitingLists`, the request next in its list (absent when none waits). */
+  nextWaiting: Map<string, WaitingChangeRequest>;
+}
+
+/**
+ * Everything one decision commits: state, change-request statuses, audit records and events, all or
+ * nothing. A change request settled here (one with a ticket, leaving `accepted`) leaves its waiting list.
+ */
+export interface DirectoryCommit {
+  /** The snapshot version this commit was decided on; a commit on a stale version fails. */
+  expectedVersion: string;
+  head: AuditHead;
+  writes: DirectoryWrite[];
+  changeRequests: ChangeRequest[];
+  audit: AuditRecord[];
+  outbox: CloudEvent[];
+}
+
+/**
+ * The directory of one deployment as decisions see it: endpoints, directory users, pools, SIP
+ * domains, change requests and the audit head. Writers follow read → decide → commit: `snapshot`
+ * reads what a decision needs at one version, and `commit` applies the decision's writes, its audit
+ * records and its events in one atomic step that fails with ConcurrencyError if anything was
+ * committed since that version.
+ */
+export interface Directory {
+  snapshot(reads: DirectoryReads): Promise<DirectorySnapshot>;
+  commit(commit: DirectoryCommit): Promise<void>;
+}

@@ -1,0 +1,36 @@
+import type { ChangeRequest } from '../../domain/changeRequest';
+import type { AddressHolder, DirectoryUser, Endpoint, PersistentChatPool, SipDomain } from '../../domain/directory';
+import type { Fqdn, SipAddress } from '../../domain/names';
+
+/** A page of results and the cursor for the next one (null on the last page). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Filters for listing endpoints; `sipAddress` and `displayName` may hold `*` wildcards. */
+export interface EndpointFilter {
+  poolFqdn?: Fqdn;
+  sipAddress?: string;
+  displayName?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** The topology as the service sees it. */
+export interface Topology {
+  sipDomains: SipDomain[];
+  pools: Array<PersistentChatPool & { defaultEndpoint: Endpoint | null }>;
+  users: DirectoryUser[];
+}
+
+/** The read side: what callers look up, read without a snapshot (each answer is as of its own read). */
+export interface DirectoryQueries {
+  changeRequest(id: string): Promise<ChangeRequest | undefined>;
+  holder(sipAddress: SipAddress): Promise<AddressHolder | undefined>;
+  /** Endpoints (default and admin-created), filtered and paged; throws ValidationError on a cursor this service did not issue. */
+  endpoints(filter: EndpointFilter): Promise<Page<Endpoint>>;
+  topology(): Promise<Topology>;
+  /** Whether the directory holds nothing yet (no audit record, so no domain, pool or user). */
+  isEmpty(): Promise<boolean>;
+}

@@ -1,0 +1,79 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { ServiceDependencies } from '../application/dependencies';
+import { KeyedMutex } from '../application/keyedMutex';
+import type { MessageBus } from '../application/ports/messageBus';
+import type { Logger } from '../application/ports/system';
+import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMessageBus';
+import { systemClock, uuidv7Ids } from '../adapters/system';
+import { createTableStore } from '../adapters/tables/tableStore';
+import { ConfigurationError } from '../domain/errors';
+import { Transport, type Settings } from '../settings';
+import { createQueueServiceClient, createServiceBusClient, createTableClient } from './clients';
+
+/** The wired service: the use cases' dependencies, the settings they came from, and what to release on shutdown. */
+export interface Composition extends ServiceDependencies {
+  settings: Settings;
+  close(): Promise<void>;
+}
+
+/** A logger writing one JSON line per entry, so the local host's output and the Functions log read alike. */
+export function jsonLinesLogger(write: (line: string, level: 'info' | 'warn') => void): Logger {
+  return {
+    info: (message, data) => write(JSON.stringify({ level: 'info', message, ...data }), 'info'),
+    warn: (message, data) => write(JSON.stringify({ level: 'warn', message, ...data }), 'warn'),
+  };
+}
+
+/** JSON lines on the console: the Functions host forwards console output to its log (and Application Insights). */
+export const consoleLogger: Logger = jsonLinesLogger((line, level) => (level === 'warn' ? console.warn(line) : console.log(line)));
+
+/** The message bus the settings name, and how to close what it opened. */
+function messageBusFor(settings: Settings): { bus: MessageBus; close(): Promise<void> } {
+  if (settings.transport === Transport.serviceBus) {
+    // Loaded only when configured: the Service Bus SDK is a large share of a cold start.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createServiceBusMessageBus } = require('../adapters/serviceBus/ServiceBusMessageBus') as typeof import('../adapters/serviceBus/ServiceBusMessageBus');
+    const client = createServiceBusClient(settings.serviceBusConnection as string);
+    const bus = createServiceBusMessageBus(client, settings.queues);
+    return { bus, close: async () => { await bus.close(); await client.close(); } };
+  }
+  const service = createQueueServiceClient(settings.storageConnection);
+  return { bus: new StorageQueueMessageBus((name) => service.getQueueClient(name), settings.queues), close: async () => undefined };
+}
+
+/** The checkpoint signing key: an Ed25519 private key, or a ConfigurationError naming the setting. */
+function signingKeyFrom(pem: string | undefined): KeyObject | undefined {
+  if (pem === undefined) return undefined;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch (error) {
+    throw new ConfigurationError('invalid_configuration', `AUDIT_SIGNING_KEY: is not a PKCS#8 PEM private key (${(error as Error).message})`, { cause: error });
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigurationError('invalid_configuration', `AUDIT_SIGNING_KEY: must be an Ed25519 key, not ${key.asymmetricKeyType}`);
+  return key;
+}
+
+/**
+ * The composition root: builds the SDK clients (through clients.ts) and the adapters once from the
+ * parsed settings, and hands them to the use cases as one set of dependencies.
+ */
+export async function compose(settings: Settings, log: Logger = consoleLogger): Promise<Composition> {
+  const signingKey = signingKeyFrom(settings.auditSigningKey);
+  const { ensureTable, ...store } = createTableStore(createTableClient(settings.storageConnection, settings.table), settings.partition);
+  await ensureTable();
+  const messaging = messageBusFor(settings);
+  return {
+    ...store,
+    settings,
+    bus: messaging.bus,
+    clock: systemClock,
+    ids: uuidv7Ids,
+    log,
+    mutex: new KeyedMutex(),
+    eventSource: settings.eventSource,
+    delivery: settings.delivery,
+    ...(signingKey ? { signingKey } : {}),
+    close: messaging.close,
+  };
+}

@@ -1,0 +1,61 @@
+import { parseSettings } from '../settings';
+import type { HttpEntrypoint } from '../entrypoints/http/httpEntrypoint';
+import { logFailure } from '../entrypoints/http/httpEntrypoint';
+import type { HttpInput } from '../entrypoints/http/httpInput';
+import { problemForError, type HttpOutput } from '../entrypoints/http/problems';
+import type { QueueTrigger } from '../entrypoints/queue/endpointChangeMessages';
+import { compose, consoleLogger, type Composition } from './compose';
+
+/**
+ * How function files bind entrypoints to this process's dependencies. Azure Functions calls a
+ * handler with the trigger's input only, so the one lookup of dependencies happens here, at the
+ * edge: every entrypoint further in is a plain function of (dependencies, input).
+ *
+ * In Azure the dependencies are composed from the app settings on the first invocation. A host that
+ * loads the function app itself (the local host) composes them first and hands them over with
+ * `runFunctionsWith`, so it can seed the directory with them and close them when it stops.
+ */
+let current: Promise<Composition> | undefined;
+
+/** The dependencies this process's functions run with, composed on first use (and again if composing failed). */
+function dependencies(): Promise<Composition> {
+  current ??= compose(parseSettings()).catch((error: unknown) => {
+    current = undefined;
+    throw error;
+  });
+  return current;
+}
+
+/** Makes the functions of this process run with `composition` (the local host calls this before it serves). */
+export function runFunctionsWith(composition: Composition): void {
+  current = Promise.resolve(composition);
+}
+
+/** An HTTP function's handler: the request in, the entrypoint's response out; failing to compose answers problem details. */
+export function bindHttp(entrypoint: HttpEntrypoint<Composition>): (request: HttpInput) => Promise<HttpOutput> {
+  return async (request) => {
+    let deps: Composition;
+    try {
+      deps = await dependencies();
+    } catch (error) {
+      const output = problemForError(error);
+      logFailure(consoleLogger, request, output.status, error);
+      return output;
+    }
+    return entrypoint(deps, request);
+  };
+}
+
+/** A queue function's handler: the message and its trigger metadata in; throwing asks the transport to redeliver. */
+export function bindQueue(entrypoint: (deps: Composition, body: unknown, trigger: QueueTrigger) => Promise<unknown>): (body: unknown, trigger: QueueTrigger) => Promise<void> {
+  return async (body, trigger) => {
+    await entrypoint(await dependencies(), body, trigger);
+  };
+}
+
+/** A timer function's handler; a failure is thrown for the host to log, and the next occurrence tries again. */
+export function bindTimer(entrypoint: (deps: Composition) => Promise<unknown>): () => Promise<void> {
+  return async () => {
+    await entrypoint(await dependencies());
+  };
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { ChangeRequestBodySchema } from '../../domain/changeRequest';
+import { NotFoundError, ValidationError } from '../../domain/errors';
+import type { ServiceDependencies } from '../../application/dependencies';
+import { predictChangeRequest, type PredictDependencies } from '../../application/changeRequests/predictChangeRequest';
+import { submitChangeRequest, type SubmitDependencies } from '../../application/changeRequests/submitChangeRequest';
+import { httpEntrypoint } from './httpEntrypoint';
+import { actorOf, correlationIdOf, json, parseInput, queryObject, readJsonBody, type HttpInput } from './httpInput';
+
+const SubmitQuerySchema = z.strictObject({
+  dryRun: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+});
+
+const ChangeRequestParamsSchema = z.object({ id: z.uuid({ error: 'must be a change request id (a UUID)' }) });
+
+/** Visible ASCII, as in the IETF Idempotency-Key draft; a structured-field string's quotes are dropped. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The Idempotency-Key header, if any: 1-255 visible ASCII characters, optionally as a quoted string. */
+function idempotencyKeyOf(request: HttpInput): string | undefined {
+  const raw = request.headers.get('idempotency-key')?.trim();
+  if (raw === undefined) return undefined;
+  const key = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new ValidationError('validation_failed', 'Idempotency-Key is invalid', {
+      errors: [{ pointer: '#/idempotency-key', detail: 'Idempotency-Key must be 1-255 visible ASCII characters (no spaces)', location: 'header' }],
+    });
+  }
+  return key;
+}
+
+/**
+ * POST /api/change-requests: 202 + Location for a queued request, or 200 with the prediction for
+ * `?dryRun=true`. With Idempotency-Key, a retry gets the original 202 again (Idempotent-Replayed: true).
+ */
+export const submitChangeRequestHttp = httpEntrypoint(async (deps: SubmitDependencies & PredictDependencies, request) => {
+  const { dryRun } = parseInput(SubmitQuerySchema, queryObject(request), 'query');
+  const idempotencyKey = idempotencyKeyOf(request);
+  const body = parseInput(ChangeRequestBodySchema, await readJsonBody(request), 'body');
+  if (dryRun === 'true') return json(200, { dryRun: true, request: body, ...(await predictChangeRequest(deps, body)) });
+  const submission = { request: body, actor: actorOf(request), correlationId: correlationIdOf(request), ...(idempotencyKey ? { idempotencyKey } : {}) };
+  const { changeRequest, replayed } = await submitChangeRequest(deps, submission);
+  const headers: Record<string, string> = { location: `/api/change-requests/${changeRequest.id}`, 'retry-after': '1' };
+  if (replayed) headers['idempotent-replayed'] = 'true';
+  return json(202, changeRequest, headers);
+});
+
+/** GET /api/change-requests/{id}: the request and its status. */
+export const getChangeRequestHttp = httpEntrypoint(async (deps: Pick<ServiceDependencies, 'queries' | 'log'>, request) => {
+  const { id } = parseInput(ChangeRequestParamsSchema, request.params, 'path');
+  const found = await deps.queries.changeRequest(id);
+  if (!found) throw new NotFoundError('change_request_not_found', `no change request has the id ${id}`);
+  return json(200, found);
+});

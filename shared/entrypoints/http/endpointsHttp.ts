@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { RejectionCode } from '../../domain/codes';
+import { NotFoundError } from '../../domain/errors';
+import { FqdnSchema, SipAddressSchema } from '../../domain/names';
+import type { ServiceDependencies } from '../../application/dependencies';
+import { httpEntrypoint } from './httpEntrypoint';
+import { fromQuery, json, parseInput, queryObject } from './httpInput';
+
+/** The largest page a listing returns. */
+const MAX_PAGE = 1000;
+
+const PATTERN = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+
+const EndpointQuerySchema = z.strictObject({
+  poolFqdn: FqdnSchema.optional(),
+  /** A SIP address, `*` matching any run of characters (sip:*@contoso.com). */
+  sipAddress: PATTERN.transform((value) => value.toLowerCase()).optional(),
+  /** A display name, `*` matching any run of characters (Legacy*). */
+  displayName: PATTERN.optional(),
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_PAGE, `must be at most ${MAX_PAGE}`).default(100),
+  cursor: z.string().min(1).max(1024).optional(),
+});
+
+/** What reading endpoints needs. */
+type ReadDependencies = Pick<ServiceDependencies, 'queries' | 'log'>;
+
+/** GET /api/endpoints: endpoints (default and admin-created), filtered and paged. */
+export const listEndpointsHttp = httpEntrypoint(async (deps: ReadDependencies, request) => {
+  const filter = parseInput(EndpointQuerySchema, queryObject(request), 'query');
+  return json(200, await fromQuery(deps.queries.endpoints(filter)));
+});
+
+/** GET /api/endpoints/{sipAddress}: one endpoint, 404 if the address is not an endpoint. */
+export const getEndpointHttp = httpEntrypoint(async (deps: ReadDependencies, request) => {
+  const { sipAddress } = parseInput(z.object({ sipAddress: SipAddressSchema }), request.params, 'path');
+  const holder = await deps.queries.holder(sipAddress);
+  if (holder?.kind !== 'endpoint') throw new NotFoundError(RejectionCode.endpointNotFound, `no Persistent Chat endpoint has the address ${sipAddress}`);
+  return json(200, holder);
+});

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { TooLargeError, ValidationError } from '../../domain/errors';
+import { fieldErrors } from '../fieldErrors';
+import { UnsupportedMediaTypeError, type HttpOutput } from './problems';
+
+/** What an HTTP entrypoint reads from a request: the Functions HttpRequest fits this shape. */
+export interface HttpInput {
+  method: string;
+  url: string;
+  headers: { get(name: string): string | null };
+  params: Record<string, string>;
+  query: URLSearchParams;
+  text(): Promise<string>;
+}
+
+/** Request bodies above this are refused with 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** JSON response with the given status. */
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpOutput {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) };
+}
+
+function tooLarge(bytes: number): TooLargeError {
+  return new TooLargeError('body_too_large', `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES}`, {
+    errors: [{ pointer: '#', detail: `must be at most ${MAX_BODY_BYTES} bytes`, location: 'body' }],
+  });
+}
+
+function isJsonMediaType(contentType: string | null): boolean {
+  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+}
+
+/**
+ * Reads a JSON body: 415 unless the media type is JSON, 413 above 64 KiB, 400 when it does not
+ * parse. An absent body reads as `undefined` when `optional`.
+ */
+export async function readJsonBody(request: HttpInput, options: { optional?: boolean } = {}): Promise<unknown> {
+  const declaredLength = Number(request.headers.get('content-length') ?? '0');
+  if (declaredLength > MAX_BODY_BYTES) throw tooLarge(declaredLength);
+  const text = await request.text();
+  const length = Buffer.byteLength(text, 'utf8');
+  if (length > MAX_BODY_BYTES) throw tooLarge(length);
+  if (length === 0) {
+    if (options.optional) return undefined;
+    throw new ValidationError('body_required', 'a JSON body is required', { errors: [{ pointer: '#', detail: 'the request body must be a JSON object', location: 'body' }] });
+  }
+  if (!isJsonMediaType(request.headers.get('content-type'))) {
+    const mediaType = request.headers.get('content-type')?.split(';')[0]?.trim() || 'an unlabelled body';
+    throw new UnsupportedMediaTypeError('unsupported_media_type', `the body must be sent as application/json, not ${mediaType}`, {
+      errors: [{ pointer: '#', detail: 'Content-Type must be application/json', location: 'header' }],
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError('malformed_json', `the body is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+      errors: [{ pointer: '#', detail: 'must be valid JSON', location: 'body' }],
+    });
+  }
+}
+
+/** Parses a value with a schema, or throws ValidationError naming each bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, location: 'body' | 'query' | 'path'): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const errors = fieldErrors(parsed.error, location);
+  const what = location === 'body' ? 'the request body' : location === 'query' ? 'the query string' : 'the URL';
+  throw new ValidationError('validation_failed', `${what} is invalid: ${errors.map((e) => e.detail).join('; ')}`, { errors });
+}
+
+/** The query string as an object; a repeated parameter is refused rather than silently picked. */
+export function queryObject(request: HttpInput): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of request.query) {
+    if (key in result) {
+      throw new ValidationError('validation_failed', `query parameter ${key} is repeated`, { errors: [{ pointer: `#/${key}`, detail: `${key} must be given once`, location: 'query' }] });
+    }
+    result[key] = value;
+  }
+  return result;
+}
+
+/**
+ * Runs a read whose filter came from the query string: a ValidationError it raises about a filter
+ * field (a cursor this service did not issue) is about that query parameter.
+ */
+export async function fromQuery<T>(read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(error.code, error.message, { cause: error, errors: error.errors.map((e) => ({ ...e, location: 'query' as const })) });
+  }
+}
+
+/**
+ * The authenticated principal: in Azure, App Service authentication sets x-ms-client-principal-name
+ * and strips any client-sent copy. Without it (the local host), the actor is `anonymous`.
+ */
+export function actorOf(request: HttpInput): string {
+  return request.headers.get('x-ms-client-principal-name')?.trim() || 'anonymous';
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's correlation id (X-Correlation-Id) when well-formed, else a new one. */
+export function correlationIdOf(request: HttpInput): string {
+  const given = request.headers.get('x-correlation-id')?.trim();
+  if (given === undefined || given === '') return randomUUID();
+  if (!CORRELATION_ID.test(given)) {
+    throw new ValidationError('validation_failed', 'X-Correlation-Id is invalid', {
+      errors: [{ pointer: '#/x-correlation-id', detail: 'X-Correlation-Id must be 1-128 letters, digits, or . _ : -', location: 'header' }],
+    });
+  }
+  return given;
+}
+
+/** Who asks, as the topology use cases take it. */
+export function requesterOf(request: HttpInput): { actor: string; correlationId: string } {
+  return { actor: actorOf(request), correlationId: correlationIdOf(request) };
+}

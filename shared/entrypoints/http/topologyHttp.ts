@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { DisplayNameSchema } from '../../domain/changeRequest';
+import { FqdnSchema, SipAddressSchema, type Fqdn, type SipAddress } from '../../domain/names';
+import type { ServiceDependencies } from '../../application/dependencies';
+import {
+  addDirectoryUser, addSipDomain, registerPool, removeDirectoryUser, removeSipDomain, retirePool,
+  type TopologyChangeResult, type TopologyDependencies,
+} from '../../application/topology';
+import { httpEntrypoint } from './httpEntrypoint';
+import { json, parseInput, readJsonBody, requesterOf, type HttpInput } from './httpInput';
+import type { HttpOutput } from './problems';
+
+const PoolBodySchema = z.strictObject({ defaultEndpointSipAddress: SipAddressSchema.optional() }).optional();
+const UserBodySchema = z.strictObject({ displayName: DisplayNameSchema.optional() }).optional();
+
+/** 201 + Location for something new, 200 for no change, 204 for a removal. */
+function topologyResponse(request: HttpInput, result: TopologyChangeResult): HttpOutput {
+  if (result.outcome === 'removed') return { status: 204 };
+  if (result.outcome === 'created') return json(201, result.value, { location: new URL(request.url).pathname });
+  return json(200, result.value);
+}
+
+/** The default endpoint a pool gets when the PUT body names none: sip:<first label>@<rest of the FQDN>. */
+function defaultEndpointFor(fqdn: Fqdn): SipAddress {
+  const dot = fqdn.indexOf('.');
+  // FQDN labels are valid SIP user characters; a domain that is not supported is the rules' to refuse.
+  return `sip:${fqdn.slice(0, dot)}@${fqdn.slice(dot + 1)}` as SipAddress;
+}
+
+/** GET /api/topology: SIP domains, pools with their default endpoints, and directory users. */
+export const getTopologyHttp = httpEntrypoint(async (deps: Pick<ServiceDependencies, 'queries' | 'log'>) => json(200, await deps.queries.topology()));
+
+/** PUT and DELETE /api/topology/sip-domains/{domain}. */
+export const changeSipDomainHttp = httpEntrypoint(async (deps: TopologyDependencies, request) => {
+  const { domain } = parseInput(z.object({ domain: FqdnSchema }), request.params, 'path');
+  const change = request.method === 'DELETE' ? removeSipDomain : addSipDomain;
+  return topologyResponse(request, await change(deps, requesterOf(request), domain));
+});
+
+/** PUT and DELETE /api/topology/pools/{fqdn}. */
+export const changePoolHttp = httpEntrypoint(async (deps: TopologyDependencies, request) => {
+  const { fqdn } = parseInput(z.object({ fqdn: FqdnSchema }), request.params, 'path');
+  if (request.method === 'DELETE') return topologyResponse(request, await retirePool(deps, requesterOf(request), fqdn));
+  const body = parseInput(PoolBodySchema, await readJsonBody(request, { optional: true }), 'body');
+  return topologyResponse(request, await registerPool(deps, requesterOf(request), fqdn, body?.defaultEndpointSipAddress ?? defaultEndpointFor(fqdn)));
+});
+
+/** PUT and DELETE /api/topology/users/{sipAddress}. */
+export const changeDirectoryUserHttp = httpEntrypoint(async (deps: TopologyDependencies, request) => {
+  const { sipAddress } = parseInput(z.object({ sipAddress: SipAddressSchema }), request.params, 'path');
+  if (request.method === 'DELETE') return topologyResponse(request, await removeDirectoryUser(deps, requesterOf(request), sipAddress));
+  const body = parseInput(UserBodySchema, await readJsonBody(request, { optional: true }), 'body');
+  return topologyResponse(request, await addDirectoryUser(deps, requesterOf(request), sipAddress, body?.displayName ?? null));
+});

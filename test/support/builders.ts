@@ -1,0 +1,76 @@
+import type { CreateEndpointRequest, DeleteEndpointRequest } from '../../shared/domain/changeRequest';
+import type { AddressHolder, DirectoryUser, DirectoryView, Endpoint, PersistentChatPool, SipDomain } from '../../shared/domain/directory';
+import { FqdnSchema, SipAddressSchema, type Fqdn, type SipAddress } from '../../shared/domain/names';
+
+/**
+ * Test data builders, one place for every test: small functions with overrides, no fixtures that
+ * depend on what an earlier test left behind.
+ */
+
+/** A time well before the tests' "now". */
+export const EARLIER = '2024-01-01T00:00:00.000Z';
+
+/** A SIP address, parsed (and so normalized) as the service parses one. */
+export const sip = (value: string): SipAddress => SipAddressSchema.parse(value);
+
+/** An FQDN, parsed as the service parses one. */
+export const fqdn = (value: string): Fqdn => FqdnSchema.parse(value);
+
+let uniqueCounter = 0;
+
+/** A name no other test in this process uses: each test makes its own SIP domain and pools. */
+export function uniqueLabel(prefix = 't'): string {
+  uniqueCounter += 1;
+  return `${prefix}${process.pid.toString(36)}${Date.now().toString(36)}${uniqueCounter}`;
+}
+
+/** A SIP domain. */
+export function aDomain(overrides: Partial<SipDomain> = {}): SipDomain {
+  return { name: fqdn('contoso.com'), addedAt: EARLIER, ...overrides };
+}
+
+/** A Persistent Chat pool with no admin-created endpoint. */
+export function aPool(overrides: Partial<PersistentChatPool> = {}): PersistentChatPool {
+  return { fqdn: fqdn('pcpool.contoso.com'), defaultEndpointSipAddress: sip('sip:pcdefault@contoso.com'), adminEndpointSipAddress: null, registeredAt: EARLIER, ...overrides };
+}
+
+/** An admin-created endpoint. */
+export function anEndpoint(overrides: Partial<Endpoint> = {}): Endpoint {
+  return {
+    kind: 'endpoint', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pcpool.contoso.com'), displayName: null, isDefault: false,
+    createdAt: EARLIER, changeRequestId: 'cr-1', ...overrides,
+  };
+}
+
+/** A pool's system-owned default endpoint. */
+export function aDefaultEndpoint(pool: PersistentChatPool): Endpoint {
+  return { kind: 'endpoint', sipAddress: pool.defaultEndpointSipAddress, poolFqdn: pool.fqdn, displayName: null, isDefault: true, createdAt: pool.registeredAt, changeRequestId: null };
+}
+
+/** A directory user holding a SIP address (by default the Lync 2010 Group Chat well-known user). */
+export function aUser(overrides: Partial<DirectoryUser> = {}): DirectoryUser {
+  return { kind: 'user', sipAddress: sip('sip:ocschat@contoso.com'), displayName: 'Group Chat', addedAt: EARLIER, ...overrides };
+}
+
+/** A create request (New-CsPersistentChatEndpoint). */
+export function aCreateRequest(overrides: Partial<CreateEndpointRequest> = {}): CreateEndpointRequest {
+  return { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pcpool.contoso.com'), ...overrides };
+}
+
+/** A delete request (Remove-CsPersistentChatEndpoint). */
+export function aDeleteRequest(overrides: Partial<DeleteEndpointRequest> = {}): DeleteEndpointRequest {
+  return { operation: 'delete', sipAddress: sip('sip:chat@contoso.com'), ...overrides };
+}
+
+/** A directory view over plain lists; `domainsInUse` defaults to the domains of the holders. */
+export function aView({ domains = ['contoso.com'], pools = [aPool()], holders = [], domainsInUse }: {
+  domains?: string[]; pools?: PersistentChatPool[]; holders?: AddressHolder[]; domainsInUse?: string[];
+} = {}): DirectoryView {
+  const inUse = domainsInUse ?? holders.map((h) => h.sipAddress.slice(h.sipAddress.lastIndexOf('@') + 1));
+  return {
+    domain: (name) => (domains.includes(name) ? { name, addedAt: EARLIER } : undefined),
+    pool: (name) => pools.find((p) => p.fqdn === name),
+    holder: (address) => holders.find((h) => h.sipAddress === address),
+    domainInUse: (name) => inUse.includes(name),
+  };
+}

@@ -1,0 +1,80 @@
+import type { KeyObject } from 'node:crypto';
+import { TableClient } from '@azure/data-tables';
+import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
+import { systemClock, uuidv7Ids } from '../../shared/adapters/system';
+import { createTableStore, type TableStore } from '../../shared/adapters/tables/tableStore';
+import type { DirectoryTableClient } from '../../shared/adapters/tables/partitionTable';
+import type { ServiceDependencies } from '../../shared/application/dependencies';
+import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../../shared/application/deliveryPolicy';
+import { KeyedMutex } from '../../shared/application/keyedMutex';
+import type { Clock, Logger } from '../../shared/application/ports/system';
+
+/** A logger that keeps what it was told, so a test can see what was logged. */
+export function recordingLog(): Logger & { infos: string[]; warnings: string[] } {
+  const infos: string[] = [];
+  const warnings: string[] = [];
+  return { infos, warnings, info: (message) => void infos.push(message), warn: (message) => void warnings.push(message) };
+}
+
+/** A clock the test sets by hand, so stored times are known exactly. */
+export class ManualClock implements Clock {
+  private current: number;
+  constructor(start = '2024-05-01T10:00:00.000Z') {
+    this.current = Date.parse(start);
+  }
+  now(): Date {
+    return new Date(this.current);
+  }
+  set(iso: string): void {
+    this.current = Date.parse(iso);
+  }
+}
+
+/** Use-case dependencies over a table of their own in Azurite, with an in-memory bus standing in for Storage queues. */
+export interface StoreHarness extends ServiceDependencies {
+  /** The raw table, for tests that look at (or tamper with) rows directly. */
+  table: TableClient;
+  bus: InMemoryMessageBus;
+  log: ReturnType<typeof recordingLog>;
+}
+
+let tableCount = 0;
+
+/** A fresh table name (letters and digits only), unique within this process. */
+export function freshTableName(prefix = 'directory'): string {
+  tableCount += 1;
+  return `${prefix}${process.pid}x${tableCount}`;
+}
+
+/** Options for a harness: its partition, clock, delivery policy and signing key, or a client wrapper that counts or faults. */
+export interface HarnessOptions {
+  partition?: string;
+  clock?: Clock;
+  delivery?: DeliveryPolicy;
+  signingKey?: KeyObject;
+  wrapClient?: (client: TableClient) => DirectoryTableClient;
+}
+
+/** The role adapters over a fresh table (created), as the composition root wires them. */
+export async function newTableStore(connectionString: string, options: Pick<HarnessOptions, 'partition' | 'wrapClient'> = {}): Promise<TableStore & { table: TableClient }> {
+  const table = TableClient.fromConnectionString(connectionString, freshTableName(), { allowInsecureConnection: true });
+  const store = createTableStore(options.wrapClient ? options.wrapClient(table) : table, options.partition ?? 'default');
+  await store.ensureTable();
+  return { ...store, table };
+}
+
+/** Every dependency the use cases take, over a fresh Azurite table and an in-memory bus. */
+export async function newStoreHarness(connectionString: string, options: HarnessOptions = {}): Promise<StoreHarness> {
+  const { ensureTable: _ensureTable, ...store } = await newTableStore(connectionString, options);
+  return {
+    ...store,
+    bus: new InMemoryMessageBus(),
+    clock: options.clock ?? systemClock,
+    ids: uuidv7Ids,
+    log: recordingLog(),
+    mutex: new KeyedMutex(),
+    eventSource: '/test',
+    delivery: options.delivery ?? DEFAULT_DELIVERY_POLICY,
+    ...(options.signingKey ? { signingKey: options.signingKey } : {}),
+  };
+}
