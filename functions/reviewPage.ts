@@ -1,5 +1,5 @@
 import { app, type HttpResponseInit } from '@azure/functions';
-import { reviewPage as page } from '../shared/entrypoints/reviewPage';
+import { reviewPage as page } from '../shared/entrypoints/http/reviewPage';
 
 /** The auditors' review page (filters, correlation chains, change-request outcomes, the verifier). */
 export async function reviewPage(): Promise<HttpResponseInit> {
