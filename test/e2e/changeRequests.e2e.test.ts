@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeQueueMessage } from '../../shared/adapters/storageQueues/StorageQueueMessageBus';
+import { encodeQueueMessage } from '../../shared/adapters/transportRules';
 import { apiClient, drainQueue, eventually, settled, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
 
 let env: E2EEnvironment;

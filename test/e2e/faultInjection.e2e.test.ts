@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { encodeQueueMessage } from '../../shared/adapters/storageQueues/StorageQueueMessageBus';
+import { encodeQueueMessage } from '../../shared/adapters/transportRules';
 import { changeRequestIdForMessage } from '../../shared/application/changeRequests/messages';
 import type { AuditRecord } from '../../shared/domain/audit';
 import { startAzurite, type AzuriteProcess, type AzuritePorts } from '../../shared/local/azurite';

@@ -1,12 +1,17 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServiceBusClient } from '@azure/service-bus';
-import { Destination, type DeadLetter, type OutgoingMessage } from '../../shared/application/ports/messageBus';
-import { UnavailableError } from '../../shared/domain/errors';
+import { Destination, type OutgoingMessage } from '../../shared/application/ports/messageBus';
+import { TooLargeError, UnavailableError } from '../../shared/domain/errors';
 import {
   createServiceBusMessageBus, type ClosableMessageBus, type ServiceBusEntities,
 } from '../../shared/adapters/serviceBus/ServiceBusMessageBus';
+import { deadLetterMessage, ServiceBusRules } from '../../shared/adapters/transportRules';
 import { startFakeServiceBusBroker, type FakeServiceBusBroker } from '../support/fakeServiceBusBroker';
+
+// What every adapter must do (delivery, dead letters, size limit, outages) is the MessageBus contract in
+// test/contract; this file covers what is particular to Service Bus: the AMQP fields, the dead-letter
+// suffix setting, the size estimate against the SDK's encoding, and a broker that goes away.
 
 const entities: ServiceBusEntities = {
   endpointCreate: 'endpoint-create',
@@ -35,6 +40,12 @@ function changeRequestMessage(destination: Destination): OutgoingMessage {
   };
 }
 
+/** A message ServiceBusRules count as exactly `bytes`: each padding character is one byte of JSON. */
+function messageEstimatedAt(bytes: number): OutgoingMessage {
+  const unpadded: OutgoingMessage = { messageId: 'padded', body: { pad: '' }, contentType: 'application/json' };
+  return { ...unpadded, body: { pad: 'x'.repeat(bytes - ServiceBusRules.sizeOf(unpadded)) } };
+}
+
 describe('ServiceBusMessageBus against a fake AMQP broker', () => {
   let broker: FakeServiceBusBroker;
   let client: ServiceBusClient;
@@ -52,51 +63,11 @@ describe('ServiceBusMessageBus against a fake AMQP broker', () => {
     await broker?.close();
   });
 
-  for (const destination of Object.values(Destination)) {
-    it(`sends to ${destination} with its body and all metadata`, async () => {
-      const message = changeRequestMessage(destination);
-      await bus.send(destination, message);
-
-      assert.deepEqual(broker.received(entities[destination]), [
-        {
-          body: message.body,
-          messageId: message.messageId,
-          subject: message.subject,
-          correlationId: message.correlationId,
-          sessionId: message.sessionId,
-          contentType: 'application/json',
-          applicationProperties: message.properties,
-        },
-      ]);
-    });
-  }
-
   it('leaves unset optional fields off the wire', async () => {
     await bus.send(Destination.endpointDelete, { messageId: 'bare-1', body: { operation: 'delete' }, contentType: 'application/json' });
 
     const bare = broker.received(entities.endpointDelete).find((m) => m.messageId === 'bare-1');
     assert.deepEqual(bare, { body: { operation: 'delete' }, messageId: 'bare-1', contentType: 'application/json' });
-  });
-
-  it('sends a dead letter to <source queue>-invalid with the reason in DLQ-style properties', async () => {
-    const letter: DeadLetter = {
-      reason: 'invalid_message',
-      description: 'sipAddress: must be a SIP address',
-      errors: [{ pointer: '#/sipAddress', detail: 'must be a SIP address', location: 'message' }],
-      original: '{"operation":"create","sipAddress":"nope"}',
-      messageId: 'poison-1',
-    };
-    await bus.deadLetter(Destination.endpointCreate, letter);
-
-    assert.deepEqual(broker.received('endpoint-create-invalid'), [
-      {
-        body: letter,
-        messageId: 'poison-1',
-        subject: 'invalid_message',
-        contentType: 'application/json',
-        applicationProperties: { DeadLetterReason: 'invalid_message', DeadLetterErrorDescription: 'sipAddress: must be a SIP address' },
-      },
-    ]);
   });
 
   it('names the dead-letter queue with a configured suffix', async () => {
@@ -123,6 +94,61 @@ describe('ServiceBusMessageBus against a fake AMQP broker', () => {
       { body: { n: 1 }, messageId: 'b-1' },
       { body: { n: 2 }, messageId: 'b-2', sessionId: 's' },
     ]);
+  });
+
+  it('estimates every message at or above the bytes the SDK encodes it to, and less than 160 bytes above', async () => {
+    const long = 'é'.repeat(200);
+    const messages: OutgoingMessage[] = [
+      { messageId: 'bare', body: { a: 1 }, contentType: 'application/json' },
+      changeRequestMessage(Destination.endpointCreate),
+      { messageId: 'long', body: long, contentType: 'application/json', subject: long, correlationId: long, sessionId: 's', properties: { [long]: long, n: 2 ** 40, f: 1.5, t: true } },
+      deadLetterMessage({ reason: 'invalid_message', description: 'd', errors: [{ pointer: '#/a', detail: 'x' }], original: 'o', messageId: 'dead' }),
+      messageEstimatedAt(ServiceBusRules.maxMessageBytes),
+    ];
+    const sizing = createServiceBusMessageBus(client, { ...entities, auditEvents: 'size-check' });
+    try {
+      for (const message of messages) await sizing.send(Destination.auditEvents, message);
+    } finally {
+      await sizing.close();
+    }
+
+    // Bytes on the wire as @azure/service-bus 7.9.5 encodes them, then ServiceBusRules' estimates: the
+    // allowance for the widest encodings and a tracing property keeps each estimate 117 to 149 bytes over.
+    assert.deepEqual(broker.receivedBytes('size-check'), [69, 512, 2131, 278, 262_027]);
+    assert.deepEqual(messages.map(ServiceBusRules.sizeOf), [189, 661, 2255, 402, 262_144]);
+  });
+
+  it('lets the SDK send a single oversized message unchecked, which the broker refuses (SDK self-check)', async () => {
+    const sender = client.createSender('oversized-check');
+    try {
+      await assert.rejects(sender.sendMessages({ body: 'x'.repeat(300 * 1024) }), (error: unknown) => {
+        assert.deepEqual([(error as Error).name, (error as { code?: string }).code], ['ServiceBusError', 'MessageSizeExceeded']);
+        assert.match((error as Error).message, /^The received message \(delivery-id:\d+, size:307\d{3} bytes\) exceeds the limit \(262144 bytes\) currently allowed on the link\.$/);
+        return true;
+      });
+    } finally {
+      await sender.close();
+    }
+    assert.deepEqual(broker.received('oversized-check'), []);
+  });
+
+  it('turns a size refusal by the broker into TooLargeError, keeping the cause', async () => {
+    const small = await startFakeServiceBusBroker({ maxMessageBytes: 1024 });
+    const smallClient = new ServiceBusClient(small.connectionString, clientOptions);
+    const smallBus = createServiceBusMessageBus(smallClient, entities);
+    try {
+      await assert.rejects(smallBus.send(Destination.endpointCreate, { messageId: 'm', body: 'x'.repeat(2048), contentType: 'application/json' }), (error: unknown) => {
+        assert.ok(error instanceof TooLargeError, `expected TooLargeError, got ${String(error)}`);
+        assert.deepEqual([error.code, error.message], ['message_too_large', "service bus entity 'endpoint-create' refused the message as too large"]);
+        assert.equal((error.cause as { code?: string }).code, 'MessageSizeExceeded');
+        return true;
+      });
+      assert.deepEqual(small.received(entities.endpointCreate), []);
+    } finally {
+      await smallBus.close();
+      await smallClient.close();
+      await small.close();
+    }
   });
 
   it('rejects with UnavailableError, keeping the cause, once the broker is gone', async () => {

@@ -17,7 +17,15 @@ export interface FakeServiceBusBroker {
   port: number;
   connectionString: string;
   received(queue: string): ReceivedMessage[];
+  /** The encoded size in bytes of each message a queue received, in the order of `received`. */
+  receivedBytes(queue: string): number[];
   close(): Promise<void>;
+}
+
+/** How the fake broker behaves. */
+export interface FakeServiceBusBrokerOptions {
+  /** The max-message-size it advertises on a sending link and enforces; 256 KiB as on Standard tier by default. */
+  maxMessageBytes?: number;
 }
 
 /** The message format Service Bus uses for a batch: one data section per encoded message. */
@@ -33,11 +41,12 @@ interface BodySection {
 
 /**
  * Starts a fake Service Bus on 127.0.0.1 (test tooling only, never proof of broker semantics): it
- * answers CBS put-token, accepts single and batched sends and records them per queue address.
- * There is no receive, no `$management` (those requests get 501), no sessions and no duplicate detection.
+ * answers CBS put-token, accepts single and batched sends and records them per queue address, and
+ * refuses a transfer over its max-message-size as Service Bus does. There is no receive, no
+ * `$management` (those requests get 501), no sessions and no duplicate detection.
  */
-export function startFakeServiceBusBroker(): Promise<FakeServiceBusBroker> {
-  const queues = new Map<string, ReceivedMessage[]>();
+export function startFakeServiceBusBroker({ maxMessageBytes = 256 * 1024 }: FakeServiceBusBrokerOptions = {}): Promise<FakeServiceBusBroker> {
+  const queues = new Map<string, Array<{ message: ReceivedMessage; bytes: number }>>();
   const replyLinks = new Map<string, Sender>();
   const container = create_container({ id: 'fake-service-bus' });
 
@@ -49,7 +58,7 @@ export function startFakeServiceBusBroker(): Promise<FakeServiceBusBroker> {
   container.on('receiver_open', (context: EventContext) => {
     // Without max_message_size on our attach, createMessageBatch yields an unusable batch.
     const receiver = context.receiver as unknown as { local: { attach: { max_message_size: number } } } | undefined;
-    if (receiver) receiver.local.attach.max_message_size = 256 * 1024;
+    if (receiver) receiver.local.attach.max_message_size = maxMessageBytes;
   });
   // A listener, so rhea does not warn on the console when close() drops connections.
   container.on('disconnected', () => undefined);
@@ -58,9 +67,12 @@ export function startFakeServiceBusBroker(): Promise<FakeServiceBusBroker> {
     const message = context.message;
     if (!address || !message) return;
     if (isControlNode(address)) return answerControl(replyLinks, address, message);
+    const format = context.delivery?.format ?? 0;
+    const size = encodedSize(message, format);
+    if (size > maxMessageBytes) return context.delivery?.reject(messageSizeExceeded(context.delivery.id, size, maxMessageBytes));
     const recorded = queues.get(address) ?? [];
     queues.set(address, recorded);
-    recorded.push(...unpack(message, context.delivery?.format ?? 0).map(toReceived));
+    recorded.push(...unpack(message, format).map((part) => ({ message: toReceived(part), bytes: encodedSize(part, 0) })));
   });
 
   const sockets = new Set<Socket>();
@@ -76,7 +88,8 @@ export function startFakeServiceBusBroker(): Promise<FakeServiceBusBroker> {
       resolve({
         port,
         connectionString: `Endpoint=sb://127.0.0.1:${port};SharedAccessKeyName=fake;SharedAccessKey=fake;UseDevelopmentEmulator=true;`,
-        received: (queue) => [...(queues.get(queue) ?? [])],
+        received: (queue) => (queues.get(queue) ?? []).map((entry) => entry.message),
+        receivedBytes: (queue) => (queues.get(queue) ?? []).map((entry) => entry.bytes),
         close: () =>
           new Promise<void>((done) => {
             // server.close waits for open connections, so drop them: a closed broker must look gone to clients.
@@ -104,6 +117,22 @@ function answerControl(replyLinks: Map<string, Sender>, address: string, request
       ? { 'status-code': 200, 'status-description': 'OK' }
       : { statusCode: 501, errorCondition: 'amqp:not-implemented', statusDescription: `fake broker: ${String(request.application_properties?.['operation'])} not implemented` };
   link.send({ body: undefined, correlation_id: request.message_id, application_properties: applicationProperties });
+}
+
+/**
+ * The size of a transfer's message. rhea decodes a single message before handing it over; encoding
+ * it again gives back its exact size, the SDK having encoded it with rhea too. A batch arrives raw.
+ */
+function encodedSize(message: Message, format: number): number {
+  return format === BATCH_FORMAT ? (message as unknown as Uint8Array).length : amqpMessage.encode(message).length;
+}
+
+/** The error Service Bus rejects an oversized message with; the SDK makes it a ServiceBusError `MessageSizeExceeded`. */
+function messageSizeExceeded(deliveryId: number, size: number, limit: number): { condition: string; description: string } {
+  return {
+    condition: 'amqp:link:message-size-exceeded',
+    description: `The received message (delivery-id:${deliveryId}, size:${size} bytes) exceeds the limit (${limit} bytes) currently allowed on the link.`,
+  };
 }
 
 /** A batch arrives as raw bytes (rhea does not decode non-zero formats); each data section is one message. */

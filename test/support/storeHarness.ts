@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
+import { StorageQueueRules } from '../../shared/adapters/transportRules';
 import { systemClock, uuidv7Ids } from '../../shared/adapters/system';
 import { createTableStore, type TableStore } from '../../shared/adapters/tables/tableStore';
 import type { DirectoryTableClient } from '../../shared/adapters/tables/partitionTable';
@@ -68,7 +69,7 @@ export async function newStoreHarness(connectionString: string, options: Harness
   const { ensureTable: _ensureTable, ...store } = await newTableStore(connectionString, options);
   return {
     ...store,
-    bus: new InMemoryMessageBus(),
+    bus: new InMemoryMessageBus(StorageQueueRules),
     clock: options.clock ?? systemClock,
     ids: uuidv7Ids,
     log: recordingLog(),

@@ -1,12 +1,13 @@
-import { MessagingError, type ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
+import { isServiceBusError, MessagingError, type ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
-import { UnavailableError } from '../../domain/errors';
+import { TooLargeError, UnavailableError } from '../../domain/errors';
 import { networkCodeOf } from '../azureErrors';
+import { deadLetterMessage, refuseIfTooLarge, ServiceBusRules } from '../transportRules';
 
 /** The slice of ServiceBusSender this adapter uses, so a test can hand it a fake. */
 export type MessageSender = Pick<ServiceBusSender, 'sendMessages'>;
 
-/** The queue or topic behind each destination, and the suffix that names its dead-letter queue (default `-invalid`). */
+/** The queue or topic behind each destination, and the suffix that names its dead-letter queue (default ServiceBusRules'). */
 export interface ServiceBusEntities extends Record<Destination, string> {
   deadLetterSuffix?: string;
 }
@@ -16,8 +17,6 @@ export interface ClosableMessageBus extends MessageBus {
   close(): Promise<void>;
 }
 
-const DEFAULT_DEAD_LETTER_SUFFIX = '-invalid';
-
 /**
  * MessageBus on Azure Service Bus.
  *
@@ -26,6 +25,12 @@ const DEFAULT_DEAD_LETTER_SUFFIX = '-invalid';
  * peek-lock, and `deadLetter` is handed a letter, not a locked message. The reason and
  * description ride in the same application properties Service Bus itself uses for its DLQ
  * (`DeadLetterReason`, `DeadLetterErrorDescription`), so operators read both queues the same way.
+ *
+ * Size: @azure/service-bus 7.9.5 checks a batch (and an array, which it batches) against the
+ * max-message-size the broker advertises on the link, but sends a single message unchecked; the
+ * broker then refuses it with `amqp:link:message-size-exceeded`, which the SDK throws as a
+ * ServiceBusError `MessageSizeExceeded`. So the adapter refuses a message over ServiceBusRules' limit
+ * before sending it, and translates a refusal by the broker into the same TooLargeError.
  */
 export class ServiceBusMessageBus implements MessageBus {
   /**
@@ -38,17 +43,18 @@ export class ServiceBusMessageBus implements MessageBus {
   ) {}
 
   async send(destination: Destination, message: OutgoingMessage): Promise<void> {
-    await this.deliver(this.entities[destination], toServiceBusMessage(message));
+    await this.deliver(this.entities[destination], message);
   }
 
   async deadLetter(source: Destination, letter: DeadLetter): Promise<void> {
-    const suffix = this.entities.deadLetterSuffix ?? DEFAULT_DEAD_LETTER_SUFFIX;
-    await this.deliver(`${this.entities[source]}${suffix}`, toDeadLetterMessage(letter));
+    const suffix = this.entities.deadLetterSuffix ?? ServiceBusRules.deadLetterSuffix;
+    await this.deliver(`${this.entities[source]}${suffix}`, deadLetterMessage(letter));
   }
 
-  private async deliver(entityName: string, message: ServiceBusMessage): Promise<void> {
+  private async deliver(entityName: string, message: OutgoingMessage): Promise<void> {
+    refuseIfTooLarge(ServiceBusRules, message);
     try {
-      await this.senderFor(entityName).sendMessages(message);
+      await this.senderFor(entityName).sendMessages(toServiceBusMessage(message));
     } catch (error) {
       throw translate(error, entityName);
     }
@@ -89,19 +95,11 @@ export function toServiceBusMessage(message: OutgoingMessage): ServiceBusMessage
   return result;
 }
 
-/** The whole letter is the body; the original message id keeps duplicate detection working on re-sends. */
-export function toDeadLetterMessage(letter: DeadLetter): ServiceBusMessage {
-  return {
-    body: letter,
-    messageId: letter.messageId,
-    contentType: 'application/json',
-    subject: letter.reason,
-    applicationProperties: { DeadLetterReason: letter.reason, DeadLetterErrorDescription: letter.description },
-  };
-}
-
-/** Broker and transport failures become UnavailableError; anything else (a bug of ours) passes through. */
+/** A size refusal becomes TooLargeError; broker and transport failures become UnavailableError; anything else (a bug of ours) passes through. */
 function translate(error: unknown, entityName: string): unknown {
+  if (isServiceBusError(error) && error.code === 'MessageSizeExceeded') {
+    return new TooLargeError('message_too_large', `service bus entity '${entityName}' refused the message as too large`, { cause: error });
+  }
   if (error instanceof MessagingError || isNetworkError(error)) {
     return new UnavailableError('service_unavailable', `service bus entity '${entityName}' is unavailable`, { cause: error });
   }

@@ -1,26 +1,16 @@
 import type { QueueClient } from '@azure/storage-queue';
-import { TooLargeError, UnavailableError } from '../../domain/errors';
+import { UnavailableError } from '../../domain/errors';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
 import { isStorageOutage, statusOf } from '../azureErrors';
+import { deadLetterMessage, encodeQueueMessage, refuseIfTooLarge, StorageQueueRules } from '../transportRules';
 
 /** The slice of QueueClient this adapter uses. */
 export type SendingQueueClient = Pick<QueueClient, 'sendMessage' | 'createIfNotExists' | 'name'>;
 
-/** Storage queues cap a message at 64 KiB of (base64) text. */
-const MAX_MESSAGE_BYTES = 64 * 1024;
-
-/** The suffix of the queue where the Functions host (and this adapter) set poison messages aside. */
-export const POISON_SUFFIX = '-poison';
-
-/** Base64 of the JSON body: the Functions queue trigger's default `messageEncoding`. */
-export function encodeQueueMessage(body: unknown): string {
-  return Buffer.from(JSON.stringify(body), 'utf8').toString('base64');
-}
-
 /**
  * MessageBus on Azure Storage queues (Azurite locally). A Storage queue message is text only, so
  * the body carries everything: the change-request envelope, or a structured CloudEvent.
- * Queues are created on first use.
+ * Queues are created on first use. The transport's rules (size limit, poison queue) are StorageQueueRules.
  */
 export class StorageQueueMessageBus implements MessageBus {
   private readonly ready = new Map<string, Promise<unknown>>();
@@ -28,18 +18,16 @@ export class StorageQueueMessageBus implements MessageBus {
   constructor(private readonly queueFor: (name: string) => SendingQueueClient, private readonly queueNames: Record<Destination, string>) {}
 
   send(destination: Destination, message: OutgoingMessage): Promise<void> {
-    return this.sendTo(this.queueNames[destination], message.body);
+    return this.sendTo(this.queueNames[destination], message);
   }
 
   deadLetter(source: Destination, letter: DeadLetter): Promise<void> {
-    return this.sendTo(`${this.queueNames[source]}${POISON_SUFFIX}`, letter);
+    return this.sendTo(`${this.queueNames[source]}${StorageQueueRules.deadLetterSuffix}`, deadLetterMessage(letter));
   }
 
-  private async sendTo(queueName: string, body: unknown): Promise<void> {
-    const text = encodeQueueMessage(body);
-    if (text.length > MAX_MESSAGE_BYTES) {
-      throw new TooLargeError('message_too_large', `a ${text.length}-byte message exceeds the ${MAX_MESSAGE_BYTES}-byte Storage queue limit`);
-    }
+  private async sendTo(queueName: string, message: OutgoingMessage): Promise<void> {
+    refuseIfTooLarge(StorageQueueRules, message);
+    const text = encodeQueueMessage(message.body);
     const queue = this.queueFor(queueName);
     try {
       await this.ensureQueue(queue);
