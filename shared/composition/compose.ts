@@ -5,7 +5,7 @@ import type { MessageBus } from '../application/ports/messageBus';
 import type { Logger } from '../application/ports/system';
 import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMessageBus';
 import { systemClock, uuidv7Ids } from '../adapters/system';
-import { createTableStore } from '../adapters/tables/tableStore';
+import { openTableStore } from '../adapters/tables/tableStore';
 import { ConfigurationError } from '../domain/errors';
 import { Transport, type Settings } from '../settings';
 import { createQueueServiceClient, createServiceBusClient, createTableClient } from './clients';
@@ -60,8 +60,7 @@ function signingKeyFrom(pem: string | undefined): KeyObject | undefined {
  */
 export async function compose(settings: Settings, log: Logger = consoleLogger): Promise<Composition> {
   const signingKey = signingKeyFrom(settings.auditSigningKey);
-  const { ensureTable, ...store } = createTableStore(createTableClient(settings.storageConnection, settings.table), settings.partition);
-  await ensureTable();
+  const store = await openTableStore(createTableClient(settings.storageConnection, settings.table), settings.partition);
   const messaging = messageBusFor(settings);
   return {
     ...store,
@@ -74,6 +73,6 @@ export async function compose(settings: Settings, log: Logger = consoleLogger): 
     eventSource: settings.eventSource,
     delivery: settings.delivery,
     ...(signingKey ? { signingKey } : {}),
-    close: messaging.close,
+    close: () => messaging.close(),
   };
 }

@@ -6,7 +6,7 @@ import { FqdnSchema, SipAddressSchema } from '../domain/names';
 export const DEMO_ACTOR = 'local-host:demo-topology';
 
 /**
- * Loads the handbook's demo topology into an empty directory, through the same audited use cases an
+ * Loads the demo topology (see the README) into an empty directory, through the same audited use cases an
  * administrator would call: domain contoso.com, pools pcpool and pcpool2, and the Lync 2010 Group
  * Chat user sip:ocschat@contoso.com. Returns false when the directory already held something.
  */

@@ -66,6 +66,8 @@ export function functionFiles(appRoot: string): string[] {
 
 /** Loads every function file of the app (once per process) and returns what they registered. */
 export function loadFunctionApp(appRoot: string): Registration[] {
+  // The files are found at run time, as the Functions host finds them: only require can load them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   for (const file of functionFiles(appRoot)) require(file);
   return [...registrations];
 }

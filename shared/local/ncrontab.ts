@@ -88,7 +88,7 @@ export function parseSchedule(expression: string): CronSchedule {
       return parseField(text, spec);
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
-      throw new Error(`NCRONTAB schedule "${expression}": the ${spec.name} field "${text}" is invalid: ${error.message}`);
+      throw new Error(`NCRONTAB schedule "${expression}": the ${spec.name} field "${text}" is invalid: ${error.message}`, { cause: error });
     }
   }) as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
 

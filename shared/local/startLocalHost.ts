@@ -1,3 +1,4 @@
+import { createQueueServiceClient } from '../composition/clients';
 import { compose, jsonLinesLogger, type Composition } from '../composition/compose';
 import { runFunctionsWith } from '../composition/functionBindings';
 import { parseSettings } from '../settings';
@@ -58,6 +59,7 @@ export async function startLocalHost(options: StartLocalHostOptions): Promise<Ru
     registrations,
     settings: readHostSettings(options.appRoot),
     setting: (name) => process.env[name],
+    queueServiceFor: (connection) => createQueueServiceClient(connection, 'trigger'),
     port: options.port,
     hostname: options.hostname,
     roles: options.roles,

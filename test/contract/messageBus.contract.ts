@@ -131,7 +131,7 @@ async function withSubject(makeSubject: () => Promise<MessageBusSubject>, check:
  * of its own for each test.
  */
 export function describeMessageBusContract(name: string, makeSubject: () => Promise<MessageBusSubject>): void {
-  const itWith = (title: string, check: (subject: MessageBusSubject) => Promise<void>) => it(title, () => withSubject(makeSubject, check));
+  const itWith = (title: string, check: (subject: MessageBusSubject) => Promise<void>) => void it(title, () => withSubject(makeSubject, check));
 
   describe(name, () => {
     itWith('keeps the documented rules of its transport', async ({ rules }) => {

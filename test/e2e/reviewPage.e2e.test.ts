@@ -16,7 +16,6 @@ let env: E2EEnvironment;
 let browser: Browser;
 let page: Page;
 
-const rowCount = () => page.locator('#records tr').count();
 const column = (index: number) => page.locator(`#records tr td:nth-child(${index})`).allTextContents();
 
 describe('the audit review page in headless Chromium', { skip: available ? false : `${CHROMIUM} is not installed (apt-get install chromium)` }, () => {

@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import type { DirectoryTableClient } from '../../shared/adapters/tables/partitionTable';
 import type { AuditPageRequest } from '../../shared/application/ports/auditSearch';
-import { AuditAction, GENESIS_HEAD, appendToChain, type AuditDraft, type AuditHead, type AuditRecord } from '../../shared/domain/audit';
+import { AuditAction, GENESIS_HEAD, appendToChain, type AuditDraft, type AuditHead } from '../../shared/domain/audit';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { newTableStore } from '../support/storeHarness';
 
@@ -66,7 +66,7 @@ describe(`audit queries over ${RECORDS.toLocaleString('en')} records read what t
       const { records, head: next } = appendToChain(head, drafts, new Date(T0 + first * 1000));
       // appendToChain stamps one time per commit; give each record its own second, still non-decreasing.
       const timed = records.map((record) => ({ ...record, time: timeOf(record.sequence) }));
-      await store.directory.commit({ expectedVersion: version, head: { ...next, time: timeOf(next.sequence) }, writes: [], changeRequests: [], audit: timed as AuditRecord[], outbox: [] });
+      await store.directory.commit({ expectedVersion: version, head: { ...next, time: timeOf(next.sequence) }, writes: [], changeRequests: [], audit: timed, outbox: [] });
       version = (await store.directory.snapshot({})).version;
       head = next;
     }

@@ -14,7 +14,7 @@ describe('loadFunctionApp', () => {
     const summary = registrations.map((r) => {
       const trigger = triggerOf(r);
       if (trigger.type === 'httpTrigger') return `${r.name} ${trigger.methods?.join(',')} ${trigger.route}`;
-      return `${r.name} ${trigger.type} ${trigger.queueName ?? trigger.schedule}`;
+      return `${r.name} ${trigger.type} ${trigger.queueName ?? String(trigger.schedule)}`;
     }).sort();
     assert.deepEqual(summary, [
       'applyEndpointCreate queueTrigger endpoint-create',
@@ -46,7 +46,8 @@ describe('loadFunctionApp', () => {
       const registrations = loadFunctionApp(${JSON.stringify(APP_ROOT)});
       const queues = registrations.map((r) => triggerOf(r)).filter((t) => t.type === 'queueTrigger' || t.type === 'serviceBusTrigger').map((t) => [t.type, t.queueName, t.connection]);
       const settings = { routePrefix: 'api', queues: { batchSize: 1, newBatchThreshold: 0, maxDequeueCount: 5, visibilityTimeoutMs: 0, maxPollingIntervalMs: 100, messageEncoding: 'base64' } };
-      new LocalFunctionsHost({ registrations, settings, setting: () => undefined, port: 0 }).start()
+      const queueServiceFor = () => { throw new Error('start() refuses before any queue is polled'); };
+      new LocalFunctionsHost({ registrations, settings, setting: () => undefined, queueServiceFor, port: 0 }).start()
         .then(() => console.log(JSON.stringify({ queues, refused: null })), (error) => console.log(JSON.stringify({ queues, refused: error.message })));
     `;
     const env = { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true', MESSAGING_TRANSPORT: 'service-bus', ServiceBusConnection: 'Endpoint=sb://example.invalid/;SharedAccessKeyName=k;SharedAccessKey=v' };

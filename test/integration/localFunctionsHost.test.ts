@@ -1,8 +1,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { InvocationContext, Timer } from '@azure/functions';
-import { QueueServiceClient } from '@azure/storage-queue';
-import { LocalFunctionsHost, type LocalHostOptions } from '../../shared/local/LocalFunctionsHost';
+import { HttpResponse, type HttpRequest, type InvocationContext, type Timer } from '@azure/functions';
+import { QueueServiceClient, type DequeuedMessageItem } from '@azure/storage-queue';
+import { createQueueServiceClient } from '../../shared/composition/clients';
+import { LocalFunctionsHost, type LocalHostOptions, type TriggerQueue } from '../../shared/local/LocalFunctionsHost';
 import type { Registration } from '../../shared/local/functionsRegistry';
 import type { HostSettings } from '../../shared/local/hostSettings';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
@@ -29,11 +30,29 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: n
   }
 }
 
+/** A promise the test settles when it chooses, to hold a function mid-run. */
+function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => { open = resolve; });
+  return { opened, open };
+}
+
 /** host.json settings with short intervals, so failures and retries happen within the test. */
 function hostSettings(queues: Partial<HostSettings['queues']> = {}): HostSettings {
   return {
     routePrefix: 'api',
     queues: { batchSize: 4, newBatchThreshold: 2, maxDequeueCount: 3, visibilityTimeoutMs: 0, maxPollingIntervalMs: 100, messageEncoding: 'base64', ...queues },
+  };
+}
+
+function httpRegistration(name: string, route: string, methods: string[] | undefined, handler: (request: HttpRequest, context: InvocationContext) => unknown): Registration {
+  return {
+    name,
+    bindings: [
+      { type: 'httpTrigger', direction: 'in', name: 'request', route, ...(methods ? { methods } : {}) },
+      { type: 'http', direction: 'out', name: '$return' },
+    ],
+    handler: (request, context) => handler(request as HttpRequest, context as InvocationContext),
   };
 }
 
@@ -45,10 +64,10 @@ function timerRegistration(name: string, schedule: string, handler: (timer: Time
   };
 }
 
-function queueRegistration(name: string, queueName: string, handler: (body: unknown, context: InvocationContext) => unknown): Registration {
+function queueRegistration(name: string, queueName: string, handler: (body: unknown, context: InvocationContext) => unknown, connection = 'AzureWebJobsStorage'): Registration {
   return {
     name,
-    bindings: [{ type: 'queueTrigger', direction: 'in', name: 'message', queueName, connection: 'AzureWebJobsStorage' }],
+    bindings: [{ type: 'queueTrigger', direction: 'in', name: 'message', queueName, connection }],
     handler: (body, context) => handler(body, context as InvocationContext),
   };
 }
@@ -58,7 +77,10 @@ interface HostUnderTest {
   logs: string[];
 }
 
-/** A background-only host (no HTTP), its log lines kept; `after` stops it if the test did not. */
+/**
+ * A background-only host (no HTTP) whose queue triggers reach this file's Azurite through the
+ * composition root's factory, as `npm start` wires it; its log lines kept. `after` stops it if the test did not.
+ */
 function createHost(registrations: Registration[], options: Partial<LocalHostOptions> & { appSettings?: Record<string, string> } = {}): HostUnderTest {
   const logs: string[] = [];
   const { appSettings = {}, ...hostOptions } = options;
@@ -66,6 +88,7 @@ function createHost(registrations: Registration[], options: Partial<LocalHostOpt
     registrations,
     settings: hostSettings(),
     setting: (name) => (name === 'AzureWebJobsStorage' ? azurite.connectionString : appSettings[name]),
+    queueServiceFor: (connection) => createQueueServiceClient(connection, 'trigger'),
     port: 0,
     roles: { http: false, queues: true },
     log: (line) => logs.push(line),
@@ -81,6 +104,19 @@ async function startHost(registrations: Registration[], options: Parameters<type
   return started;
 }
 
+/** An HTTP-only host on a free loopback port, with the base URL it serves under. */
+async function startHttpHost(registrations: Registration[]): Promise<HostUnderTest & { baseUrl: string }> {
+  const started = createHost(registrations, { roles: { http: true, queues: false } });
+  return { ...started, baseUrl: await started.host.start() };
+}
+
+/** A problem-details answer, reduced to what a client sees of it. */
+async function problemOf(response: Response): Promise<{ status: number; contentType: string | null; allow: string | null; body: unknown }> {
+  return { status: response.status, contentType: response.headers.get('content-type'), allow: response.headers.get('allow'), body: await response.json() };
+}
+
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
+
 const encode = (body: unknown) => Buffer.from(JSON.stringify(body)).toString('base64');
 
 async function newQueue(name: string) {
@@ -94,6 +130,44 @@ async function messageCount(queueName: string): Promise<number> {
   return (await service.getQueueClient(queueName).getProperties()).approximateMessagesCount ?? 0;
 }
 
+/** A queue in memory that records the calls the poller makes on it; receiving hands out `messages` once. */
+class FakeQueue implements TriggerQueue {
+  readonly receives: Array<{ numberOfMessages: number; visibilityTimeout: number }> = [];
+  readonly settlements: string[] = [];
+
+  constructor(readonly name: string, private readonly messages: DequeuedMessageItem[] = []) {}
+
+  async createIfNotExists(): Promise<unknown> {
+    this.settlements.push('createIfNotExists');
+    return {};
+  }
+
+  async receiveMessages(options: { numberOfMessages: number; visibilityTimeout: number }): Promise<{ receivedMessageItems: DequeuedMessageItem[] }> {
+    this.receives.push(options);
+    return { receivedMessageItems: this.messages.splice(0, options.numberOfMessages) };
+  }
+
+  async updateMessage(messageId: string, popReceipt: string, message: undefined, visibilityTimeout: number): Promise<{ popReceipt?: string }> {
+    this.settlements.push(`updateMessage ${messageId} ${popReceipt} ${message} ${visibilityTimeout}`);
+    return { popReceipt: `${popReceipt}'` };
+  }
+
+  async deleteMessage(messageId: string, popReceipt: string): Promise<unknown> {
+    this.settlements.push(`deleteMessage ${messageId} ${popReceipt}`);
+    return {};
+  }
+
+  async sendMessage(messageText: string): Promise<unknown> {
+    this.settlements.push(`sendMessage ${messageText}`);
+    return {};
+  }
+}
+
+function fakeMessage(messageId: string, messageText: string): DequeuedMessageItem {
+  const at = new Date('2026-11-01T12:00:00.000Z');
+  return { messageId, messageText, popReceipt: `receipt-${messageId}`, dequeueCount: 1, insertedOn: at, expiresOn: at, nextVisibleOn: at };
+}
+
 before(async () => {
   azurite = await startTestAzurite();
   service = QueueServiceClient.fromConnectionString(azurite.connectionString);
@@ -102,6 +176,139 @@ before(async () => {
 after(async () => {
   for (const host of hosts) await host.stop();
   await azurite.stop();
+});
+
+// ---------------------------------------------------------------------------------------------
+// HTTP triggers
+// ---------------------------------------------------------------------------------------------
+
+describe('LocalFunctionsHost HTTP triggers', () => {
+  it('routes a request under the prefix, case-insensitively and with a trailing slash, its {params} percent-decoded; lists its routes', async () => {
+    const seen: unknown[] = [];
+    const { host, baseUrl } = await startHttpHost([
+      httpRegistration('putItem', 'items/{id}', ['put'], async (request) => {
+        seen.push({ method: request.method, url: request.url, params: { ...request.params }, header: request.headers.get('x-test'), body: await request.text() });
+        return { status: 201, jsonBody: { stored: request.params.id } };
+      }),
+      httpRegistration('anyMethod', 'any', undefined, () => ({ status: 200 })),
+    ]);
+
+    assert.match(baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const response = await fetch(`${baseUrl}/API/Items/a%2Fb/?q=1`, { method: 'PUT', headers: { 'x-test': 'yes' }, body: 'hello' });
+    assert.equal(response.status, 201);
+    assert.deepEqual(await response.json(), { stored: 'a/b' });
+    assert.deepEqual(seen, [{ method: 'PUT', url: `${baseUrl}/API/Items/a%2Fb/?q=1`, params: { id: 'a/b' }, header: 'yes', body: 'hello' }]);
+    assert.equal((await fetch(`${baseUrl}/api/any`, { method: 'PATCH' })).status, 200, 'a trigger that names no methods takes them all');
+    assert.deepEqual(host.routes(), [
+      { name: 'putItem', methods: ['put'], path: '/api/items/{id}' },
+      { name: 'anyMethod', methods: ['*'], path: '/api/any' },
+    ]);
+  });
+
+  it('answers 404 for a path no function serves, and 405 with Allow for a method none of its functions takes', async () => {
+    const { baseUrl } = await startHttpHost([
+      httpRegistration('getItem', 'items/{id}', ['GET'], () => ({ status: 200 })),
+      httpRegistration('putItem', 'items/{id}', ['PUT'], () => ({ status: 200 })),
+    ]);
+
+    assert.deepEqual(await problemOf(await fetch(`${baseUrl}/api/nothing`)), {
+      status: 404, contentType: PROBLEM_JSON, allow: null,
+      body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /api/nothing' },
+    });
+    assert.deepEqual(await problemOf(await fetch(`${baseUrl}/items/1`)), {
+      status: 404, contentType: PROBLEM_JSON, allow: null,
+      body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /items/1' },
+    }, 'only under the route prefix');
+    assert.deepEqual(await problemOf(await fetch(`${baseUrl}/api/items/1`, { method: 'DELETE' })), {
+      status: 405, contentType: PROBLEM_JSON, allow: 'GET, PUT',
+      body: { type: 'about:blank', title: 'Method Not Allowed', status: 405, detail: 'DELETE is not allowed on /api/items/1' },
+    });
+  });
+
+  it('answers 400 for a path that is not valid percent-encoding and 413 for a body over 4 MiB, without running the function', async () => {
+    const bodySizes: number[] = [];
+    const { baseUrl } = await startHttpHost([httpRegistration('upload', 'uploads/{name}', ['POST'], async (request) => {
+      bodySizes.push((await request.arrayBuffer()).byteLength);
+      return { status: 200 };
+    })]);
+
+    assert.deepEqual(await problemOf(await fetch(`${baseUrl}/api/uploads/%zz`, { method: 'POST', body: 'x' })), {
+      status: 400, contentType: PROBLEM_JSON, allow: null,
+      body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'the URL path is not valid percent-encoding' },
+    });
+    assert.deepEqual(await problemOf(await fetch(`${baseUrl}/api/uploads/big`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024 + 1) })), {
+      status: 413, contentType: PROBLEM_JSON, allow: null,
+      body: { type: 'about:blank', title: 'Content Too Large', status: 413, detail: 'the body exceeds 4194304 bytes' },
+    });
+    assert.equal((await fetch(`${baseUrl}/api/uploads/limit`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024) })).status, 200);
+    assert.deepEqual(bodySizes, [4 * 1024 * 1024], 'only the body at the limit reached the function');
+  });
+
+  it('answers 204 for a function that returns nothing, and 500 (logged) for one that throws', async () => {
+    const { baseUrl, logs } = await startHttpHost([
+      httpRegistration('nothing', 'nothing', ['GET'], () => undefined),
+      httpRegistration('throws', 'throws', ['GET'], () => { throw new Error('boom'); }),
+    ]);
+
+    const empty = await fetch(`${baseUrl}/api/nothing`);
+    assert.equal(empty.status, 204);
+    assert.equal(await empty.text(), '');
+    assert.deepEqual(await problemOf(await fetch(`${baseUrl}/api/throws`)), {
+      status: 500, contentType: PROBLEM_JSON, allow: null,
+      body: { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'the local host failed to run the function' },
+    });
+    assert.equal(logs.length, 1, logs.join('\n'));
+    assert.match(logs[0] as string, /^http: Error: boom\n\s+at /);
+  });
+
+  it('streams a response as the function produces it', async () => {
+    const secondChunk = gate();
+    async function* chunks() {
+      yield new TextEncoder().encode('first,');
+      await secondChunk.opened;
+      yield new TextEncoder().encode('second');
+    }
+    const { baseUrl } = await startHttpHost([httpRegistration('stream', 'stream', ['GET'], () =>
+      new HttpResponse({ status: 200, headers: { 'content-type': 'text/plain' }, body: chunks() }))]);
+
+    const reading = fetch(`${baseUrl}/api/stream`).then(async (response) => {
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      return { response, reader, first: await reader.read() };
+    });
+    // The function holds its second chunk back until the first has arrived: a buffering host would not answer in time.
+    const arrived = await Promise.race([reading, sleep(3_000).then(() => undefined)]);
+    secondChunk.open();
+    assert.ok(arrived, 'the headers and the first chunk arrived while the function was still producing');
+    const decoder = new TextDecoder();
+    assert.equal(arrived.response.headers.get('content-type'), 'text/plain');
+    assert.equal(decoder.decode(arrived.first.value), 'first,');
+    let rest = '';
+    for (let read = await arrived.reader.read(); !read.done; read = await arrived.reader.read()) rest += decoder.decode(read.value);
+    assert.equal(rest, 'second');
+  });
+
+  it('stop() lets a request in progress finish, then closes the server', async () => {
+    const reply = gate();
+    let started = false;
+    const { host, baseUrl } = await startHttpHost([httpRegistration('slow', 'slow', ['GET'], async () => {
+      started = true;
+      await reply.opened;
+      return { status: 200, body: 'done' };
+    })]);
+
+    const response = fetch(`${baseUrl}/api/slow`);
+    await waitFor(() => started, 2_000, 'the function to start');
+    let stopped = false;
+    const stopping = host.stop().then(() => { stopped = true; });
+    await sleep(200);
+    assert.equal(stopped, false, 'stop() waits for the request');
+    reply.open();
+    const answer = await response;
+    assert.equal(answer.status, 200);
+    assert.equal(await answer.text(), 'done');
+    await stopping;
+    await assert.rejects(fetch(`${baseUrl}/api/slow`), /fetch failed/);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -116,9 +323,10 @@ describe('LocalFunctionsHost timer triggers', () => {
       if (runs.length === 1) throw new Error('the first run fails');
     })]);
 
-    await waitFor(() => runs.length >= 2, 3_000, 'two runs');
+    await waitFor(() => runs.length === 2, 3_000, 'two runs');
     await host.stop();
 
+    assert.equal(runs.length, 2);
     const [first, second] = runs as [Timer, Timer];
     for (const timer of runs) {
       assert.equal(timer.isPastDue, false);
@@ -128,16 +336,19 @@ describe('LocalFunctionsHost timer triggers', () => {
     assert.equal(Date.parse(second.scheduleStatus.next) - Date.parse(first.scheduleStatus.next), 1000);
     assert.deepEqual(first.scheduleStatus, { last: NEVER, next: first.scheduleStatus.next, lastUpdated: NEVER });
     assert.equal(second.scheduleStatus.last, first.scheduleStatus.next, 'the second run reports the first as its last');
-    assert.ok(logs.some((line) => line === '[everySecond] timer run failed: the first run fails'), logs.join('\n'));
+    assert.deepEqual(logs, [
+      `[everySecond] timer "*/1 * * * * *" (UTC), next run at ${first.scheduleStatus.next}`,
+      '[everySecond] timer run failed: the first run fails',
+    ]);
   });
 
   it('never overlaps a run with itself: an occurrence due during a slow run is skipped, and stop() waits for the run', async () => {
-    let started = 0;
+    const runs: Timer[] = [];
     let finished = 0;
     let running = 0;
     let mostAtOnce = 0;
-    const { host, logs } = await startHost([timerRegistration('slowTick', '*/1 * * * * *', async () => {
-      started++;
+    const { host, logs } = await startHost([timerRegistration('slowTick', '*/1 * * * * *', async (timer) => {
+      runs.push(timer);
       running++;
       mostAtOnce = Math.max(mostAtOnce, running);
       await sleep(1_500);
@@ -145,14 +356,19 @@ describe('LocalFunctionsHost timer triggers', () => {
       finished++;
     })]);
 
-    await waitFor(() => started === 2, 4_000, 'a second run');
+    await waitFor(() => runs.length === 2, 4_000, 'a second run');
     await host.stop();
 
     assert.equal(finished, 2, 'stop() resolved only after the run in progress had finished');
     assert.equal(mostAtOnce, 1);
-    assert.ok(logs.some((line) => line.startsWith('[slowTick] skipped the run due at')), logs.join('\n'));
+    const [first, second] = runs.map((timer) => Date.parse(timer.scheduleStatus.next)) as [number, number];
+    assert.equal(second - first, 2000, 'the occurrence between the two runs was skipped');
+    assert.deepEqual(logs, [
+      `[slowTick] timer "*/1 * * * * *" (UTC), next run at ${new Date(first).toISOString()}`,
+      `[slowTick] skipped the run due at ${new Date(first + 1000).toISOString()}: the previous run is still going`,
+    ]);
     await sleep(1_100);
-    assert.equal(started, 2, 'no run after stop()');
+    assert.equal(runs.length, 2, 'no run after stop()');
   });
 
   it('resolves a %SETTING% schedule from the app settings, and refuses to start when the setting or the schedule is bad', async () => {
@@ -160,8 +376,9 @@ describe('LocalFunctionsHost timer triggers', () => {
     const { host } = await startHost([timerRegistration('fromSetting', '%TICK_SCHEDULE%', (timer) => { runs.push(timer); })], {
       appSettings: { TICK_SCHEDULE: '*/1 * * * * *' },
     });
-    await waitFor(() => runs.length >= 1, 1_500, 'a run on the resolved schedule');
+    await waitFor(() => runs.length === 1, 1_500, 'a run on the resolved schedule');
     await host.stop();
+    assert.equal(runs.length, 1);
 
     await assert.rejects(createHost([timerRegistration('unset', '%NO_SUCH_SETTING%', () => {})]).host.start(),
       /^Error: function unset: app setting NO_SUCH_SETTING, used in "%NO_SUCH_SETTING%", is not set$/);
@@ -193,10 +410,54 @@ describe('LocalFunctionsHost timer triggers', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Queue triggers: lease renewal and poison messages
+// Queue triggers: the injected queue service, lease renewal and poison messages
 // ---------------------------------------------------------------------------------------------
 
 describe('LocalFunctionsHost queue triggers', () => {
+  it('reaches storage only through queueServiceFor, given the connection string the binding names; decodes, runs and settles', async () => {
+    const queue = new FakeQueue('jobs', [fakeMessage('m1', encode({ job: 1 })), fakeMessage('m2', 'not base64!')]);
+    const poison = new FakeQueue('jobs-poison');
+    const connections: string[] = [];
+    const queueNames: string[] = [];
+    const runs: Array<{ body: unknown; metadata: unknown }> = [];
+    const { host, logs } = await startHost([queueRegistration('fromFake', 'jobs', (body, context) => {
+      runs.push({ body, metadata: context.triggerMetadata });
+    }, 'FakeStorage')], {
+      appSettings: { FakeStorage: 'fake connection string' },
+      settings: hostSettings({ visibilityTimeoutMs: 1_500 }),
+      queueServiceFor: (connection) => {
+        connections.push(connection);
+        return { getQueueClient: (name) => { queueNames.push(name); return name === 'jobs' ? queue : poison; } };
+      },
+    });
+
+    await waitFor(() => queue.settlements.length === 3, 2_000, 'both messages to be settled');
+    await host.stop();
+
+    assert.deepEqual(connections, ['fake connection string']);
+    assert.deepEqual(queueNames, ['jobs', 'jobs-poison']);
+    assert.deepEqual(queue.receives[0], { numberOfMessages: 4, visibilityTimeout: 30 }, 'a batch of batchSize, leased for the default 30 s');
+    const at = new Date('2026-11-01T12:00:00.000Z');
+    assert.deepEqual(runs, [{
+      body: { job: 1 },
+      metadata: { id: 'm1', dequeueCount: 1, insertionTime: at, expirationTime: at, nextVisibleTime: at, popReceipt: 'receipt-m1', queueTrigger: encode({ job: 1 }) },
+    }]);
+    assert.deepEqual([...queue.settlements].sort(), [
+      'createIfNotExists',
+      'deleteMessage m1 receipt-m1',
+      'updateMessage m2 receipt-m2 undefined 2',
+    ], 'the failed message is released for the retry delay, rounded up to whole seconds');
+    assert.deepEqual(poison.settlements, []);
+    assert.deepEqual(logs, ['[fromFake] message m2 failed on dequeue 1: the message is not base64 (host.json messageEncoding is base64)']);
+  });
+
+  it('refuses a message lease Azure Storage would not accept', () => {
+    for (const messageLeaseSeconds of [0, 1.5, 7 * 24 * 3600 + 1]) {
+      assert.throws(() => createHost([], { messageLeaseSeconds }),
+        new RegExp(`^Error: messageLeaseSeconds must be a whole number from 1 to 604800, not ${messageLeaseSeconds}$`));
+    }
+  });
+
   it('renews the lease of a message whose function outlasts it: one run, no redelivery, deleted afterwards', async () => {
     const queueName = 'lease-outlasted';
     const queue = await newQueue(queueName);
@@ -215,13 +476,14 @@ describe('LocalFunctionsHost queue triggers', () => {
 
     assert.deepEqual(runs, [{ body: { job: 'slow' }, dequeueCount: 1 }]);
     assert.deepEqual(logs.filter((line) => /could not (renew|settle)/.test(line)), []);
+    assert.deepEqual(logs, []);
   });
 
   it('moves a message dequeued more than maxDequeueCount times to <queue>-poison without running the function', async () => {
     const queueName = 'died-mid-run';
     const queue = await newQueue(queueName);
     const text = encode({ job: 'crashes its worker' });
-    await queue.sendMessage(text);
+    const { messageId } = await queue.sendMessage(text);
     // Two workers received it and died: each lease ran out with the message neither deleted nor poisoned.
     for (let attempt = 0; attempt < 2; attempt++) {
       const [message] = (await queue.receiveMessages({ visibilityTimeout: 30 })).receivedMessageItems;
@@ -240,16 +502,16 @@ describe('LocalFunctionsHost queue triggers', () => {
     assert.deepEqual(runs, []);
     assert.deepEqual((await poison.peekMessages()).peekedMessageItems.map((message) => message.messageText), [text]);
     assert.equal(await messageCount(queueName), 0);
-    assert.ok(logs.some((line) => /^\[neverRuns\] message \S+ moved to died-mid-run-poison without running: dequeued 3 times, over maxDequeueCount 2$/.test(line)), logs.join('\n'));
+    assert.deepEqual(logs, [`[neverRuns] message ${messageId} moved to died-mid-run-poison without running: dequeued 3 times, over maxDequeueCount 2`]);
   });
 
   it('still moves a message to <queue>-poison after its function failed on the last allowed dequeue', async () => {
     const queueName = 'always-fails';
     const queue = await newQueue(queueName);
     const text = encode({ job: 'fails' });
-    await queue.sendMessage(text);
+    const { messageId } = await queue.sendMessage(text);
     const dequeueCounts: unknown[] = [];
-    const { host } = await startHost([queueRegistration('failing', queueName, (_body, context) => {
+    const { host, logs } = await startHost([queueRegistration('failing', queueName, (_body, context) => {
       dequeueCounts.push(context.triggerMetadata?.dequeueCount);
       throw new Error('always fails');
     })], { settings: hostSettings({ maxDequeueCount: 2 }) });
@@ -261,5 +523,10 @@ describe('LocalFunctionsHost queue triggers', () => {
     assert.deepEqual(dequeueCounts, [1, 2]);
     assert.deepEqual((await poison.peekMessages()).peekedMessageItems.map((message) => message.messageText), [text]);
     assert.equal(await messageCount(queueName), 0);
+    assert.deepEqual(logs, [
+      `[failing] message ${messageId} failed on dequeue 1: always fails`,
+      `[failing] message ${messageId} failed on dequeue 2: always fails`,
+      `[failing] message ${messageId} moved to always-fails-poison after 2 attempts`,
+    ]);
   });
 });

@@ -115,7 +115,7 @@ describe('ServiceBusMessageBus against a fake AMQP broker', () => {
     // Bytes on the wire as @azure/service-bus 7.9.5 encodes them, then ServiceBusRules' estimates: the
     // allowance for the widest encodings and a tracing property keeps each estimate 117 to 149 bytes over.
     assert.deepEqual(broker.receivedBytes('size-check'), [69, 512, 2131, 278, 262_027]);
-    assert.deepEqual(messages.map(ServiceBusRules.sizeOf), [189, 661, 2255, 402, 262_144]);
+    assert.deepEqual(messages.map((message) => ServiceBusRules.sizeOf(message)), [189, 661, 2255, 402, 262_144]);
   });
 
   it('lets the SDK send a single oversized message unchecked, which the broker refuses (SDK self-check)', async () => {

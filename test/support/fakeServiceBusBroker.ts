@@ -179,6 +179,9 @@ function isSection(body: unknown): body is BodySection {
   return typeof body === 'object' && body !== null && typeof (body as { typecode?: unknown }).typecode === 'number';
 }
 
+/** An AMQP id (a string, a number, a UUID's bytes) as text. */
 function asString(id: unknown): string | undefined {
-  return id === undefined || id === null ? undefined : String(id);
+  if (id === undefined || id === null) return undefined;
+  if (Buffer.isBuffer(id)) return id.toString('hex');
+  return typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint' ? String(id) : JSON.stringify(id);
 }

@@ -3,7 +3,7 @@ import { TableClient } from '@azure/data-tables';
 import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
 import { StorageQueueRules } from '../../shared/adapters/transportRules';
 import { systemClock, uuidv7Ids } from '../../shared/adapters/system';
-import { createTableStore, type TableStore } from '../../shared/adapters/tables/tableStore';
+import { openTableStore, type TableStore } from '../../shared/adapters/tables/tableStore';
 import type { DirectoryTableClient } from '../../shared/adapters/tables/partitionTable';
 import type { ServiceDependencies } from '../../shared/application/dependencies';
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../../shared/application/deliveryPolicy';
@@ -59,14 +59,13 @@ export interface HarnessOptions {
 /** The role adapters over a fresh table (created), as the composition root wires them. */
 export async function newTableStore(connectionString: string, options: Pick<HarnessOptions, 'partition' | 'wrapClient'> = {}): Promise<TableStore & { table: TableClient }> {
   const table = TableClient.fromConnectionString(connectionString, freshTableName(), { allowInsecureConnection: true });
-  const store = createTableStore(options.wrapClient ? options.wrapClient(table) : table, options.partition ?? 'default');
-  await store.ensureTable();
+  const store = await openTableStore(options.wrapClient ? options.wrapClient(table) : table, options.partition ?? 'default');
   return { ...store, table };
 }
 
 /** Every dependency the use cases take, over a fresh Azurite table and an in-memory bus. */
 export async function newStoreHarness(connectionString: string, options: HarnessOptions = {}): Promise<StoreHarness> {
-  const { ensureTable: _ensureTable, ...store } = await newTableStore(connectionString, options);
+  const store = await newTableStore(connectionString, options);
   return {
     ...store,
     bus: new InMemoryMessageBus(StorageQueueRules),

@@ -48,9 +48,9 @@ interface Layer {
 
 // Relative specifiers from a file directly in shared/<layer>/.
 const DOMAIN = "import { ValidationError } from '../domain/errors';";
-const APPLICATION = "import type { MessageBus } from '../application/ports';";
+const APPLICATION = "import type { MessageBus } from '../application/ports/messageBus';";
 const ADAPTERS = "import { systemClock } from '../adapters/system';";
-const ENTRYPOINTS = "import { problemForError } from '../entrypoints/problems';";
+const ENTRYPOINTS = "import { problemForError } from '../entrypoints/http/problems';";
 const COMPOSITION = "import { createTableClient } from '../composition/clients';";
 const LOCAL = "import { parseSchedule } from '../local/ncrontab';";
 const SETTINGS = "import { parseSettings } from '../settings';";
@@ -90,7 +90,7 @@ const LAYERS: Layer[] = [
   },
   {
     file: 'shared/application/newUseCase.ts',
-    allowed: [DOMAIN, APPLICATION, "import type { MessageBus } from './ports';", ZOD, CRYPTO],
+    allowed: [DOMAIN, APPLICATION, "import type { MessageBus } from './ports/messageBus';", ZOD, CRYPTO],
     forbidden: [ADAPTERS, ENTRYPOINTS, COMPOSITION, LOCAL, SETTINGS, FS, TABLES, QUEUES, SERVICE_BUS, FUNCTIONS],
   },
   {
@@ -101,11 +101,11 @@ const LAYERS: Layer[] = [
   {
     file: 'shared/adapters/tables/NewStore.ts',
     allowed: ["import { ValidationError } from '../../domain/errors';", "import { rowKeys } from './rowKeys';", TABLES],
-    forbidden: ["import { problemForError } from '../../entrypoints/problems';", FUNCTIONS],
+    forbidden: ["import { problemForError } from '../../entrypoints/http/problems';", FUNCTIONS],
   },
   {
     file: 'shared/entrypoints/newHttp.ts',
-    allowed: [DOMAIN, APPLICATION, ENTRYPOINTS, "import { problemForError } from './problems';", ZOD, CRYPTO, FS],
+    allowed: [DOMAIN, APPLICATION, ENTRYPOINTS, "import { problemForError } from './http/problems';", ZOD, CRYPTO, FS],
     forbidden: [
       ADAPTERS,
       COMPOSITION,
@@ -115,7 +115,7 @@ const LAYERS: Layer[] = [
       QUEUES,
       SERVICE_BUS,
       FUNCTIONS,
-      "import { buildContainer } from '../container';",
+      "import { openTableStore } from '../adapters/tables/tableStore';",
     ],
   },
   {
@@ -139,7 +139,7 @@ const LAYERS: Layer[] = [
     allowed: ["import { ValidationError } from './domain/errors';", "import { nextRedriveAt } from './application/deliveryPolicy';", ZOD],
     forbidden: [
       "import { systemClock } from './adapters/system';",
-      "import { problemForError } from './entrypoints/problems';",
+      "import { problemForError } from './entrypoints/http/problems';",
       "import { createTableClient } from './composition/clients';",
       FS,
       TABLES,
@@ -150,16 +150,16 @@ const LAYERS: Layer[] = [
     file: 'functions/newFunction.ts',
     allowed: [
       FUNCTIONS,
-      "import { problemForError } from '../shared/entrypoints/problems';",
+      "import { problemForError } from '../shared/entrypoints/http/problems';",
       "import { createTableClient } from '../shared/composition/clients';",
       "import { parseSettings } from '../shared/settings';",
     ],
     forbidden: [
       "import { ValidationError } from '../shared/domain/errors';",
-      "import type { MessageBus } from '../shared/application/ports';",
+      "import type { MessageBus } from '../shared/application/ports/messageBus';",
       "import { systemClock } from '../shared/adapters/system';",
       "import { parseSchedule } from '../shared/local/ncrontab';",
-      "import { buildContainer } from '../shared/container';",
+      "import { openTableStore } from '../shared/adapters/tables/tableStore';",
       TABLES,
       QUEUES,
       SERVICE_BUS,
@@ -181,7 +181,7 @@ const LAYERS: Layer[] = [
       FS,
       CRYPTO,
       ZOD,
-      "import { buildContainer } from '../container';",
+      "import { compose } from '../composition/compose';",
       "import { getTopology } from '../../functions/getTopology';",
       // The local host gets its SDK clients from the composition root; it may name their types.
       "import type { TableClient } from '@azure/data-tables';",

@@ -9,10 +9,7 @@ import { TableOutbox } from './TableOutbox';
 import { TableRedriveSchedule } from './TableRedriveSchedule';
 
 /** Every storage role port, over one partition of one table. */
-export type TableStore = Pick<ServiceDependencies, 'directory' | 'admissions' | 'redrives' | 'auditLog' | 'auditSearch' | 'outbox' | 'queries'> & {
-  /** Creates the table if it does not exist yet. */
-  ensureTable(): Promise<void>;
-};
+export type TableStore = Pick<ServiceDependencies, 'directory' | 'admissions' | 'redrives' | 'auditLog' | 'auditSearch' | 'outbox' | 'queries'>;
 
 /** The role adapters of one deployment's partition: one table, one partition, one row layout (rowKeys.ts). */
 export function createTableStore(client: DirectoryTableClient, partitionKey: string): TableStore {
@@ -25,6 +22,11 @@ export function createTableStore(client: DirectoryTableClient, partitionKey: str
     auditSearch: new TableAuditSearch(table),
     outbox: new TableOutbox(table),
     queries: new TableDirectoryQueries(table),
-    ensureTable: () => table.ensureTable(),
   };
+}
+
+/** Creates the table if it does not exist yet, then the role adapters over it. */
+export async function openTableStore(client: DirectoryTableClient, partitionKey: string): Promise<TableStore> {
+  await new PartitionTable(client, partitionKey).ensureTable();
+  return createTableStore(client, partitionKey);
 }

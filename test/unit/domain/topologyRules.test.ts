@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { AuditAction } from '../../../shared/domain/audit';
 import { TopologyCode } from '../../../shared/domain/codes';
 import type { Decision } from '../../../shared/domain/decision';
-import type { DirectoryWrite } from '../../../shared/domain/directory';
 import {
   decideAddDomain, decideAddUser, decideRegisterPool, decideRemoveDomain, decideRemoveUser, decideRetirePool,
 } from '../../../shared/domain/topologyRules';

@@ -1,0 +1,135 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
+import type { Registration } from './functionsRegistry';
+import { compileRoute, decodeParams, matchRoute, type Route } from './httpRoutes';
+import { createInvocationContext, type HostLog } from './invocationContext';
+
+/** The largest request body the host reads; functions enforce their own, smaller, limits. */
+const MAX_HOST_BODY_BYTES = 4 * 1024 * 1024;
+
+/** What the HTTP server needs: the HTTP-trigger registrations, host.json's route prefix, and the host log. */
+export interface HttpTriggerOptions {
+  registrations: Registration[];
+  routePrefix: string;
+  log: HostLog;
+}
+
+function problemResponse(response: http.ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8', ...headers });
+  response.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+}
+
+/** Reads the request body up to the host's limit; past it, answers 413 and resolves undefined. */
+async function readBody(request: http.IncomingMessage, response: http.ServerResponse): Promise<Buffer[] | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_HOST_BODY_BYTES) {
+      problemResponse(response, 413, 'Content Too Large', `the body exceeds ${MAX_HOST_BODY_BYTES} bytes`);
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return chunks;
+}
+
+/** The request as @azure/functions gives it to a function: repeated headers joined, no body on GET or HEAD. */
+function functionRequestOf(request: http.IncomingMessage, url: URL, method: string, params: Record<string, string>, chunks: Buffer[]): HttpRequest {
+  const headers = Object.fromEntries(Object.entries(request.headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]])));
+  return new HttpRequest({
+    method,
+    url: url.toString(),
+    headers,
+    params,
+    ...(chunks.length && method !== 'GET' && method !== 'HEAD' ? { body: { bytes: Buffer.concat(chunks) } } : {}),
+  });
+}
+
+/** Writes what the function returned (an HttpResponse, its init, or nothing: 204). */
+async function writeResponse(response: http.ServerResponse, result: HttpResponseInit | HttpResponse | undefined): Promise<void> {
+  const output = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
+  response.writeHead(output.status, Object.fromEntries(output.headers));
+  // Streamed as the function produces it (an export can be larger than memory), with backpressure.
+  if (output.body) {
+    for await (const chunk of output.body) {
+      if (!response.write(chunk)) await once(response, 'drain');
+    }
+  }
+  response.end();
+}
+
+/**
+ * Serves HTTP triggers on node:http with the Functions host's routing: the route prefix, {params},
+ * methods, 404 and 405 as problem details, a body limit, and responses streamed as produced.
+ */
+export class HttpTriggers {
+  private readonly routes: Route[];
+  private readonly log: HostLog;
+  private readonly inFlight = new Set<Promise<void>>();
+  private server: http.Server | undefined;
+
+  /** Compiles the routes; nothing is served until `listen()`. */
+  constructor(options: HttpTriggerOptions) {
+    this.routes = options.registrations.map((registration) => compileRoute(options.routePrefix, registration));
+    this.log = options.log;
+  }
+
+  /** Listens on hostname:port (port 0: a free one); resolves with the base URL. */
+  async listen(port: number, hostname = '127.0.0.1'): Promise<string> {
+    const server = http.createServer((request, response) => this.track(this.handle(request, response)));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, hostname, () => resolve());
+    });
+    const { port: listeningPort } = server.address() as AddressInfo;
+    return `http://${hostname === '0.0.0.0' ? 'localhost' : hostname}:${listeningPort}`;
+  }
+
+  /** Stops accepting connections, closes idle ones, and waits for the requests being served. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  /** Serves one request; a function that throws is a 500, or a cut connection once its response has begun. */
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    try {
+      await this.serve(request, response);
+    } catch (error) {
+      this.log(`http: ${String((error as Error | undefined)?.stack ?? error)}`);
+      if (!response.headersSent) problemResponse(response, 500, 'Internal Server Error', 'the local host failed to run the function');
+      else response.destroy();
+    }
+  }
+
+  private async serve(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
+    const method = (request.method ?? 'GET').toUpperCase();
+    const found = matchRoute(this.routes, method, url.pathname);
+    if (found.kind === 'not-found') return problemResponse(response, 404, 'Not Found', `no function serves ${url.pathname}`);
+    if (found.kind === 'method-not-allowed') {
+      return problemResponse(response, 405, 'Method Not Allowed', `${method} is not allowed on ${url.pathname}`, { allow: found.allow.join(', ') });
+    }
+    const chunks = await readBody(request, response);
+    if (!chunks) return;
+    const params = decodeParams(found.route, found.captures);
+    if (!params) return problemResponse(response, 400, 'Bad Request', 'the URL path is not valid percent-encoding');
+    const { registration } = found.route;
+    const functionRequest = functionRequestOf(request, url, method, params, chunks);
+    const result = await registration.handler(functionRequest, createInvocationContext(registration, this.log, {}));
+    await writeResponse(response, result as HttpResponseInit | HttpResponse | undefined);
+  }
+}
