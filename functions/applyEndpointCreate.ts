@@ -9,7 +9,15 @@ const { transport, queues } = parseRegistrationSettings();
 export const applyEndpointCreate = bindQueue(endpointChangeQueue('create', queues.endpointCreate));
 
 if (transport === Transport.serviceBus) {
-  app.serviceBusQueue('applyEndpointCreate', { queueName: queues.endpointCreate, connection: ConnectionSetting.serviceBus, handler: applyEndpointCreate });
+  app.serviceBusQueue('applyEndpointCreate', {
+    queueName: queues.endpointCreate,
+    connection: ConnectionSetting.serviceBus,
+    handler: applyEndpointCreate,
+  });
 } else {
-  app.storageQueue('applyEndpointCreate', { queueName: queues.endpointCreate, connection: ConnectionSetting.storage, handler: applyEndpointCreate });
+  app.storageQueue('applyEndpointCreate', {
+    queueName: queues.endpointCreate,
+    connection: ConnectionSetting.storage,
+    handler: applyEndpointCreate,
+  });
 }

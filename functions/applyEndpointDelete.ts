@@ -9,7 +9,15 @@ const { transport, queues } = parseRegistrationSettings();
 export const applyEndpointDelete = bindQueue(endpointChangeQueue('delete', queues.endpointDelete));
 
 if (transport === Transport.serviceBus) {
-  app.serviceBusQueue('applyEndpointDelete', { queueName: queues.endpointDelete, connection: ConnectionSetting.serviceBus, handler: applyEndpointDelete });
+  app.serviceBusQueue('applyEndpointDelete', {
+    queueName: queues.endpointDelete,
+    connection: ConnectionSetting.serviceBus,
+    handler: applyEndpointDelete,
+  });
 } else {
-  app.storageQueue('applyEndpointDelete', { queueName: queues.endpointDelete, connection: ConnectionSetting.storage, handler: applyEndpointDelete });
+  app.storageQueue('applyEndpointDelete', {
+    queueName: queues.endpointDelete,
+    connection: ConnectionSetting.storage,
+    handler: applyEndpointDelete,
+  });
 }

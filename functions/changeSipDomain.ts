@@ -5,4 +5,9 @@ import { changeSipDomainHttp } from '../shared/entrypoints/http/topologyHttp';
 /** Adds or removes a supported SIP domain. */
 export const changeSipDomain = bindHttp(changeSipDomainHttp);
 
-app.http('changeSipDomain', { methods: ['PUT', 'DELETE'], route: 'topology/sip-domains/{domain}', authLevel: 'anonymous', handler: changeSipDomain });
+app.http('changeSipDomain', {
+  methods: ['PUT', 'DELETE'],
+  route: 'topology/sip-domains/{domain}',
+  authLevel: 'anonymous',
+  handler: changeSipDomain,
+});

@@ -11,7 +11,10 @@ import { parseSettings } from '../shared/settings';
  */
 async function main(): Promise<number> {
   if (!process.env.AzureWebJobsStorage) {
-    process.env.AzureWebJobsStorage = azuriteConnectionString({ queue: Number(process.env.AZURITE_QUEUE_PORT ?? 10001), table: Number(process.env.AZURITE_TABLE_PORT ?? 10002) });
+    process.env.AzureWebJobsStorage = azuriteConnectionString({
+      queue: Number(process.env.AZURITE_QUEUE_PORT ?? 10001),
+      table: Number(process.env.AZURITE_TABLE_PORT ?? 10002),
+    });
     // The development key `npm start` signs checkpoints with, so their signatures are checked too.
     const developmentKey = path.resolve(__dirname, '..', '..', process.env.AZURITE_LOCATION ?? '.azurite', 'audit-signing-key.pem');
     if (!process.env.AUDIT_SIGNING_KEY && existsSync(developmentKey)) process.env.AUDIT_SIGNING_KEY = readFileSync(developmentKey, 'utf8');
@@ -21,7 +24,9 @@ async function main(): Promise<number> {
     const report = await verifyAuditLog(deps);
     console.log(JSON.stringify(report, null, 2));
     if (report.intact) {
-      console.log(`\nintact: ${report.recordsChecked} records, head ${report.head.sequence}, ${report.checkpoints.checked} signed checkpoints (key ${report.checkpoints.signingKey})`);
+      console.log(
+        `\nintact: ${report.recordsChecked} records, head ${report.head.sequence}, ${report.checkpoints.checked} signed checkpoints (key ${report.checkpoints.signingKey})`,
+      );
       return 0;
     }
     console.log(`\nBROKEN at record ${report.firstBreak?.sequence}: ${report.firstBreak?.kind}: ${report.firstBreak?.detail}`);
@@ -31,7 +36,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  console.error(`could not verify the audit log: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`could not verify the audit log: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  },
+);

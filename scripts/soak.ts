@@ -11,5 +11,8 @@ if (!/^[1-9]\d*$/.test(killsPerStep)) {
   process.exit(2);
 }
 const suite = path.resolve(__dirname, '..', 'test', 'e2e', 'faultInjection.e2e.test.js');
-const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', suite], { stdio: 'inherit', env: { ...process.env, FAULT_KILLS_PER_STEP: killsPerStep } });
+const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', suite], {
+  stdio: 'inherit',
+  env: { ...process.env, FAULT_KILLS_PER_STEP: killsPerStep },
+});
 process.exit(run.status ?? 1);

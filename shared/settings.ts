@@ -70,7 +70,11 @@ type RegistrationEnv = z.infer<typeof RegistrationSchema>;
 function registrationOf(env: RegistrationEnv) {
   return {
     transport: env.MESSAGING_TRANSPORT,
-    queues: { endpointCreate: env.ENDPOINT_CREATE_QUEUE, endpointDelete: env.ENDPOINT_DELETE_QUEUE, auditEvents: env.AUDIT_EVENTS_DESTINATION },
+    queues: {
+      endpointCreate: env.ENDPOINT_CREATE_QUEUE,
+      endpointDelete: env.ENDPOINT_DELETE_QUEUE,
+      auditEvents: env.AUDIT_EVENTS_DESTINATION,
+    },
     redriveSchedule: env.REDRIVE_SCHEDULE,
     checkpointSchedule: env.AUDIT_CHECKPOINT_SCHEDULE,
   };
@@ -103,8 +107,13 @@ export type Settings = ReturnType<typeof settingsOf>;
 function parseWith<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
-  const errors: FieldError[] = parsed.error.issues.map((issue) => ({ pointer: `#/${issue.path.join('/')}`, detail: `${issue.path.join('.')}: ${issue.message}` }));
-  throw new ConfigurationError('invalid_configuration', `invalid configuration:\n${errors.map((e) => `  - ${e.detail}`).join('\n')}`, { errors });
+  const errors: FieldError[] = parsed.error.issues.map((issue) => ({
+    pointer: `#/${issue.path.join('/')}`,
+    detail: `${issue.path.join('.')}: ${issue.message}`,
+  }));
+  throw new ConfigurationError('invalid_configuration', `invalid configuration:\n${errors.map((e) => `  - ${e.detail}`).join('\n')}`, {
+    errors,
+  });
 }
 
 /** Parses every setting from an environment; throws ConfigurationError naming each bad one. */

@@ -71,8 +71,10 @@ function serviceBusMessageSize(message: OutgoingMessage): number {
   const fields = [message.messageId, message.contentType, message.subject, message.correlationId, message.sessionId]
     .filter((field): field is string => field !== undefined)
     .reduce((sum, field) => sum + utf8Bytes(field) + AMQP_STRING_OVERHEAD, 0);
-  const properties = Object.entries(message.properties ?? {})
-    .reduce((sum, [name, value]) => sum + utf8Bytes(name) + AMQP_STRING_OVERHEAD + propertyValueBytes(value), 0);
+  const properties = Object.entries(message.properties ?? {}).reduce(
+    (sum, [name, value]) => sum + utf8Bytes(name) + AMQP_STRING_OVERHEAD + propertyValueBytes(value),
+    0,
+  );
   return body + fields + properties + AMQP_ENVELOPE_BYTES;
 }
 

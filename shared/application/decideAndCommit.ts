@@ -54,7 +54,14 @@ async function attempt<R>(deps: CommitDependencies, reads: DirectoryReads, decid
 
   const { records, head } = appendToChain(snapshot.head, plan.audit, now);
   const outbox = records.map((record) => toCloudEvent(record, deps.eventSource));
-  await deps.directory.commit({ expectedVersion: snapshot.version, head, writes: plan.writes, changeRequests: plan.changeRequests, audit: records, outbox });
+  await deps.directory.commit({
+    expectedVersion: snapshot.version,
+    head,
+    writes: plan.writes,
+    changeRequests: plan.changeRequests,
+    audit: records,
+    outbox,
+  });
   return { result, records, outbox };
 }
 
@@ -63,7 +70,11 @@ async function attempt<R>(deps: CommitDependencies, reads: DirectoryReads, decid
  * change, the change-request statuses, the audit records and their events commit together; the
  * events are then published from the outbox (and stay there for the re-driver if publishing fails).
  */
-export async function decideAndCommit<R>(deps: CommitDependencies, reads: DirectoryReads, decide: Decide<R>): Promise<{ result: R; records: AuditRecord[] }> {
+export async function decideAndCommit<R>(
+  deps: CommitDependencies,
+  reads: DirectoryReads,
+  decide: Decide<R>,
+): Promise<{ result: R; records: AuditRecord[] }> {
   const committed = await retryWhileContended(() => deps.mutex.runExclusive(HEAD_KEY, () => attempt(deps, reads, decide)));
   await publishEvents(deps, committed.outbox);
   return { result: committed.result, records: committed.records };

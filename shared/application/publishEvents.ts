@@ -52,7 +52,10 @@ export async function publishEvents(deps: PublishDependencies, events: CloudEven
  * Publishes what the outbox still holds (events whose publishing was interrupted), oldest first.
  * With `committedBefore`, younger events are left to the worker that committed them.
  */
-export async function publishPendingEvents(deps: PublishDependencies, options: { limit?: number; committedBefore?: Date } = {}): Promise<number> {
+export async function publishPendingEvents(
+  deps: PublishDependencies,
+  options: { limit?: number; committedBefore?: Date } = {},
+): Promise<number> {
   const pending = await deps.outbox.pending(options.limit ?? 100);
   const cutoff = options.committedBefore?.toISOString();
   return publishEvents(deps, cutoff === undefined ? pending : pending.filter((event) => event.time < cutoff));

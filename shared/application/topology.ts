@@ -5,7 +5,12 @@ import type { DirectoryView } from '../domain/directory';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import { domainOf, type Fqdn, type SipAddress } from '../domain/names';
 import {
-  decideAddDomain, decideAddUser, decideRegisterPool, decideRemoveDomain, decideRemoveUser, decideRetirePool,
+  decideAddDomain,
+  decideAddUser,
+  decideRegisterPool,
+  decideRemoveDomain,
+  decideRemoveUser,
+  decideRetirePool,
 } from '../domain/topologyRules';
 import { decideAndCommit, viewOf, type CommitDependencies } from './decideAndCommit';
 import type { ServiceDependencies } from './dependencies';
@@ -27,7 +32,11 @@ export interface TopologyChangeResult {
   auditRecord: AuditRecord | null;
 }
 
-const NOT_FOUND_CODES: ReadonlySet<TopologyCode> = new Set([TopologyCode.sipDomainNotFound, TopologyCode.poolNotFound, TopologyCode.userNotFound]);
+const NOT_FOUND_CODES: ReadonlySet<TopologyCode> = new Set([
+  TopologyCode.sipDomainNotFound,
+  TopologyCode.poolNotFound,
+  TopologyCode.userNotFound,
+]);
 
 /** Runs one topology decision through the audited commit; refusals become NotFound or Conflict errors. */
 async function changeTopology(
@@ -40,8 +49,16 @@ async function changeTopology(
     const decision = decide(viewOf(snapshot), now.toISOString());
     if (decision.outcome !== 'applied') return { plan: null, result: decision };
     const audit = {
-      id: deps.ids.next(), actor: requester.actor, action: decision.action, subject: decision.subject, changeRequestId: null,
-      correlationId: requester.correlationId, causationId: null, outcome: { status: 'applied' as const }, before: decision.before, after: decision.after,
+      id: deps.ids.next(),
+      actor: requester.actor,
+      action: decision.action,
+      subject: decision.subject,
+      changeRequestId: null,
+      correlationId: requester.correlationId,
+      causationId: null,
+      outcome: { status: 'applied' as const },
+      before: decision.before,
+      after: decision.after,
     };
     return { plan: { writes: decision.writes, changeRequests: [], audit: [audit] }, result: decision };
   });
@@ -65,7 +82,12 @@ export function removeSipDomain(deps: TopologyDependencies, requester: Requester
 }
 
 /** PUT /api/topology/pools/{fqdn}. */
-export function registerPool(deps: TopologyDependencies, requester: Requester, fqdn: Fqdn, defaultEndpointSipAddress: SipAddress): Promise<TopologyChangeResult> {
+export function registerPool(
+  deps: TopologyDependencies,
+  requester: Requester,
+  fqdn: Fqdn,
+  defaultEndpointSipAddress: SipAddress,
+): Promise<TopologyChangeResult> {
   const reads = { pools: [fqdn], addresses: [defaultEndpointSipAddress], domains: [domainOf(defaultEndpointSipAddress)] };
   return changeTopology(deps, requester, reads, (view, now) => decideRegisterPool(fqdn, defaultEndpointSipAddress, view, now));
 }
@@ -76,12 +98,21 @@ export function retirePool(deps: TopologyDependencies, requester: Requester, fqd
 }
 
 /** PUT /api/topology/users/{sipAddress}. */
-export function addDirectoryUser(deps: TopologyDependencies, requester: Requester, sipAddress: SipAddress, displayName: string | null): Promise<TopologyChangeResult> {
+export function addDirectoryUser(
+  deps: TopologyDependencies,
+  requester: Requester,
+  sipAddress: SipAddress,
+  displayName: string | null,
+): Promise<TopologyChangeResult> {
   const reads = { addresses: [sipAddress], domains: [domainOf(sipAddress)] };
   return changeTopology(deps, requester, reads, (view, now) => decideAddUser(sipAddress, displayName, view, now));
 }
 
 /** DELETE /api/topology/users/{sipAddress}. */
-export function removeDirectoryUser(deps: TopologyDependencies, requester: Requester, sipAddress: SipAddress): Promise<TopologyChangeResult> {
+export function removeDirectoryUser(
+  deps: TopologyDependencies,
+  requester: Requester,
+  sipAddress: SipAddress,
+): Promise<TopologyChangeResult> {
   return changeTopology(deps, requester, { addresses: [sipAddress] }, (view) => decideRemoveUser(sipAddress, view));
 }

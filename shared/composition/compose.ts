@@ -31,11 +31,18 @@ export const consoleLogger: Logger = jsonLinesLogger((line, level) => (level ===
 function messageBusFor(settings: Settings): { bus: MessageBus; close(): Promise<void> } {
   if (settings.transport === Transport.serviceBus) {
     // Loaded only when configured: the Service Bus SDK is a large share of a cold start.
+    type ServiceBusAdapter = typeof import('../adapters/serviceBus/ServiceBusMessageBus');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createServiceBusMessageBus } = require('../adapters/serviceBus/ServiceBusMessageBus') as typeof import('../adapters/serviceBus/ServiceBusMessageBus');
+    const { createServiceBusMessageBus } = require('../adapters/serviceBus/ServiceBusMessageBus') as ServiceBusAdapter;
     const client = createServiceBusClient(settings.serviceBusConnection as string);
     const bus = createServiceBusMessageBus(client, settings.queues);
-    return { bus, close: async () => { await bus.close(); await client.close(); } };
+    return {
+      bus,
+      close: async () => {
+        await bus.close();
+        await client.close();
+      },
+    };
   }
   const service = createQueueServiceClient(settings.storageConnection);
   return { bus: new StorageQueueMessageBus((name) => service.getQueueClient(name), settings.queues), close: async () => undefined };
@@ -48,9 +55,14 @@ function signingKeyFrom(pem: string | undefined): KeyObject | undefined {
   try {
     key = createPrivateKey(pem);
   } catch (error) {
-    throw new ConfigurationError('invalid_configuration', `AUDIT_SIGNING_KEY: is not a PKCS#8 PEM private key (${(error as Error).message})`, { cause: error });
+    throw new ConfigurationError(
+      'invalid_configuration',
+      `AUDIT_SIGNING_KEY: is not a PKCS#8 PEM private key (${(error as Error).message})`,
+      { cause: error },
+    );
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new ConfigurationError('invalid_configuration', `AUDIT_SIGNING_KEY: must be an Ed25519 key, not ${key.asymmetricKeyType}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new ConfigurationError('invalid_configuration', `AUDIT_SIGNING_KEY: must be an Ed25519 key, not ${key.asymmetricKeyType}`);
   return key;
 }
 

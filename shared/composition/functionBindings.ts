@@ -47,7 +47,9 @@ export function bindHttp(entrypoint: HttpEntrypoint<Composition>): (request: Htt
 }
 
 /** A queue function's handler: the message and its trigger metadata in; throwing asks the transport to redeliver. */
-export function bindQueue(entrypoint: (deps: Composition, body: unknown, trigger: QueueTrigger) => Promise<unknown>): (body: unknown, trigger: QueueTrigger) => Promise<void> {
+export function bindQueue(
+  entrypoint: (deps: Composition, body: unknown, trigger: QueueTrigger) => Promise<unknown>,
+): (body: unknown, trigger: QueueTrigger) => Promise<void> {
   return async (body, trigger) => {
     await entrypoint(await dependencies(), body, trigger);
   };

@@ -19,9 +19,7 @@ export const AuditAction = {
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 
 /** The outcome an audit record reports. */
-export type AuditOutcome =
-  | { status: 'applied' }
-  | { status: 'rejected' | 'failed'; code: OutcomeCode; message: string };
+export type AuditOutcome = { status: 'applied' } | { status: 'rejected' | 'failed'; code: OutcomeCode; message: string };
 
 /** An audit record before the log places it: the log assigns sequence, time and hashes. */
 export interface AuditDraft {

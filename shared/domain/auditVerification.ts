@@ -89,12 +89,21 @@ export class ChainVerifier {
   private checked = 0;
   private readonly checkpointsBySequence: Map<number, AuditCheckpoint>;
 
-  constructor(private readonly head: AuditHead, private readonly checkpoints: AuditCheckpoint[], private readonly key: KeyObject | undefined) {
+  constructor(
+    private readonly head: AuditHead,
+    private readonly checkpoints: AuditCheckpoint[],
+    private readonly key: KeyObject | undefined,
+  ) {
     this.expected = head.sequence;
     this.checkpointsBySequence = new Map(checkpoints.map((checkpoint) => [checkpoint.sequence, checkpoint]));
     if (key) {
       for (const checkpoint of checkpoints) {
-        if (!checkpointSignedBy(checkpoint, key)) this.report(checkpoint.sequence, BreakKind.checkpointForged, `the checkpoint at record ${checkpoint.sequence} is not signed by the configured key`);
+        if (!checkpointSignedBy(checkpoint, key))
+          this.report(
+            checkpoint.sequence,
+            BreakKind.checkpointForged,
+            `the checkpoint at record ${checkpoint.sequence} is not signed by the configured key`,
+          );
       }
     }
   }
@@ -104,18 +113,27 @@ export class ChainVerifier {
     if (position > this.head.sequence) return;
     this.checked++;
     if (this.newer === undefined && (position !== this.head.sequence || record.hash !== this.head.hash)) {
-      this.report(position, BreakKind.headMismatch, `the head names record ${this.head.sequence} (${this.head.hash.slice(0, 12)}…), the newest stored record is ${position} (${record.hash.slice(0, 12)}…)`);
+      this.report(
+        position,
+        BreakKind.headMismatch,
+        `the head names record ${this.head.sequence} (${this.head.hash.slice(0, 12)}…), the newest stored record is ${position} (${record.hash.slice(0, 12)}…)`,
+      );
     }
     if (position < this.expected) this.reportMissing(position + 1, this.expected);
     if (record.sequence !== position) this.report(position, BreakKind.outOfOrder, `position ${position} holds record ${record.sequence}`);
     const { hash, ...content } = record;
-    if (hashAuditRecord(content) !== hash) this.report(position, BreakKind.contentAltered, `record ${position}'s content does not hash to its hash`);
+    if (hashAuditRecord(content) !== hash)
+      this.report(position, BreakKind.contentAltered, `record ${position}'s content does not hash to its hash`);
     if (this.newer && this.newer.position === position + 1 && this.newer.record.previousHash !== hash) {
       this.report(this.newer.position, BreakKind.linkBroken, `record ${this.newer.position} does not link to record ${position}`);
     }
     const checkpoint = this.checkpointsBySequence.get(position);
     if (checkpoint && checkpoint.hash !== hash) {
-      this.report(position, BreakKind.checkpointMismatch, `the checkpoint of ${checkpoint.time} signed record ${position} as ${checkpoint.hash.slice(0, 12)}…; it is now ${hash.slice(0, 12)}…`);
+      this.report(
+        position,
+        BreakKind.checkpointMismatch,
+        `the checkpoint of ${checkpoint.time} signed record ${position} as ${checkpoint.hash.slice(0, 12)}…; it is now ${hash.slice(0, 12)}…`,
+      );
     }
     this.newer = { position, record };
     this.expected = position - 1;
@@ -128,10 +146,22 @@ export class ChainVerifier {
       this.report(1, BreakKind.linkBroken, 'record 1 does not link to the start of the log');
     }
     for (const checkpoint of this.checkpoints) {
-      if (checkpoint.sequence > this.head.sequence) this.report(checkpoint.sequence, BreakKind.checkpointMismatch, `a checkpoint signed record ${checkpoint.sequence}, beyond the head ${this.head.sequence}: the log was cut back`);
+      if (checkpoint.sequence > this.head.sequence)
+        this.report(
+          checkpoint.sequence,
+          BreakKind.checkpointMismatch,
+          `a checkpoint signed record ${checkpoint.sequence}, beyond the head ${this.head.sequence}: the log was cut back`,
+        );
     }
     const breaks = [...this.found].sort((a, b) => a.sequence - b.sequence);
-    return { intact: breaks.length === 0, recordsChecked: this.checked, head: this.head, firstBreak: breaks[0] ?? null, breaks: breaks.slice(0, MAX_REPORTED_BREAKS), checkpointsChecked: this.checkpoints.length };
+    return {
+      intact: breaks.length === 0,
+      recordsChecked: this.checked,
+      head: this.head,
+      firstBreak: breaks[0] ?? null,
+      breaks: breaks.slice(0, MAX_REPORTED_BREAKS),
+      checkpointsChecked: this.checkpoints.length,
+    };
   }
 
   private reportMissing(from: number, to: number): void {

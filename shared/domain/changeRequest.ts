@@ -30,11 +30,9 @@ export const DeleteEndpointRequestSchema = z.strictObject({
 export type DeleteEndpointRequest = z.infer<typeof DeleteEndpointRequestSchema>;
 
 /** The body of POST /api/change-requests. There is no update: an update is a delete and a create. */
-export const ChangeRequestBodySchema = z.discriminatedUnion(
-  'operation',
-  [CreateEndpointRequestSchema, DeleteEndpointRequestSchema],
-  { error: 'must be "create" or "delete" (there is no update: delete, then create)' },
-);
+export const ChangeRequestBodySchema = z.discriminatedUnion('operation', [CreateEndpointRequestSchema, DeleteEndpointRequestSchema], {
+  error: 'must be "create" or "delete" (there is no update: delete, then create)',
+});
 export type ChangeRequestBody = z.infer<typeof ChangeRequestBodySchema>;
 
 /** Where a change request stands. `accepted` always ends in one of the other three. */

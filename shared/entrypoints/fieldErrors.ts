@@ -8,7 +8,11 @@ export function fieldErrors(error: ZodError, location: FieldError['location']): 
     const path = issue.path.map(String);
     // One error per unknown field, so a client keyed on pointers sees each of them.
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ pointer: pointerTo([...path, key]), detail: `unknown field "${key}": not part of the contract`, location }));
+      return issue.keys.map((key) => ({
+        pointer: pointerTo([...path, key]),
+        detail: `unknown field "${key}": not part of the contract`,
+        location,
+      }));
     }
     const field = path.length ? path.join('.') : 'the value';
     return [{ pointer: pointerTo(path), detail: `${field} ${issue.message.replace(/^Invalid input: /, '')}`, location }];

@@ -9,12 +9,15 @@ import type { AuditCheckpoint } from '../domain/auditVerification';
 /** The re-drive timer's work (see application/redrive.ts); a sweep that did something is logged. */
 export async function redriveTimer(deps: RedriveDependencies): Promise<RedriveReport> {
   const report = await redrive(deps);
-  if (report.eventsPublished + report.requestsResent + report.requestsFailed + report.idempotencyKeysPurged > 0) deps.log.info('re-drive', { ...report });
+  if (report.eventsPublished + report.requestsResent + report.requestsFailed + report.idempotencyKeysPurged > 0)
+    deps.log.info('re-drive', { ...report });
   return report;
 }
 
 /** The checkpoint timer's work: signs the audit head if the log grew (nothing without AUDIT_SIGNING_KEY). */
-export async function auditCheckpointTimer(deps: CheckpointDependencies & Pick<RedriveDependencies, 'log'>): Promise<AuditCheckpoint | undefined> {
+export async function auditCheckpointTimer(
+  deps: CheckpointDependencies & Pick<RedriveDependencies, 'log'>,
+): Promise<AuditCheckpoint | undefined> {
   const checkpoint = await checkpointAuditLog(deps);
   if (checkpoint) deps.log.info('audit checkpoint signed', { sequence: checkpoint.sequence, hash: checkpoint.hash });
   return checkpoint;

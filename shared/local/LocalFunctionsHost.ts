@@ -82,13 +82,19 @@ export class LocalFunctionsHost {
     for (const registration of this.options.registrations) {
       const type = triggerOf(registration).type;
       if (!SUPPORTED_TRIGGERS.includes(type)) {
-        throw new Error(`function ${registration.name}: the local host runs HTTP, Storage-queue and timer triggers, not ${type} (set MESSAGING_TRANSPORT=storage-queues locally)`);
+        throw new Error(
+          `function ${registration.name}: the local host runs HTTP, Storage-queue and timer triggers, not ${type} (set MESSAGING_TRANSPORT=storage-queues locally)`,
+        );
       }
     }
   }
 
   private httpTriggers(): HttpTriggers {
-    return new HttpTriggers({ registrations: this.registrationsOf('httpTrigger'), routePrefix: this.options.settings.routePrefix, log: this.log });
+    return new HttpTriggers({
+      registrations: this.registrationsOf('httpTrigger'),
+      routePrefix: this.options.settings.routePrefix,
+      log: this.log,
+    });
   }
 
   private storageQueueTriggers(): StorageQueueTriggers {

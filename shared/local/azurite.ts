@@ -15,18 +15,26 @@ export interface AzuritePorts {
 
 /** The connection string for an Azurite at these ports on loopback. */
 export function azuriteConnectionString(ports: Pick<AzuritePorts, 'queue' | 'table'> & { blob?: number }, host = '127.0.0.1'): string {
-  return [
-    'DefaultEndpointsProtocol=http', `AccountName=${DEV_ACCOUNT}`, `AccountKey=${DEV_KEY}`,
-    ...(ports.blob ? [`BlobEndpoint=http://${host}:${ports.blob}/${DEV_ACCOUNT}`] : []),
-    `QueueEndpoint=http://${host}:${ports.queue}/${DEV_ACCOUNT}`, `TableEndpoint=http://${host}:${ports.table}/${DEV_ACCOUNT}`,
-  ].join(';') + ';';
+  return (
+    [
+      'DefaultEndpointsProtocol=http',
+      `AccountName=${DEV_ACCOUNT}`,
+      `AccountKey=${DEV_KEY}`,
+      ...(ports.blob ? [`BlobEndpoint=http://${host}:${ports.blob}/${DEV_ACCOUNT}`] : []),
+      `QueueEndpoint=http://${host}:${ports.queue}/${DEV_ACCOUNT}`,
+      `TableEndpoint=http://${host}:${ports.table}/${DEV_ACCOUNT}`,
+    ].join(';') + ';'
+  );
 }
 
 /** Whether something accepts TCP connections on the port. */
 export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -51,15 +59,38 @@ export interface AzuriteProcess {
  * Starts Azurite from node_modules as a child process: telemetry off, loopback only, data kept
  * under `location` so the directory survives restarts.
  */
-export async function startAzurite(options: { location: string; ports: AzuritePorts; log?: (line: string) => void }): Promise<AzuriteProcess> {
+export async function startAzurite(options: {
+  location: string;
+  ports: AzuritePorts;
+  log?: (line: string) => void;
+}): Promise<AzuriteProcess> {
   const cli = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
   const { ports } = options;
-  const child = spawn(process.execPath, [
-    cli, '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--location', options.location,
-    '--blobHost', '127.0.0.1', '--blobPort', String(ports.blob),
-    '--queueHost', '127.0.0.1', '--queuePort', String(ports.queue),
-    '--tableHost', '127.0.0.1', '--tablePort', String(ports.table),
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      '--silent',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--location',
+      options.location,
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(ports.blob),
+      '--queueHost',
+      '127.0.0.1',
+      '--queuePort',
+      String(ports.queue),
+      '--tableHost',
+      '127.0.0.1',
+      '--tablePort',
+      String(ports.table),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.stderr?.on('data', (chunk: Buffer) => options.log?.(`azurite: ${chunk.toString().trim()}`));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {

@@ -32,12 +32,16 @@ const registrations: Registration[] = [];
 
 const hostModule = {
   setProgrammingModel(): void {},
-  getProgrammingModel(): undefined { return undefined; },
+  getProgrammingModel(): undefined {
+    return undefined;
+  },
   registerFunction(metadata: { name: string; bindings: Record<string, Binding> }, handler: Registration['handler']) {
     registrations.push({ name: metadata.name, bindings: Object.values(metadata.bindings), handler });
     return { dispose() {} };
   },
-  registerHook() { return { dispose() {} }; },
+  registerHook() {
+    return { dispose() {} };
+  },
   log(): void {},
 };
 
@@ -60,8 +64,17 @@ export function functionFiles(appRoot: string): string[] {
   const main = (JSON.parse(readFileSync(path.join(appRoot, 'package.json'), 'utf8')) as { main?: string }).main;
   if (!main) throw new Error('package.json has no "main": the Functions host finds functions through it');
   const directory = path.join(appRoot, path.dirname(main));
-  const pattern = new RegExp(`^${path.basename(main).split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return readdirSync(directory).filter((file) => pattern.test(file)).sort().map((file) => path.join(directory, file));
+  const pattern = new RegExp(
+    `^${path
+      .basename(main)
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return readdirSync(directory)
+    .filter((file) => pattern.test(file))
+    .sort()
+    .map((file) => path.join(directory, file));
 }
 
 /** Loads every function file of the app (once per process) and returns what they registered. */

@@ -13,9 +13,7 @@ export interface Route {
 
 /** Where a request lands: a route with its path captures (still percent-encoded), or why none serves it. */
 export type RouteMatch =
-  | { kind: 'found'; route: Route; captures: string[] }
-  | { kind: 'not-found' }
-  | { kind: 'method-not-allowed'; allow: string[] };
+  { kind: 'found'; route: Route; captures: string[] } | { kind: 'not-found' } | { kind: 'method-not-allowed'; allow: string[] };
 
 /** An HTTP route as the start-up banner lists it. */
 export interface RouteSummary {
@@ -33,10 +31,15 @@ export function compileRoute(prefix: string, registration: Registration): Route 
   const trigger = triggerOf(registration);
   const template = trigger.route ?? registration.name;
   const params: string[] = [];
-  const source = template.split('/').map((segment) => segment.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\{\*?([A-Za-z0-9_]+)(?::[^}]*)?\??\}/g, (_m, name: string) => {
-    params.push(name);
-    return '([^/]+)';
-  })).join('/');
+  const source = template
+    .split('/')
+    .map((segment) =>
+      segment.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\{\*?([A-Za-z0-9_]+)(?::[^}]*)?\??\}/g, (_m, name: string) => {
+        params.push(name);
+        return '([^/]+)';
+      }),
+    )
+    .join('/');
   return {
     registration,
     methods: (trigger.methods ?? ALL_METHODS).map((m) => m.toUpperCase()),

@@ -16,7 +16,13 @@ export interface HttpTriggerOptions {
   log: HostLog;
 }
 
-function problemResponse(response: http.ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
+function problemResponse(
+  response: http.ServerResponse,
+  status: number,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8', ...headers });
   response.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
 }
@@ -37,8 +43,18 @@ async function readBody(request: http.IncomingMessage, response: http.ServerResp
 }
 
 /** The request as @azure/functions gives it to a function: repeated headers joined, no body on GET or HEAD. */
-function functionRequestOf(request: http.IncomingMessage, url: URL, method: string, params: Record<string, string>, chunks: Buffer[]): HttpRequest {
-  const headers = Object.fromEntries(Object.entries(request.headers).flatMap(([name, value]) => (value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]])));
+function functionRequestOf(
+  request: http.IncomingMessage,
+  url: URL,
+  method: string,
+  params: Record<string, string>,
+  chunks: Buffer[],
+): HttpRequest {
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, Array.isArray(value) ? value.join(', ') : value]],
+    ),
+  );
   return new HttpRequest({
     method,
     url: url.toString(),
@@ -121,7 +137,9 @@ export class HttpTriggers {
     const found = matchRoute(this.routes, method, url.pathname);
     if (found.kind === 'not-found') return problemResponse(response, 404, 'Not Found', `no function serves ${url.pathname}`);
     if (found.kind === 'method-not-allowed') {
-      return problemResponse(response, 405, 'Method Not Allowed', `${method} is not allowed on ${url.pathname}`, { allow: found.allow.join(', ') });
+      return problemResponse(response, 405, 'Method Not Allowed', `${method} is not allowed on ${url.pathname}`, {
+        allow: found.allow.join(', '),
+      });
     }
     const chunks = await readBody(request, response);
     if (!chunks) return;

@@ -10,7 +10,11 @@ export type HostLog = (line: string) => void;
  * function's name, the trigger's metadata, and `context.log` routed to the host log under the
  * function's name.
  */
-export function createInvocationContext(registration: Registration, log: HostLog, triggerMetadata?: Record<string, unknown>): InvocationContext {
+export function createInvocationContext(
+  registration: Registration,
+  log: HostLog,
+  triggerMetadata?: Record<string, unknown>,
+): InvocationContext {
   return new InvocationContext({
     invocationId: randomUUID(),
     functionName: registration.name,

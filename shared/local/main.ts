@@ -21,7 +21,11 @@ async function storage(log: (line: string) => void): Promise<AzuriteProcess | un
     log(`Using the storage account in AzureWebJobsStorage.`);
     return undefined;
   }
-  const ports = { blob: port('AZURITE_BLOB_PORT', 10000), queue: port('AZURITE_QUEUE_PORT', 10001), table: port('AZURITE_TABLE_PORT', 10002) };
+  const ports = {
+    blob: port('AZURITE_BLOB_PORT', 10000),
+    queue: port('AZURITE_QUEUE_PORT', 10001),
+    table: port('AZURITE_TABLE_PORT', 10002),
+  };
   if ((await isListening(ports.queue)) && (await isListening(ports.table))) {
     log(`Azurite is already listening on ports ${ports.queue} and ${ports.table}; using it.`);
     process.env.AzureWebJobsStorage = azuriteConnectionString(ports);
@@ -64,7 +68,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const base = host.url.replace('127.0.0.1', 'localhost');
-  if (host.demoTopologyLoaded) log('Loaded the demo topology: contoso.com, pcpool.contoso.com, pcpool2.contoso.com, sip:ocschat@contoso.com');
+  if (host.demoTopologyLoaded)
+    log('Loaded the demo topology: contoso.com, pcpool.contoso.com, pcpool2.contoso.com, sip:ocschat@contoso.com');
   log(`\nPersistent Chat endpoint service listening on ${base}/api`);
   for (const route of host.routes) log(`  ${route.methods.join(',').padEnd(10)} ${base}${route.path}   (${route.name})`);
   log('\nPress Ctrl-C to stop.');

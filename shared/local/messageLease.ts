@@ -29,7 +29,13 @@ export function resolveMessageLeaseSeconds(option: number | undefined): number {
  * length as the Functions host does, so a long run is not handed to another worker. Each renewal
  * returns a new pop receipt; `stop()` ends the renewals and yields the newest one for settling.
  */
-export function keepLeased(queue: RenewableQueue, message: DequeuedMessageItem, leaseSeconds: number, functionName: string, log: HostLog): MessageLease {
+export function keepLeased(
+  queue: RenewableQueue,
+  message: DequeuedMessageItem,
+  leaseSeconds: number,
+  functionName: string,
+  log: HostLog,
+): MessageLease {
   let popReceipt = message.popReceipt;
   let renewal: Promise<void> = Promise.resolve();
   const renew = async () => {
@@ -41,9 +47,12 @@ export function keepLeased(queue: RenewableQueue, message: DequeuedMessageItem, 
       log(`[${functionName}] could not renew the lease of message ${message.messageId}: ${(error as Error).message}`);
     }
   };
-  const timer = setInterval(() => {
-    renewal = renewal.then(renew);
-  }, (leaseSeconds * 1000) / 2);
+  const timer = setInterval(
+    () => {
+      renewal = renewal.then(renew);
+    },
+    (leaseSeconds * 1000) / 2,
+  );
   return {
     async stop() {
       clearInterval(timer);

@@ -78,9 +78,14 @@ function parseField(text: string, spec: FieldSpec): Set<number> {
 
 /** Parses a six-field NCRONTAB schedule; throws an Error naming the schedule and the field at fault. */
 export function parseSchedule(expression: string): CronSchedule {
-  const texts = expression.trim().split(/\s+/).filter((text) => text !== '');
+  const texts = expression
+    .trim()
+    .split(/\s+/)
+    .filter((text) => text !== '');
   if (texts.length !== FIELDS.length) {
-    throw new Error(`NCRONTAB schedule "${expression}" has ${texts.length} fields; it needs 6: second minute hour day-of-month month day-of-week`);
+    throw new Error(
+      `NCRONTAB schedule "${expression}" has ${texts.length} fields; it needs 6: second minute hour day-of-month month day-of-week`,
+    );
   }
   const [seconds, minutes, hours, days, months, weekdays] = FIELDS.map((spec, index) => {
     const text = texts[index] as string;

@@ -9,7 +9,10 @@ import { keepLeased, type RenewableQueue } from './messageLease';
 export interface TriggerQueue extends RenewableQueue {
   readonly name: string;
   createIfNotExists(): Promise<unknown>;
-  receiveMessages(options: { numberOfMessages: number; visibilityTimeout: number }): Promise<{ receivedMessageItems: DequeuedMessageItem[] }>;
+  receiveMessages(options: {
+    numberOfMessages: number;
+    visibilityTimeout: number;
+  }): Promise<{ receivedMessageItems: DequeuedMessageItem[] }>;
   deleteMessage(messageId: string, popReceipt: string): Promise<unknown>;
   sendMessage(messageText: string): Promise<unknown>;
 }
@@ -48,7 +51,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function decodeMessage(text: string, encoding: HostSettings['queues']['messageEncoding']): unknown {
   let decoded = text;
   if (encoding === 'base64') {
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new Error('the message is not base64 (host.json messageEncoding is base64)');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0)
+      throw new Error('the message is not base64 (host.json messageEncoding is base64)');
     decoded = Buffer.from(text, 'base64').toString('utf8');
   }
   try {
@@ -110,7 +114,8 @@ export class StorageQueueTriggers {
           continue;
         }
         const { receivedMessageItems: messages } = await queues.queue.receiveMessages({
-          numberOfMessages: Math.min(settings.batchSize, capacity), visibilityTimeout: this.options.messageLeaseSeconds,
+          numberOfMessages: Math.min(settings.batchSize, capacity),
+          visibilityTimeout: this.options.messageLeaseSeconds,
         });
         if (messages.length === 0) {
           await sleep(idleMs);
@@ -149,29 +154,48 @@ export class StorageQueueTriggers {
     // The WebJobs SDK's QueueProcessor.BeginProcessingMessageAsync does this: past the limit, the
     // message's earlier runs died with their worker before the failure path could poison it.
     if (await this.settle(registration, message, () => this.moveToPoison(queues, message, message.popReceipt))) {
-      this.options.log(`[${registration.name}] message ${message.messageId} moved to ${queues.poison.name} without running: dequeued ${message.dequeueCount} times, over maxDequeueCount ${maxDequeueCount}`);
+      this.options.log(
+        `[${registration.name}] message ${message.messageId} moved to ${queues.poison.name} without running: dequeued ${message.dequeueCount} times, over maxDequeueCount ${maxDequeueCount}`,
+      );
     }
   }
 
   /** After a failed run: poison the message on its last allowed dequeue, else make it visible again after the retry delay. */
-  private async settleFailure(registration: Registration, queues: MessageQueues, message: DequeuedMessageItem, popReceipt: string, error: unknown): Promise<void> {
+  private async settleFailure(
+    registration: Registration,
+    queues: MessageQueues,
+    message: DequeuedMessageItem,
+    popReceipt: string,
+    error: unknown,
+  ): Promise<void> {
     const { maxDequeueCount, visibilityTimeoutMs } = this.options.settings;
-    this.options.log(`[${registration.name}] message ${message.messageId} failed on dequeue ${message.dequeueCount}: ${(error as Error)?.message ?? error}`);
+    this.options.log(
+      `[${registration.name}] message ${message.messageId} failed on dequeue ${message.dequeueCount}: ${(error as Error)?.message ?? error}`,
+    );
     if (message.dequeueCount >= maxDequeueCount) {
       if (await this.settle(registration, message, () => this.moveToPoison(queues, message, popReceipt))) {
-        this.options.log(`[${registration.name}] message ${message.messageId} moved to ${queues.poison.name} after ${message.dequeueCount} attempts`);
+        this.options.log(
+          `[${registration.name}] message ${message.messageId} moved to ${queues.poison.name} after ${message.dequeueCount} attempts`,
+        );
       }
     } else {
       const retryAfterSeconds = Math.ceil(visibilityTimeoutMs / 1000);
-      await this.settle(registration, message, () => queues.queue.updateMessage(message.messageId, popReceipt, undefined, retryAfterSeconds));
+      await this.settle(registration, message, () =>
+        queues.queue.updateMessage(message.messageId, popReceipt, undefined, retryAfterSeconds),
+      );
     }
   }
 
   /** Runs the function; resolves with its failure, or undefined when it succeeded. */
   private async invoke(registration: Registration, message: DequeuedMessageItem): Promise<{ error: unknown } | undefined> {
     const context = createInvocationContext(registration, this.options.log, {
-      id: message.messageId, dequeueCount: message.dequeueCount, insertionTime: message.insertedOn, expirationTime: message.expiresOn,
-      nextVisibleTime: message.nextVisibleOn, popReceipt: message.popReceipt, queueTrigger: message.messageText,
+      id: message.messageId,
+      dequeueCount: message.dequeueCount,
+      insertionTime: message.insertedOn,
+      expirationTime: message.expiresOn,
+      nextVisibleTime: message.nextVisibleOn,
+      popReceipt: message.popReceipt,
+      queueTrigger: message.messageText,
     });
     try {
       // A message that does not decode fails like a function that throws: retried, then poisoned.

@@ -33,7 +33,15 @@ function scheduledTimer(registration: Registration, setting: AppSettingReader): 
   const trigger = triggerOf(registration);
   try {
     const schedule = parseSchedule(resolveAppSettings(String(trigger.schedule), setting));
-    return { registration, schedule, runOnStartup: trigger.runOnStartup === true, next: schedule.next(new Date()), last: undefined, pending: undefined, running: undefined };
+    return {
+      registration,
+      schedule,
+      runOnStartup: trigger.runOnStartup === true,
+      next: schedule.next(new Date()),
+      last: undefined,
+      pending: undefined,
+      running: undefined,
+    };
   } catch (error) {
     throw new Error(`function ${registration.name}: ${(error as Error).message}`, { cause: error });
   }
@@ -71,9 +79,10 @@ export class TimerTriggers {
   /** Waits for the timer's next occurrence, in steps when it is further away than setTimeout can wait. */
   private arm(timer: ScheduledTimer): void {
     const delay = timer.next.getTime() - Date.now();
-    timer.pending = delay > MAX_TIMEOUT_MS
-      ? setTimeout(() => this.arm(timer), MAX_TIMEOUT_MS)
-      : setTimeout(() => this.onOccurrence(timer), Math.max(0, delay));
+    timer.pending =
+      delay > MAX_TIMEOUT_MS
+        ? setTimeout(() => this.arm(timer), MAX_TIMEOUT_MS)
+        : setTimeout(() => this.onOccurrence(timer), Math.max(0, delay));
   }
 
   private onOccurrence(timer: ScheduledTimer): void {

@@ -36,7 +36,11 @@ async function settleAll(baseUrl: string, locations: string[], timeoutMs = 180_0
 async function main(): Promise<void> {
   const env = await startE2EEnvironment();
   const post = (path: string, body?: unknown, method = 'POST', headers: Record<string, string> = {}) =>
-    fetch(`${env.baseUrl}${path}`, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined });
+    fetch(`${env.baseUrl}${path}`, {
+      method,
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
   try {
     const pools = Array.from({ length: POOLS }, (_, i) => `bench${i}.contoso.com`);
     let started = performance.now();
@@ -44,20 +48,32 @@ async function main(): Promise<void> {
     const topologyMs = (performance.now() - started) / POOLS;
 
     started = performance.now();
-    const accepted = await Promise.all(pools.map(async (fqdn, i) => {
-      const t0 = performance.now();
-      const response = await post('/change-requests', { operation: 'create', sipAddress: `sip:chat${i}@contoso.com`, poolFqdn: fqdn });
-      return { latency: performance.now() - t0, location: response.headers.get('location') as string, t0 };
-    }));
-    const settledCreates = await settleAll(env.baseUrl, accepted.map((a) => a.location));
+    const accepted = await Promise.all(
+      pools.map(async (fqdn, i) => {
+        const t0 = performance.now();
+        const response = await post('/change-requests', { operation: 'create', sipAddress: `sip:chat${i}@contoso.com`, poolFqdn: fqdn });
+        return { latency: performance.now() - t0, location: response.headers.get('location') as string, t0 };
+      }),
+    );
+    const settledCreates = await settleAll(
+      env.baseUrl,
+      accepted.map((a) => a.location),
+    );
     if (settledCreates.some((r) => r.status !== 'applied')) throw new Error('every create should be applied');
     const toApplied = settledCreates.map((r, i) => r.at - (accepted[i]?.t0 ?? 0));
     const createsSeconds = (performance.now() - started) / 1000;
 
     await post('/topology/pools/contested.contoso.com', undefined, 'PUT');
     started = performance.now();
-    const contested = await Promise.all(Array.from({ length: 50 }, () => post('/change-requests', { operation: 'create', sipAddress: 'sip:contest@contoso.com', poolFqdn: 'contested.contoso.com' })));
-    const outcomes = await settleAll(env.baseUrl, contested.map((r) => r.headers.get('location') as string));
+    const contested = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        post('/change-requests', { operation: 'create', sipAddress: 'sip:contest@contoso.com', poolFqdn: 'contested.contoso.com' }),
+      ),
+    );
+    const outcomes = await settleAll(
+      env.baseUrl,
+      contested.map((r) => r.headers.get('location') as string),
+    );
     const contestedSeconds = (performance.now() - started) / 1000;
 
     // One at a time: the latency of admitting a request when the machine is not saturated, and of a keyed retry.
@@ -82,10 +98,24 @@ async function main(): Promise<void> {
 
     console.log(`pipeline benchmark (Node ${process.version}, in-process Azurite, loopback HTTP)`);
     console.log(`  register pool (PUT, audited commit)      mean ${ms(topologyMs)}`);
-    console.log(`  POST /change-requests (202)              p50 ${ms(percentile(accepted.map((a) => a.latency), 50))}  p95 ${ms(percentile(accepted.map((a) => a.latency), 95))}  (${POOLS} concurrent)`);
+    console.log(
+      `  POST /change-requests (202)              p50 ${ms(
+        percentile(
+          accepted.map((a) => a.latency),
+          50,
+        ),
+      )}  p95 ${ms(
+        percentile(
+          accepted.map((a) => a.latency),
+          95,
+        ),
+      )}  (${POOLS} concurrent)`,
+    );
     console.log(`  accepted -> applied                      p50 ${ms(percentile(toApplied, 50))}  p95 ${ms(percentile(toApplied, 95))}`);
     console.log(`  ${POOLS} creates on ${POOLS} pools end to end      ${(POOLS / createsSeconds).toFixed(1)} applied/s`);
-    console.log(`  50 concurrent creates of one address     ${contestedSeconds.toFixed(2)} s; applied ${outcomes.filter((o) => o.status === 'applied').length}, rejected ${outcomes.filter((o) => o.status === 'rejected').length}`);
+    console.log(
+      `  50 concurrent creates of one address     ${contestedSeconds.toFixed(2)} s; applied ${outcomes.filter((o) => o.status === 'applied').length}, rejected ${outcomes.filter((o) => o.status === 'rejected').length}`,
+    );
     console.log(`  POST one at a time, with Idempotency-Key  p50 ${ms(percentile(sequential, 50))}  p95 ${ms(percentile(sequential, 95))}`);
     console.log(`  its retry (replayed 202)                 p50 ${ms(percentile(replays, 50))}  p95 ${ms(percentile(replays, 95))}`);
     console.log(`  GET /endpoints/{sipAddress}              p50 ${ms(percentile(reads, 50))}  p95 ${ms(percentile(reads, 95))}`);

@@ -4,7 +4,11 @@ import { ServiceBusRules, StorageQueueRules, type TransportRules } from '../../s
 import type { Destination } from '../../shared/application/ports/messageBus';
 import { describeMessageBusContract, type MessageBusSubject } from './messageBus.contract';
 
-const queues: Record<Destination, string> = { endpointCreate: 'endpoint-create', endpointDelete: 'endpoint-delete', auditEvents: 'audit-events' };
+const queues: Record<Destination, string> = {
+  endpointCreate: 'endpoint-create',
+  endpointDelete: 'endpoint-delete',
+  auditEvents: 'audit-events',
+};
 
 /** An in-memory bus standing in for the transport of `rules`; no network. */
 function inMemorySubject(rules: TransportRules): MessageBusSubject {
@@ -24,6 +28,8 @@ function inMemorySubject(rules: TransportRules): MessageBusSubject {
 }
 
 describe('InMemoryMessageBus', () => {
-  describeMessageBusContract('standing in for Storage queues keeps the MessageBus contract', async () => inMemorySubject(StorageQueueRules));
+  describeMessageBusContract('standing in for Storage queues keeps the MessageBus contract', async () =>
+    inMemorySubject(StorageQueueRules),
+  );
   describeMessageBusContract('standing in for Service Bus keeps the MessageBus contract', async () => inMemorySubject(ServiceBusRules));
 });

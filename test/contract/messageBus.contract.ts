@@ -35,8 +35,12 @@ function aMessage(destination: Destination, overrides: Partial<OutgoingMessage> 
   return {
     messageId: `message-to-${destination}`,
     body: {
-      schemaVersion: 1, operation: destination === 'endpointDelete' ? 'delete' : 'create', sipAddress: 'sip:chat@contoso.com',
-      poolFqdn: 'pcpool.contoso.com', displayName: 'Salle de réunion — 会议室 ✓', nested: { list: [1, 'two', null, true, { deep: 2.5 }] },
+      schemaVersion: 1,
+      operation: destination === 'endpointDelete' ? 'delete' : 'create',
+      sipAddress: 'sip:chat@contoso.com',
+      poolFqdn: 'pcpool.contoso.com',
+      displayName: 'Salle de réunion — 会议室 ✓',
+      nested: { list: [1, 'two', null, true, { deep: 2.5 }] },
     },
     contentType: 'application/json',
     subject: 'sip:chat@contoso.com',
@@ -67,7 +71,10 @@ function deliveredOf(rules: TransportRules, message: OutgoingMessage): Delivered
 function deliveredLetter(rules: TransportRules, letter: DeadLetter): DeliveredMessage {
   if (!TRANSPORTS[rules.transport].carriesMetadata) return { body: letter };
   return {
-    body: letter, messageId: letter.messageId, contentType: 'application/json', subject: letter.reason,
+    body: letter,
+    messageId: letter.messageId,
+    contentType: 'application/json',
+    subject: letter.reason,
     properties: { DeadLetterReason: letter.reason, DeadLetterErrorDescription: letter.description },
   };
 }
@@ -116,7 +123,10 @@ function isMessageTooLarge(error: unknown): boolean {
 }
 
 /** Runs `check` on a fresh subject and closes it, whatever happens. */
-async function withSubject(makeSubject: () => Promise<MessageBusSubject>, check: (subject: MessageBusSubject) => Promise<void>): Promise<void> {
+async function withSubject(
+  makeSubject: () => Promise<MessageBusSubject>,
+  check: (subject: MessageBusSubject) => Promise<void>,
+): Promise<void> {
   const subject = await makeSubject();
   try {
     await check(subject);
@@ -131,7 +141,8 @@ async function withSubject(makeSubject: () => Promise<MessageBusSubject>, check:
  * of its own for each test.
  */
 export function describeMessageBusContract(name: string, makeSubject: () => Promise<MessageBusSubject>): void {
-  const itWith = (title: string, check: (subject: MessageBusSubject) => Promise<void>) => void it(title, () => withSubject(makeSubject, check));
+  const itWith = (title: string, check: (subject: MessageBusSubject) => Promise<void>) =>
+    void it(title, () => withSubject(makeSubject, check));
 
   describe(name, () => {
     itWith('keeps the documented rules of its transport', async ({ rules }) => {
@@ -145,7 +156,10 @@ export function describeMessageBusContract(name: string, makeSubject: () => Prom
 
         await subject.bus.send(destination, message);
 
-        assert.deepEqual(await everyQueue(subject), onlyIn(subject, { [subject.queues[destination]]: [deliveredOf(subject.rules, message)] }));
+        assert.deepEqual(
+          await everyQueue(subject),
+          onlyIn(subject, { [subject.queues[destination]]: [deliveredOf(subject.rules, message)] }),
+        );
       });
     }
 
@@ -156,18 +170,27 @@ export function describeMessageBusContract(name: string, makeSubject: () => Prom
 
       const received = await subject.read(subject.queues.auditEvents);
       const byN = (a: DeliveredMessage, b: DeliveredMessage) => (a.body as { n: number }).n - (b.body as { n: number }).n;
-      assert.deepEqual(received.sort(byN), messages.map((message) => deliveredOf(subject.rules, message)));
+      assert.deepEqual(
+        received.sort(byN),
+        messages.map((message) => deliveredOf(subject.rules, message)),
+      );
     });
 
-    itWith('sets a dead letter aside on its queue\'s dead-letter queue with reason, description, errors, original and message id', async (subject) => {
-      const letter = aDeadLetter();
+    itWith(
+      "sets a dead letter aside on its queue's dead-letter queue with reason, description, errors, original and message id",
+      async (subject) => {
+        const letter = aDeadLetter();
 
-      await subject.bus.deadLetter('endpointCreate', letter);
+        await subject.bus.deadLetter('endpointCreate', letter);
 
-      assert.deepEqual(await everyQueue(subject), onlyIn(subject, { [deadLetterQueueOf(subject, 'endpointCreate')]: [deliveredLetter(subject.rules, letter)] }));
-    });
+        assert.deepEqual(
+          await everyQueue(subject),
+          onlyIn(subject, { [deadLetterQueueOf(subject, 'endpointCreate')]: [deliveredLetter(subject.rules, letter)] }),
+        );
+      },
+    );
 
-    itWith('delivers a message exactly at its transport\'s size limit', async (subject) => {
+    itWith("delivers a message exactly at its transport's size limit", async (subject) => {
       const atLimit = padded(longestPaddingWithin(subject.rules));
       assert.equal(subject.rules.sizeOf(atLimit), TRANSPORTS[subject.rules.transport].maxMessageBytes);
 
@@ -176,7 +199,7 @@ export function describeMessageBusContract(name: string, makeSubject: () => Prom
       assert.deepEqual(await subject.read(subject.queues.endpointCreate), [deliveredOf(subject.rules, atLimit)]);
     });
 
-    itWith('refuses a message just over its transport\'s size limit with TooLargeError, delivering nothing of it', async (subject) => {
+    itWith("refuses a message just over its transport's size limit with TooLargeError, delivering nothing of it", async (subject) => {
       const overLimit = padded(longestPaddingWithin(subject.rules) + 1);
       assert.ok(subject.rules.sizeOf(overLimit) > TRANSPORTS[subject.rules.transport].maxMessageBytes);
 

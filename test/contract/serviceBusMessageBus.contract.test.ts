@@ -18,7 +18,11 @@ let subjects = 0;
 /** Entity names of their own for one subject: the fake broker keeps what each address received. */
 function entityNames(): Record<Destination, string> {
   const prefix = `c${++subjects}`;
-  return { endpointCreate: `${prefix}-endpoint-create`, endpointDelete: `${prefix}-endpoint-delete`, auditEvents: `${prefix}-audit-events` };
+  return {
+    endpointCreate: `${prefix}-endpoint-create`,
+    endpointDelete: `${prefix}-endpoint-delete`,
+    auditEvents: `${prefix}-audit-events`,
+  };
 }
 
 /** A received message in the port's field names (application properties are the port's `properties`). */
@@ -37,7 +41,10 @@ async function serviceBusSubject(): Promise<MessageBusSubject> {
     read: async (queue) => broker.received(queue).map(delivered),
     unreachable: async () => {
       // A loopback port nothing listens on: the SDK's connect is refused.
-      const nowhere = new ServiceBusClient(`Endpoint=sb://127.0.0.1:${await freePort()};SharedAccessKeyName=fake;SharedAccessKey=fake;UseDevelopmentEmulator=true;`, clientOptions);
+      const nowhere = new ServiceBusClient(
+        `Endpoint=sb://127.0.0.1:${await freePort()};SharedAccessKeyName=fake;SharedAccessKey=fake;UseDevelopmentEmulator=true;`,
+        clientOptions,
+      );
       const unreachable = createServiceBusMessageBus(nowhere, entities);
       opened.push(unreachable, nowhere);
       return unreachable;

@@ -15,7 +15,11 @@ let subjects = 0;
 /** Queue names of their own for one subject (lower-case letters, digits and hyphens). */
 function queueNames(): Record<Destination, string> {
   const prefix = `c${++subjects}`;
-  return { endpointCreate: `${prefix}-endpoint-create`, endpointDelete: `${prefix}-endpoint-delete`, auditEvents: `${prefix}-audit-events` };
+  return {
+    endpointCreate: `${prefix}-endpoint-create`,
+    endpointDelete: `${prefix}-endpoint-delete`,
+    auditEvents: `${prefix}-audit-events`,
+  };
 }
 
 /** What a queue trigger would receive: every message's body, decoded from base64 JSON (peeked, not dequeued). */
@@ -51,7 +55,9 @@ describe('StorageQueueMessageBus on Azurite', () => {
     azurite = await startTestAzurite();
     service = QueueServiceClient.fromConnectionString(azurite.connectionString);
   });
-  after(async () => { await azurite?.stop(); });
+  after(async () => {
+    await azurite?.stop();
+  });
 
   describeMessageBusContract('keeps the MessageBus contract', storageQueueSubject);
 });

@@ -33,17 +33,36 @@ describe('change requests over HTTP on the local host', () => {
     const { status, body } = await call('GET', '/topology');
 
     assert.equal(status, 200);
-    assert.deepEqual(body.sipDomains.map((d: any) => d.name), ['contoso.com']);
-    assert.deepEqual(body.pools.map((p: any) => [p.fqdn, p.defaultEndpoint.sipAddress]), [
-      ['pcpool.contoso.com', 'sip:pcpool@contoso.com'],
-      ['pcpool2.contoso.com', 'sip:pcpool2@contoso.com'],
-    ]);
-    assert.deepEqual(body.users.map((u: any) => u.sipAddress), ['sip:ocschat@contoso.com']);
+    assert.deepEqual(
+      body.sipDomains.map((d: any) => d.name),
+      ['contoso.com'],
+    );
+    assert.deepEqual(
+      body.pools.map((p: any) => [p.fqdn, p.defaultEndpoint.sipAddress]),
+      [
+        ['pcpool.contoso.com', 'sip:pcpool@contoso.com'],
+        ['pcpool2.contoso.com', 'sip:pcpool2@contoso.com'],
+      ],
+    );
+    assert.deepEqual(
+      body.users.map((u: any) => u.sipAddress),
+      ['sip:ocschat@contoso.com'],
+    );
   });
 
   it('creates an endpoint: 202 + Location, then applied, stored, audited once and announced as a CloudEvent', async () => {
     await drainQueue(env.queues, 'audit-events');
-    const accepted = await call('POST', '/change-requests', { operation: 'create', sipAddress: 'SIP:PersistentChat@Contoso.com', poolFqdn: 'pcpool.contoso.com', displayName: 'Legacy Group Chat' }, { 'x-correlation-id': 'ticket-4711' });
+    const accepted = await call(
+      'POST',
+      '/change-requests',
+      {
+        operation: 'create',
+        sipAddress: 'SIP:PersistentChat@Contoso.com',
+        poolFqdn: 'pcpool.contoso.com',
+        displayName: 'Legacy Group Chat',
+      },
+      { 'x-correlation-id': 'ticket-4711' },
+    );
 
     assert.equal(accepted.status, 202);
     assert.equal(accepted.headers.get('location'), `/api/change-requests/${accepted.body.id}`);
@@ -55,8 +74,20 @@ describe('change requests over HTTP on the local host', () => {
     const endpoint = await call('GET', `/endpoints/${path(sip('persistentchat'))}`);
     assert.equal(endpoint.status, 200);
     assert.deepEqual(
-      { sipAddress: endpoint.body.sipAddress, poolFqdn: endpoint.body.poolFqdn, displayName: endpoint.body.displayName, isDefault: endpoint.body.isDefault, changeRequestId: endpoint.body.changeRequestId },
-      { sipAddress: sip('persistentchat'), poolFqdn: 'pcpool.contoso.com', displayName: 'Legacy Group Chat', isDefault: false, changeRequestId: accepted.body.id },
+      {
+        sipAddress: endpoint.body.sipAddress,
+        poolFqdn: endpoint.body.poolFqdn,
+        displayName: endpoint.body.displayName,
+        isDefault: endpoint.body.isDefault,
+        changeRequestId: endpoint.body.changeRequestId,
+      },
+      {
+        sipAddress: sip('persistentchat'),
+        poolFqdn: 'pcpool.contoso.com',
+        displayName: 'Legacy Group Chat',
+        isDefault: false,
+        changeRequestId: accepted.body.id,
+      },
     );
 
     const records = await auditFor(sip('persistentchat'));
@@ -83,7 +114,10 @@ describe('change requests over HTTP on the local host', () => {
       ['pool_not_found', { operation: 'create', sipAddress: sip('chat2'), poolFqdn: 'nopool.contoso.com' }],
       ['sip_address_held_by_endpoint', { operation: 'create', sipAddress: sip('pcpool'), poolFqdn: 'pcpool2.contoso.com' }],
       ['sip_address_held_by_user', { operation: 'create', sipAddress: sip('ocschat'), poolFqdn: 'pcpool2.contoso.com' }],
-      ['legacy_user_not_found', { operation: 'create', sipAddress: sip('nobody'), poolFqdn: 'pcpool2.contoso.com', replaceLegacyUser: true }],
+      [
+        'legacy_user_not_found',
+        { operation: 'create', sipAddress: sip('nobody'), poolFqdn: 'pcpool2.contoso.com', replaceLegacyUser: true },
+      ],
       ['pool_has_endpoint', { operation: 'create', sipAddress: sip('second'), poolFqdn: 'pcpool.contoso.com' }],
       ['endpoint_not_found', { operation: 'delete', sipAddress: sip('ghost') }],
       ['default_endpoint_protected', { operation: 'delete', sipAddress: sip('pcpool2') }],
@@ -104,7 +138,12 @@ describe('change requests over HTTP on the local host', () => {
   });
 
   it('migrates the Lync 2010 Group Chat user to an endpoint with the same address in one step', async () => {
-    const final = await submitAndSettle({ operation: 'create', sipAddress: sip('ocschat'), poolFqdn: 'pcpool2.contoso.com', replaceLegacyUser: true });
+    const final = await submitAndSettle({
+      operation: 'create',
+      sipAddress: sip('ocschat'),
+      poolFqdn: 'pcpool2.contoso.com',
+      replaceLegacyUser: true,
+    });
 
     assert.equal(final.status, 'applied');
     const topology = (await call('GET', '/topology')).body;
@@ -133,7 +172,11 @@ describe('change requests over HTTP on the local host', () => {
     const auditBefore = (await call('GET', '/audit?limit=1')).body.items[0].sequence;
 
     const wouldApply = await call('POST', '/change-requests?dryRun=true', { operation: 'delete', sipAddress: sip('chat') });
-    const wouldReject = await call('POST', '/change-requests?dryRun=true', { operation: 'create', sipAddress: sip('other'), poolFqdn: 'pcpool.contoso.com' });
+    const wouldReject = await call('POST', '/change-requests?dryRun=true', {
+      operation: 'create',
+      sipAddress: sip('other'),
+      poolFqdn: 'pcpool.contoso.com',
+    });
 
     assert.equal(wouldApply.status, 200);
     assert.equal(wouldApply.body.outcome, 'applied');
@@ -149,10 +192,19 @@ describe('change requests over HTTP on the local host', () => {
   it('refuses bad input with problem details naming the field and the rule, writing nothing', async () => {
     const auditBefore = (await call('GET', '/audit?limit=1')).body.items[0].sequence;
 
-    const invalid = await call('POST', '/change-requests', { operation: 'create', sipAddress: 'persistentchat@contoso.com', poolFqdn: 'pcpool', colour: 'red' });
+    const invalid = await call('POST', '/change-requests', {
+      operation: 'create',
+      sipAddress: 'persistentchat@contoso.com',
+      poolFqdn: 'pcpool',
+      colour: 'red',
+    });
     const update = await call('POST', '/change-requests', { operation: 'update', sipAddress: sip('chat') });
     const malformed = await call('POST', '/change-requests', '{"operation":');
-    const wrongType = await fetch(`${env.baseUrl}/change-requests`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const wrongType = await fetch(`${env.baseUrl}/change-requests`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
     const tooLarge = await call('POST', '/change-requests', { operation: 'delete', sipAddress: sip('chat'), padding: 'x'.repeat(70_000) });
     const badLimit = await call('GET', '/endpoints?limit=0');
     const badPath = await call('GET', '/endpoints/not-a-sip-address');
@@ -188,7 +240,15 @@ describe('change requests over HTTP on the local host', () => {
     await submitAndSettle({ operation: 'delete', sipAddress: sip('chat') });
     const queue = env.queues.getQueueClient('endpoint-create');
 
-    await queue.sendMessage(encodeQueueMessage({ schemaVersion: 1, operation: 'create', sipAddress: sip('bot'), poolFqdn: 'pcpool.contoso.com', actor: 'provisioning-bot' }));
+    await queue.sendMessage(
+      encodeQueueMessage({
+        schemaVersion: 1,
+        operation: 'create',
+        sipAddress: sip('bot'),
+        poolFqdn: 'pcpool.contoso.com',
+        actor: 'provisioning-bot',
+      }),
+    );
 
     const endpoint = await eventually(async () => {
       const response = await call('GET', `/endpoints/${path(sip('bot'))}`);
@@ -268,14 +328,20 @@ describe('change requests over HTTP on the local host', () => {
 
     const sequences = [...firstPage.body.items, ...secondPage.body.items].map((r: any) => r.sequence);
     assert.equal(sequences.length, 6);
-    assert.deepEqual(sequences, [...sequences].sort((a, b) => b - a));
+    assert.deepEqual(
+      sequences,
+      [...sequences].sort((a, b) => b - a),
+    );
     assert.equal(new Set(sequences).size, 6);
-    assert.deepEqual(created.body.items.map((r: any) => [r.action, r.subject]), [
-      ['endpoint.created', sip('bot')],
-      ['endpoint.created', sip('chat')],
-      ['endpoint.created', sip('ocschat')],
-      ['endpoint.created', sip('persistentchat')],
-    ]);
+    assert.deepEqual(
+      created.body.items.map((r: any) => [r.action, r.subject]),
+      [
+        ['endpoint.created', sip('bot')],
+        ['endpoint.created', sip('chat')],
+        ['endpoint.created', sip('ocschat')],
+        ['endpoint.created', sip('persistentchat')],
+      ],
+    );
     assert.deepEqual(wildcard.body.items.map((e: any) => e.sipAddress).sort(), ['sip:pcpool2@contoso.com', 'sip:pcpool@contoso.com']);
     assert.deepEqual(byPool.body.items.map((e: any) => e.sipAddress).sort(), ['sip:ocschat@contoso.com', 'sip:pcpool2@contoso.com']);
   });
@@ -295,23 +361,35 @@ describe('change requests over HTTP on the local host', () => {
 
   it('exports the whole filtered log as NDJSON and as CSV, streamed, formula-safe', async () => {
     // An actor a spreadsheet would run as a formula.
-    await submitAndSettle({ operation: 'delete', sipAddress: sip('nobody-here') }, { 'x-ms-client-principal-name': '=HYPERLINK("http://evil")' });
+    await submitAndSettle(
+      { operation: 'delete', sipAddress: sip('nobody-here') },
+      { 'x-ms-client-principal-name': '=HYPERLINK("http://evil")' },
+    );
     const everything = (await call('GET', '/audit?limit=1000')).body.items;
 
     const ndjson = await fetch(`${env.baseUrl}/audit?format=ndjson`);
     assert.equal(ndjson.status, 200);
     assert.equal(ndjson.headers.get('content-type'), 'application/x-ndjson; charset=utf-8');
     assert.match(ndjson.headers.get('content-disposition') ?? '', /^attachment; filename="audit-.*\.ndjson"$/);
-    const lines = (await ndjson.text()).trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = (await ndjson.text())
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     assert.deepEqual(lines, everything);
 
     const csv = await fetch(`${env.baseUrl}/audit?format=csv&outcome=rejected`);
     assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
     const rows = (await csv.text()).split('\r\n').filter((row) => row !== '');
-    assert.equal(rows[0], 'sequence,time,actor,action,subject,changeRequestId,correlationId,causationId,outcome,code,message,before,after,id,previousHash,hash');
+    assert.equal(
+      rows[0],
+      'sequence,time,actor,action,subject,changeRequestId,correlationId,causationId,outcome,code,message,before,after,id,previousHash,hash',
+    );
     const rejected = everything.filter((r: any) => r.outcome.status === 'rejected');
     assert.equal(rows.length, 1 + rejected.length);
-    assert.ok(rows.some((row) => row.includes(`,"'=HYPERLINK(""http://evil"")",`)), 'the formula is quoted and defused');
+    assert.ok(
+      rows.some((row) => row.includes(`,"'=HYPERLINK(""http://evil"")",`)),
+      'the formula is quoted and defused',
+    );
     assert.ok(rows.slice(1).every((row) => row.split(',')[0] !== '' && /,rejected,/.test(row)));
 
     const paged = await call('GET', '/audit?format=csv&cursor=abc');
@@ -327,7 +405,10 @@ describe('change requests over HTTP on the local host', () => {
     assert.ok(rejected.length >= 8);
     assert.deepEqual(new Set(rejected.map((r: any) => r.outcome.status)), new Set(['rejected']));
     const [one] = rejected;
-    assert.deepEqual((await call('GET', `/audit?changeRequest=${one.changeRequestId}`)).body.items.map((r: any) => r.id), [one.id]);
+    assert.deepEqual(
+      (await call('GET', `/audit?changeRequest=${one.changeRequestId}`)).body.items.map((r: any) => r.id),
+      [one.id],
+    );
     const bad = await call('GET', '/audit?outcome=maybe');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.errors[0].pointer, '#/outcome');

@@ -27,7 +27,12 @@ const ADDRESSES = 8;
 const WORKER = path.join(APP_ROOT, 'dist', 'test', 'support', 'faultInjectionWorker.js');
 // Short leases and re-drive times, so a killed worker's messages come back within seconds; no
 // request may run out of re-sends, however many of its messages the kills poison.
-const RELIABILITY_ENV = { LOCAL_HOST_MESSAGE_LEASE_SECONDS: '2', REDRIVE_AFTER_SECONDS: '2', REDRIVE_MAX_SENDS: '1000', REDRIVE_SCHEDULE: '*/1 * * * * *' };
+const RELIABILITY_ENV = {
+  LOCAL_HOST_MESSAGE_LEASE_SECONDS: '2',
+  REDRIVE_AFTER_SECONDS: '2',
+  REDRIVE_MAX_SENDS: '1000',
+  REDRIVE_SCHEDULE: '*/1 * * * * *',
+};
 
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'pchat-faults-'));
 let ports: AzuritePorts;
@@ -37,7 +42,15 @@ let call: ReturnType<typeof apiClient>;
 let queues: QueueServiceClient;
 
 /** What the suite counts, for the README's reliability section. */
-const figures = { workerRuns: 0, kills: {} as Record<string, number>, requestsAccepted: 0, unavailableAnswers: 0, duplicateEffects: 0, requestsLost: 0, repeatedEventDeliveries: 0 };
+const figures = {
+  workerRuns: 0,
+  kills: {} as Record<string, number>,
+  requestsAccepted: 0,
+  unavailableAnswers: 0,
+  duplicateEffects: 0,
+  requestsLost: 0,
+  repeatedEventDeliveries: 0,
+};
 
 // --- the requests and what a serial run makes of them --------------------------------------------
 
@@ -57,12 +70,16 @@ const OUTCOMES = ['applied', 'sip_address_held_by_endpoint', 'applied', 'endpoin
 function nextRequest(n: number): { body: Record<string, unknown>; outcome: string } {
   const k = perAddress.get(n) ?? 0;
   perAddress.set(n, k + 1);
-  const body = k % 4 < 2 ? { operation: 'create', sipAddress: addressOf(n), poolFqdn: poolOf(n) } : { operation: 'delete', sipAddress: addressOf(n) };
+  const body =
+    k % 4 < 2 ? { operation: 'create', sipAddress: addressOf(n), poolFqdn: poolOf(n) } : { operation: 'delete', sipAddress: addressOf(n) };
   return { body, outcome: OUTCOMES[k % 4] as string };
 }
 
 /** Submits the next request for address n the way a careful client does: the same Idempotency-Key until it gets a 202. */
-async function submit(n: number, onUnavailable: (response: ApiResponse) => void = () => assert.fail('storage is up: no 503 expected')): Promise<void> {
+async function submit(
+  n: number,
+  onUnavailable: (response: ApiResponse) => void = () => assert.fail('storage is up: no 503 expected'),
+): Promise<void> {
   const { body, outcome } = nextRequest(n);
   const key = `fault-${n}-${perAddress.get(n)}`;
   for (;;) {
@@ -81,7 +98,9 @@ async function submit(n: number, onUnavailable: (response: ApiResponse) => void 
 /** Automation puts a delete of an address nobody holds straight on the queue: it must be rejected endpoint_not_found, once. */
 async function enqueueAutomationDelete(k: number): Promise<void> {
   const sipAddress = `sip:ghost${k}@contoso.com`;
-  const { messageId } = await queues.getQueueClient('endpoint-delete').sendMessage(encodeQueueMessage({ schemaVersion: 1, operation: 'delete', sipAddress, actor: 'fault-bot' }));
+  const { messageId } = await queues
+    .getQueueClient('endpoint-delete')
+    .sendMessage(encodeQueueMessage({ schemaVersion: 1, operation: 'delete', sipAddress, actor: 'fault-bot' }));
   accepted.push({ id: changeRequestIdForMessage('endpoint-delete', messageId), sipAddress, outcome: 'endpoint_not_found' });
   figures.requestsAccepted++;
 }
@@ -113,7 +132,8 @@ async function stopWorker(worker: Worker): Promise<void> {
 }
 
 /** Resolves with the exit signal, or null if the worker is still alive after `ms`. */
-const exitWithin = (worker: Worker, ms: number) => Promise.race([worker.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), ms))]);
+const exitWithin = (worker: Worker, ms: number) =>
+  Promise.race([worker.exited, new Promise<null>((resolve) => setTimeout(() => resolve(null), ms))]);
 
 // --- checking the outcome -------------------------------------------------------------------------
 
@@ -123,12 +143,19 @@ async function unsettled() {
   const open = [];
   for (const request of accepted) {
     const stored = await deps.queries.changeRequest(request.id);
-    if (stored?.status !== 'applied' && stored?.status !== 'rejected') open.push({ ...request, status: stored?.status ?? 'never admitted', ticket: stored?.ticket });
+    if (stored?.status !== 'applied' && stored?.status !== 'rejected')
+      open.push({ ...request, status: stored?.status ?? 'never admitted', ticket: stored?.ticket });
   }
-  const poison = await Promise.all(['endpoint-create-poison', 'endpoint-delete-poison'].map(async (name) => {
-    const queue = queues.getQueueClient(name);
-    return (await queue.exists()) ? (await queue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.map((m) => Buffer.from(m.messageText, 'base64').toString()) : [];
-  }));
+  const poison = await Promise.all(
+    ['endpoint-create-poison', 'endpoint-delete-poison'].map(async (name) => {
+      const queue = queues.getQueueClient(name);
+      return (await queue.exists())
+        ? (await queue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems.map((m) =>
+            Buffer.from(m.messageText, 'base64').toString(),
+          )
+        : [];
+    }),
+  );
   return { open, outbox: (await deps.outbox.pending(100)).length, poison: poison.flat() };
 }
 
@@ -175,17 +202,30 @@ async function assertSettledAsSerialRun(): Promise<void> {
   }
 
   const log = await wholeAuditLog();
-  assert.deepEqual(log.map((record) => record.sequence), log.map((_, i) => i + 1), 'one unbroken chain');
+  assert.deepEqual(
+    log.map((record) => record.sequence),
+    log.map((_, i) => i + 1),
+    'one unbroken chain',
+  );
   const perRequest = new Map<string, number>();
-  for (const record of log) if (record.changeRequestId) perRequest.set(record.changeRequestId, (perRequest.get(record.changeRequestId) ?? 0) + 1);
+  for (const record of log)
+    if (record.changeRequestId) perRequest.set(record.changeRequestId, (perRequest.get(record.changeRequestId) ?? 0) + 1);
   figures.duplicateEffects += [...perRequest.values()].filter((count) => count > 1).length;
-  assert.deepEqual(accepted.map((request) => perRequest.get(request.id)), accepted.map(() => 1), 'one audit record per request');
+  assert.deepEqual(
+    accepted.map((request) => perRequest.get(request.id)),
+    accepted.map(() => 1),
+    'one audit record per request',
+  );
 
   for (const event of await drainQueue(queues, 'audit-events')) {
     if (publishedEventIds.has(event.id)) figures.repeatedEventDeliveries++;
     publishedEventIds.add(event.id);
   }
-  assert.deepEqual([...publishedEventIds].sort(), log.map((record) => record.id).sort(), 'every audit record published, under its own id only');
+  assert.deepEqual(
+    [...publishedEventIds].sort(),
+    log.map((record) => record.id).sort(),
+    'every audit record published, under its own id only',
+  );
 }
 /** Every event id seen on the audit-events queue so far (each check drains it). */
 const publishedEventIds = new Set<string>();
@@ -202,9 +242,14 @@ describe('fault injection: a worker killed at every step, Azurite stopped mid-ru
     call = apiClient(`${host.url}/api`);
     queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
     // Automation enqueues before any worker has started (and created the queues).
-    await Promise.all(['endpoint-create', 'endpoint-delete', 'audit-events'].map((name) => queues.getQueueClient(name).createIfNotExists()));
+    await Promise.all(
+      ['endpoint-create', 'endpoint-delete', 'audit-events'].map((name) => queues.getQueueClient(name).createIfNotExists()),
+    );
     for (let n = 1; n <= ADDRESSES; n++) {
-      assert.equal((await call('PUT', `/topology/pools/${poolOf(n)}`, { defaultEndpointSipAddress: `sip:default-f${n}@contoso.com` })).status, 201);
+      assert.equal(
+        (await call('PUT', `/topology/pools/${poolOf(n)}`, { defaultEndpointSipAddress: `sip:default-f${n}@contoso.com` })).status,
+        201,
+      );
     }
   });
 

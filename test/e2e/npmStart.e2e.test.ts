@@ -15,20 +15,34 @@ describe('npm start (the local host entry point)', () => {
 
   it('starts Azurite, loads the demo topology, serves the API, and stops cleanly on SIGINT', async () => {
     const [port, blob, queue, table] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), AZURITE_BLOB_PORT: String(blob), AZURITE_QUEUE_PORT: String(queue), AZURITE_TABLE_PORT: String(table), AZURITE_LOCATION: workspace };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      AZURITE_BLOB_PORT: String(blob),
+      AZURITE_QUEUE_PORT: String(queue),
+      AZURITE_TABLE_PORT: String(table),
+      AZURITE_LOCATION: workspace,
+    };
     delete env.AzureWebJobsStorage;
-    const child = spawn(process.execPath, [path.join(APP_ROOT, 'dist', 'shared', 'local', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(APP_ROOT, 'dist', 'shared', 'local', 'main.js')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
     const deadline = Date.now() + 30_000;
-    while (!output.includes('Press Ctrl-C to stop.') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    while (!output.includes('Press Ctrl-C to stop.') && Date.now() < deadline && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 100));
     assert.match(output, new RegExp(`listening on http://localhost:${port}/api`), output);
     assert.match(output, /Loaded the demo topology/);
-    const topology = await (await fetch(`http://127.0.0.1:${port}/api/topology`)).json() as { sipDomains: Array<{ name: string }> };
-    assert.deepEqual(topology.sipDomains.map((d) => d.name), ['contoso.com']);
+    const topology = (await (await fetch(`http://127.0.0.1:${port}/api/topology`)).json()) as { sipDomains: Array<{ name: string }> };
+    assert.deepEqual(
+      topology.sipDomains.map((d) => d.name),
+      ['contoso.com'],
+    );
 
     child.kill('SIGINT');
 

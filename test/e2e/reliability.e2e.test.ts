@@ -19,7 +19,8 @@ function withDoomedAddress(composition: Composition): Composition {
     directory: {
       snapshot: (reads) => directory.snapshot(reads),
       commit: async (change) => {
-        if (change.writes.some((write) => write.type === 'putHolder' && write.holder.sipAddress === DOOMED)) throw new Error('simulated storage fault');
+        if (change.writes.some((write) => write.type === 'putHolder' && write.holder.sipAddress === DOOMED))
+          throw new Error('simulated storage fault');
         return directory.commit(change);
       },
     },
@@ -31,7 +32,10 @@ async function auditFor(subject: string): Promise<Array<Record<string, any>>> {
 }
 
 async function registerPool(fqdn: string): Promise<void> {
-  assert.equal((await call('PUT', `/topology/pools/${fqdn}`, { defaultEndpointSipAddress: sip(`default-${fqdn.split('.')[0]}`) })).status, 201);
+  assert.equal(
+    (await call('PUT', `/topology/pools/${fqdn}`, { defaultEndpointSipAddress: sip(`default-${fqdn.split('.')[0]}`) })).status,
+    201,
+  );
 }
 
 describe('reliability over HTTP on the local host', () => {
@@ -47,7 +51,12 @@ describe('reliability over HTTP on the local host', () => {
 
     it('a retry returns the original 202 (same id, same status); a different body under the key is 422; a malformed key is 400', async () => {
       const first = await call('POST', '/change-requests', request, { 'idempotency-key': 'order-4711' });
-      const retry = await call('POST', '/change-requests', { poolFqdn: 'pcpool.contoso.com', sipAddress: 'SIP:Keyed@Contoso.com', operation: 'create' }, { 'idempotency-key': '"order-4711"' });
+      const retry = await call(
+        'POST',
+        '/change-requests',
+        { poolFqdn: 'pcpool.contoso.com', sipAddress: 'SIP:Keyed@Contoso.com', operation: 'create' },
+        { 'idempotency-key': '"order-4711"' },
+      );
 
       assert.equal(first.status, 202);
       assert.equal(retry.status, 202);
@@ -57,11 +66,19 @@ describe('reliability over HTTP on the local host', () => {
       assert.equal(retry.headers.get('idempotent-replayed'), 'true');
       assert.equal(first.headers.get('idempotent-replayed'), null);
 
-      const reused = await call('POST', '/change-requests', { ...request, displayName: 'Something else' }, { 'idempotency-key': 'order-4711' });
+      const reused = await call(
+        'POST',
+        '/change-requests',
+        { ...request, displayName: 'Something else' },
+        { 'idempotency-key': 'order-4711' },
+      );
       assert.equal(reused.status, 422);
       assert.equal(reused.headers.get('content-type'), 'application/problem+json; charset=utf-8');
       assert.equal(reused.body.code, 'idempotency_key_reused');
-      assert.deepEqual(reused.body.errors.map((e: any) => [e.pointer, e.location]), [['#/idempotency-key', 'header']]);
+      assert.deepEqual(
+        reused.body.errors.map((e: any) => [e.pointer, e.location]),
+        [['#/idempotency-key', 'header']],
+      );
 
       const malformed = await call('POST', '/change-requests', request, { 'idempotency-key': 'has spaces in it' });
       assert.equal(malformed.status, 400);
@@ -69,12 +86,23 @@ describe('reliability over HTTP on the local host', () => {
 
       const final = await settled(env.baseUrl, first.headers.get('location') as string);
       assert.equal(final.status, 'applied');
-      assert.deepEqual((await auditFor(sip('keyed'))).map((r) => r.changeRequestId), [first.body.id], 'one request, one audit record');
+      assert.deepEqual(
+        (await auditFor(sip('keyed'))).map((r) => r.changeRequestId),
+        [first.body.id],
+        'one request, one audit record',
+      );
     });
 
     it('ten simultaneous retries with one key while the first is still being admitted create one request', async () => {
-      const responses = await Promise.all(Array.from({ length: 10 }, () => call('POST', '/change-requests', { operation: 'delete', sipAddress: sip('keyed') }, { 'idempotency-key': 'delete-4712' })));
-      assert.deepEqual(responses.map((r) => r.status), Array(10).fill(202));
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          call('POST', '/change-requests', { operation: 'delete', sipAddress: sip('keyed') }, { 'idempotency-key': 'delete-4712' }),
+        ),
+      );
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        Array(10).fill(202),
+      );
       assert.equal(new Set(responses.map((r) => r.body.id)).size, 1);
       assert.equal(responses.filter((r) => r.headers.get('idempotent-replayed') === null).length, 1);
       const final = await settled(env.baseUrl, responses[0]?.headers.get('location') as string);
@@ -85,7 +113,11 @@ describe('reliability over HTTP on the local host', () => {
 
   it('a create and a delete each delivered three times take effect once: one audit record and one event id each', async () => {
     await drainQueue(env.queues, 'audit-events');
-    const create = await call('POST', '/change-requests', { operation: 'create', sipAddress: sip('triple'), poolFqdn: 'pcpool2.contoso.com' });
+    const create = await call('POST', '/change-requests', {
+      operation: 'create',
+      sipAddress: sip('triple'),
+      poolFqdn: 'pcpool2.contoso.com',
+    });
     const createMessages = await deliverTwiceMore('endpoint-create', create.body.id);
     assert.equal((await settled(env.baseUrl, create.headers.get('location') as string)).status, 'applied');
     const remove = await call('POST', '/change-requests', { operation: 'delete', sipAddress: sip('triple') });
@@ -94,9 +126,17 @@ describe('reliability over HTTP on the local host', () => {
     assert.deepEqual([createMessages, deleteMessages], [3, 3]);
 
     // Let every copy be processed, then count.
-    await eventually(async () => ((await queueLength('endpoint-create')) + (await queueLength('endpoint-delete')) === 0 ? true : undefined));
+    await eventually(async () =>
+      (await queueLength('endpoint-create')) + (await queueLength('endpoint-delete')) === 0 ? true : undefined,
+    );
     const records = await auditFor(sip('triple'));
-    assert.deepEqual(records.map((r) => [r.action, r.changeRequestId]), [['endpoint.deleted', remove.body.id], ['endpoint.created', create.body.id]]);
+    assert.deepEqual(
+      records.map((r) => [r.action, r.changeRequestId]),
+      [
+        ['endpoint.deleted', remove.body.id],
+        ['endpoint.created', create.body.id],
+      ],
+    );
     const events = (await drainQueue(env.queues, 'audit-events')).filter((e) => e.subject === sip('triple'));
     assert.deepEqual([...new Set(events.map((e) => e.id))].sort(), records.map((r) => r.id).sort());
     assert.equal((await call('GET', `/endpoints/${encodeURIComponent(sip('triple'))}`)).status, 404);
@@ -117,12 +157,16 @@ describe('reliability over HTTP on the local host', () => {
     assert.equal(poisoned.sipAddress, DOOMED);
 
     const [record] = await auditFor(DOOMED);
-    assert.deepEqual([record?.action, record?.changeRequestId, record?.outcome.code], ['change-request.failed', accepted.body.id, 'processing_failed']);
+    assert.deepEqual(
+      [record?.action, record?.changeRequestId, record?.outcome.code],
+      ['change-request.failed', accepted.body.id, 'processing_failed'],
+    );
     assert.equal((await call('GET', `/endpoints/${encodeURIComponent(DOOMED)}`)).status, 404, 'nothing half-written');
   });
 
   describe('races', () => {
-    const createAll = (requests: Array<Record<string, unknown>>) => Promise.all(requests.map((request) => call('POST', '/change-requests', request)));
+    const createAll = (requests: Array<Record<string, unknown>>) =>
+      Promise.all(requests.map((request) => call('POST', '/change-requests', request)));
     // One poller at a time: fifty polling loops would mostly measure themselves.
     const settleAll = async (responses: Array<{ headers: Headers }>) => {
       const finals = [];
@@ -133,8 +177,18 @@ describe('reliability over HTTP on the local host', () => {
 
     it('50 simultaneous creates of one address: exactly one applied, 49 rejected sip_address_held_by_endpoint', async () => {
       await registerPool('racea.contoso.com');
-      const responses = await createAll(Array.from({ length: 50 }, (_, i) => ({ operation: 'create', sipAddress: sip('contested'), poolFqdn: 'racea.contoso.com', displayName: `attempt ${i}` })));
-      assert.deepEqual(responses.map((r) => r.status), Array(50).fill(202));
+      const responses = await createAll(
+        Array.from({ length: 50 }, (_, i) => ({
+          operation: 'create',
+          sipAddress: sip('contested'),
+          poolFqdn: 'racea.contoso.com',
+          displayName: `attempt ${i}`,
+        })),
+      );
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        Array(50).fill(202),
+      );
 
       const finals = await settleAll(responses);
       assert.deepEqual(outcomes(finals), ['applied', ...Array(49).fill('sip_address_held_by_endpoint')]);
@@ -148,13 +202,21 @@ describe('reliability over HTTP on the local host', () => {
 
     it('50 simultaneous creates of different addresses on one pool: exactly one applied, 49 rejected pool_has_endpoint', async () => {
       await registerPool('raceb.contoso.com');
-      const responses = await createAll(Array.from({ length: 50 }, (_, i) => ({ operation: 'create', sipAddress: sip(`racer${i}`), poolFqdn: 'raceb.contoso.com' })));
-      assert.deepEqual(responses.map((r) => r.status), Array(50).fill(202));
+      const responses = await createAll(
+        Array.from({ length: 50 }, (_, i) => ({ operation: 'create', sipAddress: sip(`racer${i}`), poolFqdn: 'raceb.contoso.com' })),
+      );
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        Array(50).fill(202),
+      );
 
       const finals = await settleAll(responses);
       assert.deepEqual(outcomes(finals), ['applied', ...Array(49).fill('pool_has_endpoint')]);
       const listed = (await call('GET', '/endpoints?poolFqdn=raceb.contoso.com')).body.items.filter((e: any) => !e.isDefault);
-      assert.deepEqual(listed.map((e: any) => e.changeRequestId), [finals.find((f) => f.status === 'applied')?.id]);
+      assert.deepEqual(
+        listed.map((e: any) => e.changeRequestId),
+        [finals.find((f) => f.status === 'applied')?.id],
+      );
     });
   });
 });

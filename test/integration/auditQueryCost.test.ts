@@ -31,12 +31,13 @@ function counting(table: TableClient): DirectoryTableClient & { rowsRead: number
     listEntities: ((...args: Parameters<TableClient['listEntities']>) => {
       const rows = table.listEntities(...args);
       return {
-        byPage: (settings: Parameters<typeof rows.byPage>[0]) => (async function* () {
-          for await (const page of rows.byPage(settings)) {
-            counter.rowsRead += page.length;
-            yield page;
-          }
-        })(),
+        byPage: (settings: Parameters<typeof rows.byPage>[0]) =>
+          (async function* () {
+            for await (const page of rows.byPage(settings)) {
+              counter.rowsRead += page.length;
+              yield page;
+            }
+          })(),
       };
     }) as unknown as TableClient['listEntities'],
   };
@@ -61,17 +62,37 @@ describe(`audit queries over ${RECORDS.toLocaleString('en')} records read what t
     for (let first = 1; first <= RECORDS; first += PER_COMMIT) {
       const drafts: AuditDraft[] = [];
       for (let sequence = first; sequence < first + PER_COMMIT && sequence <= RECORDS; sequence++) {
-        drafts.push({ id: `r${sequence}`, actor: actorOf(sequence), action: AuditAction.sipDomainAdded, subject: subjectOf(sequence), changeRequestId: null, correlationId: 'bulk', causationId: null, outcome: { status: 'applied' }, before: null, after: null });
+        drafts.push({
+          id: `r${sequence}`,
+          actor: actorOf(sequence),
+          action: AuditAction.sipDomainAdded,
+          subject: subjectOf(sequence),
+          changeRequestId: null,
+          correlationId: 'bulk',
+          causationId: null,
+          outcome: { status: 'applied' },
+          before: null,
+          after: null,
+        });
       }
       const { records, head: next } = appendToChain(head, drafts, new Date(T0 + first * 1000));
       // appendToChain stamps one time per commit; give each record its own second, still non-decreasing.
       const timed = records.map((record) => ({ ...record, time: timeOf(record.sequence) }));
-      await store.directory.commit({ expectedVersion: version, head: { ...next, time: timeOf(next.sequence) }, writes: [], changeRequests: [], audit: timed, outbox: [] });
+      await store.directory.commit({
+        expectedVersion: version,
+        head: { ...next, time: timeOf(next.sequence) },
+        writes: [],
+        changeRequests: [],
+        audit: timed,
+        outbox: [],
+      });
       version = (await store.directory.snapshot({})).version;
       head = next;
     }
   });
-  after(async () => { await azurite?.stop(); });
+  after(async () => {
+    await azurite?.stop();
+  });
 
   async function measured(filter: Omit<AuditPageRequest, 'limit'> & { limit?: number }) {
     table.rowsRead = 0;
@@ -81,25 +102,37 @@ describe(`audit queries over ${RECORDS.toLocaleString('en')} records read what t
 
   it('by subject: 20 records, 20 rows read', async () => {
     const { sequences, rowsRead } = await measured({ subject: 'sip:user7@contoso.com' });
-    assert.deepEqual(sequences, Array.from({ length: 20 }, (_, i) => 19_007 - i * 1000));
+    assert.deepEqual(
+      sequences,
+      Array.from({ length: 20 }, (_, i) => 19_007 - i * 1000),
+    );
     assert.equal(rowsRead, 20);
   });
 
   it('by time window: 100 records, 100 rows read plus a binary search for each end', async () => {
     const { sequences, rowsRead } = await measured({ since: timeOf(10_001), until: timeOf(10_100) });
-    assert.deepEqual(sequences, Array.from({ length: 100 }, (_, i) => 10_100 - i));
+    assert.deepEqual(
+      sequences,
+      Array.from({ length: 100 }, (_, i) => 10_100 - i),
+    );
     assert.ok(rowsRead <= 100 + 2 * 16 + 1, `read ${rowsRead} rows`);
   });
 
   it('by actor within a window: what it returns plus the search, never the log', async () => {
     const { sequences, rowsRead } = await measured({ actor: 'actor3', since: timeOf(5_000), until: timeOf(6_000) });
-    assert.deepEqual(sequences, Array.from({ length: 20 }, (_, i) => 5_953 - i * 50));
+    assert.deepEqual(
+      sequences,
+      Array.from({ length: 20 }, (_, i) => 5_953 - i * 50),
+    );
     assert.ok(rowsRead <= 20 + 2 * 16 + 1, `read ${rowsRead} rows`);
   });
 
   it('a page of the whole log reads one page (and the one row that says whether another follows)', async () => {
     const { sequences, rowsRead } = await measured({ limit: 50 });
-    assert.deepEqual(sequences, Array.from({ length: 50 }, (_, i) => RECORDS - i));
+    assert.deepEqual(
+      sequences,
+      Array.from({ length: 50 }, (_, i) => RECORDS - i),
+    );
     assert.equal(rowsRead, 51);
   });
 });

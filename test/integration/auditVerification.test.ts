@@ -37,14 +37,28 @@ async function writtenLog(): Promise<Log> {
   const table = deps.table;
   await addSipDomain(deps, admin, 'contoso.com' as Fqdn);
   for (const n of [1, 2, 3]) await registerPool(deps, admin, `pool${n}.contoso.com` as Fqdn, `sip:default${n}@contoso.com` as SipAddress);
-  const change = (operation: 'create' | 'delete', user: string, pool = 'pool1.contoso.com') => applyChangeRequest(deps, {
-    changeRequestId: uuidv7(), actor: 'alice', correlationId: uuidv7(), channel: 'queue',
-    request: operation === 'create' ? { operation, sipAddress: `sip:${user}@contoso.com` as SipAddress, poolFqdn: pool as Fqdn } : { operation, sipAddress: `sip:${user}@contoso.com` as SipAddress },
-  });
+  const change = (operation: 'create' | 'delete', user: string, pool = 'pool1.contoso.com') =>
+    applyChangeRequest(deps, {
+      changeRequestId: uuidv7(),
+      actor: 'alice',
+      correlationId: uuidv7(),
+      channel: 'queue',
+      request:
+        operation === 'create'
+          ? { operation, sipAddress: `sip:${user}@contoso.com` as SipAddress, poolFqdn: pool as Fqdn }
+          : { operation, sipAddress: `sip:${user}@contoso.com` as SipAddress },
+    });
   await change('create', 'a');
   await change('create', 'b', 'pool2.contoso.com');
   assert.equal((await checkpointAuditLog(deps))?.sequence, 6);
-  for (const [operation, user] of [['delete', 'a'], ['create', 'a'], ['create', 'c', 'pool3'], ['delete', 'b'], ['delete', 'nobody'], ['create', 'b']] as const) {
+  for (const [operation, user] of [
+    ['delete', 'a'],
+    ['create', 'a'],
+    ['create', 'c', 'pool3'],
+    ['delete', 'b'],
+    ['delete', 'nobody'],
+    ['create', 'b'],
+  ] as const) {
     await change(operation, user, user === 'c' ? 'pool3.contoso.com' : 'pool2.contoso.com');
   }
   assert.equal((await checkpointAuditLog(deps))?.sequence, 12);
@@ -64,21 +78,31 @@ async function storeAt(log: Log, sequence: number, record: AuditRecord): Promise
 /** Runs a script as its own process; asynchronously, because Azurite answers from this process. */
 function run(script: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [script], { env, encoding: 'utf8' }, (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }));
+    const child = execFile(process.execPath, [script], { env, encoding: 'utf8' }, (_error, stdout, stderr) =>
+      resolve({ status: child.exitCode, stdout, stderr }),
+    );
   });
 }
 
 const breaksOf = async (log: Log) => (await verifyAuditLog(log.deps)).breaks.map((b) => [b.sequence, b.kind]);
 
 describe('audit log verification against tampering in Azurite', () => {
-  before(async () => { azurite = await startTestAzurite(); });
-  after(async () => { await azurite?.stop(); });
+  before(async () => {
+    azurite = await startTestAzurite();
+  });
+  after(async () => {
+    await azurite?.stop();
+  });
 
   it('an untouched log is intact: every record, its links, the head and both signed checkpoints', async () => {
     const log = await writtenLog();
     const report = await verifyAuditLog(log.deps);
     assert.deepEqual(report, {
-      intact: true, recordsChecked: 12, head: report.head, firstBreak: null, breaks: [],
+      intact: true,
+      recordsChecked: 12,
+      head: report.head,
+      firstBreak: null,
+      breaks: [],
       checkpoints: { checked: 2, newest: { sequence: 12, time: report.checkpoints.newest?.time }, signingKey: 'configured' },
     });
     assert.equal(report.head.sequence, 12);
@@ -107,13 +131,19 @@ describe('audit log verification against tampering in Azurite', () => {
     await storeAt(log, 5, fourth);
     const report = await verifyAuditLog(log.deps);
     assert.deepEqual([report.firstBreak?.sequence, report.firstBreak?.kind], [4, BreakKind.outOfOrder]);
-    assert.deepEqual(report.breaks.filter((b) => b.kind === BreakKind.outOfOrder).map((b) => b.sequence), [4, 5]);
+    assert.deepEqual(
+      report.breaks.filter((b) => b.kind === BreakKind.outOfOrder).map((b) => b.sequence),
+      [4, 5],
+    );
   });
 
   it('names a log cut short (the newest records deleted) through the head', async () => {
     const log = await writtenLog();
     for (const sequence of [11, 12]) await log.table.deleteEntity(PARTITION, rowKeys.audit(sequence));
-    assert.deepEqual(await breaksOf(log), [[10, BreakKind.headMismatch], [11, BreakKind.recordMissing]]);
+    assert.deepEqual(await breaksOf(log), [
+      [10, BreakKind.headMismatch],
+      [11, BreakKind.recordMissing],
+    ]);
   });
 
   it('a log rewritten from an earlier point with every hash recomputed still fails its signed checkpoints', async () => {
@@ -128,21 +158,35 @@ describe('audit log verification against tampering in Azurite', () => {
       previousHash = rewritten.hash;
     }
     const head = await log.table.getEntity<{ data: string }>(PARTITION, rowKeys.head);
-    await log.table.updateEntity({ partitionKey: PARTITION, rowKey: rowKeys.head, data: JSON.stringify({ ...JSON.parse(head.data), hash: previousHash }) }, 'Merge');
+    await log.table.updateEntity(
+      { partitionKey: PARTITION, rowKey: rowKeys.head, data: JSON.stringify({ ...JSON.parse(head.data), hash: previousHash }) },
+      'Merge',
+    );
 
-    assert.deepEqual(await breaksOf(log), [[6, BreakKind.checkpointMismatch], [12, BreakKind.checkpointMismatch]]);
+    assert.deepEqual(await breaksOf(log), [
+      [6, BreakKind.checkpointMismatch],
+      [12, BreakKind.checkpointMismatch],
+    ]);
   });
 
   it('refuses a checkpoint the configured key did not sign', async () => {
     const log = await writtenLog();
     const other: KeyObject = generateKeyPairSync('ed25519').privateKey;
-    assert.deepEqual(await breaksOf({ ...log, deps: { ...log.deps, signingKey: other } }), [[6, BreakKind.checkpointForged], [12, BreakKind.checkpointForged]]);
+    assert.deepEqual(await breaksOf({ ...log, deps: { ...log.deps, signingKey: other } }), [
+      [6, BreakKind.checkpointForged],
+      [12, BreakKind.checkpointForged],
+    ]);
   });
 
   it('npm run audit:verify exits 0 on an intact log and 1, naming the record, on a broken one', async () => {
     const log = await writtenLog();
     const script = path.resolve(__dirname, '..', '..', 'scripts', 'auditVerify.js');
-    const env = { ...process.env, AzureWebJobsStorage: azurite.connectionString, DIRECTORY_TABLE: log.table.tableName, AUDIT_SIGNING_KEY: signingKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+    const env = {
+      ...process.env,
+      AzureWebJobsStorage: azurite.connectionString,
+      DIRECTORY_TABLE: log.table.tableName,
+      AUDIT_SIGNING_KEY: signingKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    };
     const intact = await run(script, env);
     assert.equal(intact.status, 0, intact.stderr);
     assert.match(intact.stdout, /intact: 12 records, head 12, 2 signed checkpoints \(key configured\)/);

@@ -45,7 +45,13 @@ async function seed(h: Harness, pools = 1): Promise<Fqdn[]> {
 }
 
 function queuedCreate(sipAddress: string, poolFqdn: string, changeRequestId = uuidv7()): QueuedChangeRequest {
-  return { changeRequestId, request: { operation: 'create', sipAddress: sip(sipAddress), poolFqdn: fqdn(poolFqdn) }, actor: 'provisioning-bot', correlationId: `corr-${changeRequestId}`, channel: 'queue' };
+  return {
+    changeRequestId,
+    request: { operation: 'create', sipAddress: sip(sipAddress), poolFqdn: fqdn(poolFqdn) },
+    actor: 'provisioning-bot',
+    correlationId: `corr-${changeRequestId}`,
+    channel: 'queue',
+  };
 }
 
 /** Every audit record, oldest first (pages through the whole log). */
@@ -60,12 +66,16 @@ async function wholeLog(h: Harness): Promise<AuditRecord[]> {
   return records.reverse();
 }
 
-const auditEvents = (h: Harness) => h.bus.sent.filter((s) => s.destination === Destination.auditEvents).map((s) => s.message.body as CloudEvent);
+const auditEvents = (h: Harness) =>
+  h.bus.sent.filter((s) => s.destination === Destination.auditEvents).map((s) => s.message.body as CloudEvent);
 
 /** The log is one unbroken chain: sequences 1..n, each record linked to and hashed over its predecessor, the head at its end. */
 async function assertChainIntact(h: Harness): Promise<AuditRecord[]> {
   const log = await wholeLog(h);
-  assert.deepEqual(log.map((r) => r.sequence), log.map((_, i) => i + 1));
+  assert.deepEqual(
+    log.map((r) => r.sequence),
+    log.map((_, i) => i + 1),
+  );
   let previous = GENESIS_HEAD.hash;
   for (const record of log) {
     assert.equal(record.previousHash, previous, `record ${record.sequence} links to its predecessor`);
@@ -81,8 +91,12 @@ async function assertChainIntact(h: Harness): Promise<AuditRecord[]> {
 // ---------------------------------------------------------------------------------------------
 
 describe('change-request use cases on Azurite', () => {
-  before(async () => { azurite = await startTestAzurite(); });
-  after(async () => { await azurite?.stop(); });
+  before(async () => {
+    azurite = await startTestAzurite();
+  });
+  after(async () => {
+    await azurite?.stop();
+  });
 
   describe('at-least-once in, exactly-once effect out', () => {
     it('applying the same queued change request twice yields one audit record and one event', async () => {
@@ -100,10 +114,20 @@ describe('change-request use cases on Azurite', () => {
       assert.equal(record.action, AuditAction.endpointCreated);
       assert.equal(record.changeRequestId, command.changeRequestId);
       assert.deepEqual(await h.queries.changeRequest(command.changeRequestId), { ...first, auditSequence: record.sequence });
-      assert.deepEqual(auditEvents(h).filter((e) => e.subject === 'sip:chat@contoso.com').map((e) => e.id), [record.id]);
+      assert.deepEqual(
+        auditEvents(h)
+          .filter((e) => e.subject === 'sip:chat@contoso.com')
+          .map((e) => e.id),
+        [record.id],
+      );
       assert.deepEqual(await h.queries.holder(sip('sip:chat@contoso.com')), {
-        kind: 'endpoint', sipAddress: 'sip:chat@contoso.com', poolFqdn: 'pool1.contoso.com', displayName: null, isDefault: false,
-        createdAt: first.completedAt, changeRequestId: command.changeRequestId,
+        kind: 'endpoint',
+        sipAddress: 'sip:chat@contoso.com',
+        poolFqdn: 'pool1.contoso.com',
+        displayName: null,
+        isDefault: false,
+        createdAt: first.completedAt,
+        changeRequestId: command.changeRequestId,
       });
       assert.deepEqual(await h.outbox.pending(10), []);
     });
@@ -130,8 +154,10 @@ describe('change-request use cases on Azurite', () => {
       assert.deepEqual(again, first);
       assert.equal(first.status, ChangeRequestStatus.rejected);
       assert.equal(first.reason?.code, RejectionCode.sipAddressHeldByEndpoint);
-      assert.deepEqual((await h.auditSearch.page({ subject: 'sip:chat@contoso.com', limit: 10 })).items.map((r) => r.action),
-        [AuditAction.endpointCreateRejected, AuditAction.endpointCreated]);
+      assert.deepEqual(
+        (await h.auditSearch.page({ subject: 'sip:chat@contoso.com', limit: 10 })).items.map((r) => r.action),
+        [AuditAction.endpointCreateRejected, AuditAction.endpointCreated],
+      );
     });
 
     it('a request submitted over HTTP and then delivered twice keeps its HTTP record and is audited once', async () => {
@@ -139,32 +165,53 @@ describe('change-request use cases on Azurite', () => {
       await seed(h);
       const { changeRequest: submitted } = await submitChangeRequest(h, {
         request: { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com'), displayName: 'Chat' },
-        actor: 'alice', correlationId: 'corr-http',
+        actor: 'alice',
+        correlationId: 'corr-http',
       });
       assert.deepEqual(await h.queries.changeRequest(submitted.id), submitted);
       const [queued] = h.bus.sent.filter((s) => s.destination === Destination.endpointCreate);
       assert.ok(queued);
       assert.equal(queued.message.messageId, submitted.id);
       assert.deepEqual(queued.message.body, {
-        schemaVersion: 1, operation: 'create', sipAddress: 'sip:chat@contoso.com', poolFqdn: 'pool1.contoso.com', displayName: 'Chat',
-        changeRequestId: submitted.id, correlationId: 'corr-http', actor: 'alice',
+        schemaVersion: 1,
+        operation: 'create',
+        sipAddress: 'sip:chat@contoso.com',
+        poolFqdn: 'pool1.contoso.com',
+        displayName: 'Chat',
+        changeRequestId: submitted.id,
+        correlationId: 'corr-http',
+        actor: 'alice',
       });
 
-      const command: QueuedChangeRequest = { changeRequestId: submitted.id, request: submitted.request as QueuedChangeRequest['request'], actor: 'alice', correlationId: 'corr-http', channel: 'queue' };
+      const command: QueuedChangeRequest = {
+        changeRequestId: submitted.id,
+        request: submitted.request as QueuedChangeRequest['request'],
+        actor: 'alice',
+        correlationId: 'corr-http',
+        channel: 'queue',
+      };
       const applied = await applyChangeRequest(h, command);
       await applyChangeRequest(h, command);
       const [record] = (await h.auditSearch.page({ subject: 'sip:chat@contoso.com', limit: 10 })).items;
       assert.equal((await h.auditSearch.page({ subject: 'sip:chat@contoso.com', limit: 10 })).items.length, 1);
       assert.deepEqual(await h.queries.changeRequest(submitted.id), {
-        ...submitted, status: ChangeRequestStatus.applied, completedAt: applied.completedAt, auditSequence: record?.sequence,
+        ...submitted,
+        status: ChangeRequestStatus.applied,
+        completedAt: applied.completedAt,
+        auditSequence: record?.sequence,
       });
     });
 
     it('an invalid queue message is recorded once however often it is redelivered', async () => {
       const h = await newHarness();
       const message = {
-        changeRequestId: uuidv7(), subject: 'queue:endpoint-create', actor: 'queue:endpoint-create', correlationId: 'corr-bad',
-        errors: [{ pointer: '#/sipAddress', detail: 'SIP address must start with the sip: scheme (sip:user@host)', location: 'message' as const }],
+        changeRequestId: uuidv7(),
+        subject: 'queue:endpoint-create',
+        actor: 'queue:endpoint-create',
+        correlationId: 'corr-bad',
+        errors: [
+          { pointer: '#/sipAddress', detail: 'SIP address must start with the sip: scheme (sip:user@host)', location: 'message' as const },
+        ],
       };
       const first = await recordInvalidMessage(h, message);
       const again = await recordInvalidMessage(h, message);
@@ -172,7 +219,10 @@ describe('change-request use cases on Azurite', () => {
       assert.equal(first.status, ChangeRequestStatus.rejected);
       assert.equal(first.reason?.code, RejectionCode.invalidMessage);
       const log = await wholeLog(h);
-      assert.deepEqual(log.map((r) => [r.action, r.subject, r.changeRequestId]), [[AuditAction.changeRequestInvalid, 'queue:endpoint-create', message.changeRequestId]]);
+      assert.deepEqual(
+        log.map((r) => [r.action, r.subject, r.changeRequestId]),
+        [[AuditAction.changeRequestInvalid, 'queue:endpoint-create', message.changeRequestId]],
+      );
       assert.deepEqual(log[0]?.after, { errors: message.errors });
       assert.deepEqual(await h.queries.changeRequest(message.changeRequestId), { ...first, auditSequence: 1 });
     });
@@ -194,16 +244,34 @@ describe('change-request use cases on Azurite', () => {
       const winner = applied[0] as ChangeRequest;
       const winnerPool = (winner.request as { poolFqdn: Fqdn }).poolFqdn;
       const holder = await h.queries.holder(sip('sip:chat@contoso.com'));
-      assert.deepEqual(holder, { kind: 'endpoint', sipAddress: 'sip:chat@contoso.com', poolFqdn: winnerPool, displayName: null, isDefault: false, createdAt: winner.completedAt, changeRequestId: winner.id });
+      assert.deepEqual(holder, {
+        kind: 'endpoint',
+        sipAddress: 'sip:chat@contoso.com',
+        poolFqdn: winnerPool,
+        displayName: null,
+        isDefault: false,
+        createdAt: winner.completedAt,
+        changeRequestId: winner.id,
+      });
       const snapshot = await h.directory.snapshot({ pools });
-      for (const pool of pools) assert.equal(snapshot.pools.get(pool)?.adminEndpointSipAddress, pool === winnerPool ? 'sip:chat@contoso.com' : null);
+      for (const pool of pools)
+        assert.equal(snapshot.pools.get(pool)?.adminEndpointSipAddress, pool === winnerPool ? 'sip:chat@contoso.com' : null);
 
       // Every request settled as returned, each audited exactly once, each announced exactly once.
       for (const result of results) assert.deepEqual(await h.queries.changeRequest(result.id), result);
       const records = (await h.auditSearch.page({ subject: 'sip:chat@contoso.com', limit: 100 })).items;
-      assert.deepEqual(records.map((r) => r.action).sort(), [AuditAction.endpointCreated, ...Array(CONCURRENCY - 1).fill(AuditAction.endpointCreateRejected)].sort());
+      assert.deepEqual(
+        records.map((r) => r.action).sort(),
+        [AuditAction.endpointCreated, ...Array(CONCURRENCY - 1).fill(AuditAction.endpointCreateRejected)].sort(),
+      );
       assert.deepEqual(new Set(records.map((r) => r.changeRequestId)), new Set(results.map((r) => r.id)));
-      assert.deepEqual(auditEvents(h).filter((e) => e.subject === 'sip:chat@contoso.com').map((e) => e.id).sort(), records.map((r) => r.id).sort());
+      assert.deepEqual(
+        auditEvents(h)
+          .filter((e) => e.subject === 'sip:chat@contoso.com')
+          .map((e) => e.id)
+          .sort(),
+        records.map((r) => r.id).sort(),
+      );
       assert.deepEqual(await h.outbox.pending(100), []);
       await assertChainIntact(h);
     });
@@ -221,7 +289,10 @@ describe('change-request use cases on Azurite', () => {
       assert.deepEqual(new Set(rejected.map((r) => r.reason?.code)), new Set([RejectionCode.poolHasEndpoint]));
 
       const winnerAddress = (applied[0]?.request as { sipAddress: SipAddress }).sipAddress;
-      const snapshot = await h.directory.snapshot({ pools: [fqdn('pool1.contoso.com')], addresses: commands.map((c) => c.request.sipAddress) });
+      const snapshot = await h.directory.snapshot({
+        pools: [fqdn('pool1.contoso.com')],
+        addresses: commands.map((c) => c.request.sipAddress),
+      });
       assert.equal(snapshot.pools.get('pool1.contoso.com')?.adminEndpointSipAddress, winnerAddress);
       // Only the winner's address and the pool's default endpoint are held.
       assert.deepEqual([...snapshot.holders.keys()].sort(), [winnerAddress, 'sip:default1@contoso.com'].sort());
@@ -241,16 +312,35 @@ describe('change-request use cases on Azurite', () => {
       const pools = await seed(h, 5);
       await Promise.all(pools.map((pool, i) => applyChangeRequest(h, queuedCreate(`sip:room${i + 1}@contoso.com`, pool))));
       await Promise.all([
-        ...pools.map((_, i) => applyChangeRequest(h, { changeRequestId: uuidv7(), request: { operation: 'delete', sipAddress: sip(`sip:room${i + 1}@contoso.com`) }, actor: 'alice', correlationId: 'corr-del', channel: 'queue' })),
+        ...pools.map((_, i) =>
+          applyChangeRequest(h, {
+            changeRequestId: uuidv7(),
+            request: { operation: 'delete', sipAddress: sip(`sip:room${i + 1}@contoso.com`) },
+            actor: 'alice',
+            correlationId: 'corr-del',
+            channel: 'queue',
+          }),
+        ),
         ...pools.map((pool) => applyChangeRequest(h, queuedCreate('sip:shared@contoso.com', pool))),
-        applyChangeRequest(h, { changeRequestId: uuidv7(), request: { operation: 'delete', sipAddress: sip('sip:default1@contoso.com') }, actor: 'mallory', correlationId: 'corr-x', channel: 'queue' }),
+        applyChangeRequest(h, {
+          changeRequestId: uuidv7(),
+          request: { operation: 'delete', sipAddress: sip('sip:default1@contoso.com') },
+          actor: 'mallory',
+          correlationId: 'corr-x',
+          channel: 'queue',
+        }),
       ]);
 
       const log = await assertChainIntact(h);
       // 1 domain + 5 pools + 5 creates + 5 deletes + 5 contested creates + 1 refused delete of a default endpoint.
       assert.equal(log.length, 22);
       // Every record announced exactly once (publishing order across concurrent commits is not promised).
-      assert.deepEqual(auditEvents(h).map((e) => e.id).sort(), log.map((r) => r.id).sort());
+      assert.deepEqual(
+        auditEvents(h)
+          .map((e) => e.id)
+          .sort(),
+        log.map((r) => r.id).sort(),
+      );
       assert.equal(log.filter((r) => r.subject === 'sip:default1@contoso.com')[0]?.outcome.status, 'rejected');
     });
   });
@@ -267,9 +357,15 @@ describe('change-request use cases on Azurite', () => {
       const [record] = (await h.auditSearch.page({ subject: 'sip:chat@contoso.com', limit: 10 })).items;
       assert.ok(record);
       const pending = await h.outbox.pending(10);
-      assert.deepEqual(pending.map((e) => [e.id, e.type, e.subject]), [[record.id, 'pchat.endpoint.created.v1', 'sip:chat@contoso.com']]);
+      assert.deepEqual(
+        pending.map((e) => [e.id, e.type, e.subject]),
+        [[record.id, 'pchat.endpoint.created.v1', 'sip:chat@contoso.com']],
+      );
       assert.deepEqual(pending[0]?.data, record);
-      assert.equal(auditEvents(h).some((e) => e.id === record.id), false);
+      assert.equal(
+        auditEvents(h).some((e) => e.id === record.id),
+        false,
+      );
 
       assert.equal(await publishPendingEvents(h), 1);
       const published = h.bus.sent.filter((s) => s.message.messageId === record.id);
@@ -284,16 +380,31 @@ describe('change-request use cases on Azurite', () => {
       const h = await newHarness();
       await seed(h);
       h.bus.failNext(new Error('endpoint-create queue down'));
-      const { changeRequest } = await submitChangeRequest(h, { request: { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') }, actor: 'alice', correlationId: 'corr-lost' });
+      const { changeRequest } = await submitChangeRequest(h, {
+        request: { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') },
+        actor: 'alice',
+        correlationId: 'corr-lost',
+      });
       assert.equal(changeRequest.status, ChangeRequestStatus.accepted);
       assert.deepEqual(h.log.warnings, ['change request left for the re-driver to send']);
-      assert.deepEqual(h.bus.sent.filter((s) => s.destination === Destination.endpointCreate), []);
+      assert.deepEqual(
+        h.bus.sent.filter((s) => s.destination === Destination.endpointCreate),
+        [],
+      );
 
-      assert.deepEqual(await redrive(h), { eventsPublished: 0, requestsResent: 0, requestsFailed: 0, idempotencyKeysPurged: 0 }, 'not due yet');
+      assert.deepEqual(
+        await redrive(h),
+        { eventsPublished: 0, requestsResent: 0, requestsFailed: 0, idempotencyKeysPurged: 0 },
+        'not due yet',
+      );
       const due = at(h, DEFAULT_DELIVERY_POLICY.redriveAfterMs + 1000);
       assert.equal((await redrive(due)).requestsResent, 1);
       const resent = h.bus.sent.filter((s) => s.destination === Destination.endpointCreate);
-      assert.deepEqual(resent.map((s) => s.message.messageId), [`${changeRequest.id}.2`], 'its own message id, so broker duplicate detection keeps it');
+      assert.deepEqual(
+        resent.map((s) => s.message.messageId),
+        [`${changeRequest.id}.2`],
+        'its own message id, so broker duplicate detection keeps it',
+      );
       assert.equal((await redrive(due)).requestsResent, 0, 'the next re-send waits twice as long');
 
       const body = EndpointChangeMessageSchema.parse(resent[0]?.message.body);
@@ -306,25 +417,47 @@ describe('change-request use cases on Azurite', () => {
     it(`a request whose message never gets processed is settled as failed (undeliverable) after ${DEFAULT_DELIVERY_POLICY.maxSends} sends, audited and announced`, async () => {
       const h = await newHarness();
       await seed(h);
-      const { changeRequest } = await submitChangeRequest(h, { request: { operation: 'delete', sipAddress: sip('sip:lost@contoso.com') }, actor: 'alice', correlationId: 'corr-lost' });
+      const { changeRequest } = await submitChangeRequest(h, {
+        request: { operation: 'delete', sipAddress: sip('sip:lost@contoso.com') },
+        actor: 'alice',
+        correlationId: 'corr-lost',
+      });
       let elapsed = 0;
       const reports = [];
       for (let sweep = 0; sweep < DEFAULT_DELIVERY_POLICY.maxSends; sweep++) {
         elapsed += DEFAULT_DELIVERY_POLICY.redriveAfterMs * 2 ** sweep + 1000;
         reports.push(await redrive(at(h, elapsed)));
       }
-      assert.deepEqual(reports.map((r) => [r.requestsResent, r.requestsFailed]), [[1, 0], [1, 0], [1, 0], [1, 0], [0, 1]]);
+      assert.deepEqual(
+        reports.map((r) => [r.requestsResent, r.requestsFailed]),
+        [
+          [1, 0],
+          [1, 0],
+          [1, 0],
+          [1, 0],
+          [0, 1],
+        ],
+      );
       assert.equal(h.bus.sent.filter((s) => s.destination === Destination.endpointDelete).length, DEFAULT_DELIVERY_POLICY.maxSends);
 
       const stored = await h.queries.changeRequest(changeRequest.id);
       assert.equal(stored?.status, ChangeRequestStatus.failed);
-      assert.deepEqual(stored?.reason, { code: FailureCode.undeliverable, message: `the request's message was sent ${DEFAULT_DELIVERY_POLICY.maxSends} times and no worker settled it` });
+      assert.deepEqual(stored?.reason, {
+        code: FailureCode.undeliverable,
+        message: `the request's message was sent ${DEFAULT_DELIVERY_POLICY.maxSends} times and no worker settled it`,
+      });
       const [record] = (await h.auditSearch.page({ subject: 'sip:lost@contoso.com', limit: 10 })).items;
-      assert.deepEqual([record?.action, record?.changeRequestId, record?.outcome], [AuditAction.changeRequestFailed, changeRequest.id, { status: 'failed', ...stored?.reason }]);
+      assert.deepEqual(
+        [record?.action, record?.changeRequestId, record?.outcome],
+        [AuditAction.changeRequestFailed, changeRequest.id, { status: 'failed', ...stored?.reason }],
+      );
       assert.ok(auditEvents(h).some((e) => e.id === record?.id));
 
       // Its message arriving after all changes nothing.
-      const late = await applyChangeRequest(h, commandOf(EndpointChangeMessageSchema.parse(h.bus.sent.find((s) => s.destination === Destination.endpointDelete)?.message.body)));
+      const late = await applyChangeRequest(
+        h,
+        commandOf(EndpointChangeMessageSchema.parse(h.bus.sent.find((s) => s.destination === Destination.endpointDelete)?.message.body)),
+      );
       assert.deepEqual(late, stored);
     });
 
@@ -338,13 +471,20 @@ describe('change-request use cases on Azurite', () => {
 
       assert.equal((await redrive(h)).eventsPublished, 0, 'the committing worker gets the grace period');
       assert.equal((await redrive(at(h, OUTBOX_GRACE_MS + 1000))).eventsPublished, 1);
-      assert.deepEqual(auditEvents(h).filter((e) => e.subject === 'sip:chat@contoso.com'), [pending]);
+      assert.deepEqual(
+        auditEvents(h).filter((e) => e.subject === 'sip:chat@contoso.com'),
+        [pending],
+      );
       assert.equal((await redrive(at(h, OUTBOX_GRACE_MS + 1000))).eventsPublished, 0);
     });
   });
 
   describe('idempotent submission', () => {
-    const request: ChangeRequestBody = { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') };
+    const request: ChangeRequestBody = {
+      operation: 'create',
+      sipAddress: sip('sip:chat@contoso.com'),
+      poolFqdn: fqdn('pool1.contoso.com'),
+    };
 
     it('a retry with the same key returns the original request; a different request under that key is refused; other callers keep their own keys', async () => {
       const h = await newHarness();
@@ -356,8 +496,16 @@ describe('change-request use cases on Azurite', () => {
       assert.equal(h.bus.sent.filter((s) => s.destination === Destination.endpointCreate).length, 1, 'one request, one message');
 
       await assert.rejects(
-        submitChangeRequest(h, { request: { ...request, displayName: 'Other' }, actor: 'alice', correlationId: 'c3', idempotencyKey: 'k-1' }),
-        (error: unknown) => error instanceof UnprocessableError && error.code === 'idempotency_key_reused' && error.errors[0]?.pointer === '#/idempotency-key',
+        submitChangeRequest(h, {
+          request: { ...request, displayName: 'Other' },
+          actor: 'alice',
+          correlationId: 'c3',
+          idempotencyKey: 'k-1',
+        }),
+        (error: unknown) =>
+          error instanceof UnprocessableError &&
+          error.code === 'idempotency_key_reused' &&
+          error.errors[0]?.pointer === '#/idempotency-key',
       );
       const bob = await submitChangeRequest(h, { request, actor: 'bob', correlationId: 'c4', idempotencyKey: 'k-1' });
       assert.equal(bob.replayed, false);
@@ -367,12 +515,21 @@ describe('change-request use cases on Azurite', () => {
     it('20 concurrent submissions with one key admit one request; after the key expires it admits a new one', async () => {
       const h = await newHarness();
       await seed(h);
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => submitChangeRequest(h, { request, actor: 'alice', correlationId: `c${i}`, idempotencyKey: 'k-2' })));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          submitChangeRequest(h, { request, actor: 'alice', correlationId: `c${i}`, idempotencyKey: 'k-2' }),
+        ),
+      );
       assert.equal(new Set(results.map((r) => r.changeRequest.id)).size, 1);
       assert.equal(results.filter((r) => !r.replayed).length, 1);
       assert.equal(h.bus.sent.filter((s) => s.destination === Destination.endpointCreate).length, 1);
 
-      const afterExpiry = await submitChangeRequest(at(h, DEFAULT_DELIVERY_POLICY.idempotencyKeyTtlMs + 1000), { request, actor: 'alice', correlationId: 'late', idempotencyKey: 'k-2' });
+      const afterExpiry = await submitChangeRequest(at(h, DEFAULT_DELIVERY_POLICY.idempotencyKeyTtlMs + 1000), {
+        request,
+        actor: 'alice',
+        correlationId: 'late',
+        idempotencyKey: 'k-2',
+      });
       assert.equal(afterExpiry.replayed, false);
       assert.notEqual(afterExpiry.changeRequest.id, results[0]?.changeRequest.id);
     });
@@ -399,20 +556,35 @@ describe('change-request use cases on Azurite', () => {
       await seed(serial, addresses.length);
       for (const request of interleaved) {
         const { changeRequest } = await submitChangeRequest(serial, { request, actor: 'alice', correlationId: 'serial' });
-        await applyChangeRequest(serial, { changeRequestId: changeRequest.id, request, actor: 'alice', correlationId: 'serial', channel: 'http' });
+        await applyChangeRequest(serial, {
+          changeRequestId: changeRequest.id,
+          request,
+          actor: 'alice',
+          correlationId: 'serial',
+          channel: 'http',
+        });
       }
 
       // The same requests accepted in the same order, their messages delivered shuffled, each one to three times, eight at a time.
       const h = await newHarness();
       await seed(h, addresses.length);
       for (const request of interleaved) await submitChangeRequest(h, { request, actor: 'alice', correlationId: 'shuffled' });
-      const messages = h.bus.sent.filter((s) => s.destination !== Destination.auditEvents).map((s) => EndpointChangeMessageSchema.parse(s.message.body));
+      const messages = h.bus.sent
+        .filter((s) => s.destination !== Destination.auditEvents)
+        .map((s) => EndpointChangeMessageSchema.parse(s.message.body));
       const random = seededRandom(4711);
-      const deliveries = shuffle(messages.flatMap((message) => Array(1 + Math.floor(random() * 3)).fill(message)), random);
-      for (let i = 0; i < deliveries.length; i += 8) await Promise.all(deliveries.slice(i, i + 8).map((message) => applyChangeRequest(h, commandOf(message))));
+      const deliveries = shuffle(
+        messages.flatMap((message) => Array(1 + Math.floor(random() * 3)).fill(message)),
+        random,
+      );
+      for (let i = 0; i < deliveries.length; i += 8)
+        await Promise.all(deliveries.slice(i, i + 8).map((message) => applyChangeRequest(h, commandOf(message))));
 
       for (const address of addresses) {
-        const outcomes = async (harness: Harness) => (await harness.auditSearch.page({ subject: address, limit: 100 })).items.reverse().map((r) => [r.action, r.outcome.status === 'applied' ? 'applied' : r.outcome.code]);
+        const outcomes = async (harness: Harness) =>
+          (await harness.auditSearch.page({ subject: address, limit: 100 })).items
+            .reverse()
+            .map((r) => [r.action, r.outcome.status === 'applied' ? 'applied' : r.outcome.code]);
         assert.deepEqual(await outcomes(h), await outcomes(serial), `the audit trail of ${address}`);
         const holder = async (harness: Harness) => {
           const found = await harness.queries.holder(address);
@@ -420,9 +592,18 @@ describe('change-request use cases on Azurite', () => {
         };
         assert.deepEqual(await holder(h), await holder(serial), `the endpoint at ${address}`);
       }
-      assert.deepEqual(await holderNames(h, addresses), [['sip:a@contoso.com', 'last'], ['sip:b@contoso.com', 'last'], ['sip:c@contoso.com', 'last'], ['sip:d@contoso.com', 'last']]);
+      assert.deepEqual(await holderNames(h, addresses), [
+        ['sip:a@contoso.com', 'last'],
+        ['sip:b@contoso.com', 'last'],
+        ['sip:c@contoso.com', 'last'],
+        ['sip:d@contoso.com', 'last'],
+      ]);
       const log = await assertChainIntact(h);
-      assert.equal(log.filter((r) => r.changeRequestId !== null).length, interleaved.length, 'one audit record per request, however often delivered');
+      assert.equal(
+        log.filter((r) => r.changeRequestId !== null).length,
+        interleaved.length,
+        'one audit record per request, however often delivered',
+      );
     });
   });
 });
@@ -435,7 +616,13 @@ function at(h: Harness, ms: number): Harness {
 /** The command a queue worker builds from a message (as shared/entrypoints/queue/endpointChangeMessages.ts does). */
 function commandOf(message: ReturnType<typeof EndpointChangeMessageSchema.parse>): QueuedChangeRequest {
   const { schemaVersion: _v, changeRequestId, correlationId, actor, ...request } = message;
-  return { changeRequestId: changeRequestId as string, request, actor: actor ?? 'queue', correlationId: correlationId ?? 'none', channel: 'queue' };
+  return {
+    changeRequestId: changeRequestId as string,
+    request,
+    actor: actor ?? 'queue',
+    correlationId: correlationId ?? 'none',
+    channel: 'queue',
+  };
 }
 
 async function holderNames(h: Harness, addresses: SipAddress[]) {

@@ -12,7 +12,14 @@ import { recordInvalidMessage } from '../../shared/application/changeRequests/re
 import { submitChangeRequest } from '../../shared/application/changeRequests/submitChangeRequest';
 import { CLOUD_EVENT_CONTENT_TYPE, type CloudEvent } from '../../shared/application/events';
 import { Destination, type OutgoingMessage } from '../../shared/application/ports/messageBus';
-import { addDirectoryUser, addSipDomain, registerPool, removeDirectoryUser, removeSipDomain, retirePool } from '../../shared/application/topology';
+import {
+  addDirectoryUser,
+  addSipDomain,
+  registerPool,
+  removeDirectoryUser,
+  removeSipDomain,
+  retirePool,
+} from '../../shared/application/topology';
 import { AuditAction } from '../../shared/domain/audit';
 import { FailureCode } from '../../shared/domain/codes';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
@@ -23,14 +30,21 @@ const admin = { actor: 'admin@contoso.com', correlationId: 'corr-topology' };
 
 /** The structured event parsed by the CloudEvents SDK, which throws unless it validates. */
 function parsedBySdk(message: OutgoingMessage): SdkCloudEvent<unknown> {
-  const event = HTTP.toEvent({ headers: { 'content-type': message.contentType }, body: JSON.stringify(message.body) }) as SdkCloudEvent<unknown>;
+  const event = HTTP.toEvent({
+    headers: { 'content-type': message.contentType },
+    body: JSON.stringify(message.body),
+  }) as SdkCloudEvent<unknown>;
   assert.equal(event.validate(), true);
   return event;
 }
 
 /** The event rebuilt from the AMQP binding's `cloudEvents:` application properties alone, validated by the SDK. */
 function fromApplicationProperties(properties: Record<string, unknown>, data: unknown): SdkCloudEvent<unknown> {
-  const attributes = Object.fromEntries(Object.entries(properties).filter(([name]) => name.startsWith('cloudEvents:')).map(([name, value]) => [name.slice('cloudEvents:'.length), value]));
+  const attributes = Object.fromEntries(
+    Object.entries(properties)
+      .filter(([name]) => name.startsWith('cloudEvents:'))
+      .map(([name, value]) => [name.slice('cloudEvents:'.length), value]),
+  );
   const event = new SdkCloudEvent({ ...attributes, data } as never);
   assert.equal(event.validate(), true);
   return event;
@@ -44,14 +58,19 @@ describe('events are valid CloudEvents 1.0 (checked with the cloudevents SDK)', 
   before(async () => {
     [azurite, broker] = await Promise.all([startTestAzurite(), startFakeServiceBusBroker()]);
     // Events go on to Service Bus below, so the fake bus keeps Service Bus's rules.
-    deps = { ...(await newStoreHarness(azurite.connectionString)), bus: new InMemoryMessageBus(ServiceBusRules), eventSource: '/pchat-endpoints/default' };
+    deps = {
+      ...(await newStoreHarness(azurite.connectionString)),
+      bus: new InMemoryMessageBus(ServiceBusRules),
+      eventSource: '/pchat-endpoints/default',
+    };
   });
   after(async () => {
     await Promise.all([azurite?.stop(), broker?.close()]);
   });
 
   it('every event type the service emits parses and validates, structured and as AMQP properties', async () => {
-    const queued = (request: Parameters<typeof applyChangeRequest>[1]['request']) => applyChangeRequest(deps, { changeRequestId: uuidv7(), request, actor: 'bot', correlationId: uuidv7(), channel: 'queue' });
+    const queued = (request: Parameters<typeof applyChangeRequest>[1]['request']) =>
+      applyChangeRequest(deps, { changeRequestId: uuidv7(), request, actor: 'bot', correlationId: uuidv7(), channel: 'queue' });
     await addSipDomain(deps, admin, fqdn('contoso.com'));
     await addSipDomain(deps, admin, fqdn('fabrikam.com'));
     await removeSipDomain(deps, admin, fqdn('fabrikam.com'));
@@ -65,17 +84,34 @@ describe('events are valid CloudEvents 1.0 (checked with the cloudevents SDK)', 
     await queued({ operation: 'delete', sipAddress: sip('sip:chat@contoso.com') });
     await queued({ operation: 'delete', sipAddress: sip('sip:chat@contoso.com') });
     const id = uuidv7();
-    await recordInvalidMessage(deps, { changeRequestId: id, subject: 'queue:endpoint-create', actor: 'queue:endpoint-create', correlationId: id, errors: [{ pointer: '#/sipAddress', detail: 'sipAddress is invalid', location: 'message' }] });
-    const { changeRequest } = await submitChangeRequest(deps, { request: { operation: 'delete', sipAddress: sip('sip:gone@contoso.com') }, actor: 'alice', correlationId: 'corr-fail' });
+    await recordInvalidMessage(deps, {
+      changeRequestId: id,
+      subject: 'queue:endpoint-create',
+      actor: 'queue:endpoint-create',
+      correlationId: id,
+      errors: [{ pointer: '#/sipAddress', detail: 'sipAddress is invalid', location: 'message' }],
+    });
+    const { changeRequest } = await submitChangeRequest(deps, {
+      request: { operation: 'delete', sipAddress: sip('sip:gone@contoso.com') },
+      actor: 'alice',
+      correlationId: 'corr-fail',
+    });
     await failChangeRequest(deps, changeRequest.id, { code: FailureCode.processingFailed, message: 'simulated' });
 
     const messages = deps.bus.sent.filter((sent) => sent.destination === Destination.auditEvents).map((sent) => sent.message);
-    assert.deepEqual(new Set(messages.map((m) => (m.body as CloudEvent).type)), new Set(Object.values(AuditAction).map((action) => `pchat.${action}.v1`)), 'every event type');
+    assert.deepEqual(
+      new Set(messages.map((m) => (m.body as CloudEvent).type)),
+      new Set(Object.values(AuditAction).map((action) => `pchat.${action}.v1`)),
+      'every event type',
+    );
     for (const message of messages) {
       const body = message.body as CloudEvent;
       const structured = parsedBySdk(message);
       assert.equal(message.contentType, CLOUD_EVENT_CONTENT_TYPE);
-      assert.deepEqual([structured.specversion, structured.id, structured.source, structured.type, structured.subject, structured.time], ['1.0', body.id, '/pchat-endpoints/default', body.type, body.subject, body.time]);
+      assert.deepEqual(
+        [structured.specversion, structured.id, structured.source, structured.type, structured.subject, structured.time],
+        ['1.0', body.id, '/pchat-endpoints/default', body.type, body.subject, body.time],
+      );
       assert.deepEqual(structured.data, body.data);
       assert.equal(structured['correlationid'], body.correlationid);
       assert.equal(structured['sequence'], body.sequence);
@@ -88,7 +124,11 @@ describe('events are valid CloudEvents 1.0 (checked with the cloudevents SDK)', 
 
   it('on Service Bus the event arrives with messageId = event id and cloudEvents: properties the SDK accepts', async () => {
     const client = new ServiceBusClient(broker.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 5000 } });
-    const serviceBus = createServiceBusMessageBus(client, { endpointCreate: 'endpoint-create', endpointDelete: 'endpoint-delete', auditEvents: 'audit-events' });
+    const serviceBus = createServiceBusMessageBus(client, {
+      endpointCreate: 'endpoint-create',
+      endpointDelete: 'endpoint-delete',
+      auditEvents: 'audit-events',
+    });
     try {
       const [message] = deps.bus.sent.filter((sent) => sent.destination === Destination.auditEvents).map((sent) => sent.message);
       assert.ok(message);

@@ -11,11 +11,13 @@ describe('loadFunctionApp', () => {
 
     const registrations = loadFunctionApp(APP_ROOT);
 
-    const summary = registrations.map((r) => {
-      const trigger = triggerOf(r);
-      if (trigger.type === 'httpTrigger') return `${r.name} ${trigger.methods?.join(',')} ${trigger.route}`;
-      return `${r.name} ${trigger.type} ${trigger.queueName ?? String(trigger.schedule)}`;
-    }).sort();
+    const summary = registrations
+      .map((r) => {
+        const trigger = triggerOf(r);
+        if (trigger.type === 'httpTrigger') return `${r.name} ${trigger.methods?.join(',')} ${trigger.route}`;
+        return `${r.name} ${trigger.type} ${trigger.queueName ?? String(trigger.schedule)}`;
+      })
+      .sort();
     assert.deepEqual(summary, [
       'applyEndpointCreate queueTrigger endpoint-create',
       'applyEndpointDelete queueTrigger endpoint-delete',
@@ -50,7 +52,12 @@ describe('loadFunctionApp', () => {
       new LocalFunctionsHost({ registrations, settings, setting: () => undefined, queueServiceFor, port: 0 }).start()
         .then(() => console.log(JSON.stringify({ queues, refused: null })), (error) => console.log(JSON.stringify({ queues, refused: error.message })));
     `;
-    const env = { ...process.env, AzureWebJobsStorage: 'UseDevelopmentStorage=true', MESSAGING_TRANSPORT: 'service-bus', ServiceBusConnection: 'Endpoint=sb://example.invalid/;SharedAccessKeyName=k;SharedAccessKey=v' };
+    const env = {
+      ...process.env,
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      MESSAGING_TRANSPORT: 'service-bus',
+      ServiceBusConnection: 'Endpoint=sb://example.invalid/;SharedAccessKeyName=k;SharedAccessKey=v',
+    };
 
     const output = JSON.parse(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' }).trim().split('\n').pop() as string);
 

@@ -33,7 +33,9 @@ async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: n
 /** A promise the test settles when it chooses, to hold a function mid-run. */
 function gate(): { opened: Promise<void>; open(): void } {
   let open!: () => void;
-  const opened = new Promise<void>((resolve) => { open = resolve; });
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
   return { opened, open };
 }
 
@@ -41,11 +43,24 @@ function gate(): { opened: Promise<void>; open(): void } {
 function hostSettings(queues: Partial<HostSettings['queues']> = {}): HostSettings {
   return {
     routePrefix: 'api',
-    queues: { batchSize: 4, newBatchThreshold: 2, maxDequeueCount: 3, visibilityTimeoutMs: 0, maxPollingIntervalMs: 100, messageEncoding: 'base64', ...queues },
+    queues: {
+      batchSize: 4,
+      newBatchThreshold: 2,
+      maxDequeueCount: 3,
+      visibilityTimeoutMs: 0,
+      maxPollingIntervalMs: 100,
+      messageEncoding: 'base64',
+      ...queues,
+    },
   };
 }
 
-function httpRegistration(name: string, route: string, methods: string[] | undefined, handler: (request: HttpRequest, context: InvocationContext) => unknown): Registration {
+function httpRegistration(
+  name: string,
+  route: string,
+  methods: string[] | undefined,
+  handler: (request: HttpRequest, context: InvocationContext) => unknown,
+): Registration {
   return {
     name,
     bindings: [
@@ -64,7 +79,12 @@ function timerRegistration(name: string, schedule: string, handler: (timer: Time
   };
 }
 
-function queueRegistration(name: string, queueName: string, handler: (body: unknown, context: InvocationContext) => unknown, connection = 'AzureWebJobsStorage'): Registration {
+function queueRegistration(
+  name: string,
+  queueName: string,
+  handler: (body: unknown, context: InvocationContext) => unknown,
+  connection = 'AzureWebJobsStorage',
+): Registration {
   return {
     name,
     bindings: [{ type: 'queueTrigger', direction: 'in', name: 'message', queueName, connection }],
@@ -81,7 +101,10 @@ interface HostUnderTest {
  * A background-only host (no HTTP) whose queue triggers reach this file's Azurite through the
  * composition root's factory, as `npm start` wires it; its log lines kept. `after` stops it if the test did not.
  */
-function createHost(registrations: Registration[], options: Partial<LocalHostOptions> & { appSettings?: Record<string, string> } = {}): HostUnderTest {
+function createHost(
+  registrations: Registration[],
+  options: Partial<LocalHostOptions> & { appSettings?: Record<string, string> } = {},
+): HostUnderTest {
   const logs: string[] = [];
   const { appSettings = {}, ...hostOptions } = options;
   const host = new LocalFunctionsHost({
@@ -112,7 +135,12 @@ async function startHttpHost(registrations: Registration[]): Promise<HostUnderTe
 
 /** A problem-details answer, reduced to what a client sees of it. */
 async function problemOf(response: Response): Promise<{ status: number; contentType: string | null; allow: string | null; body: unknown }> {
-  return { status: response.status, contentType: response.headers.get('content-type'), allow: response.headers.get('allow'), body: await response.json() };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    allow: response.headers.get('allow'),
+    body: await response.json(),
+  };
 }
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
@@ -135,19 +163,30 @@ class FakeQueue implements TriggerQueue {
   readonly receives: Array<{ numberOfMessages: number; visibilityTimeout: number }> = [];
   readonly settlements: string[] = [];
 
-  constructor(readonly name: string, private readonly messages: DequeuedMessageItem[] = []) {}
+  constructor(
+    readonly name: string,
+    private readonly messages: DequeuedMessageItem[] = [],
+  ) {}
 
   async createIfNotExists(): Promise<unknown> {
     this.settlements.push('createIfNotExists');
     return {};
   }
 
-  async receiveMessages(options: { numberOfMessages: number; visibilityTimeout: number }): Promise<{ receivedMessageItems: DequeuedMessageItem[] }> {
+  async receiveMessages(options: {
+    numberOfMessages: number;
+    visibilityTimeout: number;
+  }): Promise<{ receivedMessageItems: DequeuedMessageItem[] }> {
     this.receives.push(options);
     return { receivedMessageItems: this.messages.splice(0, options.numberOfMessages) };
   }
 
-  async updateMessage(messageId: string, popReceipt: string, message: undefined, visibilityTimeout: number): Promise<{ popReceipt?: string }> {
+  async updateMessage(
+    messageId: string,
+    popReceipt: string,
+    message: undefined,
+    visibilityTimeout: number,
+  ): Promise<{ popReceipt?: string }> {
     this.settlements.push(`updateMessage ${messageId} ${popReceipt} ${message} ${visibilityTimeout}`);
     return { popReceipt: `${popReceipt}'` };
   }
@@ -187,7 +226,13 @@ describe('LocalFunctionsHost HTTP triggers', () => {
     const seen: unknown[] = [];
     const { host, baseUrl } = await startHttpHost([
       httpRegistration('putItem', 'items/{id}', ['put'], async (request) => {
-        seen.push({ method: request.method, url: request.url, params: { ...request.params }, header: request.headers.get('x-test'), body: await request.text() });
+        seen.push({
+          method: request.method,
+          url: request.url,
+          params: { ...request.params },
+          header: request.headers.get('x-test'),
+          body: await request.text(),
+        });
         return { status: 201, jsonBody: { stored: request.params.id } };
       }),
       httpRegistration('anyMethod', 'any', undefined, () => ({ status: 200 })),
@@ -197,7 +242,9 @@ describe('LocalFunctionsHost HTTP triggers', () => {
     const response = await fetch(`${baseUrl}/API/Items/a%2Fb/?q=1`, { method: 'PUT', headers: { 'x-test': 'yes' }, body: 'hello' });
     assert.equal(response.status, 201);
     assert.deepEqual(await response.json(), { stored: 'a/b' });
-    assert.deepEqual(seen, [{ method: 'PUT', url: `${baseUrl}/API/Items/a%2Fb/?q=1`, params: { id: 'a/b' }, header: 'yes', body: 'hello' }]);
+    assert.deepEqual(seen, [
+      { method: 'PUT', url: `${baseUrl}/API/Items/a%2Fb/?q=1`, params: { id: 'a/b' }, header: 'yes', body: 'hello' },
+    ]);
     assert.equal((await fetch(`${baseUrl}/api/any`, { method: 'PATCH' })).status, 200, 'a trigger that names no methods takes them all');
     assert.deepEqual(host.routes(), [
       { name: 'putItem', methods: ['put'], path: '/api/items/{id}' },
@@ -212,34 +259,53 @@ describe('LocalFunctionsHost HTTP triggers', () => {
     ]);
 
     assert.deepEqual(await problemOf(await fetch(`${baseUrl}/api/nothing`)), {
-      status: 404, contentType: PROBLEM_JSON, allow: null,
+      status: 404,
+      contentType: PROBLEM_JSON,
+      allow: null,
       body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /api/nothing' },
     });
-    assert.deepEqual(await problemOf(await fetch(`${baseUrl}/items/1`)), {
-      status: 404, contentType: PROBLEM_JSON, allow: null,
-      body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /items/1' },
-    }, 'only under the route prefix');
+    assert.deepEqual(
+      await problemOf(await fetch(`${baseUrl}/items/1`)),
+      {
+        status: 404,
+        contentType: PROBLEM_JSON,
+        allow: null,
+        body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /items/1' },
+      },
+      'only under the route prefix',
+    );
     assert.deepEqual(await problemOf(await fetch(`${baseUrl}/api/items/1`, { method: 'DELETE' })), {
-      status: 405, contentType: PROBLEM_JSON, allow: 'GET, PUT',
+      status: 405,
+      contentType: PROBLEM_JSON,
+      allow: 'GET, PUT',
       body: { type: 'about:blank', title: 'Method Not Allowed', status: 405, detail: 'DELETE is not allowed on /api/items/1' },
     });
   });
 
   it('answers 400 for a path that is not valid percent-encoding and 413 for a body over 4 MiB, without running the function', async () => {
     const bodySizes: number[] = [];
-    const { baseUrl } = await startHttpHost([httpRegistration('upload', 'uploads/{name}', ['POST'], async (request) => {
-      bodySizes.push((await request.arrayBuffer()).byteLength);
-      return { status: 200 };
-    })]);
+    const { baseUrl } = await startHttpHost([
+      httpRegistration('upload', 'uploads/{name}', ['POST'], async (request) => {
+        bodySizes.push((await request.arrayBuffer()).byteLength);
+        return { status: 200 };
+      }),
+    ]);
 
     assert.deepEqual(await problemOf(await fetch(`${baseUrl}/api/uploads/%zz`, { method: 'POST', body: 'x' })), {
-      status: 400, contentType: PROBLEM_JSON, allow: null,
+      status: 400,
+      contentType: PROBLEM_JSON,
+      allow: null,
       body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'the URL path is not valid percent-encoding' },
     });
-    assert.deepEqual(await problemOf(await fetch(`${baseUrl}/api/uploads/big`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024 + 1) })), {
-      status: 413, contentType: PROBLEM_JSON, allow: null,
-      body: { type: 'about:blank', title: 'Content Too Large', status: 413, detail: 'the body exceeds 4194304 bytes' },
-    });
+    assert.deepEqual(
+      await problemOf(await fetch(`${baseUrl}/api/uploads/big`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024 + 1) })),
+      {
+        status: 413,
+        contentType: PROBLEM_JSON,
+        allow: null,
+        body: { type: 'about:blank', title: 'Content Too Large', status: 413, detail: 'the body exceeds 4194304 bytes' },
+      },
+    );
     assert.equal((await fetch(`${baseUrl}/api/uploads/limit`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024) })).status, 200);
     assert.deepEqual(bodySizes, [4 * 1024 * 1024], 'only the body at the limit reached the function');
   });
@@ -247,14 +313,18 @@ describe('LocalFunctionsHost HTTP triggers', () => {
   it('answers 204 for a function that returns nothing, and 500 (logged) for one that throws', async () => {
     const { baseUrl, logs } = await startHttpHost([
       httpRegistration('nothing', 'nothing', ['GET'], () => undefined),
-      httpRegistration('throws', 'throws', ['GET'], () => { throw new Error('boom'); }),
+      httpRegistration('throws', 'throws', ['GET'], () => {
+        throw new Error('boom');
+      }),
     ]);
 
     const empty = await fetch(`${baseUrl}/api/nothing`);
     assert.equal(empty.status, 204);
     assert.equal(await empty.text(), '');
     assert.deepEqual(await problemOf(await fetch(`${baseUrl}/api/throws`)), {
-      status: 500, contentType: PROBLEM_JSON, allow: null,
+      status: 500,
+      contentType: PROBLEM_JSON,
+      allow: null,
       body: { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'the local host failed to run the function' },
     });
     assert.equal(logs.length, 1, logs.join('\n'));
@@ -268,8 +338,14 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       await secondChunk.opened;
       yield new TextEncoder().encode('second');
     }
-    const { baseUrl } = await startHttpHost([httpRegistration('stream', 'stream', ['GET'], () =>
-      new HttpResponse({ status: 200, headers: { 'content-type': 'text/plain' }, body: chunks() }))]);
+    const { baseUrl } = await startHttpHost([
+      httpRegistration(
+        'stream',
+        'stream',
+        ['GET'],
+        () => new HttpResponse({ status: 200, headers: { 'content-type': 'text/plain' }, body: chunks() }),
+      ),
+    ]);
 
     const reading = fetch(`${baseUrl}/api/stream`).then(async (response) => {
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
@@ -290,16 +366,20 @@ describe('LocalFunctionsHost HTTP triggers', () => {
   it('stop() lets a request in progress finish, then closes the server', async () => {
     const reply = gate();
     let started = false;
-    const { host, baseUrl } = await startHttpHost([httpRegistration('slow', 'slow', ['GET'], async () => {
-      started = true;
-      await reply.opened;
-      return { status: 200, body: 'done' };
-    })]);
+    const { host, baseUrl } = await startHttpHost([
+      httpRegistration('slow', 'slow', ['GET'], async () => {
+        started = true;
+        await reply.opened;
+        return { status: 200, body: 'done' };
+      }),
+    ]);
 
     const response = fetch(`${baseUrl}/api/slow`);
     await waitFor(() => started, 2_000, 'the function to start');
     let stopped = false;
-    const stopping = host.stop().then(() => { stopped = true; });
+    const stopping = host.stop().then(() => {
+      stopped = true;
+    });
     await sleep(200);
     assert.equal(stopped, false, 'stop() waits for the request');
     reply.open();
@@ -318,10 +398,12 @@ describe('LocalFunctionsHost HTTP triggers', () => {
 describe('LocalFunctionsHost timer triggers', () => {
   it('runs `*/1 * * * * *` every second with a Timer shaped as @azure/functions has it; a failed run leaves the schedule going', async () => {
     const runs: Timer[] = [];
-    const { host, logs } = await startHost([timerRegistration('everySecond', '*/1 * * * * *', (timer) => {
-      runs.push(timer);
-      if (runs.length === 1) throw new Error('the first run fails');
-    })]);
+    const { host, logs } = await startHost([
+      timerRegistration('everySecond', '*/1 * * * * *', (timer) => {
+        runs.push(timer);
+        if (runs.length === 1) throw new Error('the first run fails');
+      }),
+    ]);
 
     await waitFor(() => runs.length === 2, 3_000, 'two runs');
     await host.stop();
@@ -347,14 +429,16 @@ describe('LocalFunctionsHost timer triggers', () => {
     let finished = 0;
     let running = 0;
     let mostAtOnce = 0;
-    const { host, logs } = await startHost([timerRegistration('slowTick', '*/1 * * * * *', async (timer) => {
-      runs.push(timer);
-      running++;
-      mostAtOnce = Math.max(mostAtOnce, running);
-      await sleep(1_500);
-      running--;
-      finished++;
-    })]);
+    const { host, logs } = await startHost([
+      timerRegistration('slowTick', '*/1 * * * * *', async (timer) => {
+        runs.push(timer);
+        running++;
+        mostAtOnce = Math.max(mostAtOnce, running);
+        await sleep(1_500);
+        running--;
+        finished++;
+      }),
+    ]);
 
     await waitFor(() => runs.length === 2, 4_000, 'a second run');
     await host.stop();
@@ -373,22 +457,42 @@ describe('LocalFunctionsHost timer triggers', () => {
 
   it('resolves a %SETTING% schedule from the app settings, and refuses to start when the setting or the schedule is bad', async () => {
     const runs: Timer[] = [];
-    const { host } = await startHost([timerRegistration('fromSetting', '%TICK_SCHEDULE%', (timer) => { runs.push(timer); })], {
-      appSettings: { TICK_SCHEDULE: '*/1 * * * * *' },
-    });
+    const { host } = await startHost(
+      [
+        timerRegistration('fromSetting', '%TICK_SCHEDULE%', (timer) => {
+          runs.push(timer);
+        }),
+      ],
+      {
+        appSettings: { TICK_SCHEDULE: '*/1 * * * * *' },
+      },
+    );
     await waitFor(() => runs.length === 1, 1_500, 'a run on the resolved schedule');
     await host.stop();
     assert.equal(runs.length, 1);
 
-    await assert.rejects(createHost([timerRegistration('unset', '%NO_SUCH_SETTING%', () => {})]).host.start(),
-      /^Error: function unset: app setting NO_SUCH_SETTING, used in "%NO_SUCH_SETTING%", is not set$/);
-    await assert.rejects(createHost([timerRegistration('badSchedule', '%BAD%', () => {})], { appSettings: { BAD: '0 0 25 * * *' } }).host.start(),
-      /^Error: function badSchedule: NCRONTAB schedule "0 0 25 \* \* \*": the hour field "25" is invalid/);
+    await assert.rejects(
+      createHost([timerRegistration('unset', '%NO_SUCH_SETTING%', () => {})]).host.start(),
+      /^Error: function unset: app setting NO_SUCH_SETTING, used in "%NO_SUCH_SETTING%", is not set$/,
+    );
+    await assert.rejects(
+      createHost([timerRegistration('badSchedule', '%BAD%', () => {})], { appSettings: { BAD: '0 0 25 * * *' } }).host.start(),
+      /^Error: function badSchedule: NCRONTAB schedule "0 0 25 \* \* \*": the hour field "25" is invalid/,
+    );
   });
 
   it('runs a runOnStartup timer at once, then waits for its (yearly) schedule; the timers role turns timers off', async () => {
     const runs: Timer[] = [];
-    const { host } = await startHost([timerRegistration('atStartup', '0 0 0 1 1 *', (timer) => { runs.push(timer); }, true)]);
+    const { host } = await startHost([
+      timerRegistration(
+        'atStartup',
+        '0 0 0 1 1 *',
+        (timer) => {
+          runs.push(timer);
+        },
+        true,
+      ),
+    ]);
     await waitFor(() => runs.length === 1, 500, 'the start-up run');
     await sleep(300);
     await host.stop();
@@ -400,9 +504,21 @@ describe('LocalFunctionsHost timer triggers', () => {
     assert.equal(run.scheduleStatus.next, `${new Date().getUTCFullYear() + 1}-01-01T00:00:00.000Z`);
 
     const withoutTimers: Timer[] = [];
-    const { host: queuesOnly } = await startHost([timerRegistration('offRole', '*/1 * * * * *', (timer) => { withoutTimers.push(timer); }, true)], {
-      roles: { http: false, queues: true, timers: false },
-    });
+    const { host: queuesOnly } = await startHost(
+      [
+        timerRegistration(
+          'offRole',
+          '*/1 * * * * *',
+          (timer) => {
+            withoutTimers.push(timer);
+          },
+          true,
+        ),
+      ],
+      {
+        roles: { http: false, queues: true, timers: false },
+      },
+    );
     await sleep(1_100);
     await queuesOnly.stop();
     assert.equal(withoutTimers.length, 0);
@@ -420,41 +536,72 @@ describe('LocalFunctionsHost queue triggers', () => {
     const connections: string[] = [];
     const queueNames: string[] = [];
     const runs: Array<{ body: unknown; metadata: unknown }> = [];
-    const { host, logs } = await startHost([queueRegistration('fromFake', 'jobs', (body, context) => {
-      runs.push({ body, metadata: context.triggerMetadata });
-    }, 'FakeStorage')], {
-      appSettings: { FakeStorage: 'fake connection string' },
-      settings: hostSettings({ visibilityTimeoutMs: 1_500 }),
-      queueServiceFor: (connection) => {
-        connections.push(connection);
-        return { getQueueClient: (name) => { queueNames.push(name); return name === 'jobs' ? queue : poison; } };
+    const { host, logs } = await startHost(
+      [
+        queueRegistration(
+          'fromFake',
+          'jobs',
+          (body, context) => {
+            runs.push({ body, metadata: context.triggerMetadata });
+          },
+          'FakeStorage',
+        ),
+      ],
+      {
+        appSettings: { FakeStorage: 'fake connection string' },
+        settings: hostSettings({ visibilityTimeoutMs: 1_500 }),
+        queueServiceFor: (connection) => {
+          connections.push(connection);
+          return {
+            getQueueClient: (name) => {
+              queueNames.push(name);
+              return name === 'jobs' ? queue : poison;
+            },
+          };
+        },
       },
-    });
+    );
 
     await waitFor(() => queue.settlements.length === 3, 2_000, 'both messages to be settled');
     await host.stop();
 
     assert.deepEqual(connections, ['fake connection string']);
     assert.deepEqual(queueNames, ['jobs', 'jobs-poison']);
-    assert.deepEqual(queue.receives[0], { numberOfMessages: 4, visibilityTimeout: 30 }, 'a batch of batchSize, leased for the default 30 s');
+    assert.deepEqual(
+      queue.receives[0],
+      { numberOfMessages: 4, visibilityTimeout: 30 },
+      'a batch of batchSize, leased for the default 30 s',
+    );
     const at = new Date('2026-11-01T12:00:00.000Z');
-    assert.deepEqual(runs, [{
-      body: { job: 1 },
-      metadata: { id: 'm1', dequeueCount: 1, insertionTime: at, expirationTime: at, nextVisibleTime: at, popReceipt: 'receipt-m1', queueTrigger: encode({ job: 1 }) },
-    }]);
-    assert.deepEqual([...queue.settlements].sort(), [
-      'createIfNotExists',
-      'deleteMessage m1 receipt-m1',
-      'updateMessage m2 receipt-m2 undefined 2',
-    ], 'the failed message is released for the retry delay, rounded up to whole seconds');
+    assert.deepEqual(runs, [
+      {
+        body: { job: 1 },
+        metadata: {
+          id: 'm1',
+          dequeueCount: 1,
+          insertionTime: at,
+          expirationTime: at,
+          nextVisibleTime: at,
+          popReceipt: 'receipt-m1',
+          queueTrigger: encode({ job: 1 }),
+        },
+      },
+    ]);
+    assert.deepEqual(
+      [...queue.settlements].sort(),
+      ['createIfNotExists', 'deleteMessage m1 receipt-m1', 'updateMessage m2 receipt-m2 undefined 2'],
+      'the failed message is released for the retry delay, rounded up to whole seconds',
+    );
     assert.deepEqual(poison.settlements, []);
     assert.deepEqual(logs, ['[fromFake] message m2 failed on dequeue 1: the message is not base64 (host.json messageEncoding is base64)']);
   });
 
   it('refuses a message lease Azure Storage would not accept', () => {
     for (const messageLeaseSeconds of [0, 1.5, 7 * 24 * 3600 + 1]) {
-      assert.throws(() => createHost([], { messageLeaseSeconds }),
-        new RegExp(`^Error: messageLeaseSeconds must be a whole number from 1 to 604800, not ${messageLeaseSeconds}$`));
+      assert.throws(
+        () => createHost([], { messageLeaseSeconds }),
+        new RegExp(`^Error: messageLeaseSeconds must be a whole number from 1 to 604800, not ${messageLeaseSeconds}$`),
+      );
     }
   });
 
@@ -463,10 +610,15 @@ describe('LocalFunctionsHost queue triggers', () => {
     const queue = await newQueue(queueName);
     await queue.sendMessage(encode({ job: 'slow' }));
     const runs: Array<{ body: unknown; dequeueCount: unknown }> = [];
-    const { host, logs } = await startHost([queueRegistration('slowWorker', queueName, async (body, context) => {
-      runs.push({ body, dequeueCount: context.triggerMetadata?.dequeueCount });
-      await sleep(5_000);
-    })], { messageLeaseSeconds: 2 });
+    const { host, logs } = await startHost(
+      [
+        queueRegistration('slowWorker', queueName, async (body, context) => {
+          runs.push({ body, dequeueCount: context.triggerMetadata?.dequeueCount });
+          await sleep(5_000);
+        }),
+      ],
+      { messageLeaseSeconds: 2 },
+    );
 
     await waitFor(() => runs.length === 1, 2_000, 'the run');
     await sleep(3_000);
@@ -475,7 +627,10 @@ describe('LocalFunctionsHost queue triggers', () => {
     await host.stop();
 
     assert.deepEqual(runs, [{ body: { job: 'slow' }, dequeueCount: 1 }]);
-    assert.deepEqual(logs.filter((line) => /could not (renew|settle)/.test(line)), []);
+    assert.deepEqual(
+      logs.filter((line) => /could not (renew|settle)/.test(line)),
+      [],
+    );
     assert.deepEqual(logs, []);
   });
 
@@ -491,18 +646,30 @@ describe('LocalFunctionsHost queue triggers', () => {
       await queue.updateMessage(message.messageId, message.popReceipt, undefined, 0);
     }
     const runs: unknown[] = [];
-    const { host, logs } = await startHost([queueRegistration('neverRuns', queueName, (body) => { runs.push(body); })], {
-      settings: hostSettings({ maxDequeueCount: 2 }),
-    });
+    const { host, logs } = await startHost(
+      [
+        queueRegistration('neverRuns', queueName, (body) => {
+          runs.push(body);
+        }),
+      ],
+      {
+        settings: hostSettings({ maxDequeueCount: 2 }),
+      },
+    );
 
     const poison = service.getQueueClient(`${queueName}-poison`);
     await waitFor(async () => (await poison.exists()) && (await messageCount(poison.name)) === 1, 3_000, 'the poison message');
     await host.stop();
 
     assert.deepEqual(runs, []);
-    assert.deepEqual((await poison.peekMessages()).peekedMessageItems.map((message) => message.messageText), [text]);
+    assert.deepEqual(
+      (await poison.peekMessages()).peekedMessageItems.map((message) => message.messageText),
+      [text],
+    );
     assert.equal(await messageCount(queueName), 0);
-    assert.deepEqual(logs, [`[neverRuns] message ${messageId} moved to died-mid-run-poison without running: dequeued 3 times, over maxDequeueCount 2`]);
+    assert.deepEqual(logs, [
+      `[neverRuns] message ${messageId} moved to died-mid-run-poison without running: dequeued 3 times, over maxDequeueCount 2`,
+    ]);
   });
 
   it('still moves a message to <queue>-poison after its function failed on the last allowed dequeue', async () => {
@@ -511,17 +678,25 @@ describe('LocalFunctionsHost queue triggers', () => {
     const text = encode({ job: 'fails' });
     const { messageId } = await queue.sendMessage(text);
     const dequeueCounts: unknown[] = [];
-    const { host, logs } = await startHost([queueRegistration('failing', queueName, (_body, context) => {
-      dequeueCounts.push(context.triggerMetadata?.dequeueCount);
-      throw new Error('always fails');
-    })], { settings: hostSettings({ maxDequeueCount: 2 }) });
+    const { host, logs } = await startHost(
+      [
+        queueRegistration('failing', queueName, (_body, context) => {
+          dequeueCounts.push(context.triggerMetadata?.dequeueCount);
+          throw new Error('always fails');
+        }),
+      ],
+      { settings: hostSettings({ maxDequeueCount: 2 }) },
+    );
 
     const poison = service.getQueueClient(`${queueName}-poison`);
     await waitFor(async () => (await poison.exists()) && (await messageCount(poison.name)) === 1, 3_000, 'the poison message');
     await host.stop();
 
     assert.deepEqual(dequeueCounts, [1, 2]);
-    assert.deepEqual((await poison.peekMessages()).peekedMessageItems.map((message) => message.messageText), [text]);
+    assert.deepEqual(
+      (await poison.peekMessages()).peekedMessageItems.map((message) => message.messageText),
+      [text],
+    );
     assert.equal(await messageCount(queueName), 0);
     assert.deepEqual(logs, [
       `[failing] message ${messageId} failed on dequeue 1: always fails`,

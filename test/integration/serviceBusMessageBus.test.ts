@@ -4,7 +4,9 @@ import { ServiceBusClient } from '@azure/service-bus';
 import { Destination, type OutgoingMessage } from '../../shared/application/ports/messageBus';
 import { TooLargeError, UnavailableError } from '../../shared/domain/errors';
 import {
-  createServiceBusMessageBus, type ClosableMessageBus, type ServiceBusEntities,
+  createServiceBusMessageBus,
+  type ClosableMessageBus,
+  type ServiceBusEntities,
 } from '../../shared/adapters/serviceBus/ServiceBusMessageBus';
 import { deadLetterMessage, ServiceBusRules } from '../../shared/adapters/transportRules';
 import { startFakeServiceBusBroker, type FakeServiceBusBroker } from '../support/fakeServiceBusBroker';
@@ -77,7 +79,10 @@ describe('ServiceBusMessageBus against a fake AMQP broker', () => {
     } finally {
       await poisonBus.close();
     }
-    assert.deepEqual(broker.received('audit-events-poison').map((m) => m.messageId), ['poison-2']);
+    assert.deepEqual(
+      broker.received('audit-events-poison').map((m) => m.messageId),
+      ['poison-2'],
+    );
   });
 
   it('records batched sends one message at a time (fake broker self-check)', async () => {
@@ -101,8 +106,22 @@ describe('ServiceBusMessageBus against a fake AMQP broker', () => {
     const messages: OutgoingMessage[] = [
       { messageId: 'bare', body: { a: 1 }, contentType: 'application/json' },
       changeRequestMessage(Destination.endpointCreate),
-      { messageId: 'long', body: long, contentType: 'application/json', subject: long, correlationId: long, sessionId: 's', properties: { [long]: long, n: 2 ** 40, f: 1.5, t: true } },
-      deadLetterMessage({ reason: 'invalid_message', description: 'd', errors: [{ pointer: '#/a', detail: 'x' }], original: 'o', messageId: 'dead' }),
+      {
+        messageId: 'long',
+        body: long,
+        contentType: 'application/json',
+        subject: long,
+        correlationId: long,
+        sessionId: 's',
+        properties: { [long]: long, n: 2 ** 40, f: 1.5, t: true },
+      },
+      deadLetterMessage({
+        reason: 'invalid_message',
+        description: 'd',
+        errors: [{ pointer: '#/a', detail: 'x' }],
+        original: 'o',
+        messageId: 'dead',
+      }),
       messageEstimatedAt(ServiceBusRules.maxMessageBytes),
     ];
     const sizing = createServiceBusMessageBus(client, { ...entities, auditEvents: 'size-check' });
@@ -115,7 +134,10 @@ describe('ServiceBusMessageBus against a fake AMQP broker', () => {
     // Bytes on the wire as @azure/service-bus 7.9.5 encodes them, then ServiceBusRules' estimates: the
     // allowance for the widest encodings and a tracing property keeps each estimate 117 to 149 bytes over.
     assert.deepEqual(broker.receivedBytes('size-check'), [69, 512, 2131, 278, 262_027]);
-    assert.deepEqual(messages.map((message) => ServiceBusRules.sizeOf(message)), [189, 661, 2255, 402, 262_144]);
+    assert.deepEqual(
+      messages.map((message) => ServiceBusRules.sizeOf(message)),
+      [189, 661, 2255, 402, 262_144],
+    );
   });
 
   it('lets the SDK send a single oversized message unchecked, which the broker refuses (SDK self-check)', async () => {
@@ -123,7 +145,10 @@ describe('ServiceBusMessageBus against a fake AMQP broker', () => {
     try {
       await assert.rejects(sender.sendMessages({ body: 'x'.repeat(300 * 1024) }), (error: unknown) => {
         assert.deepEqual([(error as Error).name, (error as { code?: string }).code], ['ServiceBusError', 'MessageSizeExceeded']);
-        assert.match((error as Error).message, /^The received message \(delivery-id:\d+, size:307\d{3} bytes\) exceeds the limit \(262144 bytes\) currently allowed on the link\.$/);
+        assert.match(
+          (error as Error).message,
+          /^The received message \(delivery-id:\d+, size:307\d{3} bytes\) exceeds the limit \(262144 bytes\) currently allowed on the link\.$/,
+        );
         return true;
       });
     } finally {
@@ -137,12 +162,18 @@ describe('ServiceBusMessageBus against a fake AMQP broker', () => {
     const smallClient = new ServiceBusClient(small.connectionString, clientOptions);
     const smallBus = createServiceBusMessageBus(smallClient, entities);
     try {
-      await assert.rejects(smallBus.send(Destination.endpointCreate, { messageId: 'm', body: 'x'.repeat(2048), contentType: 'application/json' }), (error: unknown) => {
-        assert.ok(error instanceof TooLargeError, `expected TooLargeError, got ${String(error)}`);
-        assert.deepEqual([error.code, error.message], ['message_too_large', "service bus entity 'endpoint-create' refused the message as too large"]);
-        assert.equal((error.cause as { code?: string }).code, 'MessageSizeExceeded');
-        return true;
-      });
+      await assert.rejects(
+        smallBus.send(Destination.endpointCreate, { messageId: 'm', body: 'x'.repeat(2048), contentType: 'application/json' }),
+        (error: unknown) => {
+          assert.ok(error instanceof TooLargeError, `expected TooLargeError, got ${String(error)}`);
+          assert.deepEqual(
+            [error.code, error.message],
+            ['message_too_large', "service bus entity 'endpoint-create' refused the message as too large"],
+          );
+          assert.equal((error.cause as { code?: string }).code, 'MessageSizeExceeded');
+          return true;
+        },
+      );
       assert.deepEqual(small.received(entities.endpointCreate), []);
     } finally {
       await smallBus.close();

@@ -15,7 +15,11 @@ let queuePrefixCount = 0;
 /** Queue names of their own for one test (queue names: lower-case letters, digits and hyphens). */
 function queueNames(): Record<Destination, string> {
   const prefix = `t${++queuePrefixCount}`;
-  return { endpointCreate: `${prefix}-endpoint-create`, endpointDelete: `${prefix}-endpoint-delete`, auditEvents: `${prefix}-audit-events` };
+  return {
+    endpointCreate: `${prefix}-endpoint-create`,
+    endpointDelete: `${prefix}-endpoint-delete`,
+    auditEvents: `${prefix}-audit-events`,
+  };
 }
 
 function busFor(names: Record<Destination, string>): StorageQueueMessageBus {
@@ -23,7 +27,13 @@ function busFor(names: Record<Destination, string>): StorageQueueMessageBus {
 }
 
 function outgoing(body: unknown): OutgoingMessage {
-  return { messageId: '0190c0de-0000-7000-8000-000000000001', body, contentType: 'application/json', subject: 'sip:chat@contoso.com', correlationId: 'corr-1' };
+  return {
+    messageId: '0190c0de-0000-7000-8000-000000000001',
+    body,
+    contentType: 'application/json',
+    subject: 'sip:chat@contoso.com',
+    correlationId: 'corr-1',
+  };
 }
 
 /** The raw text of every message in a queue, without dequeuing. */
@@ -40,9 +50,11 @@ describe('StorageQueueMessageBus on Azurite', () => {
     azurite = await startTestAzurite();
     service = QueueServiceClient.fromConnectionString(azurite.connectionString);
   });
-  after(async () => { await azurite?.stop(); });
+  after(async () => {
+    await azurite?.stop();
+  });
 
-  it('creates only the destination\'s queue and enqueues base64 of the body\'s UTF-8 JSON, as the queue trigger decodes it', async () => {
+  it("creates only the destination's queue and enqueues base64 of the body's UTF-8 JSON, as the queue trigger decodes it", async () => {
     const names = queueNames();
     const body = { displayName: 'Salle de réunion — 会议室 ✓', nested: { list: [1, 'two', null, true, { deep: 2.5 }] } };
     assert.equal(await exists(names.endpointDelete), false);
@@ -67,9 +79,15 @@ describe('StorageQueueMessageBus on Azurite', () => {
     const bus = busFor(names);
     // {"pad":"…"} is the padding plus 10 characters; 49,152 bytes of JSON are 65,536 characters of base64.
     await bus.send('endpointCreate', outgoing({ pad: 'x'.repeat(49_152 - 10) }));
-    await assert.rejects(bus.send('endpointDelete', outgoing({ pad: 'x'.repeat(49_152 - 10 + 1) })), /^TooLargeError: a 65540-byte message exceeds the 65536-byte Storage queue limit$/);
+    await assert.rejects(
+      bus.send('endpointDelete', outgoing({ pad: 'x'.repeat(49_152 - 10 + 1) })),
+      /^TooLargeError: a 65540-byte message exceeds the 65536-byte Storage queue limit$/,
+    );
 
-    assert.deepEqual((await messageTexts(names.endpointCreate)).map((text) => text.length), [65_536]);
+    assert.deepEqual(
+      (await messageTexts(names.endpointCreate)).map((text) => text.length),
+      [65_536],
+    );
     assert.deepEqual([await exists(names.endpointDelete), await exists(`${names.endpointDelete}-poison`)], [false, false]);
   });
 });

@@ -31,20 +31,40 @@ export function aDomain(overrides: Partial<SipDomain> = {}): SipDomain {
 
 /** A Persistent Chat pool with no admin-created endpoint. */
 export function aPool(overrides: Partial<PersistentChatPool> = {}): PersistentChatPool {
-  return { fqdn: fqdn('pcpool.contoso.com'), defaultEndpointSipAddress: sip('sip:pcdefault@contoso.com'), adminEndpointSipAddress: null, registeredAt: EARLIER, ...overrides };
+  return {
+    fqdn: fqdn('pcpool.contoso.com'),
+    defaultEndpointSipAddress: sip('sip:pcdefault@contoso.com'),
+    adminEndpointSipAddress: null,
+    registeredAt: EARLIER,
+    ...overrides,
+  };
 }
 
 /** An admin-created endpoint. */
 export function anEndpoint(overrides: Partial<Endpoint> = {}): Endpoint {
   return {
-    kind: 'endpoint', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pcpool.contoso.com'), displayName: null, isDefault: false,
-    createdAt: EARLIER, changeRequestId: 'cr-1', ...overrides,
+    kind: 'endpoint',
+    sipAddress: sip('sip:chat@contoso.com'),
+    poolFqdn: fqdn('pcpool.contoso.com'),
+    displayName: null,
+    isDefault: false,
+    createdAt: EARLIER,
+    changeRequestId: 'cr-1',
+    ...overrides,
   };
 }
 
 /** A pool's system-owned default endpoint. */
 export function aDefaultEndpoint(pool: PersistentChatPool): Endpoint {
-  return { kind: 'endpoint', sipAddress: pool.defaultEndpointSipAddress, poolFqdn: pool.fqdn, displayName: null, isDefault: true, createdAt: pool.registeredAt, changeRequestId: null };
+  return {
+    kind: 'endpoint',
+    sipAddress: pool.defaultEndpointSipAddress,
+    poolFqdn: pool.fqdn,
+    displayName: null,
+    isDefault: true,
+    createdAt: pool.registeredAt,
+    changeRequestId: null,
+  };
 }
 
 /** A directory user holding a SIP address (by default the Lync 2010 Group Chat well-known user). */
@@ -63,8 +83,16 @@ export function aDeleteRequest(overrides: Partial<DeleteEndpointRequest> = {}): 
 }
 
 /** A directory view over plain lists; `domainsInUse` defaults to the domains of the holders. */
-export function aView({ domains = ['contoso.com'], pools = [aPool()], holders = [], domainsInUse }: {
-  domains?: string[]; pools?: PersistentChatPool[]; holders?: AddressHolder[]; domainsInUse?: string[];
+export function aView({
+  domains = ['contoso.com'],
+  pools = [aPool()],
+  holders = [],
+  domainsInUse,
+}: {
+  domains?: string[];
+  pools?: PersistentChatPool[];
+  holders?: AddressHolder[];
+  domainsInUse?: string[];
 } = {}): DirectoryView {
   const inUse = domainsInUse ?? holders.map((h) => h.sipAddress.slice(h.sipAddress.lastIndexOf('@') + 1));
   return {

@@ -45,7 +45,9 @@ interface BodySection {
  * refuses a transfer over its max-message-size as Service Bus does. There is no receive, no
  * `$management` (those requests get 501), no sessions and no duplicate detection.
  */
-export function startFakeServiceBusBroker({ maxMessageBytes = 256 * 1024 }: FakeServiceBusBrokerOptions = {}): Promise<FakeServiceBusBroker> {
+export function startFakeServiceBusBroker({
+  maxMessageBytes = 256 * 1024,
+}: FakeServiceBusBrokerOptions = {}): Promise<FakeServiceBusBroker> {
   const queues = new Map<string, Array<{ message: ReceivedMessage; bytes: number }>>();
   const replyLinks = new Map<string, Sender>();
   const container = create_container({ id: 'fake-service-bus' });
@@ -115,7 +117,11 @@ function answerControl(replyLinks: Map<string, Sender>, address: string, request
   const applicationProperties =
     address === '$cbs'
       ? { 'status-code': 200, 'status-description': 'OK' }
-      : { statusCode: 501, errorCondition: 'amqp:not-implemented', statusDescription: `fake broker: ${String(request.application_properties?.['operation'])} not implemented` };
+      : {
+          statusCode: 501,
+          errorCondition: 'amqp:not-implemented',
+          statusDescription: `fake broker: ${String(request.application_properties?.['operation'])} not implemented`,
+        };
   link.send({ body: undefined, correlation_id: request.message_id, application_properties: applicationProperties });
 }
 

@@ -17,7 +17,12 @@ import { startLocalHost } from '../../shared/local/startLocalHost';
 // Not imported from ./localHost: that module loads Azurite's servers, seconds of start-up per run.
 const APP_ROOT = path.resolve(__dirname, '..', '..', '..');
 
-export const FaultStep = { beforeCommit: 'before-commit', afterCommit: 'after-commit', afterPublish: 'after-publish', none: 'none' } as const;
+export const FaultStep = {
+  beforeCommit: 'before-commit',
+  afterCommit: 'after-commit',
+  afterPublish: 'after-publish',
+  none: 'none',
+} as const;
 export type FaultStep = (typeof FaultStep)[keyof typeof FaultStep];
 
 /** Wraps the composed directory and bus so that the `at`-th arrival at `step` kills this process. */
@@ -51,7 +56,11 @@ async function main(): Promise<void> {
   const step = (process.env.FAULT_STEP ?? FaultStep.none) as FaultStep;
   const at = Number(process.env.FAULT_AT ?? 1);
   const host = await startLocalHost({
-    appRoot: APP_ROOT, port: 0, roles: { http: false, queues: true, timers: true }, loadDemoTopology: false, log: (line) => process.stdout.write(`${line}\n`),
+    appRoot: APP_ROOT,
+    port: 0,
+    roles: { http: false, queues: true, timers: true },
+    loadDemoTopology: false,
+    log: (line) => process.stdout.write(`${line}\n`),
     adapt: (composition) => withKillSwitch({ ...composition, log: { info: () => undefined, warn: () => undefined } }, step, at),
   });
   process.stdout.write('ready\n');

@@ -31,7 +31,12 @@ export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2E
   const azurite = await startTestAzurite();
   process.env.AzureWebJobsStorage = azurite.connectionString;
   const logs: string[] = [];
-  const host = await startLocalHost({ appRoot: APP_ROOT, port: 0, log: (line) => logs.push(line), ...(options.adapt ? { adapt: options.adapt } : {}) });
+  const host = await startLocalHost({
+    appRoot: APP_ROOT,
+    port: 0,
+    log: (line) => logs.push(line),
+    ...(options.adapt ? { adapt: options.adapt } : {}),
+  });
   return {
     baseUrl: `${host.url}/api`,
     azurite,

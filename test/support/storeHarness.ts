@@ -57,7 +57,10 @@ export interface HarnessOptions {
 }
 
 /** The role adapters over a fresh table (created), as the composition root wires them. */
-export async function newTableStore(connectionString: string, options: Pick<HarnessOptions, 'partition' | 'wrapClient'> = {}): Promise<TableStore & { table: TableClient }> {
+export async function newTableStore(
+  connectionString: string,
+  options: Pick<HarnessOptions, 'partition' | 'wrapClient'> = {},
+): Promise<TableStore & { table: TableClient }> {
   const table = TableClient.fromConnectionString(connectionString, freshTableName(), { allowInsecureConnection: true });
   const store = await openTableStore(options.wrapClient ? options.wrapClient(table) : table, options.partition ?? 'default');
   return { ...store, table };

@@ -15,23 +15,36 @@ describe('settings', () => {
   });
 
   it('reads the delivery policy, with the documented defaults', () => {
-    assert.deepEqual(parseSettings(minimal).delivery, { redriveAfterMs: 30_000, maxSends: 5, maxDeliveries: 5, idempotencyKeyTtlMs: 86_400_000 });
+    assert.deepEqual(parseSettings(minimal).delivery, {
+      redriveAfterMs: 30_000,
+      maxSends: 5,
+      maxDeliveries: 5,
+      idempotencyKeyTtlMs: 86_400_000,
+    });
     assert.equal(parseSettings(minimal).redriveSchedule, '*/10 * * * * *');
     const tuned = parseSettings({
-      ...minimal, REDRIVE_AFTER_SECONDS: '2', REDRIVE_MAX_SENDS: '20', MAX_DELIVERY_COUNT: '10', IDEMPOTENCY_KEY_TTL_HOURS: '1', REDRIVE_SCHEDULE: '*/1 * * * * *',
+      ...minimal,
+      REDRIVE_AFTER_SECONDS: '2',
+      REDRIVE_MAX_SENDS: '20',
+      MAX_DELIVERY_COUNT: '10',
+      IDEMPOTENCY_KEY_TTL_HOURS: '1',
+      REDRIVE_SCHEDULE: '*/1 * * * * *',
     });
     assert.deepEqual(tuned.delivery, { redriveAfterMs: 2000, maxSends: 20, maxDeliveries: 10, idempotencyKeyTtlMs: 3_600_000 });
     assert.equal(tuned.redriveSchedule, '*/1 * * * * *');
   });
 
   it('names each bad setting and its rule in a ConfigurationError', () => {
-    assert.throws(() => parseSettings({ ...minimal, REDRIVE_AFTER_SECONDS: '0', REDRIVE_MAX_SENDS: 'many' }), (error: unknown) => {
-      assert.ok(error instanceof ConfigurationError);
-      assert.equal(error.code, 'invalid_configuration');
-      assert.deepEqual(error.errors.map((e) => e.pointer).sort(), ['#/REDRIVE_AFTER_SECONDS', '#/REDRIVE_MAX_SENDS']);
-      assert.match(error.message, /REDRIVE_AFTER_SECONDS: must be at least 1/);
-      return true;
-    });
+    assert.throws(
+      () => parseSettings({ ...minimal, REDRIVE_AFTER_SECONDS: '0', REDRIVE_MAX_SENDS: 'many' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigurationError);
+        assert.equal(error.code, 'invalid_configuration');
+        assert.deepEqual(error.errors.map((e) => e.pointer).sort(), ['#/REDRIVE_AFTER_SECONDS', '#/REDRIVE_MAX_SENDS']);
+        assert.match(error.message, /REDRIVE_AFTER_SECONDS: must be at least 1/);
+        return true;
+      },
+    );
   });
 
   it('reads the registration settings without needing the runtime ones (no storage connection)', () => {

@@ -1,4 +1,10 @@
-import { isServiceBusError, MessagingError, type ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
+import {
+  isServiceBusError,
+  MessagingError,
+  type ServiceBusClient,
+  type ServiceBusMessage,
+  type ServiceBusSender,
+} from '@azure/service-bus';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
 import { TooLargeError, UnavailableError } from '../../domain/errors';
 import { networkCodeOf } from '../azureErrors';

@@ -15,7 +15,10 @@ export type SendingQueueClient = Pick<QueueClient, 'sendMessage' | 'createIfNotE
 export class StorageQueueMessageBus implements MessageBus {
   private readonly ready = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly queueFor: (name: string) => SendingQueueClient, private readonly queueNames: Record<Destination, string>) {}
+  constructor(
+    private readonly queueFor: (name: string) => SendingQueueClient,
+    private readonly queueNames: Record<Destination, string>,
+  ) {}
 
   send(destination: Destination, message: OutgoingMessage): Promise<void> {
     return this.sendTo(this.queueNames[destination], message);

@@ -28,7 +28,10 @@ export class TableAdmissions implements Admissions {
   async admit(changeRequest: ValidChangeRequest, options: AdmissionOptions): Promise<Admission> {
     const sipAddress = changeRequest.request.sipAddress;
     const keyRowKey = options.idempotency ? rowKeys.idempotencyKey(options.idempotency.scope, options.idempotency.key) : undefined;
-    const [counterRow, keyRow] = await Promise.all([this.table.row(rowKeys.lastTicket(sipAddress)), keyRowKey ? this.table.row(keyRowKey) : undefined]);
+    const [counterRow, keyRow] = await Promise.all([
+      this.table.row(rowKeys.lastTicket(sipAddress)),
+      keyRowKey ? this.table.row(keyRowKey) : undefined,
+    ]);
     const heldKey = parse<IdempotencyRecord>(keyRow);
     if (heldKey && heldKey.expiresAt > options.now.toISOString()) return { outcome: 'key-taken', idempotency: heldKey };
 
@@ -54,7 +57,10 @@ export class TableAdmissions implements Admissions {
     let purged = 0;
     for (const { scope, key, expiresAt } of expired) {
       try {
-        await this.table.transact([['delete', this.table.key(rowKeys.idempotencyKey(scope, key))], ['delete', this.table.key(rowKeys.idempotencyExpiry(expiresAt, scope, key))]]);
+        await this.table.transact([
+          ['delete', this.table.key(rowKeys.idempotencyKey(scope, key))],
+          ['delete', this.table.key(rowKeys.idempotencyExpiry(expiresAt, scope, key))],
+        ]);
         purged++;
       } catch (error) {
         // A new admission took the key over (and removed this entry) since it was listed.
@@ -77,13 +83,24 @@ export class TableAdmissions implements Admissions {
   }
 
   /** The Idempotency-Key and its expiry entry; an expired key is taken over in place, its ETag keeping a concurrent takeover from winning twice. */
-  private keyActions(admitted: ChangeRequest, keyRow: StoredRow | undefined, heldKey: IdempotencyRecord | undefined, options: AdmissionOptions): TransactionAction[] {
+  private keyActions(
+    admitted: ChangeRequest,
+    keyRow: StoredRow | undefined,
+    heldKey: IdempotencyRecord | undefined,
+    options: AdmissionOptions,
+  ): TransactionAction[] {
     if (!options.idempotency) return [];
     const { scope, key, expiresAt } = options.idempotency;
-    const keyEntity = this.table.entity(rowKeys.idempotencyKey(scope, key), { ...options.idempotency, changeRequest: admitted } satisfies IdempotencyRecord);
+    const keyEntity = this.table.entity(rowKeys.idempotencyKey(scope, key), {
+      ...options.idempotency,
+      changeRequest: admitted,
+    } satisfies IdempotencyRecord);
     const actions: TransactionAction[] = [keyRow ? ['update', keyEntity, 'Replace', { etag: keyRow.etag }] : ['create', keyEntity]];
     if (heldKey) actions.push(['delete', this.table.key(rowKeys.idempotencyExpiry(heldKey.expiresAt, scope, key))]);
-    actions.push(['create', this.table.entity(rowKeys.idempotencyExpiry(expiresAt, scope, key), { scope, key, expiresAt } satisfies ExpiryEntry)]);
+    actions.push([
+      'create',
+      this.table.entity(rowKeys.idempotencyExpiry(expiresAt, scope, key), { scope, key, expiresAt } satisfies ExpiryEntry),
+    ]);
     return actions;
   }
 }

@@ -23,6 +23,8 @@ export class TableAuditLog implements AuditLog {
   }
 
   async addCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
-    await this.table.createIfAbsent(this.table.entity(rowKeys.checkpoint(checkpoint.sequence), checkpoint, { sequence: checkpoint.sequence }));
+    await this.table.createIfAbsent(
+      this.table.entity(rowKeys.checkpoint(checkpoint.sequence), checkpoint, { sequence: checkpoint.sequence }),
+    );
   }
 }

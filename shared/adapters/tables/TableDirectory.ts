@@ -32,7 +32,9 @@ export class TableDirectory implements Directory {
       Promise.all((reads.domains ?? []).map((name) => this.table.value<SipDomain>(rowKeys.domain(name)))),
       this.pools(reads.pools ?? []),
       Promise.all((reads.changeRequests ?? []).map((id) => this.table.value<ChangeRequest>(rowKeys.changeRequest(id)))),
-      Promise.all((reads.domainUsage ?? []).map(async (name) => ((await this.table.any(rowKeys.addressesInDomain(name))) ? name : undefined))),
+      Promise.all(
+        (reads.domainUsage ?? []).map(async (name) => ((await this.table.any(rowKeys.addressesInDomain(name))) ? name : undefined)),
+      ),
       Promise.all((reads.waitingLists ?? []).map((sipAddress) => this.nextWaiting(sipAddress))),
     ]);
     // The request next in its list brings the pool it names (usually one already read), so it can be decided on this snapshot.
@@ -66,7 +68,10 @@ export class TableDirectory implements Directory {
       ...commit.outbox.map((event): TransactionAction => ['create', this.table.entity(rowKeys.outbox(event.data.sequence), event)]),
     ];
     if (actions.length > MAX_TRANSACTION_ACTIONS) {
-      throw new InvariantError('invariant_broken', `a commit of ${actions.length} actions exceeds the ${MAX_TRANSACTION_ACTIONS}-action transaction limit`);
+      throw new InvariantError(
+        'invariant_broken',
+        `a commit of ${actions.length} actions exceeds the ${MAX_TRANSACTION_ACTIONS}-action transaction limit`,
+      );
     }
     // A race is ConcurrencyError: the head moved (412), or a concurrent first commit created it (409).
     await this.table.transact(actions);

@@ -11,7 +11,10 @@ import { rowKeys } from './rowKeys';
 /** `*` matches any run of characters; everything else literally, case-insensitively. */
 function wildcard(pattern: string | undefined): ((value: string | null) => boolean) | undefined {
   if (pattern === undefined) return undefined;
-  const source = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
   const regex = new RegExp(`^${source}$`, 'i');
   return (value) => value !== null && regex.test(value);
 }
@@ -31,10 +34,16 @@ export class TableDirectoryQueries implements DirectoryQueries {
   async endpoints(filter: EndpointFilter): Promise<Page<Endpoint>> {
     const matchesSip = wildcard(filter.sipAddress);
     const matchesName = wildcard(filter.displayName);
-    const columns = filter.poolFqdn ? odata`holderKind eq ${'endpoint'} and poolFqdn eq ${filter.poolFqdn}` : odata`holderKind eq ${'endpoint'}`;
+    const columns = filter.poolFqdn
+      ? odata`holderKind eq ${'endpoint'} and poolFqdn eq ${filter.poolFqdn}`
+      : odata`holderKind eq ${'endpoint'}`;
     const after = decodeCursor(filter.cursor, rowKeys.addressPrefix);
     const rows = this.table.rows(rowKeys.addressPrefix, { after, filter: columns });
-    return pageOf(rows, filter.limit, (endpoint: Endpoint) => (matchesSip?.(endpoint.sipAddress) ?? true) && (matchesName?.(endpoint.displayName) ?? true));
+    return pageOf(
+      rows,
+      filter.limit,
+      (endpoint: Endpoint) => (matchesSip?.(endpoint.sipAddress) ?? true) && (matchesName?.(endpoint.displayName) ?? true),
+    );
   }
 
   async topology(): Promise<Topology> {

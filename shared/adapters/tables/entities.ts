@@ -10,9 +10,16 @@ import { rowKeys, type AuditIndex } from './rowKeys';
 
 /** An address's holder, with the columns endpoint listings and the topology filter on. */
 export function holderEntity(table: PartitionTable, holder: AddressHolder): Row {
-  const columns = holder.kind === 'endpoint'
-    ? { holderKind: 'endpoint', sipAddress: holder.sipAddress, poolFqdn: holder.poolFqdn, displayName: holder.displayName ?? '', isDefault: holder.isDefault }
-    : { holderKind: 'user', sipAddress: holder.sipAddress, displayName: holder.displayName ?? '', isDefault: false };
+  const columns =
+    holder.kind === 'endpoint'
+      ? {
+          holderKind: 'endpoint',
+          sipAddress: holder.sipAddress,
+          poolFqdn: holder.poolFqdn,
+          displayName: holder.displayName ?? '',
+          isDefault: holder.isDefault,
+        }
+      : { holderKind: 'user', sipAddress: holder.sipAddress, displayName: holder.displayName ?? '', isDefault: false };
   return table.entity(rowKeys.address(holder.sipAddress), holder, columns);
 }
 
@@ -30,28 +37,46 @@ export function scheduledRedriveEntity(table: PartitionTable, entry: ScheduledRe
 /** An audit record's row and its index rows (subject, actor, type, outcome, change request, correlation), all in its commit. */
 export function auditEntities(table: PartitionTable, record: AuditRecord): Row[] {
   const columns = {
-    sequence: record.sequence, time: record.time, action: record.action, actor: record.actor, subject: record.subject,
-    outcome: record.outcome.status, changeRequestId: record.changeRequestId ?? '', correlationId: record.correlationId,
+    sequence: record.sequence,
+    time: record.time,
+    action: record.action,
+    actor: record.actor,
+    subject: record.subject,
+    outcome: record.outcome.status,
+    changeRequestId: record.changeRequestId ?? '',
+    correlationId: record.correlationId,
   };
   const indexed: Array<[AuditIndex, string | null]> = [
-    ['actor', record.actor], ['type', record.action], ['outcome', record.outcome.status], ['changeRequest', record.changeRequestId], ['correlation', record.correlationId],
+    ['actor', record.actor],
+    ['type', record.action],
+    ['outcome', record.outcome.status],
+    ['changeRequest', record.changeRequestId],
+    ['correlation', record.correlationId],
   ];
   return [
     table.entity(rowKeys.audit(record.sequence), record, columns),
     table.entity(rowKeys.auditBySubject(record.subject, record.sequence), record, columns),
-    ...indexed.flatMap(([dimension, value]) => (value === null ? [] : [table.entity(rowKeys.auditIndex(dimension, value, record.sequence), record, columns)])),
+    ...indexed.flatMap(([dimension, value]) =>
+      value === null ? [] : [table.entity(rowKeys.auditIndex(dimension, value, record.sequence), record, columns)],
+    ),
   ];
 }
 
 /** The transaction action for one write the rules decided. */
 export function writeAction(table: PartitionTable, write: DirectoryWrite): TransactionAction {
   switch (write.type) {
-    case 'putHolder': return ['upsert', holderEntity(table, write.holder), 'Replace'];
-    case 'removeHolder': return ['delete', table.key(rowKeys.address(write.sipAddress))];
-    case 'putPool': return ['upsert', table.entity(rowKeys.pool(write.pool.fqdn), write.pool), 'Replace'];
-    case 'removePool': return ['delete', table.key(rowKeys.pool(write.fqdn))];
-    case 'putDomain': return ['upsert', table.entity(rowKeys.domain(write.domain.name), write.domain), 'Replace'];
-    case 'removeDomain': return ['delete', table.key(rowKeys.domain(write.name))];
+    case 'putHolder':
+      return ['upsert', holderEntity(table, write.holder), 'Replace'];
+    case 'removeHolder':
+      return ['delete', table.key(rowKeys.address(write.sipAddress))];
+    case 'putPool':
+      return ['upsert', table.entity(rowKeys.pool(write.pool.fqdn), write.pool), 'Replace'];
+    case 'removePool':
+      return ['delete', table.key(rowKeys.pool(write.fqdn))];
+    case 'putDomain':
+      return ['upsert', table.entity(rowKeys.domain(write.domain.name), write.domain), 'Replace'];
+    case 'removeDomain':
+      return ['delete', table.key(rowKeys.domain(write.name))];
   }
 }
 

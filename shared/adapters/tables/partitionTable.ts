@@ -4,7 +4,10 @@ import { isStorageOutage, statusOf } from '../azureErrors';
 import { prefixEnd } from './rowKeys';
 
 /** The slice of TableClient the adapters use, so a test can hand them a fake. */
-export type DirectoryTableClient = Pick<TableClient, 'createTable' | 'getEntity' | 'createEntity' | 'updateEntity' | 'deleteEntity' | 'listEntities' | 'submitTransaction'>;
+export type DirectoryTableClient = Pick<
+  TableClient,
+  'createTable' | 'getEntity' | 'createEntity' | 'updateEntity' | 'deleteEntity' | 'listEntities' | 'submitTransaction'
+>;
 
 /** Every row: the value as JSON, plus the columns queries filter on. */
 export type Row = TableEntity<{ data: string; [column: string]: unknown }>;
@@ -78,7 +81,9 @@ export class PartitionTable {
     if (options.after && options.from) clauses.push(odata`RowKey ge ${options.from}`);
     if (options.filter) clauses.push(`(${options.filter})`);
     try {
-      const pages = this.client.listEntities<Row>({ queryOptions: { filter: clauses.join(' and ') } }).byPage({ maxPageSize: options.pageSize ?? 1000 });
+      const pages = this.client
+        .listEntities<Row>({ queryOptions: { filter: clauses.join(' and ') } })
+        .byPage({ maxPageSize: options.pageSize ?? 1000 });
       for await (const page of pages) yield* page;
     } catch (error) {
       throw translate(error);

@@ -9,7 +9,10 @@ import { TableOutbox } from './TableOutbox';
 import { TableRedriveSchedule } from './TableRedriveSchedule';
 
 /** Every storage role port, over one partition of one table. */
-export type TableStore = Pick<ServiceDependencies, 'directory' | 'admissions' | 'redrives' | 'auditLog' | 'auditSearch' | 'outbox' | 'queries'>;
+export type TableStore = Pick<
+  ServiceDependencies,
+  'directory' | 'admissions' | 'redrives' | 'auditLog' | 'auditSearch' | 'outbox' | 'queries'
+>;
 
 /** The role adapters of one deployment's partition: one table, one partition, one row layout (rowKeys.ts). */
 export function createTableStore(client: DirectoryTableClient, partitionKey: string): TableStore {

@@ -8,7 +8,11 @@ import { retryWhileContended } from '../retry';
 export type AdmissionDependencies = Pick<ServiceDependencies, 'admissions' | 'mutex' | 'delivery'>;
 
 /** The admission options for a request accepted at `now`: its first re-drive time, and its Idempotency-Key if any. */
-export function admissionOptions(deps: Pick<ServiceDependencies, 'delivery'>, now: Date, idempotency?: AdmissionOptions['idempotency']): AdmissionOptions {
+export function admissionOptions(
+  deps: Pick<ServiceDependencies, 'delivery'>,
+  now: Date,
+  idempotency?: AdmissionOptions['idempotency'],
+): AdmissionOptions {
   return { now, redriveAt: nextRedriveAt(deps.delivery, now, 1), ...(idempotency ? { idempotency } : {}) };
 }
 
@@ -17,5 +21,7 @@ export function admissionOptions(deps: Pick<ServiceDependencies, 'delivery'>, no
  * address win the ticket race. Admissions of one address take turns within this process first.
  */
 export function admit(deps: AdmissionDependencies, request: ValidChangeRequest, options: AdmissionOptions): Promise<Admission> {
-  return deps.mutex.runExclusive(`admission:${request.request.sipAddress}`, () => retryWhileContended(() => deps.admissions.admit(request, options)));
+  return deps.mutex.runExclusive(`admission:${request.request.sipAddress}`, () =>
+    retryWhileContended(() => deps.admissions.admit(request, options)),
+  );
 }

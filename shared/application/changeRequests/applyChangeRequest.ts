@@ -1,4 +1,10 @@
-import { ChangeRequestStatus, type ChangeRequest, type ChangeRequestBody, type ChangeRequestChannel, type ValidChangeRequest } from '../../domain/changeRequest';
+import {
+  ChangeRequestStatus,
+  type ChangeRequest,
+  type ChangeRequestBody,
+  type ChangeRequestChannel,
+  type ValidChangeRequest,
+} from '../../domain/changeRequest';
 import { InvariantError } from '../../domain/errors';
 import { decideAndCommit, type CommitDependencies, type Decided, type Plan } from '../decideAndCommit';
 import type { ServiceDependencies } from '../dependencies';
@@ -37,7 +43,12 @@ export function queuedRecord(command: QueuedChangeRequest, acceptedAt: string): 
 }
 
 /** Decides a waiting request on a snapshot: the plan that settles it (applied or rejected) and its final record. */
-function settleWaiting(ids: IdGenerator, waiting: ValidChangeRequest, snapshot: DirectorySnapshot, now: Date): { plan: Plan; settled: ChangeRequest } {
+function settleWaiting(
+  ids: IdGenerator,
+  waiting: ValidChangeRequest,
+  snapshot: DirectorySnapshot,
+  now: Date,
+): { plan: Plan; settled: ChangeRequest } {
   const { request } = waiting;
   const decision = decideRequest(request, snapshot, now.toISOString(), waiting.id);
   if (decision.outcome === 'unchanged') throw new InvariantError('invariant_broken', 'endpoint changes are never idempotent no-ops');
@@ -45,23 +56,44 @@ function settleWaiting(ids: IdGenerator, waiting: ValidChangeRequest, snapshot: 
     const settled = settledAs(waiting, ChangeRequestStatus.rejected, reasonOf(decision), snapshot, now);
     const holder = snapshot.holders.get(request.sipAddress) ?? null;
     const outcome = { status: 'rejected' as const, code: decision.code, message: decision.message };
-    const audit = auditDraftFor(ids, waiting, { action: rejectionAction(request), subject: request.sipAddress, outcome, before: holder, after: holder });
+    const audit = auditDraftFor(ids, waiting, {
+      action: rejectionAction(request),
+      subject: request.sipAddress,
+      outcome,
+      before: holder,
+      after: holder,
+    });
     return { plan: { writes: [], changeRequests: [settled], audit: [audit] }, settled };
   }
   const settled = settledAs(waiting, ChangeRequestStatus.applied, null, snapshot, now);
-  const audit = auditDraftFor(ids, waiting, { action: decision.action, subject: decision.subject, outcome: { status: 'applied' }, before: decision.before, after: decision.after });
+  const audit = auditDraftFor(ids, waiting, {
+    action: decision.action,
+    subject: decision.subject,
+    outcome: { status: 'applied' },
+    before: decision.before,
+    after: decision.after,
+  });
   return { plan: { writes: decision.writes, changeRequests: [settled], audit: [audit] }, settled };
 }
 
 /** The next step for request `id`, whose message named `request`: a pure decision on one snapshot. */
-function nextSettleStep(ids: IdGenerator, id: string, request: ChangeRequestBody, snapshot: DirectorySnapshot, now: Date): Decided<SettleStep> {
+function nextSettleStep(
+  ids: IdGenerator,
+  id: string,
+  request: ChangeRequestBody,
+  snapshot: DirectorySnapshot,
+  now: Date,
+): Decided<SettleStep> {
   const current = snapshot.changeRequests.get(id);
   if (current === undefined) return { plan: null, result: { kind: 'not-admitted' } };
-  if (current.status !== ChangeRequestStatus.accepted || current.request === null) return { plan: null, result: { kind: 'settled', changeRequest: current } };
+  if (current.status !== ChangeRequestStatus.accepted || current.request === null)
+    return { plan: null, result: { kind: 'settled', changeRequest: current } };
   if (current.request.sipAddress !== request.sipAddress) return { plan: null, result: { kind: 'admitted-with', request: current.request } };
   // A request accepted before waiting lists existed holds no ticket and is settled on its own.
-  const next: ValidChangeRequest | undefined = current.ticket === null ? { ...current, request: current.request } : snapshot.nextWaiting.get(request.sipAddress);
-  if (!next) throw new InvariantError('invariant_broken', `change request ${id} holds ticket ${current.ticket} but no request waits in its list`);
+  const next: ValidChangeRequest | undefined =
+    current.ticket === null ? { ...current, request: current.request } : snapshot.nextWaiting.get(request.sipAddress);
+  if (!next)
+    throw new InvariantError('invariant_broken', `change request ${id} holds ticket ${current.ticket} but no request waits in its list`);
   const { plan, settled } = settleWaiting(ids, next, snapshot, now);
   return { plan, result: next.id === id ? { kind: 'settled', changeRequest: settled } : { kind: 'settled-one-ahead' } };
 }
@@ -108,6 +140,7 @@ export async function applyChangeRequest(deps: ApplyDependencies, command: Queue
     await admit(deps, queuedRecord(command, now.toISOString()), admissionOptions(deps, now));
   }
   const settled = await settleInOrder(deps, command);
-  if (!settled) throw new InvariantError('invariant_broken', `change request ${command.changeRequestId} was admitted but cannot be read back`);
+  if (!settled)
+    throw new InvariantError('invariant_broken', `change request ${command.changeRequestId} was admitted but cannot be read back`);
   return settled;
 }

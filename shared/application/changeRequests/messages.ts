@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { CreateEndpointRequestSchema, DeleteEndpointRequestSchema, type ChangeRequestBody, type ValidChangeRequest } from '../../domain/changeRequest';
+import {
+  CreateEndpointRequestSchema,
+  DeleteEndpointRequestSchema,
+  type ChangeRequestBody,
+  type ValidChangeRequest,
+} from '../../domain/changeRequest';
 import { Destination, type OutgoingMessage } from '../ports/messageBus';
 
 /** The current version of the endpoint change message. */

@@ -27,15 +27,31 @@ export async function recordInvalidMessage(deps: RecordInvalidDependencies, mess
   const { result } = await decideAndCommit(deps, { changeRequests: [message.changeRequestId] }, (snapshot, now) => {
     const existing = snapshot.changeRequests.get(message.changeRequestId);
     if (existing) return { plan: null, result: existing };
-    const reason = { code: RejectionCode.invalidMessage, message: 'the queue message is not a valid change request', errors: message.errors };
+    const reason = {
+      code: RejectionCode.invalidMessage,
+      message: 'the queue message is not a valid change request',
+      errors: message.errors,
+    };
     const unparsed: ChangeRequest = {
-      id: message.changeRequestId, status: ChangeRequestStatus.accepted, request: null, reason: null, actor: message.actor,
-      correlationId: message.correlationId, channel: 'queue', acceptedAt: now.toISOString(), completedAt: null, auditSequence: null, ticket: null,
+      id: message.changeRequestId,
+      status: ChangeRequestStatus.accepted,
+      request: null,
+      reason: null,
+      actor: message.actor,
+      correlationId: message.correlationId,
+      channel: 'queue',
+      acceptedAt: now.toISOString(),
+      completedAt: null,
+      auditSequence: null,
+      ticket: null,
     };
     const record = settledAs(unparsed, ChangeRequestStatus.rejected, reason, snapshot, now);
     const audit = auditDraftFor(deps.ids, record, {
-      action: AuditAction.changeRequestInvalid, subject: message.subject, outcome: { status: 'rejected', code: reason.code, message: reason.message },
-      before: null, after: { errors: message.errors },
+      action: AuditAction.changeRequestInvalid,
+      subject: message.subject,
+      outcome: { status: 'rejected', code: reason.code, message: reason.message },
+      before: null,
+      after: { errors: message.errors },
     });
     return { plan: { writes: [], changeRequests: [record], audit: [audit] }, result: record };
   });

@@ -1,5 +1,11 @@
 import { AuditAction, type AuditDraft } from '../../domain/audit';
-import { ChangeRequestStatus, type ChangeRequest, type ChangeRequestBody, type ChangeRequestReason, type ValidChangeRequest } from '../../domain/changeRequest';
+import {
+  ChangeRequestStatus,
+  type ChangeRequest,
+  type ChangeRequestBody,
+  type ChangeRequestReason,
+  type ValidChangeRequest,
+} from '../../domain/changeRequest';
 import type { RejectionCode } from '../../domain/codes';
 import type { Decision, Rejected } from '../../domain/decision';
 import { decideCreate, decideDelete } from '../../domain/endpointRules';
@@ -11,7 +17,10 @@ import type { IdGenerator } from '../ports/system';
 /** The pieces every use case that settles a change request shares: what to read, how to decide, how to record. */
 
 /** What deciding a request reads: its address (and domain), its pool for a create, and optionally its record and waiting list. */
-export function readsForRequest(request: ChangeRequestBody, also: { changeRequestId?: string; waitingList?: boolean } = {}): DirectoryReads {
+export function readsForRequest(
+  request: ChangeRequestBody,
+  also: { changeRequestId?: string; waitingList?: boolean } = {},
+): DirectoryReads {
   return {
     domains: [domainOf(request.sipAddress)],
     pools: request.operation === 'create' ? [request.poolFqdn] : [],
@@ -22,7 +31,12 @@ export function readsForRequest(request: ChangeRequestBody, also: { changeReques
 }
 
 /** The endpoint rules' decision on a request, against a snapshot. */
-export function decideRequest(request: ChangeRequestBody, snapshot: DirectorySnapshot, now: string, changeRequestId: string | null): Decision<RejectionCode> {
+export function decideRequest(
+  request: ChangeRequestBody,
+  snapshot: DirectorySnapshot,
+  now: string,
+  changeRequestId: string | null,
+): Decision<RejectionCode> {
   const view = viewOf(snapshot);
   return request.operation === 'create' ? decideCreate(request, view, { now, changeRequestId }) : decideDelete(request, view);
 }
@@ -36,7 +50,13 @@ export function reasonOf(decision: Rejected<RejectionCode>): ChangeRequestReason
  * A request in its final status. Each settling commit appends exactly one audit record right after
  * the snapshot's head, so the sequence of the record that settles it is known before the commit.
  */
-export function settledAs(request: ChangeRequest, status: ChangeRequestStatus, reason: ChangeRequestReason | null, snapshot: DirectorySnapshot, now: Date): ChangeRequest {
+export function settledAs(
+  request: ChangeRequest,
+  status: ChangeRequestStatus,
+  reason: ChangeRequestReason | null,
+  snapshot: DirectorySnapshot,
+  now: Date,
+): ChangeRequest {
   return { ...request, status, reason, completedAt: now.toISOString(), auditSequence: snapshot.head.sequence + 1 };
 }
 
@@ -51,7 +71,14 @@ export function auditDraftFor(
   request: ChangeRequest,
   fields: Pick<AuditDraft, 'action' | 'subject' | 'outcome' | 'before' | 'after'>,
 ): AuditDraft {
-  return { id: ids.next(), actor: request.actor, changeRequestId: request.id, correlationId: request.correlationId, causationId: request.id, ...fields };
+  return {
+    id: ids.next(),
+    actor: request.actor,
+    changeRequestId: request.id,
+    correlationId: request.correlationId,
+    causationId: request.id,
+    ...fields,
+  };
 }
 
 /** A fresh `accepted` record of a request, before admission gives it a ticket. */

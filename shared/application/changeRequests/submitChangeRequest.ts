@@ -50,19 +50,40 @@ async function sendChangeRequest(deps: Pick<SubmitDependencies, 'bus' | 'log'>, 
 export async function submitChangeRequest(deps: SubmitDependencies, submission: Submission): Promise<SubmissionResult> {
   const now = deps.clock.now();
   const candidate = acceptedRecord({
-    id: deps.ids.next(), request: submission.request, actor: submission.actor, correlationId: submission.correlationId, channel: 'http', acceptedAt: now.toISOString(),
+    id: deps.ids.next(),
+    request: submission.request,
+    actor: submission.actor,
+    correlationId: submission.correlationId,
+    channel: 'http',
+    acceptedAt: now.toISOString(),
   });
   const fingerprint = fingerprintOf(submission.request);
-  const idempotency = submission.idempotencyKey === undefined ? undefined : {
-    scope: submission.actor, key: submission.idempotencyKey, fingerprint, expiresAt: new Date(now.getTime() + deps.delivery.idempotencyKeyTtlMs).toISOString(),
-  };
+  const idempotency =
+    submission.idempotencyKey === undefined
+      ? undefined
+      : {
+          scope: submission.actor,
+          key: submission.idempotencyKey,
+          fingerprint,
+          expiresAt: new Date(now.getTime() + deps.delivery.idempotencyKeyTtlMs).toISOString(),
+        };
   const admission = await admit(deps, candidate, admissionOptions(deps, now, idempotency));
   switch (admission.outcome) {
     case 'key-taken':
       if (admission.idempotency.fingerprint !== fingerprint) {
-        throw new UnprocessableError('idempotency_key_reused', 'this Idempotency-Key was already used with a different request; use a new key for a new request', {
-          errors: [{ pointer: '#/idempotency-key', detail: 'Idempotency-Key must not be reused for a different request body', location: 'header' }],
-        });
+        throw new UnprocessableError(
+          'idempotency_key_reused',
+          'this Idempotency-Key was already used with a different request; use a new key for a new request',
+          {
+            errors: [
+              {
+                pointer: '#/idempotency-key',
+                detail: 'Idempotency-Key must not be reused for a different request body',
+                location: 'header',
+              },
+            ],
+          },
+        );
       }
       return { changeRequest: admission.idempotency.changeRequest, replayed: true };
     case 'id-taken':

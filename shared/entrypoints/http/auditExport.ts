@@ -9,8 +9,22 @@ export const EXPORT_MEDIA_TYPES: Record<ExportFormat, string> = {
 };
 
 const CSV_COLUMNS = [
-  'sequence', 'time', 'actor', 'action', 'subject', 'changeRequestId', 'correlationId', 'causationId',
-  'outcome', 'code', 'message', 'before', 'after', 'id', 'previousHash', 'hash',
+  'sequence',
+  'time',
+  'actor',
+  'action',
+  'subject',
+  'changeRequestId',
+  'correlationId',
+  'causationId',
+  'outcome',
+  'code',
+  'message',
+  'before',
+  'after',
+  'id',
+  'previousHash',
+  'hash',
 ] as const;
 
 /**
@@ -27,10 +41,22 @@ function csvField(value: unknown): string {
 function csvRow(record: AuditRecord): string {
   const outcome = record.outcome;
   const values: Record<(typeof CSV_COLUMNS)[number], unknown> = {
-    sequence: record.sequence, time: record.time, actor: record.actor, action: record.action, subject: record.subject,
-    changeRequestId: record.changeRequestId, correlationId: record.correlationId, causationId: record.causationId,
-    outcome: outcome.status, code: outcome.status === 'applied' ? null : outcome.code, message: outcome.status === 'applied' ? null : outcome.message,
-    before: record.before, after: record.after, id: record.id, previousHash: record.previousHash, hash: record.hash,
+    sequence: record.sequence,
+    time: record.time,
+    actor: record.actor,
+    action: record.action,
+    subject: record.subject,
+    changeRequestId: record.changeRequestId,
+    correlationId: record.correlationId,
+    causationId: record.causationId,
+    outcome: outcome.status,
+    code: outcome.status === 'applied' ? null : outcome.code,
+    message: outcome.status === 'applied' ? null : outcome.message,
+    before: record.before,
+    after: record.after,
+    id: record.id,
+    previousHash: record.previousHash,
+    hash: record.hash,
   };
   return `${CSV_COLUMNS.map((column) => csvField(values[column])).join(',')}\r\n`;
 }

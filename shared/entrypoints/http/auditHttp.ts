@@ -14,30 +14,48 @@ const TIMESTAMP = z.iso
 /** Records per page when the caller names no limit. */
 const DEFAULT_PAGE = 100;
 
-const AuditQuerySchema = z.strictObject({
-  /** A SIP address (normalized like one) or a topology subject such as pool:pcpool.contoso.com. */
-  subject: z.string().min(1).max(300).transform((value) => value.trim().toLowerCase()).optional(),
-  type: z.enum(ACTIONS, { error: `must be one of ${ACTIONS.join(', ')}` }).optional(),
-  actor: z.string().min(1).max(256).optional(),
-  outcome: z.enum(['applied', 'rejected', 'failed'], { error: 'must be applied, rejected or failed' }).optional(),
-  changeRequest: z.uuid({ error: 'must be a change request id (a UUID)' }).optional(),
-  correlation: z.string().min(1).max(128).optional(),
-  since: TIMESTAMP.optional(),
-  until: TIMESTAMP.optional(),
-  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
-  cursor: z.string().min(1).max(1024).optional(),
-  /** json (a page, the default), or the whole filtered result streamed as ndjson or csv. */
-  format: z.enum(['json', 'ndjson', 'csv'], { error: 'must be json, ndjson or csv' }).default('json'),
-}).superRefine((query, ctx) => {
-  if (query.format === 'json') return;
-  // An export is the whole result: paging parameters would silently mean something else.
-  if (query.cursor !== undefined) ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'cursor pages the json format; an export is the whole result' });
-  if (query.limit !== undefined) ctx.addIssue({ code: 'custom', path: ['limit'], message: 'limit pages the json format; an export is the whole result' });
-});
+const AuditQuerySchema = z
+  .strictObject({
+    /** A SIP address (normalized like one) or a topology subject such as pool:pcpool.contoso.com. */
+    subject: z
+      .string()
+      .min(1)
+      .max(300)
+      .transform((value) => value.trim().toLowerCase())
+      .optional(),
+    type: z.enum(ACTIONS, { error: `must be one of ${ACTIONS.join(', ')}` }).optional(),
+    actor: z.string().min(1).max(256).optional(),
+    outcome: z.enum(['applied', 'rejected', 'failed'], { error: 'must be applied, rejected or failed' }).optional(),
+    changeRequest: z.uuid({ error: 'must be a change request id (a UUID)' }).optional(),
+    correlation: z.string().min(1).max(128).optional(),
+    since: TIMESTAMP.optional(),
+    until: TIMESTAMP.optional(),
+    limit: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .optional(),
+    cursor: z.string().min(1).max(1024).optional(),
+    /** json (a page, the default), or the whole filtered result streamed as ndjson or csv. */
+    format: z.enum(['json', 'ndjson', 'csv'], { error: 'must be json, ndjson or csv' }).default('json'),
+  })
+  .superRefine((query, ctx) => {
+    if (query.format === 'json') return;
+    // An export is the whole result: paging parameters would silently mean something else.
+    if (query.cursor !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['cursor'], message: 'cursor pages the json format; an export is the whole result' });
+    if (query.limit !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['limit'], message: 'limit pages the json format; an export is the whole result' });
+  });
 
 /** GET /api/audit: audit records newest first, filtered and paged; or, with format=ndjson|csv, all of them streamed. */
 export const listAuditHttp = httpEntrypoint(async (deps: Pick<ServiceDependencies, 'auditSearch' | 'clock' | 'log'>, request) => {
-  const { type, changeRequest, correlation, format, limit, cursor, ...window } = parseInput(AuditQuerySchema, queryObject(request), 'query');
+  const { type, changeRequest, correlation, format, limit, cursor, ...window } = parseInput(
+    AuditQuerySchema,
+    queryObject(request),
+    'query',
+  );
   const query = { ...window, action: type, changeRequestId: changeRequest, correlationId: correlation };
   if (format === 'json') return json(200, await fromQuery(deps.auditSearch.page({ ...query, limit: limit ?? DEFAULT_PAGE, cursor })));
   const filename = `audit-${deps.clock.now().toISOString().replace(/[:.]/g, '-')}.${format}`;

@@ -23,7 +23,9 @@ function idempotencyKeyOf(request: HttpInput): string | undefined {
   const key = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
   if (!IDEMPOTENCY_KEY.test(key)) {
     throw new ValidationError('validation_failed', 'Idempotency-Key is invalid', {
-      errors: [{ pointer: '#/idempotency-key', detail: 'Idempotency-Key must be 1-255 visible ASCII characters (no spaces)', location: 'header' }],
+      errors: [
+        { pointer: '#/idempotency-key', detail: 'Idempotency-Key must be 1-255 visible ASCII characters (no spaces)', location: 'header' },
+      ],
     });
   }
   return key;
@@ -38,7 +40,12 @@ export const submitChangeRequestHttp = httpEntrypoint(async (deps: SubmitDepende
   const idempotencyKey = idempotencyKeyOf(request);
   const body = parseInput(ChangeRequestBodySchema, await readJsonBody(request), 'body');
   if (dryRun === 'true') return json(200, { dryRun: true, request: body, ...(await predictChangeRequest(deps, body)) });
-  const submission = { request: body, actor: actorOf(request), correlationId: correlationIdOf(request), ...(idempotencyKey ? { idempotencyKey } : {}) };
+  const submission = {
+    request: body,
+    actor: actorOf(request),
+    correlationId: correlationIdOf(request),
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+  };
   const { changeRequest, replayed } = await submitChangeRequest(deps, submission);
   const headers: Record<string, string> = { location: `/api/change-requests/${changeRequest.id}`, 'retry-after': '1' };
   if (replayed) headers['idempotent-replayed'] = 'true';

@@ -17,7 +17,12 @@ const EndpointQuerySchema = z.strictObject({
   sipAddress: PATTERN.transform((value) => value.toLowerCase()).optional(),
   /** A display name, `*` matching any run of characters (Legacy*). */
   displayName: PATTERN.optional(),
-  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_PAGE, `must be at most ${MAX_PAGE}`).default(100),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE, `must be at most ${MAX_PAGE}`)
+    .default(100),
   cursor: z.string().min(1).max(1024).optional(),
 });
 
@@ -34,6 +39,7 @@ export const listEndpointsHttp = httpEntrypoint(async (deps: ReadDependencies, r
 export const getEndpointHttp = httpEntrypoint(async (deps: ReadDependencies, request) => {
   const { sipAddress } = parseInput(z.object({ sipAddress: SipAddressSchema }), request.params, 'path');
   const holder = await deps.queries.holder(sipAddress);
-  if (holder?.kind !== 'endpoint') throw new NotFoundError(RejectionCode.endpointNotFound, `no Persistent Chat endpoint has the address ${sipAddress}`);
+  if (holder?.kind !== 'endpoint')
+    throw new NotFoundError(RejectionCode.endpointNotFound, `no Persistent Chat endpoint has the address ${sipAddress}`);
   return json(200, holder);
 });

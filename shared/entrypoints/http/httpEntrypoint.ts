@@ -21,7 +21,9 @@ export function logFailure(log: Logger, request: Pick<HttpInput, 'method' | 'url
  * Makes an HTTP entrypoint of a handler that may throw: a ServiceError becomes its problem details,
  * anything else a logged 500 (see problems.ts for the one mapping).
  */
-export function httpEntrypoint<D extends { log: Logger }>(handler: (deps: D, request: HttpInput) => Promise<HttpOutput>): HttpEntrypoint<D> {
+export function httpEntrypoint<D extends { log: Logger }>(
+  handler: (deps: D, request: HttpInput) => Promise<HttpOutput>,
+): HttpEntrypoint<D> {
   return async (deps, request) => {
     try {
       return await handler(deps, request);

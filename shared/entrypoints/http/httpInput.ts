@@ -45,7 +45,9 @@ export async function readJsonBody(request: HttpInput, options: { optional?: boo
   if (length > MAX_BODY_BYTES) throw tooLarge(length);
   if (length === 0) {
     if (options.optional) return undefined;
-    throw new ValidationError('body_required', 'a JSON body is required', { errors: [{ pointer: '#', detail: 'the request body must be a JSON object', location: 'body' }] });
+    throw new ValidationError('body_required', 'a JSON body is required', {
+      errors: [{ pointer: '#', detail: 'the request body must be a JSON object', location: 'body' }],
+    });
   }
   if (!isJsonMediaType(request.headers.get('content-type'))) {
     const mediaType = request.headers.get('content-type')?.split(';')[0]?.trim() || 'an unlabelled body';
@@ -77,7 +79,9 @@ export function queryObject(request: HttpInput): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of request.query) {
     if (key in result) {
-      throw new ValidationError('validation_failed', `query parameter ${key} is repeated`, { errors: [{ pointer: `#/${key}`, detail: `${key} must be given once`, location: 'query' }] });
+      throw new ValidationError('validation_failed', `query parameter ${key} is repeated`, {
+        errors: [{ pointer: `#/${key}`, detail: `${key} must be given once`, location: 'query' }],
+      });
     }
     result[key] = value;
   }
@@ -93,7 +97,10 @@ export async function fromQuery<T>(read: Promise<T>): Promise<T> {
     return await read;
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
-    throw new ValidationError(error.code, error.message, { cause: error, errors: error.errors.map((e) => ({ ...e, location: 'query' as const })) });
+    throw new ValidationError(error.code, error.message, {
+      cause: error,
+      errors: error.errors.map((e) => ({ ...e, location: 'query' as const })),
+    });
   }
 }
 

@@ -1,5 +1,13 @@
 import {
-  ConcurrencyError, ConfigurationError, ConflictError, NotFoundError, ServiceError, TooLargeError, UnavailableError, UnprocessableError, ValidationError,
+  ConcurrencyError,
+  ConfigurationError,
+  ConflictError,
+  NotFoundError,
+  ServiceError,
+  TooLargeError,
+  UnavailableError,
+  UnprocessableError,
+  ValidationError,
   type FieldError,
 } from '../../domain/errors';
 
@@ -26,8 +34,15 @@ export interface HttpOutput {
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 413: 'Content Too Large',
-  415: 'Unsupported Media Type', 422: 'Unprocessable Content', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 /** A response whose body is text already (every problem document). */
@@ -35,7 +50,14 @@ export type TextOutput = HttpOutput & { body: string };
 
 /** The problem document for a response status and code. */
 export function problem(status: number, code: string, detail: string, errors?: FieldError[]): TextOutput {
-  const body: Problem = { type: `/problems/${code.replace(/_/g, '-')}`, title: TITLES[status] ?? 'Error', status, detail, code, ...(errors?.length ? { errors } : {}) };
+  const body: Problem = {
+    type: `/problems/${code.replace(/_/g, '-')}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...(errors?.length ? { errors } : {}),
+  };
   const headers: Record<string, string> = { 'content-type': 'application/problem+json; charset=utf-8' };
   return { status, headers, body: JSON.stringify(body) };
 }

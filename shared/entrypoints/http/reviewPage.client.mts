@@ -5,9 +5,7 @@
  */
 
 /** What an audit record's outcome says (the API's AuditOutcome). */
-type Outcome =
-  | { status: 'applied' }
-  | { status: 'rejected' | 'failed'; code: string; message: string };
+type Outcome = { status: 'applied' } | { status: 'rejected' | 'failed'; code: string; message: string };
 
 /** The fields of an audit record the table shows. */
 interface AuditRecord {
@@ -182,10 +180,18 @@ async function verify(): Promise<void> {
   try {
     const report = await getJson<VerificationReport>('/audit/verify');
     if (report.intact) {
-      verdict.textContent = 'Intact: ' + report.recordsChecked + ' records, head ' + report.head.sequence + ', ' + report.checkpoints.checked + ' signed checkpoints';
+      verdict.textContent =
+        'Intact: ' +
+        report.recordsChecked +
+        ' records, head ' +
+        report.head.sequence +
+        ', ' +
+        report.checkpoints.checked +
+        ' signed checkpoints';
       verdict.className = 'intact';
     } else {
-      verdict.textContent = 'Broken at record ' + report.firstBreak.sequence + ': ' + report.firstBreak.kind + ' (' + report.firstBreak.detail + ')';
+      verdict.textContent =
+        'Broken at record ' + report.firstBreak.sequence + ': ' + report.firstBreak.kind + ' (' + report.firstBreak.detail + ')';
       verdict.className = 'broken';
     }
   } catch (error) {
@@ -194,8 +200,16 @@ async function verify(): Promise<void> {
 }
 
 element('search', HTMLButtonElement).addEventListener('click', () => void search(false));
-element('clear', HTMLButtonElement).addEventListener('click', () => { form.reset(); void search(false); });
+element('clear', HTMLButtonElement).addEventListener('click', () => {
+  form.reset();
+  void search(false);
+});
 more.addEventListener('click', () => void search(true));
 element('verify', HTMLButtonElement).addEventListener('click', () => void verify());
-form.addEventListener('keydown', (event) => { if (event.key === 'Enter') { event.preventDefault(); void search(false); } });
+form.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter') {
+    event.preventDefault();
+    void search(false);
+  }
+});
 void search(false);

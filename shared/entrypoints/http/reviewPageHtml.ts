@@ -1,7 +1,9 @@
 import { AuditAction } from '../../domain/audit';
 
 /** The type filter's options: every action the log can record. */
-const TYPES = Object.values(AuditAction).map((action) => `<option>${action}</option>`).join('');
+const TYPES = Object.values(AuditAction)
+  .map((action) => `<option>${action}</option>`)
+  .join('');
 
 // Nothing here is filled from data: the script sets every value from the log as text, never as markup.
 /** The review page's document, with its style and `script` (the compiled client) inlined under `nonce`. */

@@ -3,8 +3,14 @@ import { DisplayNameSchema } from '../../domain/changeRequest';
 import { FqdnSchema, SipAddressSchema, type Fqdn, type SipAddress } from '../../domain/names';
 import type { ServiceDependencies } from '../../application/dependencies';
 import {
-  addDirectoryUser, addSipDomain, registerPool, removeDirectoryUser, removeSipDomain, retirePool,
-  type TopologyChangeResult, type TopologyDependencies,
+  addDirectoryUser,
+  addSipDomain,
+  registerPool,
+  removeDirectoryUser,
+  removeSipDomain,
+  retirePool,
+  type TopologyChangeResult,
+  type TopologyDependencies,
 } from '../../application/topology';
 import { httpEntrypoint } from './httpEntrypoint';
 import { json, parseInput, readJsonBody, requesterOf, type HttpInput } from './httpInput';
@@ -28,7 +34,9 @@ function defaultEndpointFor(fqdn: Fqdn): SipAddress {
 }
 
 /** GET /api/topology: SIP domains, pools with their default endpoints, and directory users. */
-export const getTopologyHttp = httpEntrypoint(async (deps: Pick<ServiceDependencies, 'queries' | 'log'>) => json(200, await deps.queries.topology()));
+export const getTopologyHttp = httpEntrypoint(async (deps: Pick<ServiceDependencies, 'queries' | 'log'>) =>
+  json(200, await deps.queries.topology()),
+);
 
 /** PUT and DELETE /api/topology/sip-domains/{domain}. */
 export const changeSipDomainHttp = httpEntrypoint(async (deps: TopologyDependencies, request) => {
@@ -42,7 +50,10 @@ export const changePoolHttp = httpEntrypoint(async (deps: TopologyDependencies, 
   const { fqdn } = parseInput(z.object({ fqdn: FqdnSchema }), request.params, 'path');
   if (request.method === 'DELETE') return topologyResponse(request, await retirePool(deps, requesterOf(request), fqdn));
   const body = parseInput(PoolBodySchema, await readJsonBody(request, { optional: true }), 'body');
-  return topologyResponse(request, await registerPool(deps, requesterOf(request), fqdn, body?.defaultEndpointSipAddress ?? defaultEndpointFor(fqdn)));
+  return topologyResponse(
+    request,
+    await registerPool(deps, requesterOf(request), fqdn, body?.defaultEndpointSipAddress ?? defaultEndpointFor(fqdn)),
+  );
 });
 
 /** PUT and DELETE /api/topology/users/{sipAddress}. */

@@ -40,7 +40,8 @@ const ID_HINT = z.object({ changeRequestId: z.uuid() });
 
 /** Queue bodies arrive as parsed JSON, a string, or bytes, depending on trigger and encoding. */
 function decode(body: unknown): { value: unknown; errors: FieldError[] } {
-  const text = typeof body === 'string' ? body : Buffer.isBuffer(body) || body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : undefined;
+  const text =
+    typeof body === 'string' ? body : Buffer.isBuffer(body) || body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : undefined;
   if (text === undefined) return { value: body, errors: [] };
   try {
     return { value: JSON.parse(text), errors: [] };
@@ -50,15 +51,29 @@ function decode(body: unknown): { value: unknown; errors: FieldError[] } {
 }
 
 /** The change request a valid message carries, or the errors that make it invalid. */
-function parseMessage(operation: Operation, value: unknown, meta: MessageMetadata): { command: QueuedChangeRequest } | { errors: FieldError[] } {
+function parseMessage(
+  operation: Operation,
+  value: unknown,
+  meta: MessageMetadata,
+): { command: QueuedChangeRequest } | { errors: FieldError[] } {
   const parsed = EndpointChangeMessageSchema.safeParse(value);
   if (!parsed.success) return { errors: fieldErrors(parsed.error, 'message') };
   if (parsed.data.operation !== operation) {
-    return { errors: [{ pointer: '#/operation', detail: `operation must be "${operation}" on the ${meta.queueName} queue`, location: 'message' }] };
+    return {
+      errors: [{ pointer: '#/operation', detail: `operation must be "${operation}" on the ${meta.queueName} queue`, location: 'message' }],
+    };
   }
   const { schemaVersion: _version, changeRequestId: givenId, correlationId, actor, ...request } = parsed.data;
   const changeRequestId = givenId ?? changeRequestIdForMessage(meta.queueName, meta.messageId);
-  return { command: { changeRequestId, request, actor: actor ?? `queue:${meta.queueName}`, correlationId: correlationId ?? changeRequestId, channel: 'queue' } };
+  return {
+    command: {
+      changeRequestId,
+      request,
+      actor: actor ?? `queue:${meta.queueName}`,
+      correlationId: correlationId ?? changeRequestId,
+      channel: 'queue',
+    },
+  };
 }
 
 /**
@@ -66,7 +81,12 @@ function parseMessage(operation: Operation, value: unknown, meta: MessageMetadat
  * queue), so the request is settled as failed, with the reason, and audited. If even that cannot be
  * written, the re-driver finds the request still waiting and carries on from there.
  */
-async function failOnLastDelivery(deps: MessageDependencies, command: QueuedChangeRequest, meta: MessageMetadata, error: unknown): Promise<void> {
+async function failOnLastDelivery(
+  deps: MessageDependencies,
+  command: QueuedChangeRequest,
+  meta: MessageMetadata,
+  error: unknown,
+): Promise<void> {
   const reason = {
     code: FailureCode.processingFailed,
     message: `processing failed on all ${meta.deliveryCount} deliveries of the message, which was set aside for operators (${meta.queueName} poison / dead-letter queue)`,
@@ -75,12 +95,22 @@ async function failOnLastDelivery(deps: MessageDependencies, command: QueuedChan
   try {
     await failChangeRequest(deps, command.changeRequestId, reason, command);
   } catch (failError) {
-    deps.log.warn('could not record the failure; the re-driver will pick the request up', { changeRequestId: command.changeRequestId, error: String(failError) });
+    deps.log.warn('could not record the failure; the re-driver will pick the request up', {
+      changeRequestId: command.changeRequestId,
+      error: String(failError),
+    });
   }
 }
 
 /** Records an invalid message as a rejected, audited change request and sets it aside with the reason. */
-async function deadLetterInvalid(deps: MessageDependencies, operation: Operation, body: unknown, value: unknown, meta: MessageMetadata, errors: FieldError[]): Promise<MessageOutcome> {
+async function deadLetterInvalid(
+  deps: MessageDependencies,
+  operation: Operation,
+  body: unknown,
+  value: unknown,
+  meta: MessageMetadata,
+  errors: FieldError[],
+): Promise<MessageOutcome> {
   const hintedId = ID_HINT.safeParse(value);
   const hintedSip = SIP_HINT.safeParse(value);
   const changeRequestId = hintedId.success ? hintedId.data.changeRequestId : changeRequestIdForMessage(meta.queueName, meta.messageId);
@@ -88,7 +118,13 @@ async function deadLetterInvalid(deps: MessageDependencies, operation: Operation
   await recordInvalidMessage(deps, { changeRequestId, subject, actor: `queue:${meta.queueName}`, correlationId: changeRequestId, errors });
   const source = operation === 'create' ? Destination.endpointCreate : Destination.endpointDelete;
   const description = errors.map((error) => error.detail).join('; ');
-  await deps.bus.deadLetter(source, { reason: RejectionCode.invalidMessage, description, errors, original: body, messageId: meta.messageId });
+  await deps.bus.deadLetter(source, {
+    reason: RejectionCode.invalidMessage,
+    description,
+    errors,
+    original: body,
+    messageId: meta.messageId,
+  });
   return { status: 'dead-lettered', changeRequestId, errors };
 }
 
@@ -98,7 +134,12 @@ async function deadLetterInvalid(deps: MessageDependencies, operation: Operation
  * malformed one is recorded as rejected with its validation errors, audited, and dead-lettered.
  * Throwing means "retry": the transport redelivers, then sets the message aside as poison.
  */
-export async function handleEndpointChangeMessage(deps: MessageDependencies, operation: Operation, body: unknown, meta: MessageMetadata): Promise<MessageOutcome> {
+export async function handleEndpointChangeMessage(
+  deps: MessageDependencies,
+  operation: Operation,
+  body: unknown,
+  meta: MessageMetadata,
+): Promise<MessageOutcome> {
   const decoded = decode(body);
   const parsed = decoded.errors.length ? { errors: decoded.errors } : parseMessage(operation, decoded.value, meta);
   if ('errors' in parsed) return deadLetterInvalid(deps, operation, body, decoded.value, meta, parsed.errors);
@@ -115,10 +156,18 @@ export async function handleEndpointChangeMessage(deps: MessageDependencies, ope
  * What the trigger metadata says about a message: its id (`id` on Storage queues, `messageId` on
  * Service Bus) and which delivery this is (`dequeueCount` / `deliveryCount`).
  */
-export function messageMetadataOf(triggerMetadata: Record<string, unknown> | undefined, queueName: string, fallbackId: string): MessageMetadata {
+export function messageMetadataOf(
+  triggerMetadata: Record<string, unknown> | undefined,
+  queueName: string,
+  fallbackId: string,
+): MessageMetadata {
   const id = triggerMetadata?.['messageId'] ?? triggerMetadata?.['id'];
   const count = Number(triggerMetadata?.['deliveryCount'] ?? triggerMetadata?.['dequeueCount'] ?? 1);
-  return { messageId: typeof id === 'string' && id !== '' ? id : fallbackId, queueName, deliveryCount: Number.isInteger(count) && count > 0 ? count : 1 };
+  return {
+    messageId: typeof id === 'string' && id !== '' ? id : fallbackId,
+    queueName,
+    deliveryCount: Number.isInteger(count) && count > 0 ? count : 1,
+  };
 }
 
 /**
@@ -127,7 +176,12 @@ export function messageMetadataOf(triggerMetadata: Record<string, unknown> | und
  */
 export function endpointChangeQueue(operation: Operation, queueName: string) {
   return async (deps: MessageDependencies, body: unknown, trigger: QueueTrigger): Promise<MessageOutcome> => {
-    const outcome = await handleEndpointChangeMessage(deps, operation, body, messageMetadataOf(trigger.triggerMetadata, queueName, trigger.invocationId));
+    const outcome = await handleEndpointChangeMessage(
+      deps,
+      operation,
+      body,
+      messageMetadataOf(trigger.triggerMetadata, queueName, trigger.invocationId),
+    );
     deps.log.info(`endpoint ${operation} settled`, outcome);
     return outcome;
   };

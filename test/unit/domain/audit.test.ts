@@ -1,6 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendToChain, AuditAction, canonicalJson, GENESIS_HEAD, hashAuditRecord, type AuditDraft, type AuditRecord } from '../../../shared/domain/audit';
+import {
+  appendToChain,
+  AuditAction,
+  canonicalJson,
+  GENESIS_HEAD,
+  hashAuditRecord,
+  type AuditDraft,
+  type AuditRecord,
+} from '../../../shared/domain/audit';
 
 function aDraft(overrides: Partial<AuditDraft> = {}): AuditDraft {
   return {
@@ -27,9 +35,16 @@ describe('appendToChain', () => {
   it('numbers records consecutively from the head when several drafts are appended', () => {
     const head = { sequence: 41, hash: 'a'.repeat(64), time: '2024-05-01T09:00:00.000Z' };
 
-    const { records, head: next } = appendToChain(head, [aDraft({ id: 'a' }), aDraft({ id: 'b' }), aDraft({ id: 'c' })], new Date('2024-05-01T10:00:00.000Z'));
+    const { records, head: next } = appendToChain(
+      head,
+      [aDraft({ id: 'a' }), aDraft({ id: 'b' }), aDraft({ id: 'c' })],
+      new Date('2024-05-01T10:00:00.000Z'),
+    );
 
-    assert.deepEqual(records.map((r) => r.sequence), [42, 43, 44]);
+    assert.deepEqual(
+      records.map((r) => r.sequence),
+      [42, 43, 44],
+    );
     assert.deepEqual(next, { sequence: 44, hash: records[2]?.hash, time: '2024-05-01T10:00:00.000Z' });
   });
 

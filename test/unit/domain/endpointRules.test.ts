@@ -24,25 +24,69 @@ function appliedOf(decision: Decision) {
 
 describe('decideCreate', () => {
   const rejections: { name: string; request: CreateEndpointRequest; view: DirectoryView; code: string; pointer: string }[] = [
-    { name: 'the SIP domain is not supported', request: aCreate({ sipAddress: sip('sip:chat@fabrikam.com') }), view: aView(),
-      code: RejectionCode.sipDomainNotSupported, pointer: '/sipAddress' },
-    { name: 'the pool is not registered', request: aCreate({ poolFqdn: fqdn('nopool.contoso.com') }), view: aView(),
-      code: RejectionCode.poolNotFound, pointer: '/poolFqdn' },
-    { name: 'another endpoint holds the address', request: aCreate(), view: aView({ holders: [anEndpoint({ poolFqdn: fqdn('pcpool2.contoso.com') })] }),
-      code: RejectionCode.sipAddressHeldByEndpoint, pointer: '/sipAddress' },
-    { name: 'the address is the pool default endpoint', request: aCreate({ sipAddress: sip('sip:pcdefault@contoso.com') }),
+    {
+      name: 'the SIP domain is not supported',
+      request: aCreate({ sipAddress: sip('sip:chat@fabrikam.com') }),
+      view: aView(),
+      code: RejectionCode.sipDomainNotSupported,
+      pointer: '/sipAddress',
+    },
+    {
+      name: 'the pool is not registered',
+      request: aCreate({ poolFqdn: fqdn('nopool.contoso.com') }),
+      view: aView(),
+      code: RejectionCode.poolNotFound,
+      pointer: '/poolFqdn',
+    },
+    {
+      name: 'another endpoint holds the address',
+      request: aCreate(),
+      view: aView({ holders: [anEndpoint({ poolFqdn: fqdn('pcpool2.contoso.com') })] }),
+      code: RejectionCode.sipAddressHeldByEndpoint,
+      pointer: '/sipAddress',
+    },
+    {
+      name: 'the address is the pool default endpoint',
+      request: aCreate({ sipAddress: sip('sip:pcdefault@contoso.com') }),
       view: aView({ holders: [anEndpoint({ sipAddress: sip('sip:pcdefault@contoso.com'), isDefault: true })] }),
-      code: RejectionCode.sipAddressHeldByEndpoint, pointer: '/sipAddress' },
-    { name: 'replaceLegacyUser names an endpoint-held address', request: aCreate({ replaceLegacyUser: true }), view: aView({ holders: [anEndpoint()] }),
-      code: RejectionCode.sipAddressHeldByEndpoint, pointer: '/sipAddress' },
-    { name: 'a user holds the address without replaceLegacyUser', request: aCreate({ sipAddress: ocschat.sipAddress }), view: aView({ holders: [ocschat] }),
-      code: RejectionCode.sipAddressHeldByUser, pointer: '/sipAddress' },
-    { name: 'replaceLegacyUser is false and a user holds the address', request: aCreate({ sipAddress: ocschat.sipAddress, replaceLegacyUser: false }),
-      view: aView({ holders: [ocschat] }), code: RejectionCode.sipAddressHeldByUser, pointer: '/sipAddress' },
-    { name: 'replaceLegacyUser is set but no user holds the address', request: aCreate({ replaceLegacyUser: true }), view: aView(),
-      code: RejectionCode.legacyUserNotFound, pointer: '/replaceLegacyUser' },
-    { name: 'the pool already has an admin endpoint', request: aCreate(),
-      view: aView({ pools: [aPool({ adminEndpointSipAddress: sip('sip:other@contoso.com') })] }), code: RejectionCode.poolHasEndpoint, pointer: '/poolFqdn' },
+      code: RejectionCode.sipAddressHeldByEndpoint,
+      pointer: '/sipAddress',
+    },
+    {
+      name: 'replaceLegacyUser names an endpoint-held address',
+      request: aCreate({ replaceLegacyUser: true }),
+      view: aView({ holders: [anEndpoint()] }),
+      code: RejectionCode.sipAddressHeldByEndpoint,
+      pointer: '/sipAddress',
+    },
+    {
+      name: 'a user holds the address without replaceLegacyUser',
+      request: aCreate({ sipAddress: ocschat.sipAddress }),
+      view: aView({ holders: [ocschat] }),
+      code: RejectionCode.sipAddressHeldByUser,
+      pointer: '/sipAddress',
+    },
+    {
+      name: 'replaceLegacyUser is false and a user holds the address',
+      request: aCreate({ sipAddress: ocschat.sipAddress, replaceLegacyUser: false }),
+      view: aView({ holders: [ocschat] }),
+      code: RejectionCode.sipAddressHeldByUser,
+      pointer: '/sipAddress',
+    },
+    {
+      name: 'replaceLegacyUser is set but no user holds the address',
+      request: aCreate({ replaceLegacyUser: true }),
+      view: aView(),
+      code: RejectionCode.legacyUserNotFound,
+      pointer: '/replaceLegacyUser',
+    },
+    {
+      name: 'the pool already has an admin endpoint',
+      request: aCreate(),
+      view: aView({ pools: [aPool({ adminEndpointSipAddress: sip('sip:other@contoso.com') })] }),
+      code: RejectionCode.poolHasEndpoint,
+      pointer: '/poolFqdn',
+    },
   ];
   for (const { name, request, view, code, pointer } of rejections) {
     it(`rejects with ${code} when ${name}`, () => {
@@ -58,14 +102,22 @@ describe('decideCreate', () => {
     const decision = appliedOf(decideCreate(aCreate({ displayName: 'Chat' }), view, CONTEXT));
 
     const endpoint: Endpoint = {
-      kind: 'endpoint', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pcpool.contoso.com'), displayName: 'Chat',
-      isDefault: false, createdAt: NOW, changeRequestId: CONTEXT.changeRequestId,
+      kind: 'endpoint',
+      sipAddress: sip('sip:chat@contoso.com'),
+      poolFqdn: fqdn('pcpool.contoso.com'),
+      displayName: 'Chat',
+      isDefault: false,
+      createdAt: NOW,
+      changeRequestId: CONTEXT.changeRequestId,
     };
     assert.deepEqual(decision, {
       outcome: 'applied',
       action: AuditAction.endpointCreated,
       subject: 'sip:chat@contoso.com',
-      writes: [{ type: 'putHolder', holder: endpoint }, { type: 'putPool', pool: aPool({ adminEndpointSipAddress: sip('sip:chat@contoso.com') }) }],
+      writes: [
+        { type: 'putHolder', holder: endpoint },
+        { type: 'putPool', pool: aPool({ adminEndpointSipAddress: sip('sip:chat@contoso.com') }) },
+      ],
       before: null,
       after: endpoint,
     });
@@ -80,10 +132,15 @@ describe('decideCreate', () => {
     assert.equal(holderWrites.length, 1);
     assert.equal(holderWrites[0]?.holder.sipAddress, ocschat.sipAddress);
     assert.equal(holderWrites[0]?.holder.kind, 'endpoint');
-    assert.equal(decision.writes.some((w) => w.type === 'removeHolder'), false);
+    assert.equal(
+      decision.writes.some((w) => w.type === 'removeHolder'),
+      false,
+    );
     assert.deepEqual(decision.before, ocschat);
-    assert.deepEqual(decision.writes.find((w) => w.type === 'putPool'),
-      { type: 'putPool', pool: aPool({ adminEndpointSipAddress: ocschat.sipAddress }) });
+    assert.deepEqual(
+      decision.writes.find((w) => w.type === 'putPool'),
+      { type: 'putPool', pool: aPool({ adminEndpointSipAddress: ocschat.sipAddress }) },
+    );
   });
 });
 
@@ -112,7 +169,9 @@ describe('decideDelete', () => {
     const endpoint = anEndpoint();
     const pool = aPool({ adminEndpointSipAddress: endpoint.sipAddress });
 
-    const decision = appliedOf(decideDelete({ operation: 'delete', sipAddress: endpoint.sipAddress }, aView({ pools: [pool], holders: [endpoint] })));
+    const decision = appliedOf(
+      decideDelete({ operation: 'delete', sipAddress: endpoint.sipAddress }, aView({ pools: [pool], holders: [endpoint] })),
+    );
 
     assert.equal(decision.action, AuditAction.endpointDeleted);
     assert.deepEqual(decision.writes, [
@@ -123,4 +182,3 @@ describe('decideDelete', () => {
     assert.equal(decision.after, null);
   });
 });
-

@@ -30,10 +30,26 @@ describe('SipAddressSchema', () => {
     { name: 'there are two @', input: 'sip:a@b@contoso.com', rule: /^SIP address must contain exactly one @/ },
     { name: 'it carries a password', input: 'sip:a:b@c.com', rule: /^SIP address must not carry a password/ },
     { name: 'the user has a space', input: 'sip:a b@contoso.com', rule: /^SIP address user part has a character RFC 3261 does not allow/ },
-    { name: 'the user has a bad escape', input: 'sip:a%4g@contoso.com', rule: /^SIP address user part has a character RFC 3261 does not allow/ },
-    { name: 'the host has a port', input: 'sip:chat@contoso.com:5061', rule: /^SIP address must not carry a port, URI parameters or headers/ },
-    { name: 'the host has URI parameters', input: 'sip:chat@contoso.com;transport=tls', rule: /^SIP address must not carry a port, URI parameters or headers/ },
-    { name: 'the host has headers', input: 'sip:chat@contoso.com?subject=hi', rule: /^SIP address must not carry a port, URI parameters or headers/ },
+    {
+      name: 'the user has a bad escape',
+      input: 'sip:a%4g@contoso.com',
+      rule: /^SIP address user part has a character RFC 3261 does not allow/,
+    },
+    {
+      name: 'the host has a port',
+      input: 'sip:chat@contoso.com:5061',
+      rule: /^SIP address must not carry a port, URI parameters or headers/,
+    },
+    {
+      name: 'the host has URI parameters',
+      input: 'sip:chat@contoso.com;transport=tls',
+      rule: /^SIP address must not carry a port, URI parameters or headers/,
+    },
+    {
+      name: 'the host has headers',
+      input: 'sip:chat@contoso.com?subject=hi',
+      rule: /^SIP address must not carry a port, URI parameters or headers/,
+    },
     { name: 'a host label starts with a hyphen', input: 'sip:chat@-pc.contoso.com', rule: /^SIP address host must be a DNS name/ },
     { name: 'a host label has an underscore', input: 'sip:chat@pc_pool.contoso.com', rule: /^SIP address host must be a DNS name/ },
     { name: 'a host label is empty', input: 'sip:chat@contoso..com', rule: /^SIP address host must be a DNS name/ },
@@ -41,7 +57,11 @@ describe('SipAddressSchema', () => {
     { name: 'the host is a single label', input: 'sip:chat@localhost', rule: /^SIP address host must have at least two labels/ },
     { name: 'the top-level label is numeric', input: 'sip:chat@contoso.123', rule: /^SIP address host must be a DNS name/ },
     { name: 'the host is an IPv4 address', input: 'sip:chat@10.0.0.1', rule: /^SIP address host must be a DNS name/ },
-    { name: 'it is longer than 256 characters', input: `sip:${'u'.repeat(241)}@contoso.com`, rule: /^SIP address must be at most 256 characters$/ },
+    {
+      name: 'it is longer than 256 characters',
+      input: `sip:${'u'.repeat(241)}@contoso.com`,
+      rule: /^SIP address must be at most 256 characters$/,
+    },
   ];
   for (const { name, input, rule } of rejections) {
     it(`rejects naming the rule when ${name}`, () => {
@@ -86,7 +106,11 @@ describe('FqdnSchema', () => {
     { name: 'the top-level label is numeric', input: 'pcpool.contoso.42', rule: /^FQDN must be a DNS name/ },
     { name: 'it is an IPv4 address', input: '192.168.1.10', rule: /^FQDN must be a DNS name/ },
     { name: 'it has a port', input: 'pcpool.contoso.com:5041', rule: /^FQDN must be a DNS name/ },
-    { name: 'it is longer than 253 characters', input: `${'a'.repeat(60)}.`.repeat(4) + 'contoso.com', rule: /^FQDN must be at most 253 characters$/ },
+    {
+      name: 'it is longer than 253 characters',
+      input: `${'a'.repeat(60)}.`.repeat(4) + 'contoso.com',
+      rule: /^FQDN must be at most 253 characters$/,
+    },
   ];
   for (const { name, input, rule } of rejections) {
     it(`rejects naming the rule when ${name}`, () => {

@@ -4,7 +4,12 @@ import { AuditAction } from '../../../shared/domain/audit';
 import { TopologyCode } from '../../../shared/domain/codes';
 import type { Decision } from '../../../shared/domain/decision';
 import {
-  decideAddDomain, decideAddUser, decideRegisterPool, decideRemoveDomain, decideRemoveUser, decideRetirePool,
+  decideAddDomain,
+  decideAddUser,
+  decideRegisterPool,
+  decideRemoveDomain,
+  decideRemoveUser,
+  decideRetirePool,
 } from '../../../shared/domain/topologyRules';
 import { aPool, aUser, aView, anEndpoint, EARLIER, fqdn, sip } from '../../support/builders';
 
@@ -38,7 +43,10 @@ describe('decideAddDomain', () => {
 
 describe('decideRemoveDomain', () => {
   it(`rejects with ${TopologyCode.sipDomainNotFound} when the domain is not supported`, () => {
-    assert.deepEqual(rejectionOf(decideRemoveDomain(fqdn('fabrikam.com'), aView())), { code: TopologyCode.sipDomainNotFound, pointer: '/domain' });
+    assert.deepEqual(rejectionOf(decideRemoveDomain(fqdn('fabrikam.com'), aView())), {
+      code: TopologyCode.sipDomainNotFound,
+      pointer: '/domain',
+    });
   });
 
   it(`rejects with ${TopologyCode.sipDomainInUse} when an address uses the domain`, () => {
@@ -64,14 +72,28 @@ describe('decideRegisterPool', () => {
     assert.equal(decision.action, AuditAction.poolRegistered);
     assert.deepEqual(decision.writes, [
       { type: 'putPool', pool: { fqdn: newPool, defaultEndpointSipAddress: newDefault, adminEndpointSipAddress: null, registeredAt: NOW } },
-      { type: 'putHolder', holder: { kind: 'endpoint', sipAddress: newDefault, poolFqdn: newPool, displayName: null, isDefault: true, createdAt: NOW, changeRequestId: null } },
+      {
+        type: 'putHolder',
+        holder: {
+          kind: 'endpoint',
+          sipAddress: newDefault,
+          poolFqdn: newPool,
+          displayName: null,
+          isDefault: true,
+          createdAt: NOW,
+          changeRequestId: null,
+        },
+      },
     ]);
   });
 
   it('is unchanged when the pool is registered with the same default endpoint', () => {
     const pool = aPool();
 
-    assert.deepEqual(decideRegisterPool(pool.fqdn, pool.defaultEndpointSipAddress, aView({ pools: [pool] }), NOW), { outcome: 'unchanged', current: pool });
+    assert.deepEqual(decideRegisterPool(pool.fqdn, pool.defaultEndpointSipAddress, aView({ pools: [pool] }), NOW), {
+      outcome: 'unchanged',
+      current: pool,
+    });
   });
 
   it(`rejects with ${TopologyCode.poolConflict} when the pool is registered with another default endpoint`, () => {
@@ -95,13 +117,19 @@ describe('decideRegisterPool', () => {
 
 describe('decideRetirePool', () => {
   it(`rejects with ${TopologyCode.poolNotFound} when the pool is not registered`, () => {
-    assert.deepEqual(rejectionOf(decideRetirePool(fqdn('nopool.contoso.com'), aView())), { code: TopologyCode.poolNotFound, pointer: '/fqdn' });
+    assert.deepEqual(rejectionOf(decideRetirePool(fqdn('nopool.contoso.com'), aView())), {
+      code: TopologyCode.poolNotFound,
+      pointer: '/fqdn',
+    });
   });
 
   it(`rejects with ${TopologyCode.poolHasEndpoint} when an admin endpoint points at the pool`, () => {
     const view = aView({ pools: [aPool({ adminEndpointSipAddress: sip('sip:chat@contoso.com') })], holders: [anEndpoint()] });
 
-    assert.deepEqual(rejectionOf(decideRetirePool(fqdn('pcpool.contoso.com'), view)), { code: TopologyCode.poolHasEndpoint, pointer: '/fqdn' });
+    assert.deepEqual(rejectionOf(decideRetirePool(fqdn('pcpool.contoso.com'), view)), {
+      code: TopologyCode.poolHasEndpoint,
+      pointer: '/fqdn',
+    });
   });
 
   it('removes the pool and its default endpoint when no admin endpoint remains', () => {

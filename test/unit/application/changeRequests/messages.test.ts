@@ -5,7 +5,13 @@ import { changeRequestIdForMessage, EndpointChangeMessageSchema } from '../../..
 
 describe('EndpointChangeMessageSchema', () => {
   it('accepts a direct automation message when it has no changeRequestId', () => {
-    const message = { schemaVersion: 1, operation: 'create', sipAddress: 'sip:Chat@contoso.com', poolFqdn: 'pcpool.contoso.com', actor: 'provisioning-bot' };
+    const message = {
+      schemaVersion: 1,
+      operation: 'create',
+      sipAddress: 'sip:Chat@contoso.com',
+      poolFqdn: 'pcpool.contoso.com',
+      actor: 'provisioning-bot',
+    };
 
     const parsed = EndpointChangeMessageSchema.parse(message);
 
@@ -13,7 +19,13 @@ describe('EndpointChangeMessageSchema', () => {
   });
 
   it('accepts a delete message when it carries the envelope fields', () => {
-    const message = { schemaVersion: 1, operation: 'delete', sipAddress: 'sip:chat@contoso.com', changeRequestId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', correlationId: 'corr-1' };
+    const message = {
+      schemaVersion: 1,
+      operation: 'delete',
+      sipAddress: 'sip:chat@contoso.com',
+      changeRequestId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      correlationId: 'corr-1',
+    };
 
     assert.deepEqual(EndpointChangeMessageSchema.parse(message), message);
   });
@@ -23,14 +35,25 @@ describe('EndpointChangeMessageSchema', () => {
       const result = EndpointChangeMessageSchema.safeParse({ schemaVersion, operation: 'delete', sipAddress: 'sip:chat@contoso.com' });
 
       assert.equal(result.success, false);
-      assert.deepEqual(result.error?.issues.map((i) => [i.path.join('.'), i.message]), [['schemaVersion', 'must be 1']]);
+      assert.deepEqual(
+        result.error?.issues.map((i) => [i.path.join('.'), i.message]),
+        [['schemaVersion', 'must be 1']],
+      );
     });
   }
 
   it('rejects at changeRequestId when it is not a UUID', () => {
-    const result = EndpointChangeMessageSchema.safeParse({ schemaVersion: 1, operation: 'delete', sipAddress: 'sip:chat@contoso.com', changeRequestId: 'cr-1' });
+    const result = EndpointChangeMessageSchema.safeParse({
+      schemaVersion: 1,
+      operation: 'delete',
+      sipAddress: 'sip:chat@contoso.com',
+      changeRequestId: 'cr-1',
+    });
 
-    assert.deepEqual(result.error?.issues.map((i) => i.path.join('.')), ['changeRequestId']);
+    assert.deepEqual(
+      result.error?.issues.map((i) => i.path.join('.')),
+      ['changeRequestId'],
+    );
   });
 });
 

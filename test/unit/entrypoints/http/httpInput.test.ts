@@ -125,7 +125,13 @@ describe('parseInput', () => {
       assert.fail('expected a ValidationError');
     } catch (error) {
       assert.ok(error instanceof ValidationError);
-      assert.deepEqual(error.errors, [{ pointer: '#/sipAddress', detail: 'sipAddress SIP address must not carry a port, URI parameters or headers (sip:user@host)', location: 'body' }]);
+      assert.deepEqual(error.errors, [
+        {
+          pointer: '#/sipAddress',
+          detail: 'sipAddress SIP address must not carry a port, URI parameters or headers (sip:user@host)',
+          location: 'body',
+        },
+      ]);
     }
   });
 });
@@ -137,7 +143,10 @@ describe('parseInput at the root', () => {
       assert.fail('expected a ValidationError');
     } catch (error) {
       assert.ok(error instanceof ValidationError);
-      assert.deepEqual(error.errors.map((e) => e.pointer), ['#']);
+      assert.deepEqual(
+        error.errors.map((e) => e.pointer),
+        ['#'],
+      );
     }
   });
 
@@ -147,7 +156,10 @@ describe('parseInput at the root', () => {
       assert.fail('expected a ValidationError');
     } catch (error) {
       assert.ok(error instanceof ValidationError);
-      assert.deepEqual(error.errors.map((e) => e.pointer), ['#/a~1b~0c']);
+      assert.deepEqual(
+        error.errors.map((e) => e.pointer),
+        ['#/a~1b~0c'],
+      );
     }
   });
 });

@@ -1,7 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ConcurrencyError, ConfigurationError, ConflictError, InvariantError, NotFoundError, TooLargeError, UnavailableError, UnprocessableError, ValidationError,
+  ConcurrencyError,
+  ConfigurationError,
+  ConflictError,
+  InvariantError,
+  NotFoundError,
+  TooLargeError,
+  UnavailableError,
+  UnprocessableError,
+  ValidationError,
 } from '../../../../shared/domain/errors';
 import { problemForError, UnsupportedMediaTypeError, type TextOutput } from '../../../../shared/entrypoints/http/problems';
 
@@ -20,7 +28,12 @@ describe('problemForError', () => {
     assert.equal(output.status, 400);
     assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
     assert.deepEqual(bodyOf(output), {
-      type: '/problems/validation-failed', title: 'Bad Request', status: 400, detail: 'the request body is invalid', code: 'validation_failed', errors,
+      type: '/problems/validation-failed',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'the request body is invalid',
+      code: 'validation_failed',
+      errors,
     });
   });
 
@@ -30,7 +43,11 @@ describe('problemForError', () => {
     assert.equal(output.status, 404);
     assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
     assert.deepEqual(bodyOf(output), {
-      type: '/problems/endpoint-not-found', title: 'Not Found', status: 404, detail: 'no endpoint sip:x@contoso.com', code: 'endpoint_not_found',
+      type: '/problems/endpoint-not-found',
+      title: 'Not Found',
+      status: 404,
+      detail: 'no endpoint sip:x@contoso.com',
+      code: 'endpoint_not_found',
     });
   });
 
@@ -75,8 +92,10 @@ describe('problemForError', () => {
     }
   });
 
-  it('answers 500 invalid_configuration without the setting\'s content when given a ConfigurationError', () => {
-    const output = problemForError(new ConfigurationError('invalid_configuration', 'AUDIT_SIGNING_KEY: is not a PEM key (-----BEGIN secret)'));
+  it("answers 500 invalid_configuration without the setting's content when given a ConfigurationError", () => {
+    const output = problemForError(
+      new ConfigurationError('invalid_configuration', 'AUDIT_SIGNING_KEY: is not a PEM key (-----BEGIN secret)'),
+    );
 
     assert.equal(output.status, 500);
     assert.equal(bodyOf(output).code, 'invalid_configuration');
@@ -97,7 +116,11 @@ describe('problemForError', () => {
     assert.equal(output.status, 500);
     assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
     assert.deepEqual(bodyOf(output), {
-      type: '/problems/internal-error', title: 'Internal Server Error', status: 500, detail: 'an unexpected error occurred; it has been logged', code: 'internal_error',
+      type: '/problems/internal-error',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'an unexpected error occurred; it has been logged',
+      code: 'internal_error',
     });
     assert.doesNotMatch(output.body ?? '', /AccountKey/);
   });

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { reviewPage } from '../../../../shared/entrypoints/http/reviewPage';
 
 /** The compiled client module as tsc wrote it beside the handler (dist/shared/entrypoints/http). */
-const COMPILED = readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'entrypoints', 'http', 'reviewPage.client.mjs'), 'utf8');
+const COMPILED = readFileSync(
+  path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'entrypoints', 'http', 'reviewPage.client.mjs'),
+  'utf8',
+);
 
 /** The page's body and CSP, which the review page always serves as text. */
 function served(): { body: string; csp: string } {
@@ -17,7 +20,12 @@ function served(): { body: string; csp: string } {
 
 /** The CSP's directives by name. */
 function directives(csp: string): Map<string, string> {
-  return new Map(csp.split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...values]) => [name ?? '', values.join(' ')]));
+  return new Map(
+    csp
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .map(([name, ...values]) => [name ?? '', values.join(' ')]),
+  );
 }
 
 describe('the review page', () => {
@@ -35,7 +43,10 @@ describe('the review page', () => {
     assert.ok(script[2]?.includes('function followCorrelation(id)'), 'the script is the compiled client');
     assert.ok(!script[2]?.includes('sourceMappingURL'), 'no source-map comment points at a URL the app does not serve');
     assert.equal(script[2], COMPILED.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '').trimEnd());
-    assert.deepEqual([...body.matchAll(/<(script|style)\b[^>]*>/g)].map(([tag]) => tag), [`<style nonce="${nonce}">`, `<script type="module" nonce="${nonce}">`]);
+    assert.deepEqual(
+      [...body.matchAll(/<(script|style)\b[^>]*>/g)].map(([tag]) => tag),
+      [`<style nonce="${nonce}">`, `<script type="module" nonce="${nonce}">`],
+    );
   });
 
   it('draws a fresh nonce for every response', () => {
