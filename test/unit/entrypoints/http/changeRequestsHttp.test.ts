@@ -1,0 +1,208 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { InMemoryMessageBus } from '../../../../shared/adapters/memory/InMemoryMessageBus';
+import { StorageQueueRules } from '../../../../shared/adapters/transportRules';
+import { DEFAULT_DELIVERY_POLICY } from '../../../../shared/application/deliveryPolicy';
+import { KeyedMutex } from '../../../../shared/application/keyedMutex';
+import type { Admissions, IdempotencyRecord } from '../../../../shared/application/ports/admissions';
+import type { Directory } from '../../../../shared/application/ports/directory';
+import { Destination } from '../../../../shared/application/ports/messageBus';
+import { GENESIS_HEAD } from '../../../../shared/domain/audit';
+import { UnavailableError } from '../../../../shared/domain/errors';
+import { submitChangeRequestHttp } from '../../../../shared/entrypoints/http/changeRequestsHttp';
+import type { HttpInput } from '../../../../shared/entrypoints/http/httpInput';
+import { recordingLog } from '../../../support/storeHarness';
+
+/**
+ * POST /api/change-requests as a plain function of (dependencies, request): no server, no storage,
+ * no process.env. The ports are small fakes of exactly what the entrypoint uses.
+ */
+
+const NOW = new Date('2026-11-26T10:00:00.000Z');
+const BODY = { operation: 'create', sipAddress: 'SIP:Chat@Contoso.com', poolFqdn: 'pcpool.contoso.com' };
+
+/** An Admissions fake with the port's key semantics: the first admission of a key wins, later ones get it back. */
+function fakeAdmissions(): Admissions & { admitted: number } {
+  const keys = new Map<string, IdempotencyRecord>();
+  const fake: Admissions & { admitted: number } = {
+    admitted: 0,
+    admit: async (request, options) => {
+      const held = options.idempotency && keys.get(options.idempotency.key);
+      if (held) return { outcome: 'key-taken', idempotency: held };
+      fake.admitted++;
+      const changeRequest = { ...request, ticket: fake.admitted };
+      if (options.idempotency) keys.set(options.idempotency.key, { ...options.idempotency, changeRequest });
+      return { outcome: 'admitted', changeRequest };
+    },
+    purgeExpiredIdempotencyKeys: async () => 0,
+  };
+  return fake;
+}
+
+/** A directory that holds nothing and refuses to be written (a dry run must never commit). */
+const emptyDirectory: Directory = {
+  snapshot: async () => ({
+    version: '',
+    head: GENESIS_HEAD,
+    domains: new Map(),
+    pools: new Map(),
+    holders: new Map(),
+    domainsInUse: new Set(),
+    changeRequests: new Map(),
+    nextWaiting: new Map(),
+  }),
+  commit: () => Promise.reject(new Error('a dry run must not commit')),
+};
+
+function dependencies(admissions: Admissions = fakeAdmissions()) {
+  let id = 0;
+  return {
+    admissions,
+    directory: emptyDirectory,
+    bus: new InMemoryMessageBus(StorageQueueRules),
+    clock: { now: () => NOW },
+    ids: { next: () => `0190c0de-0000-7000-8000-${String(++id).padStart(12, '0')}` },
+    log: recordingLog(),
+    mutex: new KeyedMutex(),
+    delivery: DEFAULT_DELIVERY_POLICY,
+  };
+}
+
+function aPost(body: unknown, headers: Record<string, string> = {}, query = ''): HttpInput {
+  const all = new Map(Object.entries({ 'content-type': 'application/json', ...headers }).map(([k, v]) => [k.toLowerCase(), v]));
+  return {
+    method: 'POST',
+    url: `http://localhost:7071/api/change-requests${query}`,
+    headers: { get: (name) => all.get(name.toLowerCase()) ?? null },
+    params: {},
+    query: new URLSearchParams(query),
+    text: async () => (typeof body === 'string' ? body : JSON.stringify(body)),
+  };
+}
+
+const bodyOf = (output: { body?: unknown }) => JSON.parse(output.body as string) as Record<string, unknown>;
+
+describe('submitChangeRequestHttp', () => {
+  it('answers 202 with Location and the accepted request, normalized, and queues its message', async () => {
+    const deps = dependencies();
+
+    const output = await submitChangeRequestHttp(
+      deps,
+      aPost(BODY, { 'x-ms-client-principal-name': 'alice@contoso.com', 'x-correlation-id': 'ticket-1' }),
+    );
+
+    const id = '0190c0de-0000-7000-8000-000000000001';
+    assert.equal(output.status, 202);
+    assert.deepEqual(output.headers, {
+      'content-type': 'application/json; charset=utf-8',
+      location: `/api/change-requests/${id}`,
+      'retry-after': '1',
+    });
+    assert.deepEqual(bodyOf(output), {
+      id,
+      status: 'accepted',
+      request: { operation: 'create', sipAddress: 'sip:chat@contoso.com', poolFqdn: 'pcpool.contoso.com' },
+      reason: null,
+      actor: 'alice@contoso.com',
+      correlationId: 'ticket-1',
+      channel: 'http',
+      acceptedAt: NOW.toISOString(),
+      completedAt: null,
+      auditSequence: null,
+      ticket: 1,
+    });
+    assert.deepEqual(
+      deps.bus.sent.map((sent) => [sent.destination, sent.message.messageId]),
+      [[Destination.endpointCreate, id]],
+    );
+  });
+
+  it('answers a retry with the same Idempotency-Key with the original 202 and Idempotent-Replayed, admitting nothing new', async () => {
+    const deps = dependencies();
+    const first = await submitChangeRequestHttp(deps, aPost(BODY, { 'idempotency-key': 'k-1' }));
+
+    const retry = await submitChangeRequestHttp(
+      deps,
+      aPost({ ...BODY, sipAddress: 'sip:chat@contoso.com' }, { 'idempotency-key': '"k-1"' }),
+    );
+
+    assert.equal(retry.status, 202);
+    assert.equal(retry.headers?.['idempotent-replayed'], 'true');
+    assert.deepEqual(bodyOf(retry), bodyOf(first));
+    assert.equal(deps.bus.sent.length, 1, 'one request, one message');
+  });
+
+  it('answers 422 idempotency_key_reused when the key comes back with a different request', async () => {
+    const deps = dependencies();
+    await submitChangeRequestHttp(deps, aPost(BODY, { 'idempotency-key': 'k-1' }));
+
+    const output = await submitChangeRequestHttp(
+      deps,
+      aPost({ operation: 'delete', sipAddress: 'sip:chat@contoso.com' }, { 'idempotency-key': 'k-1' }),
+    );
+
+    assert.equal(output.status, 422);
+    assert.deepEqual(bodyOf(output).code, 'idempotency_key_reused');
+    assert.deepEqual(bodyOf(output).errors, [
+      { pointer: '#/idempotency-key', detail: 'Idempotency-Key must not be reused for a different request body', location: 'header' },
+    ]);
+  });
+
+  it('predicts with ?dryRun=true (200) and neither admits nor queues anything', async () => {
+    const admissions = fakeAdmissions();
+    const deps = dependencies(admissions);
+
+    const output = await submitChangeRequestHttp(deps, aPost(BODY, {}, '?dryRun=true'));
+
+    assert.equal(output.status, 200);
+    assert.deepEqual(bodyOf(output), {
+      dryRun: true,
+      request: { operation: 'create', sipAddress: 'sip:chat@contoso.com', poolFqdn: 'pcpool.contoso.com' },
+      outcome: 'rejected',
+      reason: {
+        code: 'sip_domain_not_supported',
+        message: 'SIP domain contoso.com is not a supported SIP domain of this deployment',
+        errors: [{ pointer: '#/sipAddress', detail: 'SIP domain contoso.com is not a supported SIP domain of this deployment' }],
+      },
+      before: null,
+      after: null,
+    });
+    assert.deepEqual([admissions.admitted, deps.bus.sent.length], [0, 0]);
+  });
+
+  it('answers 400 naming the field and the rule, and writes nothing, when the body breaks the schema', async () => {
+    const admissions = fakeAdmissions();
+    const deps = dependencies(admissions);
+
+    const output = await submitChangeRequestHttp(deps, aPost({ ...BODY, poolFqdn: 'pc pool.contoso.com' }));
+
+    assert.equal(output.status, 400);
+    assert.deepEqual(bodyOf(output).errors, [
+      {
+        pointer: '#/poolFqdn',
+        detail: 'poolFqdn FQDN must be a DNS name: labels of 1-63 letters, digits or inner hyphens, the last starting with a letter',
+        location: 'body',
+      },
+    ]);
+    assert.deepEqual([admissions.admitted, deps.bus.sent.length], [0, 0]);
+  });
+
+  it('answers 503 with Retry-After when storage is unavailable, and 500 internal_error (logged, no Retry-After) for a bug', async () => {
+    const outage: Admissions = {
+      ...fakeAdmissions(),
+      admit: () => Promise.reject(new UnavailableError('service_unavailable', 'table storage is unavailable')),
+    };
+    const bug: Admissions = { ...fakeAdmissions(), admit: () => Promise.reject(new TypeError('undefined is not a function')) };
+    const bugDeps = dependencies(bug);
+
+    const unavailable = await submitChangeRequestHttp(dependencies(outage), aPost(BODY));
+    const broken = await submitChangeRequestHttp(bugDeps, aPost(BODY));
+
+    assert.deepEqual(
+      [unavailable.status, unavailable.headers?.['retry-after'], bodyOf(unavailable).code],
+      [503, '5', 'service_unavailable'],
+    );
+    assert.deepEqual([broken.status, broken.headers?.['retry-after'], bodyOf(broken).code], [500, undefined, 'internal_error']);
+    assert.deepEqual(bugDeps.log.warnings, ['request failed']);
+  });
+});
