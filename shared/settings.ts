@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_DELIVERY_POLICY } from './application/deliveryPolicy';
-import { ConfigurationError, type FieldError } from './domain/errors';
+import { ErrorCode, ConfigurationError, type FieldError } from './domain/errors';
 
 /**
  * The service's settings (app settings in Azure, the environment locally), parsed once and failing
@@ -111,9 +111,13 @@ function parseWith<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.ou
     pointer: `#/${issue.path.join('/')}`,
     detail: `${issue.path.join('.')}: ${issue.message}`,
   }));
-  throw new ConfigurationError('invalid_configuration', `invalid configuration:\n${errors.map((e) => `  - ${e.detail}`).join('\n')}`, {
-    errors,
-  });
+  throw new ConfigurationError(
+    ErrorCode.invalidConfiguration,
+    `invalid configuration:\n${errors.map((e) => `  - ${e.detail}`).join('\n')}`,
+    {
+      errors,
+    },
+  );
 }
 
 /** Parses every setting from an environment; throws ConfigurationError naming each bad one. */

@@ -1,5 +1,5 @@
 import type { DeadLetter, OutgoingMessage } from '../application/ports/messageBus';
-import { TooLargeError } from '../domain/errors';
+import { ErrorCode, TooLargeError } from '../domain/errors';
 
 /**
  * What a message transport accepts and where it sets letters aside, named once. The adapters enforce
@@ -111,6 +111,9 @@ export function deadLetterMessage(letter: DeadLetter): OutgoingMessage {
 export function refuseIfTooLarge(rules: TransportRules, message: OutgoingMessage): void {
   const size = rules.sizeOf(message);
   if (size > rules.maxMessageBytes) {
-    throw new TooLargeError('message_too_large', `a ${size}-byte message exceeds the ${rules.maxMessageBytes}-byte ${rules.title} limit`);
+    throw new TooLargeError(
+      ErrorCode.messageTooLarge,
+      `a ${size}-byte message exceeds the ${rules.maxMessageBytes}-byte ${rules.title} limit`,
+    );
   }
 }

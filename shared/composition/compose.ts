@@ -6,7 +6,7 @@ import type { Logger } from '../application/ports/system';
 import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMessageBus';
 import { systemClock, uuidv7Ids } from '../adapters/system';
 import { openTableStore } from '../adapters/tables/tableStore';
-import { ConfigurationError } from '../domain/errors';
+import { ErrorCode, ConfigurationError } from '../domain/errors';
 import { Transport, type Settings } from '../settings';
 import { createQueueServiceClient, createServiceBusClient, createTableClient } from './clients';
 
@@ -62,7 +62,7 @@ function signingKeyFrom(pem: string | undefined): KeyObject | undefined {
     );
   }
   if (key.asymmetricKeyType !== 'ed25519')
-    throw new ConfigurationError('invalid_configuration', `AUDIT_SIGNING_KEY: must be an Ed25519 key, not ${key.asymmetricKeyType}`);
+    throw new ConfigurationError(ErrorCode.invalidConfiguration, `AUDIT_SIGNING_KEY: must be an Ed25519 key, not ${key.asymmetricKeyType}`);
   return key;
 }
 

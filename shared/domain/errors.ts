@@ -5,6 +5,28 @@
  * maps them to HTTP; anything else that is thrown is a bug and answers 500 `internal_error`.
  */
 
+import type { RejectionCode, TopologyCode } from './codes';
+
+/** The stable codes of errors that are not a rule's refusal (those are RejectionCode and TopologyCode). */
+export const ErrorCode = {
+  validationFailed: 'validation_failed',
+  bodyRequired: 'body_required',
+  malformedJson: 'malformed_json',
+  bodyTooLarge: 'body_too_large',
+  messageTooLarge: 'message_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  changeRequestNotFound: 'change_request_not_found',
+  idempotencyKeyReused: 'idempotency_key_reused',
+  concurrentChange: 'concurrent_change',
+  serviceUnavailable: 'service_unavailable',
+  invalidConfiguration: 'invalid_configuration',
+  invariantBroken: 'invariant_broken',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Every code a ServiceError can carry. */
+export type ServiceErrorCode = ErrorCode | RejectionCode | TopologyCode;
+
 /** A field-level validation failure: where (a JSON pointer into the input) and which rule. */
 export interface FieldError {
   pointer: string;
@@ -21,7 +43,7 @@ export interface ServiceErrorOptions {
 }
 
 /** Base of every error this service raises on purpose. */
-export abstract class ServiceError<Code extends string = string> extends Error {
+export abstract class ServiceError<Code extends ServiceErrorCode = ServiceErrorCode> extends Error {
   readonly errors: FieldError[];
 
   constructor(
@@ -51,20 +73,24 @@ export class UnprocessableError extends ServiceError {}
 export class TooLargeError extends ServiceError {}
 
 /** Another writer committed first; the caller re-reads and decides again. */
-export class ConcurrencyError extends ServiceError<'concurrent_change'> {}
+export class ConcurrencyError extends ServiceError<typeof ErrorCode.concurrentChange> {}
 
 /** A dependency (storage, transport) is unreachable; the request may be retried after `retryAfterSeconds`. */
-export class UnavailableError extends ServiceError<'service_unavailable'> {
+export class UnavailableError extends ServiceError<typeof ErrorCode.serviceUnavailable> {
   readonly retryAfterSeconds: number;
 
-  constructor(code: 'service_unavailable', message: string, options: ServiceErrorOptions & { retryAfterSeconds?: number } = {}) {
+  constructor(
+    code: typeof ErrorCode.serviceUnavailable,
+    message: string,
+    options: ServiceErrorOptions & { retryAfterSeconds?: number } = {},
+  ) {
     super(code, message, options);
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
   }
 }
 
 /** The settings do not make a valid configuration; `errors` names each bad setting. Raised at start-up. */
-export class ConfigurationError extends ServiceError<'invalid_configuration'> {}
+export class ConfigurationError extends ServiceError<typeof ErrorCode.invalidConfiguration> {}
 
 /** Something the code relies on does not hold: a bug, never the caller's fault, never worth a retry. */
-export class InvariantError extends ServiceError<'invariant_broken'> {}
+export class InvariantError extends ServiceError<typeof ErrorCode.invariantBroken> {}

@@ -1,4 +1,6 @@
 import type { DequeuedMessageItem } from '@azure/storage-queue';
+import { StorageQueueRules } from '../adapters/transportRules';
+import { ConnectionSetting } from '../settings';
 import type { AppSettingReader } from './appSettingExpressions';
 import { triggerOf, type Registration } from './functionsRegistry';
 import type { HostSettings } from './hostSettings';
@@ -88,11 +90,11 @@ export class StorageQueueTriggers {
 
   private queuesOf(registration: Registration): MessageQueues {
     const trigger = triggerOf(registration);
-    const connection = this.options.setting(trigger.connection ?? 'AzureWebJobsStorage');
+    const connection = this.options.setting(trigger.connection ?? ConnectionSetting.storage);
     if (!connection) throw new Error(`function ${registration.name}: app setting ${trigger.connection} is not set`);
     const service = this.options.queueServiceFor(connection);
     const queueName = String(trigger.queueName);
-    return { queue: service.getQueueClient(queueName), poison: service.getQueueClient(`${queueName}-poison`) };
+    return { queue: service.getQueueClient(queueName), poison: service.getQueueClient(`${queueName}${StorageQueueRules.deadLetterSuffix}`) };
   }
 
   /** One polling loop per queue trigger, backing off exponentially while the queue is empty. */

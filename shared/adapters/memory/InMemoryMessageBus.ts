@@ -1,5 +1,5 @@
 import { Destination, type DeadLetter, type MessageBus, type OutgoingMessage } from '../../application/ports/messageBus';
-import { UnavailableError } from '../../domain/errors';
+import { ErrorCode, UnavailableError } from '../../domain/errors';
 import { deadLetterMessage, refuseIfTooLarge, type TransportRules } from '../transportRules';
 
 /** A message as its transport hands it to a consumer: the body, plus the metadata where the transport carries it. */
@@ -26,7 +26,7 @@ export class InMemoryMessageBus implements MessageBus {
   ) {}
 
   /** Queues an error for the next send or dead-letter that fits the transport; by default the transport is unreachable. */
-  failNext(error: Error = new UnavailableError('service_unavailable', 'transport down')): void {
+  failNext(error: Error = new UnavailableError(ErrorCode.serviceUnavailable, 'transport down')): void {
     this.failures.push(error);
   }
 

@@ -6,7 +6,7 @@ import {
   type ServiceBusSender,
 } from '@azure/service-bus';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
-import { TooLargeError, UnavailableError } from '../../domain/errors';
+import { ErrorCode, TooLargeError, UnavailableError } from '../../domain/errors';
 import { networkCodeOf } from '../azureErrors';
 import { deadLetterMessage, refuseIfTooLarge, ServiceBusRules } from '../transportRules';
 
@@ -104,10 +104,12 @@ export function toServiceBusMessage(message: OutgoingMessage): ServiceBusMessage
 /** A size refusal becomes TooLargeError; broker and transport failures become UnavailableError; anything else (a bug of ours) passes through. */
 function translate(error: unknown, entityName: string): unknown {
   if (isServiceBusError(error) && error.code === 'MessageSizeExceeded') {
-    return new TooLargeError('message_too_large', `service bus entity '${entityName}' refused the message as too large`, { cause: error });
+    return new TooLargeError(ErrorCode.messageTooLarge, `service bus entity '${entityName}' refused the message as too large`, {
+      cause: error,
+    });
   }
   if (error instanceof MessagingError || isNetworkError(error)) {
-    return new UnavailableError('service_unavailable', `service bus entity '${entityName}' is unavailable`, { cause: error });
+    return new UnavailableError(ErrorCode.serviceUnavailable, `service bus entity '${entityName}' is unavailable`, { cause: error });
   }
   return error;
 }

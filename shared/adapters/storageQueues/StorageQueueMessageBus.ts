@@ -1,5 +1,5 @@
 import type { QueueClient } from '@azure/storage-queue';
-import { UnavailableError } from '../../domain/errors';
+import { ErrorCode, UnavailableError } from '../../domain/errors';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
 import { isStorageOutage, statusOf } from '../azureErrors';
 import { deadLetterMessage, encodeQueueMessage, refuseIfTooLarge, StorageQueueRules } from '../transportRules';
@@ -42,7 +42,8 @@ export class StorageQueueMessageBus implements MessageBus {
         await queue.sendMessage(text);
       });
     } catch (error) {
-      if (isStorageOutage(error)) throw new UnavailableError('service_unavailable', `queue ${queueName} is unavailable`, { cause: error });
+      if (isStorageOutage(error))
+        throw new UnavailableError(ErrorCode.serviceUnavailable, `queue ${queueName} is unavailable`, { cause: error });
       throw error;
     }
   }

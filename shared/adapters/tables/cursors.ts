@@ -1,4 +1,4 @@
-import { ValidationError } from '../../domain/errors';
+import { ErrorCode, ValidationError } from '../../domain/errors';
 
 /**
  * Page cursors: the row key a page ended at, opaque to callers (base64url JSON). A cursor is only
@@ -20,7 +20,7 @@ export function decodeCursor(cursor: string | undefined, prefix: string): string
     key = undefined;
   }
   if (typeof key !== 'string' || !key.startsWith(prefix)) {
-    throw new ValidationError('validation_failed', 'the cursor is not one this service issued', {
+    throw new ValidationError(ErrorCode.validationFailed, 'the cursor is not one this service issued', {
       errors: [{ pointer: '#/cursor', detail: 'must be a cursor returned by a previous page' }],
     });
   }

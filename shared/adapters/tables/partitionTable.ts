@@ -1,5 +1,5 @@
 import { odata, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
-import { ConcurrencyError, UnavailableError } from '../../domain/errors';
+import { ErrorCode, ConcurrencyError, UnavailableError } from '../../domain/errors';
 import { isStorageOutage, statusOf } from '../azureErrors';
 import { prefixEnd } from './rowKeys';
 
@@ -34,8 +34,9 @@ export const isRace = (error: unknown): boolean => statusOf(error) === 409 || st
 
 /** Vendor errors become ours: a lost race is ConcurrencyError, an outage UnavailableError; anything else (a bug) passes through. */
 export function translate(error: unknown): unknown {
-  if (statusOf(error) === 412) return new ConcurrencyError('concurrent_change', 'another writer changed the row first', { cause: error });
-  if (isStorageOutage(error)) return new UnavailableError('service_unavailable', 'table storage is unavailable', { cause: error });
+  if (statusOf(error) === 412)
+    return new ConcurrencyError(ErrorCode.concurrentChange, 'another writer changed the row first', { cause: error });
+  if (isStorageOutage(error)) return new UnavailableError(ErrorCode.serviceUnavailable, 'table storage is unavailable', { cause: error });
   return error;
 }
 
@@ -121,7 +122,7 @@ export class PartitionTable {
     try {
       await this.client.submitTransaction(actions);
     } catch (error) {
-      if (isRace(error)) throw new ConcurrencyError('concurrent_change', 'another writer committed first', { cause: error });
+      if (isRace(error)) throw new ConcurrencyError(ErrorCode.concurrentChange, 'another writer committed first', { cause: error });
       throw translate(error);
     }
   }

@@ -5,7 +5,7 @@ import {
   type ChangeRequestChannel,
   type ValidChangeRequest,
 } from '../../domain/changeRequest';
-import { InvariantError } from '../../domain/errors';
+import { ErrorCode, InvariantError } from '../../domain/errors';
 import { decideAndCommit, type CommitDependencies, type Decided, type Plan } from '../decideAndCommit';
 import type { ServiceDependencies } from '../dependencies';
 import type { DirectorySnapshot } from '../ports/directory';
@@ -51,7 +51,7 @@ function settleWaiting(
 ): { plan: Plan; settled: ChangeRequest } {
   const { request } = waiting;
   const decision = decideRequest(request, snapshot, now.toISOString(), waiting.id);
-  if (decision.outcome === 'unchanged') throw new InvariantError('invariant_broken', 'endpoint changes are never idempotent no-ops');
+  if (decision.outcome === 'unchanged') throw new InvariantError(ErrorCode.invariantBroken, 'endpoint changes are never idempotent no-ops');
   if (decision.outcome === 'rejected') {
     const settled = settledAs(waiting, ChangeRequestStatus.rejected, reasonOf(decision), snapshot, now);
     const holder = snapshot.holders.get(request.sipAddress) ?? null;
@@ -93,7 +93,10 @@ function nextSettleStep(
   const next: ValidChangeRequest | undefined =
     current.ticket === null ? { ...current, request: current.request } : snapshot.nextWaiting.get(request.sipAddress);
   if (!next)
-    throw new InvariantError('invariant_broken', `change request ${id} holds ticket ${current.ticket} but no request waits in its list`);
+    throw new InvariantError(
+      ErrorCode.invariantBroken,
+      `change request ${id} holds ticket ${current.ticket} but no request waits in its list`,
+    );
   const { plan, settled } = settleWaiting(ids, next, snapshot, now);
   return { plan, result: next.id === id ? { kind: 'settled', changeRequest: settled } : { kind: 'settled-one-ahead' } };
 }
@@ -141,6 +144,6 @@ export async function applyChangeRequest(deps: ApplyDependencies, command: Queue
   }
   const settled = await settleInOrder(deps, command);
   if (!settled)
-    throw new InvariantError('invariant_broken', `change request ${command.changeRequestId} was admitted but cannot be read back`);
+    throw new InvariantError(ErrorCode.invariantBroken, `change request ${command.changeRequestId} was admitted but cannot be read back`);
   return settled;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../domain/audit';
 import type { ChangeRequest, ChangeRequestBody, ValidChangeRequest } from '../../domain/changeRequest';
-import { InvariantError, UnprocessableError } from '../../domain/errors';
+import { ErrorCode, InvariantError, UnprocessableError } from '../../domain/errors';
 import type { ServiceDependencies } from '../dependencies';
 import { admissionOptions, admit } from './admission';
 import { changeRequestMessage, destinationFor } from './messages';
@@ -72,7 +72,7 @@ export async function submitChangeRequest(deps: SubmitDependencies, submission: 
     case 'key-taken':
       if (admission.idempotency.fingerprint !== fingerprint) {
         throw new UnprocessableError(
-          'idempotency_key_reused',
+          ErrorCode.idempotencyKeyReused,
           'this Idempotency-Key was already used with a different request; use a new key for a new request',
           {
             errors: [
@@ -87,7 +87,7 @@ export async function submitChangeRequest(deps: SubmitDependencies, submission: 
       }
       return { changeRequest: admission.idempotency.changeRequest, replayed: true };
     case 'id-taken':
-      throw new InvariantError('invariant_broken', `change request id ${candidate.id} was issued twice`);
+      throw new InvariantError(ErrorCode.invariantBroken, `change request id ${candidate.id} was issued twice`);
     case 'admitted':
       await sendChangeRequest(deps, admission.changeRequest);
       return { changeRequest: admission.changeRequest, replayed: false };

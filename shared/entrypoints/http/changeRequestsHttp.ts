@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ChangeRequestBodySchema } from '../../domain/changeRequest';
-import { NotFoundError, ValidationError } from '../../domain/errors';
+import { ErrorCode, NotFoundError, ValidationError } from '../../domain/errors';
 import type { ServiceDependencies } from '../../application/dependencies';
 import { predictChangeRequest, type PredictDependencies } from '../../application/changeRequests/predictChangeRequest';
 import { submitChangeRequest, type SubmitDependencies } from '../../application/changeRequests/submitChangeRequest';
@@ -22,7 +22,7 @@ function idempotencyKeyOf(request: HttpInput): string | undefined {
   if (raw === undefined) return undefined;
   const key = /^".*"$/.test(raw) ? raw.slice(1, -1) : raw;
   if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new ValidationError('validation_failed', 'Idempotency-Key is invalid', {
+    throw new ValidationError(ErrorCode.validationFailed, 'Idempotency-Key is invalid', {
       errors: [
         { pointer: '#/idempotency-key', detail: 'Idempotency-Key must be 1-255 visible ASCII characters (no spaces)', location: 'header' },
       ],
@@ -56,6 +56,6 @@ export const submitChangeRequestHttp = httpEntrypoint(async (deps: SubmitDepende
 export const getChangeRequestHttp = httpEntrypoint(async (deps: Pick<ServiceDependencies, 'queries' | 'log'>, request) => {
   const { id } = parseInput(ChangeRequestParamsSchema, request.params, 'path');
   const found = await deps.queries.changeRequest(id);
-  if (!found) throw new NotFoundError('change_request_not_found', `no change request has the id ${id}`);
+  if (!found) throw new NotFoundError(ErrorCode.changeRequestNotFound, `no change request has the id ${id}`);
   return json(200, found);
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { TooLargeError, ValidationError } from '../../domain/errors';
+import { ErrorCode, TooLargeError, ValidationError } from '../../domain/errors';
 import { fieldErrors } from '../fieldErrors';
 import { UnsupportedMediaTypeError, type HttpOutput } from './problems';
 
@@ -23,7 +23,7 @@ export function json(status: number, value: unknown, headers: Record<string, str
 }
 
 function tooLarge(bytes: number): TooLargeError {
-  return new TooLargeError('body_too_large', `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES}`, {
+  return new TooLargeError(ErrorCode.bodyTooLarge, `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES}`, {
     errors: [{ pointer: '#', detail: `must be at most ${MAX_BODY_BYTES} bytes`, location: 'body' }],
   });
 }
@@ -45,20 +45,20 @@ export async function readJsonBody(request: HttpInput, options: { optional?: boo
   if (length > MAX_BODY_BYTES) throw tooLarge(length);
   if (length === 0) {
     if (options.optional) return undefined;
-    throw new ValidationError('body_required', 'a JSON body is required', {
+    throw new ValidationError(ErrorCode.bodyRequired, 'a JSON body is required', {
       errors: [{ pointer: '#', detail: 'the request body must be a JSON object', location: 'body' }],
     });
   }
   if (!isJsonMediaType(request.headers.get('content-type'))) {
     const mediaType = request.headers.get('content-type')?.split(';')[0]?.trim() || 'an unlabelled body';
-    throw new UnsupportedMediaTypeError('unsupported_media_type', `the body must be sent as application/json, not ${mediaType}`, {
+    throw new UnsupportedMediaTypeError(ErrorCode.unsupportedMediaType, `the body must be sent as application/json, not ${mediaType}`, {
       errors: [{ pointer: '#', detail: 'Content-Type must be application/json', location: 'header' }],
     });
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ValidationError('malformed_json', `the body is not valid JSON: ${(error as Error).message}`, {
+    throw new ValidationError(ErrorCode.malformedJson, `the body is not valid JSON: ${(error as Error).message}`, {
       cause: error,
       errors: [{ pointer: '#', detail: 'must be valid JSON', location: 'body' }],
     });
@@ -71,7 +71,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, locat
   if (parsed.success) return parsed.data;
   const errors = fieldErrors(parsed.error, location);
   const what = location === 'body' ? 'the request body' : location === 'query' ? 'the query string' : 'the URL';
-  throw new ValidationError('validation_failed', `${what} is invalid: ${errors.map((e) => e.detail).join('; ')}`, { errors });
+  throw new ValidationError(ErrorCode.validationFailed, `${what} is invalid: ${errors.map((e) => e.detail).join('; ')}`, { errors });
 }
 
 /** The query string as an object; a repeated parameter is refused rather than silently picked. */
@@ -79,7 +79,7 @@ export function queryObject(request: HttpInput): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of request.query) {
     if (key in result) {
-      throw new ValidationError('validation_failed', `query parameter ${key} is repeated`, {
+      throw new ValidationError(ErrorCode.validationFailed, `query parameter ${key} is repeated`, {
         errors: [{ pointer: `#/${key}`, detail: `${key} must be given once`, location: 'query' }],
       });
     }
@@ -119,7 +119,7 @@ export function correlationIdOf(request: HttpInput): string {
   const given = request.headers.get('x-correlation-id')?.trim();
   if (given === undefined || given === '') return randomUUID();
   if (!CORRELATION_ID.test(given)) {
-    throw new ValidationError('validation_failed', 'X-Correlation-Id is invalid', {
+    throw new ValidationError(ErrorCode.validationFailed, 'X-Correlation-Id is invalid', {
       errors: [{ pointer: '#/x-correlation-id', detail: 'X-Correlation-Id must be 1-128 letters, digits, or . _ : -', location: 'header' }],
     });
   }
