@@ -28,48 +28,10 @@ const portOf = (server: Server) => Number(new URL(server.getHttpServerAddress())
 export async function startTestAzurite(): Promise<TestAzurite> {
   // Positional arguments: host, port, keepAlive, dbPath, debugLog, accessLog, accessStream, debugPath,
   // loose, skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemoryPersistence.
-  const table: Server = new TableServer(
-    new TableConfiguration(
-      '127.0.0.1',
-      0,
-      5,
-      'unused.json',
-      false,
-      false,
-      undefined,
-      undefined,
-      true,
-      true,
-      '',
-      '',
-      '',
-      undefined,
-      false,
-      true,
-    ),
-  );
-  const queue: Server = new QueueServer(
-    new QueueConfiguration(
-      '127.0.0.1',
-      0,
-      5,
-      'a.json',
-      'b.json',
-      DEFAULT_QUEUE_PERSISTENCE_ARRAY,
-      false,
-      undefined,
-      false,
-      undefined,
-      true,
-      true,
-      '',
-      '',
-      '',
-      undefined,
-      false,
-      true,
-    ),
-  );
+  // prettier-ignore
+  const table: Server = new TableServer(new TableConfiguration('127.0.0.1', 0, 5, 'unused.json', false, false, undefined, undefined, true, true, '', '', '', undefined, false, true));
+  // prettier-ignore
+  const queue: Server = new QueueServer(new QueueConfiguration('127.0.0.1', 0, 5, 'a.json', 'b.json', DEFAULT_QUEUE_PERSISTENCE_ARRAY, false, undefined, false, undefined, true, true, '', '', '', undefined, false, true));
   await Promise.all([table.start(), queue.start()]);
   return {
     connectionString: azuriteConnectionString({ queue: portOf(queue), table: portOf(table) }),

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuditAction } from '../../../shared/domain/audit';
 import { RejectionCode } from '../../../shared/domain/codes';
-import type { Decision } from '../../../shared/domain/decision';
+import { appliedOf, rejectionOf } from '../../support/decisions';
 import type { CreateEndpointRequest } from '../../../shared/domain/changeRequest';
 import type { DirectoryView, DirectoryWrite, Endpoint } from '../../../shared/domain/directory';
 import { decideCreate, decideDelete } from '../../../shared/domain/endpointRules';
@@ -11,16 +11,6 @@ import { aCreateRequest as aCreate, aPool, aUser, aView, anEndpoint, fqdn, sip }
 const NOW = '2024-05-01T10:00:00.000Z';
 const CONTEXT = { now: NOW, changeRequestId: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' };
 const ocschat = aUser();
-
-function rejectionOf(decision: Decision): { code: string; pointer: string } {
-  if (decision.outcome !== 'rejected') assert.fail(`expected a rejection, got ${JSON.stringify(decision)}`);
-  return { code: decision.code, pointer: decision.pointer };
-}
-
-function appliedOf(decision: Decision) {
-  if (decision.outcome !== 'applied') assert.fail(`expected applied, got ${JSON.stringify(decision)}`);
-  return decision;
-}
 
 describe('decideCreate', () => {
   const rejections: { name: string; request: CreateEndpointRequest; view: DirectoryView; code: string; pointer: string }[] = [

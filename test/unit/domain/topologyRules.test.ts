@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuditAction } from '../../../shared/domain/audit';
 import { TopologyCode } from '../../../shared/domain/codes';
-import type { Decision } from '../../../shared/domain/decision';
+import { appliedOf, rejectionOf } from '../../support/decisions';
 import {
   decideAddDomain,
   decideAddUser,
@@ -15,16 +15,6 @@ import { aPool, aUser, aView, anEndpoint, EARLIER, fqdn, sip } from '../../suppo
 
 const NOW = '2024-05-01T10:00:00.000Z';
 const ocschat = aUser();
-
-function rejectionOf(decision: Decision): { code: string; pointer: string } {
-  if (decision.outcome !== 'rejected') assert.fail(`expected a rejection, got ${JSON.stringify(decision)}`);
-  return { code: decision.code, pointer: decision.pointer };
-}
-
-function appliedOf(decision: Decision) {
-  if (decision.outcome !== 'applied') assert.fail(`expected applied, got ${JSON.stringify(decision)}`);
-  return decision;
-}
 
 describe('decideAddDomain', () => {
   it('is unchanged when the domain is already supported', () => {
