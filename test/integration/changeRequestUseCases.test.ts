@@ -410,7 +410,7 @@ describe('change-request use cases on Azurite', () => {
       const body = EndpointChangeMessageSchema.parse(resent[0]?.message.body);
       const settled = await applyChangeRequest(h, commandOf(body));
       assert.equal(settled.status, ChangeRequestStatus.applied);
-      assert.equal((await redrive(at(h, 3_600_000))).requestsResent, 0, 'a settled request has left its line');
+      assert.equal((await redrive(at(h, 3_600_000))).requestsResent, 0, 'a settled request has left its waiting list');
       assert.equal((await h.auditSearch.page({ subject: 'sip:chat@contoso.com', limit: 10 })).items.length, 1);
     });
 
