@@ -1,5 +1,18 @@
-import type { CreateEndpointRequest, DeleteEndpointRequest } from '../../shared/domain/changeRequest';
-import type { AddressHolder, DirectoryUser, DirectoryView, Endpoint, PersistentChatPool, SipDomain } from '../../shared/domain/directory';
+import { randomUUID } from 'node:crypto';
+import { toCloudEvent } from '../../shared/application/events';
+import type { DirectoryCommit, DirectorySnapshot } from '../../shared/application/ports/directory';
+import { AuditAction, GENESIS_HEAD, appendToChain, type AuditDraft } from '../../shared/domain/audit';
+import type { AuditCheckpoint } from '../../shared/domain/auditVerification';
+import type { ChangeRequest, CreateEndpointRequest, DeleteEndpointRequest, ValidChangeRequest } from '../../shared/domain/changeRequest';
+import type {
+  AddressHolder,
+  DirectoryUser,
+  DirectoryView,
+  DirectoryWrite,
+  Endpoint,
+  PersistentChatPool,
+  SipDomain,
+} from '../../shared/domain/directory';
 import { FqdnSchema, SipAddressSchema, type Fqdn, type SipAddress } from '../../shared/domain/names';
 
 /**
@@ -80,6 +93,84 @@ export function aCreateRequest(overrides: Partial<CreateEndpointRequest> = {}): 
 /** A delete request (Remove-CsPersistentChatEndpoint). */
 export function aDeleteRequest(overrides: Partial<DeleteEndpointRequest> = {}): DeleteEndpointRequest {
   return { operation: 'delete', sipAddress: sip('sip:chat@contoso.com'), ...overrides };
+}
+
+// What the store ports take: change requests, audit drafts, commits and checkpoints.
+
+/** The tests' "now" (where ManualClock starts). */
+export const NOW = '2024-05-01T10:00:00.000Z';
+
+/** The version and head an empty store snapshots as: what a first commit is decided on. */
+export const EMPTY_STORE: Pick<DirectorySnapshot, 'version' | 'head'> = { version: '', head: GENESIS_HEAD };
+
+/** A change request as admission records it: accepted, no ticket drawn yet, a fresh id unless one is given. */
+export function aChangeRequest(overrides: Partial<ValidChangeRequest> = {}): ValidChangeRequest {
+  const id = overrides.id ?? randomUUID();
+  return {
+    id,
+    status: 'accepted',
+    request: aDeleteRequest(),
+    reason: null,
+    actor: 'alice',
+    correlationId: `corr-${id}`,
+    channel: 'http',
+    acceptedAt: NOW,
+    completedAt: null,
+    auditSequence: null,
+    ticket: null,
+    ...overrides,
+  };
+}
+
+/** An audit draft: by default an administrator adding the SIP domain contoso.com. */
+export function anAuditDraft(overrides: Partial<AuditDraft> = {}): AuditDraft {
+  return {
+    id: randomUUID(),
+    actor: 'admin@contoso.com',
+    action: AuditAction.sipDomainAdded,
+    subject: 'sip-domain:contoso.com',
+    changeRequestId: null,
+    correlationId: 'corr-1',
+    causationId: null,
+    outcome: { status: 'applied' },
+    before: null,
+    after: null,
+    ...overrides,
+  };
+}
+
+/** What a decision commits, and when it was decided (the audit records' time; NOW unless given). */
+export interface CommitContents {
+  writes?: DirectoryWrite[];
+  changeRequests?: ChangeRequest[];
+  drafts?: AuditDraft[];
+  now?: Date;
+}
+
+/** A commit decided on `base`: its drafts chained on base.head as audit records, each with its event. */
+export function aCommit(base: Pick<DirectorySnapshot, 'version' | 'head'>, contents: CommitContents = {}): DirectoryCommit {
+  const { records, head } = appendToChain(base.head, contents.drafts ?? [], contents.now ?? new Date(NOW));
+  return {
+    expectedVersion: base.version,
+    head,
+    writes: contents.writes ?? [],
+    changeRequests: contents.changeRequests ?? [],
+    audit: records,
+    outbox: records.map((record) => toCloudEvent(record, '/test')),
+  };
+}
+
+/** A commit on `base` adding the SIP domain `name`, audited as sip-domain.added of `sip-domain:<name>`. */
+export function aDomainCommit(base: Pick<DirectorySnapshot, 'version' | 'head'>, name: string): DirectoryCommit {
+  return aCommit(base, {
+    writes: [{ type: 'putDomain', domain: aDomain({ name: fqdn(name) }) }],
+    drafts: [anAuditDraft({ subject: `sip-domain:${name}` })],
+  });
+}
+
+/** A signed checkpoint of the audit head (storage keeps it as given; only the verifier checks signatures). */
+export function aCheckpoint(overrides: Partial<AuditCheckpoint> = {}): AuditCheckpoint {
+  return { sequence: 1, hash: 'a'.repeat(64), time: NOW, signature: 'c2lnbmVk', ...overrides };
 }
 
 /** A directory view over plain lists; `domainsInUse` defaults to the domains of the holders. */
