@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { TableClient } from '@azure/data-tables';
+import { TableClient, odata, type TableEntityResult } from '@azure/data-tables';
 import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
 import { StorageQueueRules } from '../../shared/adapters/transportRules';
 import { systemClock, uuidv7Ids } from '../../shared/adapters/system';
@@ -64,6 +64,15 @@ export async function newTableStore(
   const table = TableClient.fromConnectionString(connectionString, freshTableName(), { allowInsecureConnection: true });
   const store = await openTableStore(options.wrapClient ? options.wrapClient(table) : table, options.partition ?? 'default');
   return { ...store, table };
+}
+
+/** Every row of one partition, as stored (ETag and columns included), in key order. */
+export async function partitionRows(table: TableClient, partition: string): Promise<Array<TableEntityResult<Record<string, unknown>>>> {
+  const rows: Array<TableEntityResult<Record<string, unknown>>> = [];
+  for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } })) {
+    rows.push(row);
+  }
+  return rows;
 }
 
 /** Every dependency the use cases take, over a fresh Azurite table and an in-memory bus. */

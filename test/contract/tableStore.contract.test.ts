@@ -1,0 +1,31 @@
+import { after, before, describe } from 'node:test';
+import { createTableStore } from '../../shared/adapters/tables/tableStore';
+import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { newTableStore, partitionRows } from '../support/storeHarness';
+import { describeDirectoryContract } from './store/directory.contract';
+import type { StoreSubject } from './store/storeSubject';
+
+const PARTITION = 'deployment-a';
+
+let azurite: TestAzurite;
+
+/** The Table role adapters over a fresh table of their own; what they persisted is every row of their partition. */
+async function tableSubject(): Promise<StoreSubject> {
+  const { table, ...ports } = await newTableStore(azurite.connectionString, { partition: PARTITION });
+  return {
+    ...ports,
+    persisted: () => partitionRows(table, PARTITION),
+    anotherDeployment: async () => createTableStore(table, 'deployment-b'),
+  };
+}
+
+describe('the Table store on Azurite', () => {
+  before(async () => {
+    azurite = await startTestAzurite();
+  });
+  after(async () => {
+    await azurite?.stop();
+  });
+
+  describeDirectoryContract('TableDirectory keeps the Directory contract', tableSubject);
+});
