@@ -2,6 +2,7 @@ import { after, before, describe } from 'node:test';
 import { createTableStore } from '../../shared/adapters/tables/tableStore';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { newTableStore, partitionRows } from '../support/storeHarness';
+import { describeAdmissionsContract } from './store/admissions.contract';
 import { describeDirectoryContract } from './store/directory.contract';
 import type { StoreSubject } from './store/storeSubject';
 
@@ -28,4 +29,5 @@ describe('the Table store on Azurite', () => {
   });
 
   describeDirectoryContract('TableDirectory keeps the Directory contract', tableSubject);
+  describeAdmissionsContract('TableAdmissions keeps the Admissions contract', tableSubject);
 });
