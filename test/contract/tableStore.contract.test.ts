@@ -4,6 +4,7 @@ import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { newTableStore, partitionRows } from '../support/storeHarness';
 import { describeAdmissionsContract } from './store/admissions.contract';
 import { describeDirectoryContract } from './store/directory.contract';
+import { describeRedriveScheduleContract } from './store/redriveSchedule.contract';
 import type { StoreSubject } from './store/storeSubject';
 
 const PARTITION = 'deployment-a';
@@ -30,4 +31,5 @@ describe('the Table store on Azurite', () => {
 
   describeDirectoryContract('TableDirectory keeps the Directory contract', tableSubject);
   describeAdmissionsContract('TableAdmissions keeps the Admissions contract', tableSubject);
+  describeRedriveScheduleContract('TableRedriveSchedule keeps the RedriveSchedule contract', tableSubject);
 });
