@@ -3,6 +3,7 @@ import { createTableStore } from '../../shared/adapters/tables/tableStore';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { newTableStore, partitionRows } from '../support/storeHarness';
 import { describeAdmissionsContract } from './store/admissions.contract';
+import { describeAuditLogContract } from './store/auditLog.contract';
 import { describeDirectoryContract } from './store/directory.contract';
 import { describeRedriveScheduleContract } from './store/redriveSchedule.contract';
 import type { StoreSubject } from './store/storeSubject';
@@ -32,4 +33,5 @@ describe('the Table store on Azurite', () => {
   describeDirectoryContract('TableDirectory keeps the Directory contract', tableSubject);
   describeAdmissionsContract('TableAdmissions keeps the Admissions contract', tableSubject);
   describeRedriveScheduleContract('TableRedriveSchedule keeps the RedriveSchedule contract', tableSubject);
+  describeAuditLogContract('TableAuditLog keeps the AuditLog contract', tableSubject);
 });
