@@ -4,6 +4,7 @@ import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { newTableStore, partitionRows } from '../support/storeHarness';
 import { describeAdmissionsContract } from './store/admissions.contract';
 import { describeAuditLogContract } from './store/auditLog.contract';
+import { describeAuditSearchContract } from './store/auditSearch.contract';
 import { describeDirectoryContract } from './store/directory.contract';
 import { describeRedriveScheduleContract } from './store/redriveSchedule.contract';
 import type { StoreSubject } from './store/storeSubject';
@@ -34,4 +35,5 @@ describe('the Table store on Azurite', () => {
   describeAdmissionsContract('TableAdmissions keeps the Admissions contract', tableSubject);
   describeRedriveScheduleContract('TableRedriveSchedule keeps the RedriveSchedule contract', tableSubject);
   describeAuditLogContract('TableAuditLog keeps the AuditLog contract', tableSubject);
+  describeAuditSearchContract('TableAuditSearch keeps the AuditSearch contract', tableSubject);
 });
