@@ -6,6 +6,7 @@ import { describeAdmissionsContract } from './store/admissions.contract';
 import { describeAuditLogContract } from './store/auditLog.contract';
 import { describeAuditSearchContract } from './store/auditSearch.contract';
 import { describeDirectoryContract } from './store/directory.contract';
+import { describeDirectoryQueriesContract } from './store/directoryQueries.contract';
 import { describeOutboxContract } from './store/outbox.contract';
 import { describeRedriveScheduleContract } from './store/redriveSchedule.contract';
 import type { StoreSubject } from './store/storeSubject';
@@ -38,4 +39,5 @@ describe('the Table store on Azurite', () => {
   describeAuditLogContract('TableAuditLog keeps the AuditLog contract', tableSubject);
   describeAuditSearchContract('TableAuditSearch keeps the AuditSearch contract', tableSubject);
   describeOutboxContract('TableOutbox keeps the Outbox contract', tableSubject);
+  describeDirectoryQueriesContract('TableDirectoryQueries keeps the DirectoryQueries contract', tableSubject);
 });
