@@ -346,6 +346,16 @@ describe('change-request use cases on Azurite', () => {
   });
 
   describe('outbox', () => {
+    it('a change committed through decideAndCommit publishes its event and leaves the outbox empty', async () => {
+      const h = await newHarness();
+      const result = await addSipDomain(h, admin, fqdn('contoso.com'));
+      assert.deepEqual(await h.outbox.pending(10), []);
+      assert.deepEqual(
+        h.bus.sent.map((s) => [s.destination, s.message.messageId]),
+        [['auditEvents', result.auditRecord?.id]],
+      );
+    });
+
     it('an event the bus could not take stays pending and is re-published later with the same id', async () => {
       const h = await newHarness();
       await seed(h);
