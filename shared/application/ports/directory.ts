@@ -33,7 +33,8 @@ export interface DirectorySnapshot {
 
 /**
  * Everything one decision commits: state, change-request statuses, audit records and events, all or
- * nothing. A change request settled here (one with a ticket, leaving `accepted`) leaves its waiting list.
+ * nothing. A change request settled here (one with a ticket, leaving `accepted`) leaves its waiting list;
+ * one still `accepted` keeps its place.
  */
 export interface DirectoryCommit {
   /** The snapshot version this commit was decided on; a commit on a stale version fails. */

@@ -28,8 +28,12 @@ export interface Topology {
 export interface DirectoryQueries {
   changeRequest(id: string): Promise<ChangeRequest | undefined>;
   holder(sipAddress: SipAddress): Promise<AddressHolder | undefined>;
-  /** Endpoints (default and admin-created), filtered and paged; throws ValidationError on a cursor this service did not issue. */
+  /**
+   * Endpoints (default and admin-created) ordered by SIP domain, then user part; filtered and paged.
+   * Throws ValidationError on a cursor this service did not issue.
+   */
   endpoints(filter: EndpointFilter): Promise<Page<Endpoint>>;
+  /** Domains, pools and users, each list ordered by name (users by domain, then user part). */
   topology(): Promise<Topology>;
   /** Whether the directory holds nothing yet (no audit record, so no domain, pool or user). */
   isEmpty(): Promise<boolean>;
