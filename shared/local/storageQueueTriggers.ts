@@ -94,7 +94,10 @@ export class StorageQueueTriggers {
     if (!connection) throw new Error(`function ${registration.name}: app setting ${trigger.connection} is not set`);
     const service = this.options.queueServiceFor(connection);
     const queueName = String(trigger.queueName);
-    return { queue: service.getQueueClient(queueName), poison: service.getQueueClient(`${queueName}${StorageQueueRules.deadLetterSuffix}`) };
+    return {
+      queue: service.getQueueClient(queueName),
+      poison: service.getQueueClient(`${queueName}${StorageQueueRules.deadLetterSuffix}`),
+    };
   }
 
   /** One polling loop per queue trigger, backing off exponentially while the queue is empty. */
