@@ -18,14 +18,20 @@ export interface E2EEnvironment {
   stop(): Promise<void>;
 }
 
-/** How a test wants its environment: `adapt` lets it put a fault into the composed directory or bus. */
+/** How a test wants its environment. */
 export interface E2EOptions {
+  /** Lets a test put a fault into the composed directory or bus. */
   adapt?: (composition: Composition) => Composition;
+  /**
+   * Whether the empty store gets the demo topology, as `npm start` loads it (the default). Tests
+   * that make their own data pass false, so nothing they do can lean on it.
+   */
+  loadDemoTopology?: boolean;
 }
 
 /**
  * Starts Azurite and the local Functions host in this process (HTTP on an ephemeral loopback port,
- * queue triggers polling Azurite), with the demo topology loaded, exactly as `npm start` wires it.
+ * queue triggers polling Azurite), exactly as `npm start` wires it.
  */
 export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2EEnvironment> {
   const azurite = await startTestAzurite();
@@ -35,6 +41,7 @@ export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2E
     appRoot: APP_ROOT,
     port: 0,
     log: (line) => logs.push(line),
+    loadDemoTopology: options.loadDemoTopology ?? true,
     ...(options.adapt ? { adapt: options.adapt } : {}),
   });
   return {
@@ -84,9 +91,12 @@ export interface ApiResponse {
   body: any;
 }
 
+/** Calls the API: a method, a path under the base URL, an optional JSON body (a string is sent as is) and headers. */
+export type ApiCall = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiResponse>;
+
 /** Calls the API under `baseUrl` with an optional JSON body. */
-export function apiClient(baseUrl: string) {
-  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+export function apiClient(baseUrl: string): ApiCall {
+  return async (method, path, body, headers = {}) => {
     const init: RequestInit = { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } };
     if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
     const response = await fetch(`${baseUrl}${path}`, init);
