@@ -38,10 +38,25 @@ describe('npm start (the local host entry point)', () => {
       await new Promise((r) => setTimeout(r, 100));
     assert.match(output, new RegExp(`listening on http://localhost:${port}/api`), output);
     assert.match(output, /Loaded the demo topology/);
-    const topology = (await (await fetch(`http://127.0.0.1:${port}/api/topology`)).json()) as { sipDomains: Array<{ name: string }> };
+    const topology = (await (await fetch(`http://127.0.0.1:${port}/api/topology`)).json()) as {
+      sipDomains: Array<{ name: string }>;
+      pools: Array<{ fqdn: string; defaultEndpoint: { sipAddress: string } }>;
+      users: Array<{ sipAddress: string }>;
+    };
     assert.deepEqual(
-      topology.sipDomains.map((d) => d.name),
-      ['contoso.com'],
+      [
+        topology.sipDomains.map((d) => d.name),
+        topology.pools.map((p) => [p.fqdn, p.defaultEndpoint.sipAddress]),
+        topology.users.map((u) => u.sipAddress),
+      ],
+      [
+        ['contoso.com'],
+        [
+          ['pcpool.contoso.com', 'sip:pcpool@contoso.com'],
+          ['pcpool2.contoso.com', 'sip:pcpool2@contoso.com'],
+        ],
+        ['sip:ocschat@contoso.com'],
+      ],
     );
 
     child.kill('SIGINT');
