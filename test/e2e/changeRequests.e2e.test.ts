@@ -1,211 +1,277 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeQueueMessage } from '../../shared/adapters/transportRules';
-import { apiClient, drainQueue, eventually, settled, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
+import { changeRequestIdForMessage } from '../../shared/application/changeRequests/messages';
+import {
+  aCorrelationId,
+  aTopology,
+  aUniqueDomain,
+  auditFor,
+  auditUnder,
+  pathOf,
+  publishedEventsAbout,
+  settledRequest,
+  submitAndSettle,
+} from '../support/apiData';
+import { aCreateRequest, aDeleteRequest, fqdn, sip } from '../support/builders';
+import { apiClient, drainQueue, eventually, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
 
 let env: E2EEnvironment;
 
-const call = (...args: Parameters<ReturnType<typeof apiClient>>) => apiClient(env.baseUrl)(...args);
+const call: ApiCall = (...args) => apiClient(env.baseUrl)(...args);
+const correlated = (correlationId: string) => ({ 'x-correlation-id': correlationId });
 
-/** Submits a change request and waits for its final status. */
-async function submitAndSettle(request: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const accepted = await call('POST', '/change-requests', request, headers);
-  assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
-  return settled(env.baseUrl, accepted.headers.get('location') as string);
+/** What an audit record says happened, without its time, id and hashes. */
+const summary = (record: Record<string, any> | undefined) => ({
+  action: record?.action,
+  subject: record?.subject,
+  changeRequestId: record?.changeRequestId,
+  outcome: record?.outcome,
+});
+
+/** The addresses of the endpoints (default ones included) in a SIP domain, sorted. */
+async function endpointsIn(domain: string): Promise<string[]> {
+  const { body } = await call('GET', `/endpoints?sipAddress=${encodeURIComponent(`sip:*@${domain}`)}&limit=1000`);
+  return body.items.map((e: any) => e.sipAddress).sort();
 }
 
-async function auditFor(subject: string) {
-  return (await call('GET', `/audit?subject=${encodeURIComponent(subject)}`)).body.items as Array<Record<string, any>>;
+/** An RFC 4180 document's rows and fields (CRLF line ends, "" escapes a quote inside a quoted field). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted && c === '"' && text[i + 1] === '"') {
+      field += '"';
+      i++;
+    } else if (c === '"') quoted = !quoted;
+    else if (!quoted && c === ',') {
+      row.push(field);
+      field = '';
+    } else if (!quoted && c === '\r' && text[i + 1] === '\n') {
+      rows.push([...row, field]);
+      row = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  return rows;
 }
-
-const sip = (user: string, domain = 'contoso.com') => `sip:${user}@${domain}`;
-const path = (address: string) => encodeURIComponent(address);
 
 describe('change requests over HTTP on the local host', () => {
   before(async () => {
-    env = await startE2EEnvironment();
+    env = await startE2EEnvironment({ loadDemoTopology: false });
   });
   after(async () => {
     await env.stop();
   });
 
-  it('serves the demo topology on an empty store', async () => {
-    const { status, body } = await call('GET', '/topology');
-
-    assert.equal(status, 200);
-    assert.deepEqual(
-      body.sipDomains.map((d: any) => d.name),
-      ['contoso.com'],
-    );
-    assert.deepEqual(
-      body.pools.map((p: any) => [p.fqdn, p.defaultEndpoint.sipAddress]),
-      [
-        ['pcpool.contoso.com', 'sip:pcpool@contoso.com'],
-        ['pcpool2.contoso.com', 'sip:pcpool2@contoso.com'],
-      ],
-    );
-    assert.deepEqual(
-      body.users.map((u: any) => u.sipAddress),
-      ['sip:ocschat@contoso.com'],
-    );
-  });
-
   it('creates an endpoint: 202 + Location, then applied, stored, audited once and announced as a CloudEvent', async () => {
-    await drainQueue(env.queues, 'audit-events');
+    const topology = await aTopology(call);
+    const correlationId = aCorrelationId();
+    const address = topology.address('persistentchat');
+
     const accepted = await call(
       'POST',
       '/change-requests',
       {
         operation: 'create',
-        sipAddress: 'SIP:PersistentChat@Contoso.com',
-        poolFqdn: 'pcpool.contoso.com',
+        sipAddress: `SIP:PersistentChat@${topology.domain.toUpperCase()}`,
+        poolFqdn: topology.pool(),
         displayName: 'Legacy Group Chat',
       },
-      { 'x-correlation-id': 'ticket-4711' },
+      correlated(correlationId),
     );
 
     assert.equal(accepted.status, 202);
     assert.equal(accepted.headers.get('location'), `/api/change-requests/${accepted.body.id}`);
     assert.equal(accepted.body.status, 'accepted');
-    const final = await settled(env.baseUrl, accepted.headers.get('location') as string);
-    assert.equal(final.status, 'applied');
-    assert.equal(final.correlationId, 'ticket-4711');
-
-    const endpoint = await call('GET', `/endpoints/${path(sip('persistentchat'))}`);
-    assert.equal(endpoint.status, 200);
+    const final = await settledRequest(call, accepted.body.id);
+    const request = { operation: 'create', sipAddress: address, poolFqdn: topology.pool(), displayName: 'Legacy Group Chat' };
     assert.deepEqual(
-      {
-        sipAddress: endpoint.body.sipAddress,
-        poolFqdn: endpoint.body.poolFqdn,
-        displayName: endpoint.body.displayName,
-        isDefault: endpoint.body.isDefault,
-        changeRequestId: endpoint.body.changeRequestId,
-      },
-      {
-        sipAddress: sip('persistentchat'),
-        poolFqdn: 'pcpool.contoso.com',
-        displayName: 'Legacy Group Chat',
-        isDefault: false,
-        changeRequestId: accepted.body.id,
-      },
+      [final.status, final.request, final.reason, final.actor, final.correlationId, final.channel],
+      ['applied', request, null, 'anonymous', correlationId, 'http'],
     );
 
-    const records = await auditFor(sip('persistentchat'));
-    assert.equal(records.length, 1);
-    assert.equal(records[0]?.action, 'endpoint.created');
-    assert.equal(records[0]?.changeRequestId, accepted.body.id);
-    assert.equal(records[0]?.correlationId, 'ticket-4711');
-    assert.deepEqual(records[0]?.outcome, { status: 'applied' });
-    assert.equal(records[0]?.sequence, final.auditSequence);
+    const endpoint = await call('GET', `/endpoints/${pathOf(address)}`);
+    assert.equal(endpoint.status, 200);
+    assert.deepEqual(endpoint.body, {
+      kind: 'endpoint',
+      sipAddress: address,
+      poolFqdn: topology.pool(),
+      displayName: 'Legacy Group Chat',
+      isDefault: false,
+      createdAt: final.completedAt,
+      changeRequestId: accepted.body.id,
+    });
 
-    const events = await drainQueue(env.queues, 'audit-events');
-    const event = events.find((e) => e.id === records[0]?.id);
-    assert.ok(event, 'the audit record was published as an event');
-    assert.equal(event.specversion, '1.0');
-    assert.equal(event.type, 'pchat.endpoint.created.v1');
-    assert.equal(event.subject, sip('persistentchat'));
-    assert.equal(event.correlationid, 'ticket-4711');
-    assert.deepEqual(event.data, records[0]);
+    const records = await auditFor(call, address);
+    assert.deepEqual(
+      records.map((r) => [summary(r), r.correlationId, r.sequence, r.before, r.after]),
+      [
+        [
+          { action: 'endpoint.created', subject: address, changeRequestId: accepted.body.id, outcome: { status: 'applied' } },
+          correlationId,
+          final.auditSequence,
+          null,
+          endpoint.body,
+        ],
+      ],
+    );
+
+    const events = await publishedEventsAbout(env, address);
+    assert.deepEqual(
+      events.map((e) => [e.id, e.specversion, e.type, e.subject, e.correlationid, e.sequence]),
+      [[records[0]?.id, '1.0', 'pchat.endpoint.created.v1', address, correlationId, String(final.auditSequence).padStart(16, '0')]],
+    );
+    assert.deepEqual(events[0].data, records[0]);
   });
 
   it('rejects each broken rule with its own code, audited, and changes nothing', async () => {
+    const topology = await aTopology(call, { pools: 2, users: ['ocschat'] });
+    const occupied = await submitAndSettle(call, aCreateRequest({ sipAddress: topology.address('first'), poolFqdn: topology.pool(0) }));
+    assert.equal(occupied.status, 'applied');
     const cases: Array<[string, Record<string, unknown>]> = [
-      ['sip_domain_not_supported', { operation: 'create', sipAddress: sip('chat', 'fabrikam.com'), poolFqdn: 'pcpool2.contoso.com' }],
-      ['pool_not_found', { operation: 'create', sipAddress: sip('chat2'), poolFqdn: 'nopool.contoso.com' }],
-      ['sip_address_held_by_endpoint', { operation: 'create', sipAddress: sip('pcpool'), poolFqdn: 'pcpool2.contoso.com' }],
-      ['sip_address_held_by_user', { operation: 'create', sipAddress: sip('ocschat'), poolFqdn: 'pcpool2.contoso.com' }],
+      ['sip_domain_not_supported', aCreateRequest({ sipAddress: sip(`sip:chat@${aUniqueDomain()}`), poolFqdn: topology.pool(1) })],
+      ['pool_not_found', aCreateRequest({ sipAddress: topology.address('chat2'), poolFqdn: fqdn(`nopool.${topology.domain}`) })],
+      ['sip_address_held_by_endpoint', aCreateRequest({ sipAddress: topology.defaultEndpoint(0), poolFqdn: topology.pool(1) })],
+      ['sip_address_held_by_user', aCreateRequest({ sipAddress: topology.address('ocschat'), poolFqdn: topology.pool(1) })],
       [
         'legacy_user_not_found',
-        { operation: 'create', sipAddress: sip('nobody'), poolFqdn: 'pcpool2.contoso.com', replaceLegacyUser: true },
+        aCreateRequest({ sipAddress: topology.address('nobody'), poolFqdn: topology.pool(1), replaceLegacyUser: true }),
       ],
-      ['pool_has_endpoint', { operation: 'create', sipAddress: sip('second'), poolFqdn: 'pcpool.contoso.com' }],
-      ['endpoint_not_found', { operation: 'delete', sipAddress: sip('ghost') }],
-      ['default_endpoint_protected', { operation: 'delete', sipAddress: sip('pcpool2') }],
+      ['pool_has_endpoint', aCreateRequest({ sipAddress: topology.address('second'), poolFqdn: topology.pool(0) })],
+      ['endpoint_not_found', aDeleteRequest({ sipAddress: topology.address('ghost') })],
+      ['default_endpoint_protected', aDeleteRequest({ sipAddress: topology.defaultEndpoint(1) })],
     ];
-    const before = (await call('GET', '/endpoints')).body.items;
+    const endpointsBefore = await endpointsIn(topology.domain);
 
     for (const [code, request] of cases) {
-      const final = await submitAndSettle(request);
+      const final = await submitAndSettle(call, request);
 
-      assert.equal(final.status, 'rejected', code);
-      assert.equal(final.reason.code, code);
+      assert.deepEqual([final.status, final.reason.code], ['rejected', code]);
       assert.match(final.reason.message, /\S/);
-      const records = await auditFor(request.sipAddress as string);
-      const record = records.find((r) => r.changeRequestId === final.id);
-      assert.deepEqual(record?.outcome, { status: 'rejected', code, message: final.reason.message }, code);
+      const records = (await call('GET', `/audit?changeRequest=${final.id}`)).body.items;
+      assert.deepEqual(records.map(summary), [
+        {
+          action: request.operation === 'create' ? 'endpoint.create-rejected' : 'endpoint.delete-rejected',
+          subject: request.sipAddress,
+          changeRequestId: final.id,
+          outcome: { status: 'rejected', code, message: final.reason.message },
+        },
+      ]);
     }
-    assert.deepEqual((await call('GET', '/endpoints')).body.items, before);
+    assert.deepEqual(endpointsBefore, [topology.address('first'), ...topology.defaultEndpoints].sort());
+    assert.deepEqual(await endpointsIn(topology.domain), endpointsBefore);
+    const { users } = (await call('GET', '/topology')).body;
+    assert.deepEqual(
+      users.filter((u: any) => u.sipAddress.endsWith(`@${topology.domain}`)).map((u: any) => u.sipAddress),
+      topology.users,
+    );
   });
 
   it('migrates the Lync 2010 Group Chat user to an endpoint with the same address in one step', async () => {
-    const final = await submitAndSettle({
-      operation: 'create',
-      sipAddress: sip('ocschat'),
-      poolFqdn: 'pcpool2.contoso.com',
-      replaceLegacyUser: true,
-    });
+    const topology = await aTopology(call, { pools: 2, users: ['ocschat'] });
+    const address = topology.address('ocschat');
+
+    const final = await submitAndSettle(call, aCreateRequest({ sipAddress: address, poolFqdn: topology.pool(1), replaceLegacyUser: true }));
 
     assert.equal(final.status, 'applied');
-    const topology = (await call('GET', '/topology')).body;
-    assert.deepEqual(topology.users, []);
-    const endpoint = (await call('GET', `/endpoints/${path(sip('ocschat'))}`)).body;
-    assert.equal(endpoint.poolFqdn, 'pcpool2.contoso.com');
-    const [record] = await auditFor(sip('ocschat'));
-    assert.equal(record?.action, 'endpoint.created');
-    assert.equal(record?.before.kind, 'user');
-    assert.equal(record?.after.kind, 'endpoint');
+    const { users } = (await call('GET', '/topology')).body;
+    assert.deepEqual(
+      users.filter((u: any) => u.sipAddress.endsWith(`@${topology.domain}`)),
+      [],
+    );
+    const endpoint = (await call('GET', `/endpoints/${pathOf(address)}`)).body;
+    assert.deepEqual([endpoint.sipAddress, endpoint.poolFqdn, endpoint.changeRequestId], [address, topology.pool(1), final.id]);
+    const records = await auditFor(call, address);
+    assert.deepEqual(
+      records.map((r) => [r.action, r.changeRequestId, r.before?.kind ?? null, r.after?.kind ?? null]),
+      [
+        ['endpoint.created', final.id, 'user', 'endpoint'],
+        ['directory-user.added', null, null, 'user'],
+      ],
+    );
   });
 
   it('deletes an endpoint and frees its pool for a new one', async () => {
-    const deleted = await submitAndSettle({ operation: 'delete', sipAddress: sip('persistentchat') });
+    const topology = await aTopology(call);
+    const address = topology.address('persistentchat');
+    const created = await submitAndSettle(call, aCreateRequest({ sipAddress: address, poolFqdn: topology.pool() }));
 
-    assert.equal(deleted.status, 'applied');
-    assert.equal((await call('GET', `/endpoints/${path(sip('persistentchat'))}`)).status, 404);
-    const [record] = await auditFor(sip('persistentchat'));
-    assert.equal(record?.action, 'endpoint.deleted');
-    assert.equal(record?.after, null);
-    const recreated = await submitAndSettle({ operation: 'create', sipAddress: sip('chat'), poolFqdn: 'pcpool.contoso.com' });
+    const deleted = await submitAndSettle(call, aDeleteRequest({ sipAddress: address }));
+
+    assert.deepEqual([created.status, deleted.status], ['applied', 'applied']);
+    assert.equal((await call('GET', `/endpoints/${pathOf(address)}`)).status, 404);
+    const records = await auditFor(call, address);
+    assert.deepEqual(
+      records.map((r) => [r.action, r.changeRequestId, r.after?.kind ?? null]),
+      [
+        ['endpoint.deleted', deleted.id, null],
+        ['endpoint.created', created.id, 'endpoint'],
+      ],
+    );
+    const recreated = await submitAndSettle(call, aCreateRequest({ sipAddress: topology.address('chat'), poolFqdn: topology.pool() }));
     assert.equal(recreated.status, 'applied');
+    assert.deepEqual(await endpointsIn(topology.domain), [topology.address('chat'), topology.defaultEndpoint()]);
   });
 
   it('answers a dry run with the predicted outcome and changes nothing', async () => {
-    const auditBefore = (await call('GET', '/audit?limit=1')).body.items[0].sequence;
+    const topology = await aTopology(call);
+    const address = topology.address('chat');
+    await submitAndSettle(call, aCreateRequest({ sipAddress: address, poolFqdn: topology.pool() }));
+    const recordsBefore = await auditFor(call, address);
+    const correlationId = aCorrelationId();
 
-    const wouldApply = await call('POST', '/change-requests?dryRun=true', { operation: 'delete', sipAddress: sip('chat') });
-    const wouldReject = await call('POST', '/change-requests?dryRun=true', {
-      operation: 'create',
-      sipAddress: sip('other'),
-      poolFqdn: 'pcpool.contoso.com',
-    });
+    const wouldApply = await call(
+      'POST',
+      '/change-requests?dryRun=true',
+      aDeleteRequest({ sipAddress: address }),
+      correlated(correlationId),
+    );
+    const wouldReject = await call(
+      'POST',
+      '/change-requests?dryRun=true',
+      aCreateRequest({ sipAddress: topology.address('other'), poolFqdn: topology.pool() }),
+      correlated(correlationId),
+    );
 
     assert.equal(wouldApply.status, 200);
-    assert.equal(wouldApply.body.outcome, 'applied');
-    assert.equal(wouldApply.body.before.sipAddress, sip('chat'));
-    assert.equal(wouldApply.body.after, null);
+    assert.deepEqual([wouldApply.body.outcome, wouldApply.body.before.sipAddress, wouldApply.body.after], ['applied', address, null]);
     assert.equal(wouldReject.status, 200);
-    assert.equal(wouldReject.body.outcome, 'rejected');
-    assert.equal(wouldReject.body.reason.code, 'pool_has_endpoint');
-    assert.equal((await call('GET', `/endpoints/${path(sip('chat'))}`)).status, 200);
-    assert.equal((await call('GET', '/audit?limit=1')).body.items[0].sequence, auditBefore);
+    assert.deepEqual([wouldReject.body.outcome, wouldReject.body.reason.code], ['rejected', 'pool_has_endpoint']);
+    assert.equal((await call('GET', `/endpoints/${pathOf(address)}`)).status, 200);
+    assert.deepEqual(await auditFor(call, address), recordsBefore);
+    assert.deepEqual(await auditFor(call, topology.address('other')), []);
+    assert.deepEqual(await auditUnder(call, correlationId), []);
   });
 
   it('refuses bad input with problem details naming the field and the rule, writing nothing', async () => {
-    const auditBefore = (await call('GET', '/audit?limit=1')).body.items[0].sequence;
+    const domain = aUniqueDomain();
+    const correlationId = aCorrelationId();
+    const headers = correlated(correlationId);
 
-    const invalid = await call('POST', '/change-requests', {
-      operation: 'create',
-      sipAddress: 'persistentchat@contoso.com',
-      poolFqdn: 'pcpool',
-      colour: 'red',
-    });
-    const update = await call('POST', '/change-requests', { operation: 'update', sipAddress: sip('chat') });
-    const malformed = await call('POST', '/change-requests', '{"operation":');
+    const invalid = await call(
+      'POST',
+      '/change-requests',
+      { operation: 'create', sipAddress: `persistentchat@${domain}`, poolFqdn: 'pcpool', colour: 'red' },
+      headers,
+    );
+    const update = await call('POST', '/change-requests', { operation: 'update', sipAddress: `sip:chat@${domain}` }, headers);
+    const malformed = await call('POST', '/change-requests', '{"operation":', headers);
     const wrongType = await fetch(`${env.baseUrl}/change-requests`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain' },
+      headers: { ...headers, 'content-type': 'text/plain' },
       body: '{}',
     });
-    const tooLarge = await call('POST', '/change-requests', { operation: 'delete', sipAddress: sip('chat'), padding: 'x'.repeat(70_000) });
+    const tooLarge = await call(
+      'POST',
+      '/change-requests',
+      { ...aDeleteRequest({ sipAddress: sip(`sip:chat@${domain}`) }), padding: 'x'.repeat(70_000) },
+      headers,
+    );
     const badLimit = await call('GET', '/endpoints?limit=0');
     const badPath = await call('GET', '/endpoints/not-a-sip-address');
 
@@ -215,16 +281,13 @@ describe('change requests over HTTP on the local host', () => {
     assert.equal(update.status, 400);
     assert.equal(update.body.errors[0].pointer, '#/operation');
     assert.match(update.body.errors[0].detail, /there is no update/);
-    assert.equal(malformed.status, 400);
-    assert.equal(malformed.body.code, 'malformed_json');
+    assert.deepEqual([malformed.status, malformed.body.code], [400, 'malformed_json']);
     assert.equal(wrongType.status, 415);
     assert.equal(wrongType.headers.get('content-type'), 'application/problem+json; charset=utf-8');
     assert.equal(tooLarge.status, 413);
-    assert.equal(badLimit.status, 400);
-    assert.equal(badLimit.body.errors[0].pointer, '#/limit');
-    assert.equal(badPath.status, 400);
-    assert.equal(badPath.body.errors[0].pointer, '#/sipAddress');
-    assert.equal((await call('GET', '/audit?limit=1')).body.items[0].sequence, auditBefore);
+    assert.deepEqual([badLimit.status, badLimit.body.errors[0].pointer], [400, '#/limit']);
+    assert.deepEqual([badPath.status, badPath.body.errors[0].pointer], [400, '#/sipAddress']);
+    assert.deepEqual(await auditUnder(call, correlationId), []);
   });
 
   it('answers unknown routes with 404 and wrong methods with 405', async () => {
@@ -237,137 +300,233 @@ describe('change requests over HTTP on the local host', () => {
   });
 
   it('applies a change request that automation put straight on the queue, under its own actor', async () => {
-    await submitAndSettle({ operation: 'delete', sipAddress: sip('chat') });
+    const topology = await aTopology(call);
+    const address = topology.address('bot');
+    const correlationId = aCorrelationId();
     const queue = env.queues.getQueueClient('endpoint-create');
 
-    await queue.sendMessage(
+    const { messageId } = await queue.sendMessage(
       encodeQueueMessage({
         schemaVersion: 1,
-        operation: 'create',
-        sipAddress: sip('bot'),
-        poolFqdn: 'pcpool.contoso.com',
+        ...aCreateRequest({ sipAddress: address, poolFqdn: topology.pool() }),
         actor: 'provisioning-bot',
+        correlationId,
       }),
     );
 
-    const endpoint = await eventually(async () => {
-      const response = await call('GET', `/endpoints/${path(sip('bot'))}`);
-      return response.status === 200 ? response.body : undefined;
+    const id = changeRequestIdForMessage('endpoint-create', messageId);
+    const request = await eventually(async () => {
+      const response = await call('GET', `/change-requests/${id}`);
+      return response.status === 200 && response.body.status !== 'accepted' ? response.body : undefined;
     });
-    const request = (await call('GET', `/change-requests/${endpoint.changeRequestId}`)).body;
-    assert.equal(request.status, 'applied');
-    assert.equal(request.channel, 'queue');
-    assert.equal(request.actor, 'provisioning-bot');
-    const [record] = await auditFor(sip('bot'));
-    assert.equal(record?.actor, 'provisioning-bot');
+    assert.deepEqual(
+      [request.status, request.channel, request.actor, request.correlationId],
+      ['applied', 'queue', 'provisioning-bot', correlationId],
+    );
+    const endpoint = (await call('GET', `/endpoints/${pathOf(address)}`)).body;
+    assert.deepEqual([endpoint.poolFqdn, endpoint.changeRequestId], [topology.pool(), id]);
+    assert.deepEqual(
+      (await auditFor(call, address)).map((r) => [r.action, r.actor, r.changeRequestId, r.correlationId]),
+      [['endpoint.created', 'provisioning-bot', id, correlationId]],
+    );
   });
 
   it('dead-letters a malformed queue message with its reason, records it as rejected and audits it', async () => {
+    const broken = `sip:broken@@${aUniqueDomain()}`;
+    const original = { schemaVersion: 1, operation: 'delete', sipAddress: broken };
     const queue = env.queues.getQueueClient('endpoint-delete');
 
-    await queue.sendMessage(encodeQueueMessage({ schemaVersion: 1, operation: 'delete', sipAddress: 'sip:broken@@contoso.com' }));
+    const { messageId } = await queue.sendMessage(encodeQueueMessage(original));
 
-    const [letter] = await eventually(async () => {
-      const letters = await drainQueue(env.queues, 'endpoint-delete-poison');
-      return letters.length ? letters : undefined;
+    const id = changeRequestIdForMessage('endpoint-delete', messageId);
+    const letters = await eventually(async () => {
+      const mine = (await drainQueue(env.queues, 'endpoint-delete-poison')).filter((letter) => letter.messageId === messageId);
+      return mine.length ? mine : undefined;
     });
-    assert.equal(letter.reason, 'invalid_message');
-    assert.equal(letter.errors[0].pointer, '#/sipAddress');
-    assert.deepEqual(letter.original, { schemaVersion: 1, operation: 'delete', sipAddress: 'sip:broken@@contoso.com' });
-    const [record] = await auditFor('sip:broken@@contoso.com');
-    assert.equal(record?.action, 'change-request.invalid');
-    assert.equal(record?.outcome.code, 'invalid_message');
-    const request = (await call('GET', `/change-requests/${record?.changeRequestId}`)).body;
-    assert.equal(request.status, 'rejected');
-    assert.equal(request.reason.errors[0].pointer, '#/sipAddress');
+    const request = (await call('GET', `/change-requests/${id}`)).body;
+    assert.deepEqual(
+      [request.status, request.reason.code, request.reason.errors.map((e: any) => e.pointer)],
+      ['rejected', 'invalid_message', ['#/sipAddress']],
+    );
+    assert.deepEqual(
+      letters.map((letter) => [letter.reason, letter.errors, letter.original]),
+      [['invalid_message', request.reason.errors, original]],
+    );
+    const records = await auditFor(call, broken);
+    assert.deepEqual(
+      records.map((r) => [r.action, r.changeRequestId, r.outcome.code, r.after]),
+      [['change-request.invalid', id, 'invalid_message', { errors: request.reason.errors }]],
+    );
   });
 
   it('retries a message the function cannot take and moves it to the poison queue after maxDequeueCount', async () => {
     const queue = env.queues.getQueueClient('endpoint-create');
     // Plain JSON, not base64: the Functions host (and so the local host) cannot decode it.
-    const { messageId } = await queue.sendMessage('{"operation":"create"}');
+    const text = JSON.stringify({ operation: 'create', sipAddress: `sip:undecodable@${aUniqueDomain()}` });
+    const { messageId } = await queue.sendMessage(text);
 
-    const poisoned = await eventually(async () => {
-      const poison = env.queues.getQueueClient('endpoint-create-poison');
-      if (!(await poison.exists())) return undefined;
-      const { peekedMessageItems } = await poison.peekMessages({ numberOfMessages: 32 });
-      return peekedMessageItems.find((m) => m.messageText === '{"operation":"create"}');
-    }, 20_000);
+    // The host logs the move after the message is on the poison queue: wait for that last line.
+    const moved = `[applyEndpointCreate] message ${messageId} moved to endpoint-create-poison after 5 attempts`;
+    await eventually(async () => (env.logs.includes(moved) ? true : undefined), 20_000);
 
-    assert.ok(poisoned);
-    const attempts = env.logs.filter((line) => line.includes(`message ${messageId} failed on dequeue`));
-    assert.equal(attempts.length, 5, attempts.join('\n'));
+    const { peekedMessageItems } = await env.queues.getQueueClient('endpoint-create-poison').peekMessages({ numberOfMessages: 32 });
+    assert.equal(peekedMessageItems.filter((m) => m.messageText === text).length, 1);
+    // The message never reached the function (no change request, no audit record): the host's log is the only witness.
+    const undecodable = 'the message is not base64 (host.json messageEncoding is base64)';
+    assert.deepEqual(
+      env.logs.filter((line) => line.includes(messageId)),
+      [...[1, 2, 3, 4, 5].map((n) => `[applyEndpointCreate] message ${messageId} failed on dequeue ${n}: ${undecodable}`), moved],
+    );
   });
 
   it('manages the topology: audited PUT/DELETE with 201, 200, 204, 404 and 409', async () => {
-    const added = await call('PUT', '/topology/sip-domains/fabrikam.com');
-    const again = await call('PUT', '/topology/sip-domains/fabrikam.com');
-    const pool = await call('PUT', '/topology/pools/pc.fabrikam.com', { defaultEndpointSipAddress: 'sip:pcdefault@fabrikam.com' });
-    const user = await call('PUT', `/topology/users/${path('sip:legacy@fabrikam.com')}`, { displayName: 'Legacy user' });
-    const domainInUse = await call('DELETE', '/topology/sip-domains/fabrikam.com');
-    const removedUser = await call('DELETE', `/topology/users/${path('sip:legacy@fabrikam.com')}`);
-    const retired = await call('DELETE', '/topology/pools/pc.fabrikam.com');
-    const removed = await call('DELETE', '/topology/sip-domains/fabrikam.com');
-    const missing = await call('DELETE', '/topology/sip-domains/fabrikam.com');
+    const domain = aUniqueDomain();
+    const pool = `pc.${domain}`;
+    const user = `sip:legacy@${domain}`;
+    const correlationId = aCorrelationId();
+    const headers = correlated(correlationId);
 
-    assert.deepEqual([added.status, again.status, pool.status, user.status], [201, 200, 201, 201]);
-    assert.equal(pool.body.defaultEndpoint.sipAddress, 'sip:pcdefault@fabrikam.com');
-    assert.equal(domainInUse.status, 409);
-    assert.equal(domainInUse.body.code, 'sip_domain_in_use');
+    const added = await call('PUT', `/topology/sip-domains/${domain}`, undefined, headers);
+    const again = await call('PUT', `/topology/sip-domains/${domain}`, undefined, headers);
+    const registered = await call('PUT', `/topology/pools/${pool}`, { defaultEndpointSipAddress: `sip:pcdefault@${domain}` }, headers);
+    const userAdded = await call('PUT', `/topology/users/${pathOf(user)}`, { displayName: 'Legacy user' }, headers);
+    const domainInUse = await call('DELETE', `/topology/sip-domains/${domain}`, undefined, headers);
+    const removedUser = await call('DELETE', `/topology/users/${pathOf(user)}`, undefined, headers);
+    const retired = await call('DELETE', `/topology/pools/${pool}`, undefined, headers);
+    const removed = await call('DELETE', `/topology/sip-domains/${domain}`, undefined, headers);
+    const missing = await call('DELETE', `/topology/sip-domains/${domain}`, undefined, headers);
+
+    assert.deepEqual([added.status, again.status, registered.status, userAdded.status], [201, 200, 201, 201]);
+    assert.equal(registered.body.defaultEndpoint.sipAddress, `sip:pcdefault@${domain}`);
+    assert.deepEqual([domainInUse.status, domainInUse.body.code], [409, 'sip_domain_in_use']);
     assert.deepEqual([removedUser.status, retired.status, removed.status, missing.status], [204, 204, 204, 404]);
-    const actions = (await call('GET', '/audit?limit=5')).body.items.map((r: any) => r.action);
-    assert.deepEqual(actions, ['sip-domain.removed', 'pool.retired', 'directory-user.removed', 'directory-user.added', 'pool.registered']);
+    assert.deepEqual(
+      (await auditUnder(call, correlationId)).map((r) => [r.action, r.subject]),
+      [
+        ['sip-domain.removed', `sip-domain:${domain}`],
+        ['pool.retired', `pool:${pool}`],
+        ['directory-user.removed', user],
+        ['directory-user.added', user],
+        ['pool.registered', `pool:${pool}`],
+        ['sip-domain.added', `sip-domain:${domain}`],
+      ],
+    );
+    const topology = (await call('GET', '/topology')).body;
+    assert.deepEqual(
+      [
+        topology.sipDomains.filter((d: any) => d.name === domain),
+        topology.pools.filter((p: any) => p.fqdn === pool),
+        topology.users.filter((u: any) => u.sipAddress === user),
+      ],
+      [[], [], []],
+    );
   });
 
   it('filters and pages the audit log and the endpoint list', async () => {
-    const firstPage = await call('GET', '/audit?limit=3');
-    const secondPage = await call('GET', `/audit?limit=3&cursor=${firstPage.body.nextCursor}`);
-    const created = await call('GET', '/audit?type=endpoint.created');
-    const wildcard = await call('GET', `/endpoints?sipAddress=${encodeURIComponent('sip:pcpool*')}`);
-    const byPool = await call('GET', '/endpoints?poolFqdn=pcpool2.contoso.com');
-
-    const sequences = [...firstPage.body.items, ...secondPage.body.items].map((r: any) => r.sequence);
-    assert.equal(sequences.length, 6);
+    const topology = await aTopology(call, { pools: 2 });
+    const correlationId = aCorrelationId();
+    const chat = (n: number) => topology.address(`chat${n}`);
+    const requests = [
+      aCreateRequest({ sipAddress: chat(1), poolFqdn: topology.pool(0) }),
+      aCreateRequest({ sipAddress: chat(2), poolFqdn: topology.pool(1) }),
+      aCreateRequest({ sipAddress: chat(3), poolFqdn: topology.pool(0) }),
+      aDeleteRequest({ sipAddress: chat(1) }),
+      aCreateRequest({ sipAddress: chat(3), poolFqdn: topology.pool(0) }),
+      aDeleteRequest({ sipAddress: topology.address('ghost') }),
+    ];
+    const finals = [];
+    for (const request of requests) finals.push(await submitAndSettle(call, request, correlated(correlationId)));
     assert.deepEqual(
-      sequences,
-      [...sequences].sort((a, b) => b - a),
+      finals.map((f) => f.reason?.code ?? f.status),
+      ['applied', 'applied', 'pool_has_endpoint', 'applied', 'applied', 'endpoint_not_found'],
     );
-    assert.equal(new Set(sequences).size, 6);
+
+    const firstPage = await call('GET', `/audit?correlation=${correlationId}&limit=3`);
+    const secondPage = await call('GET', `/audit?correlation=${correlationId}&limit=3&cursor=${firstPage.body.nextCursor}`);
+    const created = await call('GET', `/audit?correlation=${correlationId}&type=endpoint.created`);
+    const wildcard = await call('GET', `/endpoints?sipAddress=${encodeURIComponent(`sip:chat*@${topology.domain}`)}`);
+    const byPool = await call('GET', `/endpoints?poolFqdn=${topology.pool(1)}`);
+    const endpointPages = [await call('GET', `/endpoints?sipAddress=${encodeURIComponent(`sip:*@${topology.domain}`)}&limit=2`)];
+    for (let cursor = endpointPages[0]?.body.nextCursor; cursor; cursor = endpointPages.at(-1)?.body.nextCursor)
+      endpointPages.push(
+        await call('GET', `/endpoints?sipAddress=${encodeURIComponent(`sip:*@${topology.domain}`)}&limit=2&cursor=${cursor}`),
+      );
+
+    const pages = [...firstPage.body.items, ...secondPage.body.items];
+    assert.deepEqual(
+      pages.map((r: any) => r.changeRequestId),
+      finals.map((f) => f.id).reverse(),
+    );
+    assert.deepEqual(
+      pages.map((r: any) => r.sequence),
+      finals.map((f) => f.auditSequence).reverse(),
+    );
+    assert.equal(secondPage.body.nextCursor, null);
     assert.deepEqual(
       created.body.items.map((r: any) => [r.action, r.subject]),
       [
-        ['endpoint.created', sip('bot')],
-        ['endpoint.created', sip('chat')],
-        ['endpoint.created', sip('ocschat')],
-        ['endpoint.created', sip('persistentchat')],
+        ['endpoint.created', chat(3)],
+        ['endpoint.created', chat(2)],
+        ['endpoint.created', chat(1)],
       ],
     );
-    assert.deepEqual(wildcard.body.items.map((e: any) => e.sipAddress).sort(), ['sip:pcpool2@contoso.com', 'sip:pcpool@contoso.com']);
-    assert.deepEqual(byPool.body.items.map((e: any) => e.sipAddress).sort(), ['sip:ocschat@contoso.com', 'sip:pcpool2@contoso.com']);
+    assert.deepEqual(wildcard.body.items.map((e: any) => e.sipAddress).sort(), [chat(2), chat(3)]);
+    assert.deepEqual(byPool.body.items.map((e: any) => e.sipAddress).sort(), [chat(2), topology.defaultEndpoint(1)]);
+    assert.deepEqual(
+      endpointPages.map((page) => page.body.items.length),
+      [2, 2],
+    );
+    assert.deepEqual(
+      endpointPages.flatMap((page) => page.body.items.map((e: any) => e.sipAddress)).sort(),
+      [chat(2), chat(3), ...topology.defaultEndpoints].sort(),
+    );
   });
 
   it('verifies the audit log over HTTP: intact, every record checked, no checkpoints without a signing key', async () => {
-    const { status, body } = await call('GET', '/audit/verify');
-    const newest = (await call('GET', '/audit?limit=1')).body.items[0];
+    const topology = await aTopology(call);
+    const newestBefore = (await call('GET', '/audit?limit=1')).body.items[0];
 
+    const { status, body } = await call('GET', '/audit/verify');
+
+    const newestAfter = (await call('GET', '/audit?limit=1')).body.items[0];
+    assert.equal(newestAfter.sequence, newestBefore.sequence, 'nothing was written while the log was verified');
+    assert.equal((await auditUnder(call, topology.correlationId))[0]?.sequence, newestBefore.sequence, "the newest record is this test's");
     assert.equal(status, 200);
-    assert.equal(body.intact, true);
-    assert.equal(body.firstBreak, null);
-    assert.equal(body.recordsChecked, body.head.sequence);
-    assert.ok(body.head.sequence >= newest.sequence - 1);
+    assert.deepEqual(
+      [body.intact, body.firstBreak, body.recordsChecked, body.head.sequence],
+      [true, null, newestBefore.sequence, newestBefore.sequence],
+    );
     assert.deepEqual(body.checkpoints, { checked: 0, newest: null, signingKey: 'not configured' });
     assert.equal((await call('GET', '/audit/verify?full=yes')).status, 400);
   });
 
   it('exports the whole filtered log as NDJSON and as CSV, streamed, formula-safe', async () => {
-    // An actor a spreadsheet would run as a formula.
-    await submitAndSettle(
-      { operation: 'delete', sipAddress: sip('nobody-here') },
-      { 'x-ms-client-principal-name': '=HYPERLINK("http://evil")' },
+    const topology = await aTopology(call);
+    const correlationId = aCorrelationId();
+    const finals = [
+      await submitAndSettle(
+        call,
+        aCreateRequest({ sipAddress: topology.address('chat'), poolFqdn: topology.pool() }),
+        correlated(correlationId),
+      ),
+      // An actor a spreadsheet would run as a formula.
+      await submitAndSettle(call, aDeleteRequest({ sipAddress: topology.address('nobody-here') }), {
+        ...correlated(correlationId),
+        'x-ms-client-principal-name': '=HYPERLINK("http://evil")',
+      }),
+      await submitAndSettle(
+        call,
+        aCreateRequest({ sipAddress: topology.address('other'), poolFqdn: topology.pool() }),
+        correlated(correlationId),
+      ),
+    ];
+    assert.deepEqual(
+      finals.map((f) => f.reason?.code ?? f.status),
+      ['applied', 'endpoint_not_found', 'pool_has_endpoint'],
     );
-    const everything = (await call('GET', '/audit?limit=1000')).body.items;
+    const everything = await auditUnder(call, correlationId);
 
-    const ndjson = await fetch(`${env.baseUrl}/audit?format=ndjson`);
+    const ndjson = await fetch(`${env.baseUrl}/audit?format=ndjson&correlation=${correlationId}`);
     assert.equal(ndjson.status, 200);
     assert.equal(ndjson.headers.get('content-type'), 'application/x-ndjson; charset=utf-8');
     assert.match(ndjson.headers.get('content-disposition') ?? '', /^attachment; filename="audit-.*\.ndjson"$/);
@@ -375,42 +534,79 @@ describe('change requests over HTTP on the local host', () => {
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      lines.map((r) => r.changeRequestId),
+      finals.map((f) => f.id).reverse(),
+    );
     assert.deepEqual(lines, everything);
 
-    const csv = await fetch(`${env.baseUrl}/audit?format=csv&outcome=rejected`);
+    const csv = await fetch(`${env.baseUrl}/audit?format=csv&outcome=rejected&correlation=${correlationId}`);
     assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
-    const rows = (await csv.text()).split('\r\n').filter((row) => row !== '');
-    assert.equal(
-      rows[0],
-      'sequence,time,actor,action,subject,changeRequestId,correlationId,causationId,outcome,code,message,before,after,id,previousHash,hash',
-    );
-    const rejected = everything.filter((r: any) => r.outcome.status === 'rejected');
-    assert.equal(rows.length, 1 + rejected.length);
-    assert.ok(
-      rows.some((row) => row.includes(`,"'=HYPERLINK(""http://evil"")",`)),
-      'the formula is quoted and defused',
-    );
-    assert.ok(rows.slice(1).every((row) => row.split(',')[0] !== '' && /,rejected,/.test(row)));
+    const text = await csv.text();
+    const cell = (value: unknown) => (value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value));
+    const row = (record: Record<string, any> | undefined, actor: string) =>
+      [
+        record?.sequence,
+        record?.time,
+        actor,
+        record?.action,
+        record?.subject,
+        record?.changeRequestId,
+        correlationId,
+        record?.causationId,
+        'rejected',
+        record?.outcome.code,
+        record?.outcome.message,
+        record?.before,
+        record?.after,
+        record?.id,
+        record?.previousHash,
+        record?.hash,
+      ].map(cell);
+    const [poolTaken, formula] = everything;
+    assert.deepEqual(parseCsv(text), [
+      'sequence,time,actor,action,subject,changeRequestId,correlationId,causationId,outcome,code,message,before,after,id,previousHash,hash'.split(
+        ',',
+      ),
+      row(poolTaken, 'anonymous'),
+      // The formula is defused with a leading apostrophe.
+      row(formula, `'=HYPERLINK("http://evil")`),
+    ]);
+    assert.ok(text.includes(`,"'=HYPERLINK(""http://evil"")",`), 'and quoted');
 
     const paged = await call('GET', '/audit?format=csv&cursor=abc');
-    assert.equal(paged.status, 400);
-    assert.equal(paged.body.errors[0].pointer, '#/cursor');
+    assert.deepEqual([paged.status, paged.body.errors[0].pointer], [400, '#/cursor']);
     const limited = await call('GET', '/audit?format=ndjson&limit=5');
-    assert.equal(limited.status, 400);
-    assert.equal(limited.body.errors[0].pointer, '#/limit');
+    assert.deepEqual([limited.status, limited.body.errors[0].pointer], [400, '#/limit']);
   });
 
   it('filters the audit log by outcome and by change request', async () => {
-    const rejected = (await call('GET', '/audit?outcome=rejected&limit=1000')).body.items;
-    assert.ok(rejected.length >= 8);
-    assert.deepEqual(new Set(rejected.map((r: any) => r.outcome.status)), new Set(['rejected']));
-    const [one] = rejected;
-    assert.deepEqual(
-      (await call('GET', `/audit?changeRequest=${one.changeRequestId}`)).body.items.map((r: any) => r.id),
-      [one.id],
-    );
+    const topology = await aTopology(call);
+    const correlationId = aCorrelationId();
+    const address = topology.address('chat');
+    const finals = [];
+    for (const request of [
+      aCreateRequest({ sipAddress: address, poolFqdn: topology.pool() }),
+      aCreateRequest({ sipAddress: address, poolFqdn: topology.pool() }),
+      aDeleteRequest({ sipAddress: topology.address('ghost') }),
+    ])
+      finals.push(await submitAndSettle(call, request, correlated(correlationId)));
+
+    const rejected = (await call('GET', `/audit?outcome=rejected&correlation=${correlationId}`)).body.items;
+    const one = (await call('GET', `/audit?changeRequest=${finals[1]?.id}`)).body.items;
     const bad = await call('GET', '/audit?outcome=maybe');
-    assert.equal(bad.status, 400);
-    assert.equal(bad.body.errors[0].pointer, '#/outcome');
+
+    assert.deepEqual(
+      rejected.map((r: any) => [r.changeRequestId, r.outcome.status, r.outcome.code]),
+      [
+        [finals[2]?.id, 'rejected', 'endpoint_not_found'],
+        [finals[1]?.id, 'rejected', 'sip_address_held_by_endpoint'],
+      ],
+    );
+    assert.deepEqual(
+      one.map((r: any) => r.id),
+      [rejected[1].id],
+    );
+    assert.deepEqual([bad.status, bad.body.errors[0].pointer], [400, '#/outcome']);
   });
 });
