@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { apiClient, settled, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
+import { aCorrelationId, aTopology, auditUnder, submitAndSettle } from '../support/apiData';
+import { aCreateRequest, uniqueLabel } from '../support/builders';
+import { apiClient, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
 
 /**
  * The review page in headless Chromium (Debian's, at /usr/bin/chromium; .ci/run installs it).
@@ -14,31 +16,52 @@ if (!available && process.env.REQUIRE_CHROMIUM) throw new Error(`${CHROMIUM} is 
 
 let env: E2EEnvironment;
 let browser: Browser;
-let page: Page;
+/** The pages a test opened, closed after it. */
+const pages: Page[] = [];
 
-const column = (index: number) => page.locator(`#records tr td:nth-child(${index})`).allTextContents();
+const call: ApiCall = (...args) => apiClient(env.baseUrl)(...args);
+
+/** A new page of 1280 x 800. */
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  pages.push(page);
+  return page;
+}
+
+/** A new page with the review page open (it shows the newest records on load). */
+async function openReviewPage(): Promise<Page> {
+  const page = await newPage();
+  await page.goto(`${env.baseUrl}/review`);
+  await page.waitForFunction(() => /records$/.test(document.getElementById('status')?.textContent ?? ''));
+  return page;
+}
+
+const column = (page: Page, index: number) => page.locator(`#records tr td:nth-child(${index})`).allTextContents();
+
+/**
+ * A test's own records: an applied create of sip:review@<its domain> by its own actor under its own
+ * correlation id (the ticket), then a rejected create of the same address.
+ */
+async function reviewRecords() {
+  const topology = await aTopology(call, { pools: 2 });
+  const subject = topology.address('review');
+  const actor = uniqueLabel('auditor-');
+  const ticket = aCorrelationId();
+  const applied = await submitAndSettle(call, aCreateRequest({ sipAddress: subject, poolFqdn: topology.pool(0) }), {
+    'x-correlation-id': ticket,
+    'x-ms-client-principal-name': actor,
+  });
+  const rejected = await submitAndSettle(call, aCreateRequest({ sipAddress: subject, poolFqdn: topology.pool(1) }));
+  assert.deepEqual([applied.status, rejected.status], ['applied', 'rejected']);
+  return { subject, actor, ticket, applied, rejected };
+}
 
 describe(
   'the audit review page in headless Chromium',
   { skip: available ? false : `${CHROMIUM} is not installed (apt-get install chromium)` },
   () => {
-    let created: Record<string, any>;
-
     before(async () => {
-      env = await startE2EEnvironment();
-      const call = apiClient(env.baseUrl);
-      const submit = async (body: Record<string, unknown>, headers: Record<string, string> = {}) => {
-        const accepted = await call('POST', '/change-requests', body, headers);
-        return settled(env.baseUrl, accepted.headers.get('location') as string);
-      };
-      created = await submit(
-        { operation: 'create', sipAddress: 'sip:review@contoso.com', poolFqdn: 'pcpool.contoso.com' },
-        { 'x-correlation-id': 'ticket-42', 'x-ms-client-principal-name': 'auditor-demo' },
-      );
-      await submit(
-        { operation: 'create', sipAddress: 'sip:review@contoso.com', poolFqdn: 'pcpool2.contoso.com' },
-        { 'x-correlation-id': 'ticket-43' },
-      );
+      env = await startE2EEnvironment({ loadDemoTopology: false });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: [
@@ -51,73 +74,118 @@ describe(
           '--disable-sync',
         ],
       });
-      page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     });
 
+    afterEach(async () => {
+      for (const page of pages.splice(0)) await page.close();
+    });
     after(async () => {
       await browser?.close();
       await env?.stop();
     });
 
     it('renders the log newest first, and the screenshot shows the records', async () => {
-      const blank = await (await browser.newPage({ viewport: { width: 1280, height: 800 } })).screenshot();
-      await page.goto(`${env.baseUrl}/review`);
-      await page.waitForFunction(() => document.querySelectorAll('#records tr').length > 0);
+      const { subject, rejected } = await reviewRecords();
+      const blank = await (await newPage()).screenshot();
 
-      const sequences = (await column(1)).map(Number);
-      assert.ok(sequences.length >= 6, `${sequences.length} rows`);
+      const page = await openReviewPage();
+
+      // The first page of the whole log, as GET /audit gives it: this test's records are the newest.
+      const newest = (await call('GET', '/audit?limit=50')).body.items;
+      assert.equal(newest[0].changeRequestId, rejected.id);
       assert.deepEqual(
-        sequences,
-        [...sequences].sort((a, b) => b - a),
+        (await column(page, 1)).map(Number),
+        newest.map((r: any) => r.sequence),
       );
-      assert.match((await page.locator('#status').textContent()) ?? '', /records$/);
+      assert.deepEqual(
+        await column(page, 5),
+        newest.map((r: any) => r.subject),
+      );
+      assert.equal(await page.locator('#status').textContent(), `${newest.length} records`);
       const shot = await page.screenshot({ fullPage: true });
       assert.equal(shot.subarray(1, 4).toString(), 'PNG');
       assert.ok(
         shot.length > blank.length * 2,
         `a page of records (${shot.length} bytes) is far more than a blank page (${blank.length} bytes)`,
       );
-      assert.ok(await page.getByText('sip:review@contoso.com').first().isVisible());
+      assert.ok(await page.getByText(subject).first().isVisible());
     });
 
     it('filters by subject and outcome', async () => {
-      await page.fill('input[name=subject]', 'sip:review@contoso.com');
+      const { subject, rejected } = await reviewRecords();
+      const page = await openReviewPage();
+
+      await page.fill('input[name=subject]', subject);
       await page.selectOption('select[name=outcome]', 'rejected');
       await page.click('#search');
-      await page.waitForFunction(() => document.querySelectorAll('#records tr').length === 1);
-      assert.deepEqual(await column(5), ['sip:review@contoso.com']);
-      assert.deepEqual(await column(6), ['rejected (sip_address_held_by_endpoint)']);
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === '1 records');
+
+      assert.deepEqual(
+        [await column(page, 5), await column(page, 6), await column(page, 7)],
+        [[subject], ['rejected (sip_address_held_by_endpoint)'], [rejected.id]],
+      );
     });
 
     it('follows a correlation id through its records, and opens the change request with its outcome', async () => {
-      await page.click('#clear');
-      await page.waitForFunction(() => document.querySelectorAll('#records tr').length > 1);
-      await page.locator('#records button', { hasText: 'ticket-42' }).first().click();
-      await page.waitForFunction(
-        () =>
-          (document.querySelector('input[name=correlation]') as HTMLInputElement).value === 'ticket-42' &&
-          document.querySelectorAll('#records tr').length === 1,
-      );
-      assert.deepEqual(await column(8), ['ticket-42']);
-      assert.deepEqual(await column(3), ['auditor-demo']);
+      const { actor, applied, ticket } = await reviewRecords();
+      const page = await openReviewPage();
 
-      await page.locator('#records button', { hasText: created.id }).click();
+      await page.locator('#records button', { hasText: ticket }).click();
+      await page.waitForFunction(
+        (expected) =>
+          (document.querySelector('input[name=correlation]') as HTMLInputElement).value === expected &&
+          document.getElementById('status')?.textContent === '1 records',
+        ticket,
+      );
+      assert.deepEqual([await column(page, 8), await column(page, 3), await column(page, 7)], [[ticket], [actor], [applied.id]]);
+
+      await page.locator('#records button', { hasText: applied.id }).click();
       await page.waitForFunction(() => (document.getElementById('details')?.textContent ?? '').includes('applied'));
-      assert.match((await page.locator('#details').textContent()) ?? '', new RegExp(`Change request ${created.id}: applied`));
+      assert.equal((await page.locator('#details').textContent())?.split('\n')[0], `Change request ${applied.id}: applied`);
     });
 
     it('runs the verifier and shows the verdict', async () => {
+      await reviewRecords();
+      const page = await openReviewPage();
+      const head = (await call('GET', '/audit?limit=1')).body.items[0].sequence;
+
       await page.click('#verify');
       await page.waitForFunction(() => /^(Intact|Broken)/.test(document.getElementById('verdict')?.textContent ?? ''));
-      assert.match((await page.locator('#verdict').textContent()) ?? '', /^Intact: \d+ records, head \d+, 0 signed checkpoints$/);
+
+      assert.equal(await page.locator('#verdict').textContent(), `Intact: ${head} records, head ${head}, 0 signed checkpoints`);
     });
 
     it('offers the filtered result as NDJSON and CSV exports', async () => {
-      const href = await page.locator('#csv').getAttribute('href');
-      assert.match(href ?? '', /\/api\/audit\?correlation=ticket-42&format=csv$/);
-      const response = await page.request.get(new URL(href as string, env.baseUrl).toString());
-      assert.equal(response.headers()['content-type'], 'text/csv; charset=utf-8');
-      assert.equal((await response.text()).trim().split('\r\n').length, 2);
+      const { applied, ticket } = await reviewRecords();
+      const page = await openReviewPage();
+
+      await page.fill('input[name=correlation]', ticket);
+      await page.click('#search');
+      await page.waitForFunction(() => document.getElementById('status')?.textContent === '1 records');
+
+      const [record] = await auditUnder(call, ticket);
+      assert.equal(record?.changeRequestId, applied.id);
+      const csvHref = await page.locator('#csv').getAttribute('href');
+      const ndjsonHref = await page.locator('#ndjson').getAttribute('href');
+      assert.deepEqual(
+        [csvHref, ndjsonHref],
+        [`/api/audit?correlation=${ticket}&format=csv`, `/api/audit?correlation=${ticket}&format=ndjson`],
+      );
+      const csv = await page.request.get(new URL(csvHref as string, env.baseUrl).toString());
+      assert.equal(csv.headers()['content-type'], 'text/csv; charset=utf-8');
+      const rows = (await csv.text()).trimEnd().split('\r\n');
+      assert.deepEqual(
+        rows.map((row) => row.split(',')[0]),
+        ['sequence', String(record?.sequence)],
+      );
+      const ndjson = await page.request.get(new URL(ndjsonHref as string, env.baseUrl).toString());
+      assert.deepEqual(
+        (await ndjson.text())
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line)),
+        [record],
+      );
     });
   },
 );
