@@ -12,7 +12,8 @@ import { startAzurite, type AzuriteProcess, type AzuritePorts } from '../../shar
 import { startLocalHost, type RunningLocalHost } from '../../shared/local/startLocalHost';
 import { FaultStep } from '../support/faultInjectionWorker';
 import { APP_ROOT, apiClient, drainQueue, eventually, type ApiResponse } from '../support/localHost';
-import { sip } from '../support/builders';
+import { aTopology, type Topology } from '../support/apiData';
+import { aCreateRequest, aDeleteRequest } from '../support/builders';
 import { freePort } from '../support/freePort';
 
 /**
@@ -61,8 +62,10 @@ interface Expected {
   outcome: string;
 }
 const accepted: Expected[] = [];
-const addressOf = (n: number) => `sip:f${n}@contoso.com`;
-const poolOf = (n: number) => `f${n}.contoso.com`;
+/** The suite's own SIP domain with a pool per address. */
+let topology: Topology;
+const addressOf = (n: number) => topology.address(`f${n}`);
+const poolOf = (n: number) => topology.pool(n - 1);
 /** Per address, how many requests were accepted; the k-th is create, create, delete, delete, … */
 const perAddress = new Map<number, number>();
 const OUTCOMES = ['applied', 'sip_address_held_by_endpoint', 'applied', 'endpoint_not_found'];
@@ -70,8 +73,7 @@ const OUTCOMES = ['applied', 'sip_address_held_by_endpoint', 'applied', 'endpoin
 function nextRequest(n: number): { body: Record<string, unknown>; outcome: string } {
   const k = perAddress.get(n) ?? 0;
   perAddress.set(n, k + 1);
-  const body =
-    k % 4 < 2 ? { operation: 'create', sipAddress: addressOf(n), poolFqdn: poolOf(n) } : { operation: 'delete', sipAddress: addressOf(n) };
+  const body = k % 4 < 2 ? aCreateRequest({ sipAddress: addressOf(n), poolFqdn: poolOf(n) }) : aDeleteRequest({ sipAddress: addressOf(n) });
   return { body, outcome: OUTCOMES[k % 4] as string };
 }
 
@@ -97,7 +99,7 @@ async function submit(
 
 /** Automation puts a delete of an address nobody holds straight on the queue: it must be rejected endpoint_not_found, once. */
 async function enqueueAutomationDelete(k: number): Promise<void> {
-  const sipAddress = `sip:ghost${k}@contoso.com`;
+  const sipAddress = topology.address(`ghost${k}`);
   const { messageId } = await queues
     .getQueueClient('endpoint-delete')
     .sendMessage(encodeQueueMessage({ schemaVersion: 1, operation: 'delete', sipAddress, actor: 'fault-bot' }));
@@ -197,7 +199,7 @@ async function assertSettledAsSerialRun(): Promise<void> {
   );
   for (let n = 1; n <= ADDRESSES; n++) {
     const held = [1, 2].includes((perAddress.get(n) ?? 0) % 4);
-    const holder = await deps.queries.holder(sip(addressOf(n)));
+    const holder = await deps.queries.holder(addressOf(n));
     assert.equal(holder?.kind === 'endpoint', held, `the endpoint at ${addressOf(n)}`);
   }
 
@@ -245,12 +247,7 @@ describe('fault injection: a worker killed at every step, Azurite stopped mid-ru
     await Promise.all(
       ['endpoint-create', 'endpoint-delete', 'audit-events'].map((name) => queues.getQueueClient(name).createIfNotExists()),
     );
-    for (let n = 1; n <= ADDRESSES; n++) {
-      assert.equal(
-        (await call('PUT', `/topology/pools/${poolOf(n)}`, { defaultEndpointSipAddress: `sip:default-f${n}@contoso.com` })).status,
-        201,
-      );
-    }
+    topology = await aTopology(call, { pools: ADDRESSES });
   });
 
   after(async () => {
