@@ -57,18 +57,6 @@ export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2E
   };
 }
 
-/** Polls a change request until it leaves `accepted`, failing after `timeoutMs`. */
-export async function settled(baseUrl: string, location: string, timeoutMs = 15_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await fetch(new URL(location, baseUrl));
-    const body = (await response.json()) as Record<string, any>;
-    if (body.status !== 'accepted') return body;
-    if (Date.now() > deadline) throw new Error(`change request ${location} still accepted after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** Reads (and removes) every message on a Storage queue, base64-decoded and JSON-parsed. */
 export async function drainQueue(queues: QueueServiceClient, name: string): Promise<any[]> {
   const queue = queues.getQueueClient(name);
