@@ -5,22 +5,12 @@ import { StorageQueueMessageBus } from '../../shared/adapters/storageQueues/Stor
 import { StorageQueueRules } from '../../shared/adapters/transportRules';
 import type { Destination } from '../../shared/application/ports/messageBus';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { uniqueQueueNames } from '../support/builders';
 import { freePort } from '../support/freePort';
 import { describeMessageBusContract, type MessageBusSubject } from './messageBus.contract';
 
 let azurite: TestAzurite;
 let service: QueueServiceClient;
-let subjects = 0;
-
-/** Queue names of their own for one subject (lower-case letters, digits and hyphens). */
-function queueNames(): Record<Destination, string> {
-  const prefix = `c${++subjects}`;
-  return {
-    endpointCreate: `${prefix}-endpoint-create`,
-    endpointDelete: `${prefix}-endpoint-delete`,
-    auditEvents: `${prefix}-audit-events`,
-  };
-}
 
 /** What a queue trigger would receive: every message's body, decoded from base64 JSON (peeked, not dequeued). */
 async function read(queueName: string): Promise<DeliveredMessage[]> {
@@ -39,7 +29,7 @@ async function unreachableBus(queues: Record<Destination, string>): Promise<Stor
 }
 
 async function storageQueueSubject(): Promise<MessageBusSubject> {
-  const queues = queueNames();
+  const queues = uniqueQueueNames();
   return {
     bus: new StorageQueueMessageBus((name) => service.getQueueClient(name), queues),
     rules: StorageQueueRules,

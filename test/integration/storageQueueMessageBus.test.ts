@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { uniqueQueueNames } from '../support/builders';
 import { StorageQueueMessageBus } from '../../shared/adapters/storageQueues/StorageQueueMessageBus';
 import type { Destination, OutgoingMessage } from '../../shared/application/ports/messageBus';
 
@@ -10,17 +11,6 @@ import type { Destination, OutgoingMessage } from '../../shared/application/port
 
 let azurite: TestAzurite;
 let service: QueueServiceClient;
-let queuePrefixCount = 0;
-
-/** Queue names of their own for one test (queue names: lower-case letters, digits and hyphens). */
-function queueNames(): Record<Destination, string> {
-  const prefix = `t${++queuePrefixCount}`;
-  return {
-    endpointCreate: `${prefix}-endpoint-create`,
-    endpointDelete: `${prefix}-endpoint-delete`,
-    auditEvents: `${prefix}-audit-events`,
-  };
-}
 
 function busFor(names: Record<Destination, string>): StorageQueueMessageBus {
   return new StorageQueueMessageBus((name) => service.getQueueClient(name), names);
@@ -55,7 +45,7 @@ describe('StorageQueueMessageBus on Azurite', () => {
   });
 
   it("creates only the destination's queue and enqueues base64 of the body's UTF-8 JSON, as the queue trigger decodes it", async () => {
-    const names = queueNames();
+    const names = uniqueQueueNames();
     const body = { displayName: 'Salle de réunion — 会议室 ✓', nested: { list: [1, 'two', null, true, { deep: 2.5 }] } };
     assert.equal(await exists(names.endpointDelete), false);
 
@@ -66,7 +56,7 @@ describe('StorageQueueMessageBus on Azurite', () => {
   });
 
   it('sends to a queue that already existed', async () => {
-    const names = queueNames();
+    const names = uniqueQueueNames();
     await service.createQueue(names.auditEvents);
 
     await busFor(names).send('auditEvents', outgoing({ n: 1 }));
@@ -75,7 +65,7 @@ describe('StorageQueueMessageBus on Azurite', () => {
   });
 
   it('counts its limit in base64 text: a message at the limit is 65,536 characters in the queue, one over creates no queue', async () => {
-    const names = queueNames();
+    const names = uniqueQueueNames();
     const bus = busFor(names);
     // {"pad":"…"} is the padding plus 10 characters; 49,152 bytes of JSON are 65,536 characters of base64.
     await bus.send('endpointCreate', outgoing({ pad: 'x'.repeat(49_152 - 10) }));

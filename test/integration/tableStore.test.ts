@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TableClient } from '@azure/data-tables';
-import { AuditAction, type AuditRecord } from '../../shared/domain/audit';
+import type { AuditRecord } from '../../shared/domain/audit';
 import { InvariantError } from '../../shared/domain/errors';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import {
@@ -9,15 +9,13 @@ import {
   NOW,
   aChangeRequest,
   aCommit,
-  aCreateRequest,
   aDefaultEndpoint,
   aDeleteRequest,
   aDomain,
-  aPool,
-  aUser,
   anAuditDraft,
   fqdn,
   sip,
+  aFirstCommit,
 } from '../support/builders';
 import { newTableStore, partitionRows } from '../support/storeHarness';
 
@@ -52,22 +50,7 @@ describe('the Table store on Azurite: row layout and limits', () => {
 
   it('a first commit writes exactly its rows: head, state, change request, each record with its index rows, one outbox row per event', async () => {
     const { table, ...store } = await newStore();
-    const pool = aPool({ defaultEndpointSipAddress: sip('sip:pchat-default@contoso.com') });
-    const user = aUser({ sipAddress: sip('sip:ocschat@contoso.com'), displayName: 'Group Chat' });
-    const request = aChangeRequest({ id: '0190c0de-0000-7000-8000-0000000000aa', request: aCreateRequest({ poolFqdn: pool.fqdn }) });
-    const commit = aCommit(EMPTY_STORE, {
-      writes: [
-        { type: 'putDomain', domain: aDomain() },
-        { type: 'putPool', pool },
-        { type: 'putHolder', holder: aDefaultEndpoint(pool) },
-        { type: 'putHolder', holder: user },
-      ],
-      drafts: [
-        anAuditDraft({ action: AuditAction.sipDomainAdded, subject: 'sip-domain:contoso.com' }),
-        anAuditDraft({ action: AuditAction.poolRegistered, subject: 'pool:pcpool.contoso.com' }),
-      ],
-      changeRequests: [request],
-    });
+    const { commit, pool, user, request } = aFirstCommit();
     await store.directory.commit(commit);
 
     // Exactly the rows of the commit: head, state, change request, per record its audit row and its

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { toCloudEvent } from '../../shared/application/events';
 import type { DirectoryCommit, DirectorySnapshot } from '../../shared/application/ports/directory';
+import type { Destination } from '../../shared/application/ports/messageBus';
 import { AuditAction, GENESIS_HEAD, appendToChain, type AuditDraft } from '../../shared/domain/audit';
 import type { AuditCheckpoint } from '../../shared/domain/auditVerification';
 import type { ChangeRequest, CreateEndpointRequest, DeleteEndpointRequest, ValidChangeRequest } from '../../shared/domain/changeRequest';
@@ -171,6 +172,40 @@ export function aDomainCommit(base: Pick<DirectorySnapshot, 'version' | 'head'>,
 /** A signed checkpoint of the audit head (storage keeps it as given; only the verifier checks signatures). */
 export function aCheckpoint(overrides: Partial<AuditCheckpoint> = {}): AuditCheckpoint {
   return { sequence: 1, hash: 'a'.repeat(64), time: NOW, signature: 'c2lnbmVk', ...overrides };
+}
+
+/** Queue names no other test in this process uses (Storage queue names: lower-case letters, digits and hyphens). */
+export function uniqueQueueNames(): Record<Destination, string> {
+  const prefix = uniqueLabel('q').toLowerCase();
+  return {
+    endpointCreate: `${prefix}-endpoint-create`,
+    endpointDelete: `${prefix}-endpoint-delete`,
+    auditEvents: `${prefix}-audit-events`,
+  };
+}
+
+/**
+ * A first commit onto an empty store that writes one of everything: a domain, a pool with its
+ * default endpoint, a directory user, a change request and two audit records (with their events).
+ */
+export function aFirstCommit(): { commit: DirectoryCommit; pool: PersistentChatPool; user: DirectoryUser; request: ValidChangeRequest } {
+  const pool = aPool({ defaultEndpointSipAddress: sip('sip:pchat-default@contoso.com') });
+  const user = aUser({ sipAddress: sip('sip:ocschat@contoso.com'), displayName: 'Group Chat' });
+  const request = aChangeRequest({ id: '0190c0de-0000-7000-8000-0000000000aa', request: aCreateRequest({ poolFqdn: pool.fqdn }) });
+  const commit = aCommit(EMPTY_STORE, {
+    writes: [
+      { type: 'putDomain', domain: aDomain() },
+      { type: 'putPool', pool },
+      { type: 'putHolder', holder: aDefaultEndpoint(pool) },
+      { type: 'putHolder', holder: user },
+    ],
+    drafts: [
+      anAuditDraft({ action: AuditAction.sipDomainAdded, subject: 'sip-domain:contoso.com' }),
+      anAuditDraft({ action: AuditAction.poolRegistered, subject: 'pool:pcpool.contoso.com' }),
+    ],
+    changeRequests: [request],
+  });
+  return { commit, pool, user, request };
 }
 
 /** A directory view over plain lists; `domainsInUse` defaults to the domains of the holders. */

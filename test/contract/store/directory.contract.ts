@@ -20,6 +20,7 @@ import {
   anEndpoint,
   fqdn,
   sip,
+  aFirstCommit,
 } from '../../support/builders';
 import type { MakeStoreSubject } from './storeSubject';
 
@@ -58,22 +59,7 @@ export function describeDirectoryContract(name: string, makeSubject: MakeStoreSu
 
     it('the first commit creates the head; a snapshot then sees domains, pools with their default endpoint, holders and change requests', async () => {
       const store = await makeSubject();
-      const pool = aPool({ defaultEndpointSipAddress: sip('sip:pchat-default@contoso.com') });
-      const user = aUser({ sipAddress: sip('sip:ocschat@contoso.com'), displayName: 'Group Chat' });
-      const request = aChangeRequest({ id: '0190c0de-0000-7000-8000-0000000000aa', request: aCreateRequest({ poolFqdn: pool.fqdn }) });
-      const commit = aCommit(EMPTY_STORE, {
-        writes: [
-          { type: 'putDomain', domain: aDomain() },
-          { type: 'putPool', pool },
-          { type: 'putHolder', holder: aDefaultEndpoint(pool) },
-          { type: 'putHolder', holder: user },
-        ],
-        drafts: [
-          anAuditDraft({ action: AuditAction.sipDomainAdded, subject: 'sip-domain:contoso.com' }),
-          anAuditDraft({ action: AuditAction.poolRegistered, subject: 'pool:pcpool.contoso.com' }),
-        ],
-        changeRequests: [request],
-      });
+      const { commit, pool, user, request } = aFirstCommit();
       await store.directory.commit(commit);
 
       const snapshot = await store.directory.snapshot({
