@@ -109,7 +109,11 @@ export function deadLetterMessage(letter: DeadLetter): OutgoingMessage {
 
 /** Refuses, before anything is sent, a message its transport would refuse for its size. */
 export function refuseIfTooLarge(rules: TransportRules, message: OutgoingMessage): void {
-  const size = rules.sizeOf(message);
+  refuseIfOverLimit(rules, rules.sizeOf(message));
+}
+
+/** Refuses a message of `size` bytes (as `rules.sizeOf` counts them) that is over the transport's limit. */
+export function refuseIfOverLimit(rules: TransportRules, size: number): void {
   if (size > rules.maxMessageBytes) {
     throw new TooLargeError(
       ErrorCode.messageTooLarge,

@@ -10,9 +10,8 @@ import { ErrorCode, ConfigurationError } from '../domain/errors';
 import { Transport, type Settings } from '../settings';
 import { createQueueServiceClient, createServiceBusClient, createTableClient } from './clients';
 
-/** The wired service: the use cases' dependencies, the settings they came from, and what to release on shutdown. */
+/** The wired service: the use cases' dependencies, and what to release on shutdown. */
 export interface Composition extends ServiceDependencies {
-  settings: Settings;
   close(): Promise<void>;
 }
 
@@ -76,7 +75,6 @@ export async function compose(settings: Settings, log: Logger = consoleLogger): 
   const messaging = messageBusFor(settings);
   return {
     ...store,
-    settings,
     bus: messaging.bus,
     clock: systemClock,
     ids: uuidv7Ids,

@@ -77,9 +77,13 @@ export class StorageQueueTriggers {
   /** Takes the triggers to drive; nothing is polled until `start()`. */
   constructor(private readonly options: StorageQueueTriggerOptions) {}
 
-  /** Starts one polling loop per queue trigger. */
+  /**
+   * Starts one polling loop per queue trigger. Every trigger's queues are resolved first, so a
+   * connection setting that is not set stops start-up with its name rather than a poller later.
+   */
   start(): void {
-    for (const registration of this.options.registrations) this.pollers.push(this.poll(registration));
+    const triggers = this.options.registrations.map((registration) => ({ registration, queues: this.queuesOf(registration) }));
+    for (const { registration, queues } of triggers) this.pollers.push(this.poll(registration, queues));
   }
 
   /** Receives no more messages and waits for the functions running on those received. */
@@ -90,8 +94,9 @@ export class StorageQueueTriggers {
 
   private queuesOf(registration: Registration): MessageQueues {
     const trigger = triggerOf(registration);
-    const connection = this.options.setting(trigger.connection ?? ConnectionSetting.storage);
-    if (!connection) throw new Error(`function ${registration.name}: app setting ${trigger.connection} is not set`);
+    const settingName = trigger.connection ?? ConnectionSetting.storage;
+    const connection = this.options.setting(settingName);
+    if (!connection) throw new Error(`function ${registration.name}: app setting ${settingName} is not set`);
     const service = this.options.queueServiceFor(connection);
     const queueName = String(trigger.queueName);
     return {
@@ -101,8 +106,7 @@ export class StorageQueueTriggers {
   }
 
   /** One polling loop per queue trigger, backing off exponentially while the queue is empty. */
-  private async poll(registration: Registration): Promise<void> {
-    const queues = this.queuesOf(registration);
+  private async poll(registration: Registration, queues: MessageQueues): Promise<void> {
     const settings = this.options.settings;
     let idleMs = MIN_POLL_MS;
     let ready = false;

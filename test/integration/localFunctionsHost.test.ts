@@ -596,6 +596,13 @@ describe('LocalFunctionsHost queue triggers', () => {
     assert.deepEqual(logs, ['[fromFake] message m2 failed on dequeue 1: the message is not base64 (host.json messageEncoding is base64)']);
   });
 
+  it("refuses to start, naming the setting, when a queue trigger's connection setting is not set", async () => {
+    const unset = createHost([queueRegistration('unconnected', 'never-polled', () => undefined, 'OtherStorage')]);
+
+    await assert.rejects(unset.host.start(), /^Error: function unconnected: app setting OtherStorage is not set$/);
+    assert.deepEqual(unset.logs, []);
+  });
+
   it('refuses a message lease Azure Storage would not accept', () => {
     for (const messageLeaseSeconds of [0, 1.5, 7 * 24 * 3600 + 1]) {
       assert.throws(

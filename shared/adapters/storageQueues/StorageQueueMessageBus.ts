@@ -2,7 +2,7 @@ import type { QueueClient } from '@azure/storage-queue';
 import { ErrorCode, UnavailableError } from '../../domain/errors';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
 import { isStorageOutage, statusOf } from '../azureErrors';
-import { deadLetterMessage, encodeQueueMessage, refuseIfTooLarge, StorageQueueRules } from '../transportRules';
+import { deadLetterMessage, encodeQueueMessage, refuseIfOverLimit, StorageQueueRules } from '../transportRules';
 
 /** The slice of QueueClient this adapter uses. */
 export type SendingQueueClient = Pick<QueueClient, 'sendMessage' | 'createIfNotExists' | 'name'>;
@@ -29,8 +29,9 @@ export class StorageQueueMessageBus implements MessageBus {
   }
 
   private async sendTo(queueName: string, message: OutgoingMessage): Promise<void> {
-    refuseIfTooLarge(StorageQueueRules, message);
+    // The text sent is what the limit counts (StorageQueueRules.sizeOf): encoded once, measured, sent.
     const text = encodeQueueMessage(message.body);
+    refuseIfOverLimit(StorageQueueRules, text.length);
     const queue = this.queueFor(queueName);
     try {
       await this.ensureQueue(queue);
