@@ -59,6 +59,10 @@ const SettingsSchema = RegistrationSchema.extend({
   AUDIT_SIGNING_KEY: z.string().min(1).optional(),
   /** Hours an Idempotency-Key answers retries with the original result. */
   IDEMPOTENCY_KEY_TTL_HOURS: count(DEFAULT_DELIVERY_POLICY.idempotencyKeyTtlMs / 3_600_000, 24 * 30),
+  /** Submissions one principal may make per window, per instance (bursts up to this many); the rest get 429. */
+  SUBMISSION_RATE_LIMIT: count(3000, 1_000_000),
+  /** The window of SUBMISSION_RATE_LIMIT, in seconds. */
+  SUBMISSION_RATE_WINDOW_SECONDS: count(60, 86_400),
 }).superRefine((env, ctx) => {
   if (env.MESSAGING_TRANSPORT === Transport.serviceBus && !env.ServiceBusConnection) {
     ctx.addIssue({ code: 'custom', path: ['ServiceBusConnection'], message: 'is required when MESSAGING_TRANSPORT is service-bus' });
@@ -98,6 +102,7 @@ function settingsOf(env: z.infer<typeof SettingsSchema>) {
       maxDeliveries: env.MAX_DELIVERY_COUNT,
       idempotencyKeyTtlMs: env.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000,
     },
+    submissionRate: { limit: env.SUBMISSION_RATE_LIMIT, windowMs: env.SUBMISSION_RATE_WINDOW_SECONDS * 1000 },
   };
 }
 

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { DeliveryPolicy } from './deliveryPolicy';
 import type { KeyedMutex } from './keyedMutex';
+import type { RateLimiter } from './rateLimiter';
 import type { Admissions } from './ports/admissions';
 import type { AuditLog } from './ports/auditLog';
 import type { AuditSearch } from './ports/auditSearch';
@@ -32,6 +33,8 @@ export interface ServiceDependencies {
   /** The CloudEvents `source` of this deployment's events. */
   eventSource: string;
   delivery: DeliveryPolicy;
+  /** Submissions per principal, per instance (SUBMISSION_RATE_LIMIT per SUBMISSION_RATE_WINDOW_SECONDS). */
+  submissionLimiter: RateLimiter;
   /** The Ed25519 key that signs audit checkpoints (AUDIT_SIGNING_KEY); without it no checkpoints are made. */
   signingKey?: KeyObject;
 }

@@ -1,6 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { ServiceDependencies } from '../application/dependencies';
 import { KeyedMutex } from '../application/keyedMutex';
+import { RateLimiter } from '../application/rateLimiter';
 import type { MessageBus } from '../application/ports/messageBus';
 import type { Logger } from '../application/ports/system';
 import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMessageBus';
@@ -82,6 +83,7 @@ export async function compose(settings: Settings, log: Logger = consoleLogger): 
     mutex: new KeyedMutex(),
     eventSource: settings.eventSource,
     delivery: settings.delivery,
+    submissionLimiter: new RateLimiter(settings.submissionRate, systemClock),
     ...(signingKey ? { signingKey } : {}),
     close: () => messaging.close(),
   };

@@ -19,6 +19,7 @@ export const ErrorCode = {
   idempotencyKeyReused: 'idempotency_key_reused',
   concurrentChange: 'concurrent_change',
   serviceUnavailable: 'service_unavailable',
+  rateLimited: 'rate_limited',
   invalidConfiguration: 'invalid_configuration',
   invariantBroken: 'invariant_broken',
 } as const;
@@ -86,6 +87,18 @@ export class UnavailableError extends ServiceError<typeof ErrorCode.serviceUnava
   ) {
     super(code, message, options);
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  }
+}
+
+/** The caller has used up its rate (submissions per principal); it may try again after `retryAfterSeconds`. */
+export class TooManyRequestsError extends ServiceError<typeof ErrorCode.rateLimited> {
+  constructor(
+    code: typeof ErrorCode.rateLimited,
+    message: string,
+    readonly retryAfterSeconds: number,
+    options: ServiceErrorOptions = {},
+  ) {
+    super(code, message, options);
   }
 }
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
 import type { Registration } from './functionsRegistry';
 import { compileRoute, decodeParams, matchRoute, type Route } from './httpRoutes';
@@ -8,6 +9,54 @@ import { createInvocationContext, type HostLog } from './invocationContext';
 
 /** The largest request body the host reads; functions enforce their own, smaller, limits. */
 const MAX_HOST_BODY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The request line and headers together may not exceed this (Node's own default, stated so the
+ * README's limit is this number): past it the host answers 431 before any function runs.
+ */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** A client that has not sent its headers, or its whole request, by then is cut off (slow-loris). */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+
+// RFC 9110 §7.2: Host = uri-host [ ":" port ], uri-host an IP literal, IPv4 address or reg-name.
+const HOST_HEADER = /^(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9\-._~!$&'()*+,;=]{1,253})(?::[0-9]{1,5})?$/;
+
+/** The request's URL from its target and Host header, or undefined when either is malformed. */
+function requestUrlOf(request: http.IncomingMessage): URL | undefined {
+  const host = request.headers.host ?? 'localhost';
+  if (!HOST_HEADER.test(host)) return undefined;
+  try {
+    return new URL(request.url ?? '/', `http://${host}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The status for a request Node's parser refused before any route saw it. */
+function statusForClientError(code: string | undefined): { status: number; title: string } {
+  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, title: 'Request Header Fields Too Large' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, title: 'Request Timeout' };
+  return { status: 400, title: 'Bad Request' };
+}
+
+/**
+ * Answers a request the parser could not read (a bad request line, a malformed or oversized header,
+ * a timeout) with problem details and closes the connection, instead of Node's bare 400.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, title } = statusForClientError(error.code);
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail: `the request could not be read: ${title.toLowerCase()}` });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
 
 /** What the HTTP server needs: the HTTP-trigger registrations, host.json's route prefix, and the host log. */
 export interface HttpTriggerOptions {
@@ -95,7 +144,11 @@ export class HttpTriggers {
 
   /** Listens on hostname:port (port 0: a free one); resolves with the base URL. */
   async listen(port: number, hostname = '127.0.0.1'): Promise<string> {
-    const server = http.createServer((request, response) => this.track(this.handle(request, response)));
+    const server = http.createServer(
+      { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+      (request, response) => this.track(this.handle(request, response)),
+    );
+    server.on('clientError', answerClientError);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -132,7 +185,8 @@ export class HttpTriggers {
   }
 
   private async serve(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
+    const url = requestUrlOf(request);
+    if (!url) return problemResponse(response, 400, 'Bad Request', 'the Host header or the request target is malformed');
     const method = (request.method ?? 'GET').toUpperCase();
     const found = matchRoute(this.routes, method, url.pathname);
     if (found.kind === 'not-found') return problemResponse(response, 404, 'Not Found', `no function serves ${url.pathname}`);

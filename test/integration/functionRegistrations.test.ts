@@ -28,6 +28,7 @@ describe('loadFunctionApp', () => {
       'getChangeRequest GET change-requests/{id}',
       'getEndpoint GET endpoints/{sipAddress}',
       'getTopology GET topology',
+      'health GET health',
       'listAuditRecords GET audit',
       'listEndpoints GET endpoints',
       'redrive timerTrigger */10 * * * * *',

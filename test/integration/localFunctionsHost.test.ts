@@ -1,5 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { HttpResponse, type HttpRequest, type InvocationContext, type Timer } from '@azure/functions';
 import { QueueServiceClient, type DequeuedMessageItem } from '@azure/storage-queue';
 import { createQueueServiceClient } from '../../shared/composition/clients';
@@ -90,6 +91,32 @@ function queueRegistration(
     bindings: [{ type: 'queueTrigger', direction: 'in', name: 'message', queueName, connection }],
     handler: (body, context) => handler(body, context as InvocationContext),
   };
+}
+
+/** Writes raw bytes (latin1) to the host and reads its whole answer: for requests fetch refuses to send. */
+async function rawHttp(port: number, request: string): Promise<{ statusLine: string; head: string; body: string }> {
+  const socket = connect(port, '127.0.0.1');
+  socket.setTimeout(5_000, () => socket.destroy(new Error('no answer within 5 s')));
+  socket.end(Buffer.from(request, 'latin1'));
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  const split = text.indexOf('\r\n\r\n');
+  const head = text.slice(0, split);
+  const raw = text.slice(split + 4);
+  return { statusLine: head.split('\r\n')[0] ?? '', head, body: /transfer-encoding: chunked/i.test(head) ? unchunked(raw) : raw };
+}
+
+/** The payload of a chunked HTTP/1.1 body. */
+function unchunked(raw: string): string {
+  let body = '';
+  for (let at = 0; ;) {
+    const lineEnd = raw.indexOf('\r\n', at);
+    const size = parseInt(raw.slice(at, lineEnd), 16);
+    if (!size) return body;
+    body += raw.slice(lineEnd + 2, lineEnd + 2 + size);
+    at = lineEnd + 2 + size + 2;
+  }
 }
 
 interface HostUnderTest {
@@ -308,6 +335,33 @@ describe('LocalFunctionsHost HTTP triggers', () => {
     );
     assert.equal((await fetch(`${baseUrl}/api/uploads/limit`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024) })).status, 200);
     assert.deepEqual(bodySizes, [4 * 1024 * 1024], 'only the body at the limit reached the function');
+  });
+
+  it('answers 400 for a malformed Host header or request line and 431 for oversized headers, without running the function; keeps serving', async () => {
+    let runs = 0;
+    const { baseUrl } = await startHttpHost([
+      httpRegistration('hello', 'hello', ['GET'], () => {
+        runs++;
+        return { status: 200, body: 'hi' };
+      }),
+    ]);
+    const { port } = new URL(baseUrl);
+    const cases: Array<[string, string, number]> = [
+      ['a Host with spaces and brackets', 'GET /api/hello HTTP/1.1\r\nHost: exa mple[.com\r\n\r\n', 400],
+      ['a Host with a path', 'GET /api/hello HTTP/1.1\r\nHost: localhost/../x\r\n\r\n', 400],
+      ['a Host with a lone high byte', 'GET /api/hello HTTP/1.1\r\nHost: \u00ff\u00fe\r\n\r\n', 400],
+      ['a broken request line', 'GET\u0001/api/hello HTTP/1.1\r\nHost: localhost\r\n\r\n', 400],
+      ['a header without a colon', 'GET /api/hello HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n', 400],
+      ['headers over 16 KiB', `GET /api/hello HTTP/1.1\r\nHost: localhost\r\nx-big: ${'a'.repeat(17 * 1024)}\r\n\r\n`, 431],
+    ];
+    for (const [what, request, status] of cases) {
+      const answer = await rawHttp(Number(port), request);
+      assert.match(answer.statusLine, new RegExp(`^HTTP/1\\.1 ${status} `), what);
+      assert.match(answer.head, /content-type: application\/problem\+json/i, what);
+      assert.equal(JSON.parse(answer.body).status, status, what);
+    }
+    assert.equal(runs, 0, 'no function ran for a request the host could not read');
+    assert.equal(await (await fetch(`${baseUrl}/api/hello`)).text(), 'hi', 'the host keeps serving');
   });
 
   it('answers 204 for a function that returns nothing, and 500 (logged) for one that throws', async () => {

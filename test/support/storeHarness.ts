@@ -7,6 +7,7 @@ import { openTableStore, type TableStore } from '../../shared/adapters/tables/ta
 import type { DirectoryTableClient } from '../../shared/adapters/tables/partitionTable';
 import type { ServiceDependencies } from '../../shared/application/dependencies';
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../../shared/application/deliveryPolicy';
+import { RateLimiter } from '../../shared/application/rateLimiter';
 import { KeyedMutex } from '../../shared/application/keyedMutex';
 import type { Clock, Logger } from '../../shared/application/ports/system';
 
@@ -87,6 +88,7 @@ export async function newStoreHarness(connectionString: string, options: Harness
     mutex: new KeyedMutex(),
     eventSource: '/test',
     delivery: options.delivery ?? DEFAULT_DELIVERY_POLICY,
+    submissionLimiter: new RateLimiter({ limit: 1_000_000, windowMs: 60_000 }, systemClock),
     ...(options.signingKey ? { signingKey: options.signingKey } : {}),
   };
 }

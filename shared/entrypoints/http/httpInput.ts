@@ -11,6 +11,8 @@ export interface HttpInput {
   headers: { get(name: string): string | null };
   params: Record<string, string>;
   query: URLSearchParams;
+  /** The body as it arrives (the Functions HttpRequest has it); read with a limit rather than whole. */
+  body?: AsyncIterable<Uint8Array> | null;
   text(): Promise<string>;
 }
 
@@ -22,8 +24,8 @@ export function json(status: number, value: unknown, headers: Record<string, str
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) };
 }
 
-function tooLarge(bytes: number): TooLargeError {
-  return new TooLargeError(ErrorCode.bodyTooLarge, `the body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES}`, {
+function tooLarge(): TooLargeError {
+  return new TooLargeError(ErrorCode.bodyTooLarge, `the body is larger than the limit of ${MAX_BODY_BYTES} bytes`, {
     errors: [{ pointer: '#', detail: `must be at most ${MAX_BODY_BYTES} bytes`, location: 'body' }],
   });
 }
@@ -33,17 +35,46 @@ function isJsonMediaType(contentType: string | null): boolean {
   return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text, read chunk by chunk and abandoned as soon as it passes the limit, so a body sent
+ * without Content-Length (chunked) cannot make the service buffer more than the limit. RFC 8259:
+ * JSON travels as UTF-8, so bytes that are not UTF-8 are refused rather than silently replaced.
+ */
+async function readBoundedText(request: HttpInput): Promise<string> {
+  if (!request.body) {
+    const text = await request.text();
+    if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw tooLarge();
+    return text;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  // Leaving the loop early (the throw) cancels the stream: nothing past the limit is read.
+  for await (const chunk of request.body) {
+    size += chunk.byteLength;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  try {
+    return utf8.decode(Buffer.concat(chunks));
+  } catch (error) {
+    throw new ValidationError(ErrorCode.malformedJson, 'the body is not valid UTF-8', {
+      cause: error,
+      errors: [{ pointer: '#', detail: 'must be UTF-8 encoded JSON', location: 'body' }],
+    });
+  }
+}
+
 /**
  * Reads a JSON body: 415 unless the media type is JSON, 413 above 64 KiB, 400 when it does not
  * parse. An absent body reads as `undefined` when `optional`.
  */
 export async function readJsonBody(request: HttpInput, options: { optional?: boolean } = {}): Promise<unknown> {
   const declaredLength = Number(request.headers.get('content-length') ?? '0');
-  if (declaredLength > MAX_BODY_BYTES) throw tooLarge(declaredLength);
-  const text = await request.text();
-  const length = Buffer.byteLength(text, 'utf8');
-  if (length > MAX_BODY_BYTES) throw tooLarge(length);
-  if (length === 0) {
+  if (declaredLength > MAX_BODY_BYTES) throw tooLarge();
+  const text = await readBoundedText(request);
+  if (text.length === 0) {
     if (options.optional) return undefined;
     throw new ValidationError(ErrorCode.bodyRequired, 'a JSON body is required', {
       errors: [{ pointer: '#', detail: 'the request body must be a JSON object', location: 'body' }],

@@ -5,6 +5,7 @@ import {
   NotFoundError,
   ServiceError,
   TooLargeError,
+  TooManyRequestsError,
   UnavailableError,
   UnprocessableError,
   ValidationError,
@@ -41,6 +42,7 @@ const TITLES: Record<number, string> = {
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -70,6 +72,8 @@ export function problemForError(error: unknown): TextOutput {
   if (error instanceof TooLargeError) return problem(413, error.code, error.message, error.errors);
   if (error instanceof UnsupportedMediaTypeError) return problem(415, error.code, error.message, error.errors);
   if (error instanceof UnprocessableError) return problem(422, error.code, error.message, error.errors);
+  if (error instanceof TooManyRequestsError)
+    return withRetryAfter(problem(429, error.code, error.message, error.errors), error.retryAfterSeconds);
   if (error instanceof UnavailableError) return withRetryAfter(problem(503, error.code, error.message), error.retryAfterSeconds);
   if (error instanceof ConcurrencyError) return withRetryAfter(problem(503, error.code, 'the directory is busy; retry shortly'), 1);
   // The operator reads what is misconfigured in the log; the caller learns only that it is.

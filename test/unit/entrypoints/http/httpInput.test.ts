@@ -76,6 +76,29 @@ describe('readJsonBody', () => {
   it('refuses with 400 body_required when the body is empty and required', async () => {
     await assert.rejects(readJsonBody(aRequest('')), httpInputError(400, 'body_required'));
   });
+
+  it('stops reading a streamed body without Content-Length as soon as it passes 64 KiB, and refuses with 413', async () => {
+    let chunksRead = 0;
+    const endless = (async function* () {
+      for (;;) {
+        chunksRead++;
+        yield new Uint8Array(16 * 1024).fill(0x20);
+      }
+    })();
+
+    await assert.rejects(readJsonBody({ ...aRequest(''), body: endless }), httpInputError(413, 'body_too_large'));
+    assert.equal(chunksRead, 5, 'the fifth 16 KiB chunk crosses the limit; nothing after it is read');
+  });
+
+  it('refuses with 400 malformed_json when the streamed body is not UTF-8', async () => {
+    const body = (async function* () {
+      yield Buffer.from('{"displayName":"', 'utf8');
+      yield Uint8Array.of(0xc3, 0x28);
+      yield Buffer.from('"}', 'utf8');
+    })();
+
+    await assert.rejects(readJsonBody({ ...aRequest(''), body }), httpInputError(400, 'malformed_json'));
+  });
 });
 
 describe('parseInput', () => {
