@@ -36,8 +36,11 @@ export interface TopologyChangeResult {
 interface TopologyChange {
   reads: DirectoryReads;
   decide: (view: DirectoryView, now: string) => Decision<TopologyCode>;
-  /** The audit action of a refusal, the object it is about, and the state the rule refused in view of. */
-  refusal: { action: AuditAction; subject: string; current: (view: DirectoryView) => unknown };
+  /**
+   * The audit action of a refusal (409), the object it is about, and the state the rule refused in
+   * view of; null for a change no rule refuses but for its object not existing (404).
+   */
+  refusal: { action: AuditAction; subject: string; current: (view: DirectoryView) => unknown } | null;
 }
 
 /** Refusals that mean "there is no such thing" (404): nothing was attempted on an object, so nothing is audited. */
@@ -67,14 +70,14 @@ function topologyAudit(
 function refusalAudit(
   deps: TopologyDependencies,
   requester: Requester,
-  change: TopologyChange,
   view: DirectoryView,
+  refusal: NonNullable<TopologyChange['refusal']>,
   refused: Rejected<TopologyCode>,
 ): AuditDraft {
-  const current = change.refusal.current(view) ?? null;
+  const current = refusal.current(view) ?? null;
   return topologyAudit(deps, requester, {
-    action: change.refusal.action,
-    subject: change.refusal.subject,
+    action: refusal.action,
+    subject: refusal.subject,
     outcome: { status: 'rejected', code: refused.code, message: refused.message },
     before: current,
     after: current,
@@ -93,8 +96,9 @@ async function changeTopology(deps: TopologyDependencies, requester: Requester, 
     const decision = change.decide(view, now.toISOString());
     if (decision.outcome === 'unchanged') return { plan: null, result: decision };
     if (decision.outcome === 'rejected') {
-      if (NOT_FOUND_CODES.has(decision.code)) return { plan: null, result: decision };
-      return { plan: { writes: [], changeRequests: [], audit: [refusalAudit(deps, requester, change, view, decision)] }, result: decision };
+      if (NOT_FOUND_CODES.has(decision.code) || change.refusal === null) return { plan: null, result: decision };
+      const audit = refusalAudit(deps, requester, view, change.refusal, decision);
+      return { plan: { writes: [], changeRequests: [], audit: [audit] }, result: decision };
     }
     const audit = topologyAudit(deps, requester, {
       action: decision.action,
@@ -119,7 +123,8 @@ export function addSipDomain(deps: TopologyDependencies, requester: Requester, n
   return changeTopology(deps, requester, {
     reads: { domains: [name] },
     decide: (view, now) => decideAddDomain(name, view, now),
-    refusal: { action: AuditAction.sipDomainAddRejected, subject: `sip-domain:${name}`, current: (view) => view.domain(name) },
+    // Adding a domain is never refused: it exists already (200) or it is added.
+    refusal: null,
   });
 }
 
@@ -189,6 +194,7 @@ export function removeDirectoryUser(
   return changeTopology(deps, requester, {
     reads: { addresses: [sipAddress] },
     decide: (view) => decideRemoveUser(sipAddress, view),
-    refusal: { action: AuditAction.directoryUserRemoveRejected, subject: sipAddress, current: (view) => view.holder(sipAddress) },
+    // The only refusal is that no such user exists (404).
+    refusal: null,
   });
 }

@@ -16,12 +16,10 @@ export const AuditAction = {
   directoryUserAdded: 'directory-user.added',
   directoryUserRemoved: 'directory-user.removed',
   /** Topology changes refused by a rule (409): audited with the state that made the rule refuse. */
-  sipDomainAddRejected: 'sip-domain.add-rejected',
   sipDomainRemoveRejected: 'sip-domain.remove-rejected',
   poolRegisterRejected: 'pool.register-rejected',
   poolRetireRejected: 'pool.retire-rejected',
   directoryUserAddRejected: 'directory-user.add-rejected',
-  directoryUserRemoveRejected: 'directory-user.remove-rejected',
   /** A waiting-list entry the re-driver could not read, taken out of the schedule. */
   redriveEntryDiscarded: 'redrive.entry-discarded',
 } as const;
