@@ -15,6 +15,13 @@ export const AuditAction = {
   poolRetired: 'pool.retired',
   directoryUserAdded: 'directory-user.added',
   directoryUserRemoved: 'directory-user.removed',
+  /** Topology changes refused by a rule (409): audited with the state that made the rule refuse. */
+  sipDomainRemoveRejected: 'sip-domain.remove-rejected',
+  poolRegisterRejected: 'pool.register-rejected',
+  poolRetireRejected: 'pool.retire-rejected',
+  directoryUserAddRejected: 'directory-user.add-rejected',
+  /** A waiting-list entry the re-driver could not read, taken out of the schedule. */
+  redriveEntryDiscarded: 'redrive.entry-discarded',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 
@@ -25,6 +32,11 @@ export type AuditOutcome = { status: 'applied' } | { status: 'rejected' | 'faile
 export interface AuditDraft {
   id: string;
   actor: string;
+  /**
+   * The unauthenticated claim of whom the actor acted for (a queue message's `actor`). Optional and
+   * left out when absent, so records without it hash exactly as they did before it existed.
+   */
+  onBehalfOf?: string;
   action: AuditAction;
   /** A SIP address, or a topology object such as `pool:pcpool.contoso.com`. */
   subject: string;

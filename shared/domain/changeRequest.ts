@@ -2,13 +2,18 @@ import { z } from 'zod';
 import { FqdnSchema, SipAddressSchema } from './names';
 import type { FailureCode, RejectionCode } from './codes';
 import type { FieldError } from './errors';
+import { isWellFormed } from './text';
 
-/** The AD display name of a new endpoint contact: optional, 1-256 printable characters. */
+/**
+ * The AD display name of a new endpoint contact: optional, 1-256 printable characters of
+ * well-formed Unicode (a lone surrogate passes the `u` regex below but breaks UTF-8 and URI encoding).
+ */
 export const DisplayNameSchema = z
   .string({ error: 'must be a string' })
   .trim()
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
+  .refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)')
   .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
 
 /** New-CsPersistentChatEndpoint as a change request. */
@@ -61,7 +66,13 @@ export interface ChangeRequest {
   /** The validated request; null only for a queue message that could not be parsed. */
   request: ChangeRequestBody | null;
   reason: ChangeRequestReason | null;
+  /** Who is accountable: the authenticated principal, or for automation the queue it came through (`queue:<name>`). */
   actor: string;
+  /**
+   * Whom a queue message says it acts for (its `actor` field): a claim nobody authenticated, kept
+   * beside the actor, never in its place. Absent when the message named no one.
+   */
+  onBehalfOf?: string;
   correlationId: string;
   channel: ChangeRequestChannel;
   acceptedAt: string;

@@ -23,6 +23,8 @@ export const FailureCode = {
   processingFailed: 'processing_failed',
   /** Its message was sent and re-sent, and no worker ever settled it. */
   undeliverable: 'undeliverable',
+  /** The re-driver could not handle its waiting-list entry (unreadable, or re-sending it failed on a bug). */
+  redriveFailed: 'redrive_failed',
 } as const;
 export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
 

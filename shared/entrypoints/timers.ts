@@ -9,7 +9,7 @@ import type { AuditCheckpoint } from '../domain/auditVerification';
 /** The re-drive timer's work (see application/redrive.ts); a sweep that did something is logged. */
 export async function redriveTimer(deps: RedriveDependencies): Promise<RedriveReport> {
   const report = await redrive(deps);
-  if (report.eventsPublished + report.requestsResent + report.requestsFailed + report.idempotencyKeysPurged > 0)
+  if (report.eventsPublished + report.requestsResent + report.requestsFailed + report.badEntries + report.idempotencyKeysPurged > 0)
     deps.log.info('re-drive', { ...report });
   return report;
 }

@@ -49,7 +49,13 @@ const MIN_POLL_MS = 50;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The trigger payload as the Functions host gives it: base64-decoded (per host.json), then JSON if it parses. */
+/**
+ * The trigger payload as the Functions host gives it. With `messageEncoding: base64` the host decodes
+ * first, and a message that is not base64 never reaches the function (the queues extension 5.x
+ * poisons it after maxDequeueCount failed bindings); with `none` the text is handed over unchanged.
+ * Either way the Node worker then parses it as JSON if it parses (@azure/functions' tryJsonParse),
+ * else passes the string.
+ */
 function decodeMessage(text: string, encoding: HostSettings['queues']['messageEncoding']): unknown {
   let decoded = text;
   if (encoding === 'base64') {

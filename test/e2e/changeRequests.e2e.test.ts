@@ -299,7 +299,7 @@ describe('change requests over HTTP on the local host', () => {
     assert.equal(wrongMethod.headers.get('allow'), 'GET');
   });
 
-  it('applies a change request that automation put straight on the queue, under its own actor', async () => {
+  it('applies a change request that automation put straight on the queue, under the queue as actor, on behalf of its claim', async () => {
     const topology = await aTopology(call);
     const address = topology.address('bot');
     const correlationId = aCorrelationId();
@@ -320,14 +320,14 @@ describe('change requests over HTTP on the local host', () => {
       return response.status === 200 && response.body.status !== 'accepted' ? response.body : undefined;
     });
     assert.deepEqual(
-      [request.status, request.channel, request.actor, request.correlationId],
-      ['applied', 'queue', 'provisioning-bot', correlationId],
+      [request.status, request.channel, request.actor, request.onBehalfOf, request.correlationId],
+      ['applied', 'queue', 'queue:endpoint-create', 'provisioning-bot', correlationId],
     );
     const endpoint = (await call('GET', `/endpoints/${pathOf(address)}`)).body;
     assert.deepEqual([endpoint.poolFqdn, endpoint.changeRequestId], [topology.pool(), id]);
     assert.deepEqual(
-      (await auditFor(call, address)).map((r) => [r.action, r.actor, r.changeRequestId, r.correlationId]),
-      [['endpoint.created', 'provisioning-bot', id, correlationId]],
+      (await auditFor(call, address)).map((r) => [r.action, r.actor, r.onBehalfOf, r.changeRequestId, r.correlationId]),
+      [['endpoint.created', 'queue:endpoint-create', 'provisioning-bot', id, correlationId]],
     );
   });
 
@@ -350,33 +350,88 @@ describe('change requests over HTTP on the local host', () => {
     );
     assert.deepEqual(
       letters.map((letter) => [letter.reason, letter.errors, letter.original]),
-      [['invalid_message', request.reason.errors, original]],
+      // The original exactly as it was on the queue (base64 here), so an operator can put it back as is.
+      [['invalid_message', request.reason.errors, encodeQueueMessage(original)]],
     );
-    const records = await auditFor(call, broken);
+    // An address that is not valid is no subject: the record is about the queue it came from.
+    const records = (await call('GET', `/audit?changeRequest=${id}`)).body.items;
     assert.deepEqual(
-      records.map((r) => [r.action, r.changeRequestId, r.outcome.code, r.after]),
-      [['change-request.invalid', id, 'invalid_message', { errors: request.reason.errors }]],
+      records.map((r: any) => [r.action, r.subject, r.changeRequestId, r.outcome.code, r.after]),
+      [['change-request.invalid', 'queue:endpoint-delete', id, 'invalid_message', { errors: request.reason.errors }]],
     );
   });
 
-  it('retries a message the function cannot take and moves it to the poison queue after maxDequeueCount', async () => {
+  it('records, audits and dead-letters hostile queue messages, and then applies a valid request for the same address', async () => {
+    const users = ['h-actor', 'h-corr', 'h-sip', 'h-long', 'h-text'];
+    // One pool per address: each pool takes one admin endpoint, and every address gets its valid request applied.
+    const topology = await aTopology(call, { pools: users.length });
     const queue = env.queues.getQueueClient('endpoint-create');
-    // Plain JSON, not base64: the Functions host (and so the local host) cannot decode it.
-    const text = JSON.stringify({ operation: 'create', sipAddress: `sip:undecodable@${aUniqueDomain()}` });
-    const { messageId } = await queue.sendMessage(text);
+    const lone = '\ud800';
+    const long = '€'.repeat(300);
+    const create = (user: string, fields: Record<string, unknown> = {}) => ({
+      schemaVersion: 1,
+      ...aCreateRequest({ sipAddress: topology.address(user), poolFqdn: topology.pool(users.indexOf(user)) }),
+      ...fields,
+    });
+    // JSON.stringify escapes a lone surrogate (\ud800), so it survives the wire; the raw text is not base64 at all.
+    const hostile: Array<{ name: string; text: string; user: string; pointer: string }> = [
+      { name: 'actor', text: encodeQueueMessage(create('h-actor', { actor: `bot${lone}` })), user: 'h-actor', pointer: '#/actor' },
+      {
+        name: 'correlationId',
+        text: encodeQueueMessage(create('h-corr', { correlationId: long })),
+        user: 'h-corr',
+        pointer: '#/correlationId',
+      },
+      {
+        name: 'sipAddress (lone surrogate)',
+        text: encodeQueueMessage(create('h-sip', { sipAddress: `sip:h-sip${lone}@${topology.domain}` })),
+        user: 'h-sip',
+        pointer: '#/sipAddress',
+      },
+      {
+        name: 'sipAddress (long)',
+        text: JSON.stringify(create('h-long', { sipAddress: `sip:${long}@${topology.domain}` })),
+        user: 'h-long',
+        pointer: '#/sipAddress',
+      },
+      { name: 'not base64', text: `not base64, not JSON: ${topology.domain}`, user: 'h-text', pointer: '#' },
+    ];
+    const sent: Array<(typeof hostile)[number] & { messageId: string }> = [];
+    for (const message of hostile) sent.push({ ...message, messageId: (await queue.sendMessage(message.text)).messageId });
 
-    // The host logs the move after the message is on the poison queue: wait for that last line.
-    const moved = `[applyEndpointCreate] message ${messageId} moved to endpoint-create-poison after 5 attempts`;
-    await eventually(async () => (env.logs.includes(moved) ? true : undefined), 20_000);
+    const letters: any[] = [];
+    await eventually(async () => {
+      letters.push(
+        ...(await drainQueue(env.queues, 'endpoint-create-poison')).filter((l) => sent.some((m) => m.messageId === l.messageId)),
+      );
+      return letters.length === sent.length ? true : undefined;
+    }, 30_000);
+    for (const message of sent) {
+      const id = changeRequestIdForMessage('endpoint-create', message.messageId);
+      const request = (await call('GET', `/change-requests/${id}`)).body;
+      assert.deepEqual(
+        [message.name, request.status, request.actor, request.reason.code, request.reason.errors.map((e: any) => e.pointer)],
+        [message.name, 'rejected', 'queue:endpoint-create', 'invalid_message', [message.pointer]],
+      );
+      const letter = letters.find((l) => l.messageId === message.messageId);
+      assert.deepEqual([message.name, letter.reason, letter.errors], [message.name, 'invalid_message', request.reason.errors]);
+      assert.ok(letter.description.length > 0, 'the poison message says why');
+      const records = (await call('GET', `/audit?changeRequest=${id}`)).body.items;
+      assert.deepEqual(
+        records.map((r: any) => [r.action, r.outcome.code]),
+        [['change-request.invalid', 'invalid_message']],
+      );
+    }
 
-    const { peekedMessageItems } = await env.queues.getQueueClient('endpoint-create-poison').peekMessages({ numberOfMessages: 32 });
-    assert.equal(peekedMessageItems.filter((m) => m.messageText === text).length, 1);
-    // The message never reached the function (no change request, no audit record): the host's log is the only witness.
-    const undecodable = 'the message is not base64 (host.json messageEncoding is base64)';
-    assert.deepEqual(
-      env.logs.filter((line) => line.includes(messageId)),
-      [...[1, 2, 3, 4, 5].map((n) => `[applyEndpointCreate] message ${messageId} failed on dequeue ${n}: ${undecodable}`), moved],
-    );
+    for (const user of users) {
+      const { messageId } = await queue.sendMessage(encodeQueueMessage(create(user)));
+      const id = changeRequestIdForMessage('endpoint-create', messageId);
+      const request = await eventually(async () => {
+        const response = await call('GET', `/change-requests/${id}`);
+        return response.status === 200 && response.body.status !== 'accepted' ? response.body : undefined;
+      });
+      assert.deepEqual([user, request.status], [user, 'applied']);
+    }
   });
 
   it('manages the topology: audited PUT/DELETE with 201, 200, 204, 404 and 409', async () => {
@@ -406,6 +461,7 @@ describe('change requests over HTTP on the local host', () => {
         ['sip-domain.removed', `sip-domain:${domain}`],
         ['pool.retired', `pool:${pool}`],
         ['directory-user.removed', user],
+        ['sip-domain.remove-rejected', `sip-domain:${domain}`],
         ['directory-user.added', user],
         ['pool.registered', `pool:${pool}`],
         ['sip-domain.added', `sip-domain:${domain}`],
@@ -419,6 +475,41 @@ describe('change requests over HTTP on the local host', () => {
         topology.users.filter((u: any) => u.sipAddress === user),
       ],
       [[], [], []],
+    );
+  });
+
+  it('audits a topology change refused by a rule (409), visible by type; a schema refusal (400) writes nothing', async () => {
+    const topology = await aTopology(call);
+    const correlationId = aCorrelationId();
+    const headBefore = async () => (await env.dependencies.directory.snapshot({})).head;
+
+    const head = await headBefore();
+    const malformed = await call('PUT', `/topology/pools/pc9.${topology.domain}`, { defaultEndpointSipAddress: 'not a sip address' });
+    assert.deepEqual([malformed.status, malformed.body.code], [400, 'validation_failed']);
+    assert.deepEqual(await headBefore(), head, 'a 400 writes no audit record');
+
+    const refused = await call('DELETE', `/topology/sip-domains/${topology.domain}`, undefined, correlated(correlationId));
+    assert.deepEqual([refused.status, refused.body.code], [409, 'sip_domain_in_use']);
+
+    const records = (await call('GET', `/audit?type=sip-domain.remove-rejected&correlation=${correlationId}`)).body.items;
+    assert.deepEqual(
+      records.map((r: any) => [r.action, r.subject, r.correlationId, r.outcome.status, r.outcome.code, r.before?.name, r.after?.name]),
+      [
+        [
+          'sip-domain.remove-rejected',
+          `sip-domain:${topology.domain}`,
+          correlationId,
+          'rejected',
+          'sip_domain_in_use',
+          topology.domain,
+          topology.domain,
+        ],
+      ],
+    );
+    const events = (await publishedEventsAbout(env, `sip-domain:${topology.domain}`)).filter((e) => e.id === records[0].id);
+    assert.deepEqual(
+      events.map((e: any) => e.type),
+      ['pchat.sip-domain.remove-rejected.v1'],
     );
   });
 

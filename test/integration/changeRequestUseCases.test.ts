@@ -404,7 +404,7 @@ describe('change-request use cases on Azurite', () => {
 
       assert.deepEqual(
         await redrive(h),
-        { eventsPublished: 0, requestsResent: 0, requestsFailed: 0, idempotencyKeysPurged: 0 },
+        { eventsPublished: 0, requestsResent: 0, requestsFailed: 0, badEntries: 0, idempotencyKeysPurged: 0 },
         'not due yet',
       );
       const due = at(h, DEFAULT_DELIVERY_POLICY.redriveAfterMs + 1000);

@@ -11,6 +11,7 @@ import { failChangeRequest } from '../../shared/application/changeRequests/failC
 import { recordInvalidMessage } from '../../shared/application/changeRequests/recordInvalidMessage';
 import { submitChangeRequest } from '../../shared/application/changeRequests/submitChangeRequest';
 import { CLOUD_EVENT_CONTENT_TYPE, type CloudEvent } from '../../shared/application/events';
+import { redrive } from '../../shared/application/redrive';
 import { Destination, type OutgoingMessage } from '../../shared/application/ports/messageBus';
 import {
   addDirectoryUser,
@@ -22,6 +23,7 @@ import {
 } from '../../shared/application/topology';
 import { AuditAction } from '../../shared/domain/audit';
 import { FailureCode } from '../../shared/domain/codes';
+import { ConflictError } from '../../shared/domain/errors';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { fqdn, sip } from '../support/builders';
 import { startFakeServiceBusBroker, type FakeServiceBusBroker } from '../support/fakeServiceBusBroker';
@@ -97,6 +99,24 @@ describe('events are valid CloudEvents 1.0 (checked with the cloudevents SDK)', 
       correlationId: 'corr-fail',
     });
     await failChangeRequest(deps, changeRequest.id, { code: FailureCode.processingFailed, message: 'simulated' });
+    // Topology changes refused by a rule (409) are audited and announced too.
+    await queued({ operation: 'create', sipAddress: sip('sip:kept@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') });
+    const refusals = [
+      () => removeSipDomain(deps, admin, fqdn('contoso.com')),
+      () => registerPool(deps, admin, fqdn('pool1.contoso.com'), sip('sip:other@contoso.com')),
+      () => retirePool(deps, admin, fqdn('pool1.contoso.com')),
+      () => addDirectoryUser(deps, admin, sip('sip:kept@contoso.com'), null),
+    ];
+    for (const refuse of refusals) await assert.rejects(refuse(), ConflictError);
+    // And so is a waiting-list entry the re-driver cannot read and takes out.
+    const earlier = new Date(Date.now() - 1000).toISOString();
+    await deps.table.createEntity({
+      partitionKey: 'default',
+      rowKey: 'pending|contoso.com|x|000000000000001',
+      data: '?',
+      redriveAt: earlier,
+    });
+    await redrive(deps);
 
     const messages = deps.bus.sent.filter((sent) => sent.destination === Destination.auditEvents).map((sent) => sent.message);
     assert.deepEqual(

@@ -650,6 +650,34 @@ describe('LocalFunctionsHost queue triggers', () => {
     assert.deepEqual(logs, ['[fromFake] message m2 failed on dequeue 1: the message is not base64 (host.json messageEncoding is base64)']);
   });
 
+  it('hands every message to the function as the Functions host does under messageEncoding none: JSON parsed, any other text as is', async () => {
+    const texts = ['{"job":1}', 'not base64!', encode({ job: 2 }), '\ud800 lone surrogate'];
+    const queue = new FakeQueue(
+      'jobs',
+      texts.map((text, i) => fakeMessage(`m${i + 1}`, text)),
+    );
+    const poison = new FakeQueue('jobs-poison');
+    const bodies: unknown[] = [];
+    const { host, logs } = await startHost(
+      [
+        queueRegistration('fromFake', 'jobs', (body) => {
+          bodies.push(body);
+        }),
+      ],
+      {
+        settings: hostSettings({ messageEncoding: 'none' }),
+        queueServiceFor: () => ({ getQueueClient: (name) => (name === 'jobs' ? queue : poison) }),
+      },
+    );
+
+    await waitFor(() => queue.settlements.filter((s) => s.startsWith('deleteMessage')).length === texts.length, 2_000, 'every message run');
+    await host.stop();
+
+    assert.deepEqual(bodies, [{ job: 1 }, 'not base64!', encode({ job: 2 }), '\ud800 lone surrogate']);
+    assert.deepEqual(poison.settlements, []);
+    assert.deepEqual(logs, []);
+  });
+
   it("refuses to start, naming the setting, when a queue trigger's connection setting is not set", async () => {
     const unset = createHost([queueRegistration('unconnected', 'never-polled', () => undefined, 'OtherStorage')]);
 

@@ -20,7 +20,10 @@ export type ApplyDependencies = CommitDependencies & AdmissionDependencies & Pic
 export interface QueuedChangeRequest {
   changeRequestId: string;
   request: ChangeRequestBody;
+  /** The queue's identity (`queue:<name>`): the sender is whoever may send to it. */
   actor: string;
+  /** The message's own `actor` field: whom the sender claims to act for. */
+  onBehalfOf?: string;
   correlationId: string;
   channel: ChangeRequestChannel;
 }
@@ -38,8 +41,8 @@ type SettleStep =
 
 /** The record of a queued request, as admission first records it. */
 export function queuedRecord(command: QueuedChangeRequest, acceptedAt: string): ValidChangeRequest {
-  const { changeRequestId: id, request, actor, correlationId, channel } = command;
-  return acceptedRecord({ id, request, actor, correlationId, channel, acceptedAt });
+  const { changeRequestId: id, request, actor, onBehalfOf, correlationId, channel } = command;
+  return acceptedRecord({ id, request, actor, ...(onBehalfOf === undefined ? {} : { onBehalfOf }), correlationId, channel, acceptedAt });
 }
 
 /** Decides a waiting request on a snapshot: the plan that settles it (applied or rejected) and its final record. */
@@ -133,7 +136,8 @@ async function settleInOrder(deps: ApplyDependencies, command: QueuedChangeReque
  * Applies a queued create or delete: enforces every rule, then commits the endpoint change (or the
  * rejection), the request's final status, its audit record and its event together, in the order
  * the address's requests were accepted. A request that is already settled is left alone, so
- * redelivered and re-driven messages change nothing.
+ * redelivered and re-driven messages change nothing. A request already admitted (over HTTP, with
+ * the authenticated principal as its actor) keeps its record: the message's fields never replace it.
  */
 export async function applyChangeRequest(deps: ApplyDependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
   // A request straight from automation is admitted before it waits for the directory's writer:

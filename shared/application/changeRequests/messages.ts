@@ -6,19 +6,36 @@ import {
   type ChangeRequestBody,
   type ValidChangeRequest,
 } from '../../domain/changeRequest';
+import { CORRELATION_ID_PATTERN, hasControlCharacter, isWellFormed } from '../../domain/text';
 import { Destination, type OutgoingMessage } from '../ports/messageBus';
 
 /** The current version of the endpoint change message. */
 export const MESSAGE_SCHEMA_VERSION = 1;
+
+/** A message's correlation id: the rule of the HTTP X-Correlation-Id header (it is indexed and logged like one). */
+export const MessageCorrelationIdSchema = z
+  .string({ error: 'must be a string' })
+  .regex(CORRELATION_ID_PATTERN, 'must be 1-128 letters, digits, or . _ : -');
+
+/**
+ * Whom a message says it acts for: 1-256 characters of well-formed Unicode without control
+ * characters. It is a claim (the queue is what authenticates the sender), recorded as `onBehalfOf`.
+ */
+export const MessageActorSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)')
+  .refine((value) => !hasControlCharacter(value), 'must not contain control characters');
 
 /** The envelope fields a queue message may carry beside the change request itself. */
 const envelope = {
   schemaVersion: z.literal(MESSAGE_SCHEMA_VERSION, { error: `must be ${MESSAGE_SCHEMA_VERSION}` }),
   /** Set by the HTTP submission; automation that enqueues directly leaves it out and gets one derived from the message id. */
   changeRequestId: z.uuid({ error: 'must be a UUID' }).optional(),
-  correlationId: z.string().min(1).max(128, 'must be at most 128 characters').optional(),
-  /** Who asked for the change; automation names itself here. */
-  actor: z.string().min(1).max(256, 'must be at most 256 characters').optional(),
+  correlationId: MessageCorrelationIdSchema.optional(),
+  /** Whom the sender acts for (a claim); automation names itself here. */
+  actor: MessageActorSchema.optional(),
 };
 
 /**

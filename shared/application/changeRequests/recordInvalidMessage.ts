@@ -15,6 +15,8 @@ export interface InvalidMessage {
   /** The SIP address it seems to be about, or the queue it came from. */
   subject: string;
   actor: string;
+  /** The message's `actor` claim, when it is itself valid. */
+  onBehalfOf?: string;
   correlationId: string;
   errors: FieldError[];
 }
@@ -38,6 +40,7 @@ export async function recordInvalidMessage(deps: RecordInvalidDependencies, mess
       request: null,
       reason: null,
       actor: message.actor,
+      ...(message.onBehalfOf === undefined ? {} : { onBehalfOf: message.onBehalfOf }),
       correlationId: message.correlationId,
       channel: 'queue',
       acceptedAt: now.toISOString(),

@@ -65,7 +65,10 @@ export function rejectionAction(request: ChangeRequestBody): AuditAction {
   return request.operation === 'create' ? AuditAction.endpointCreateRejected : AuditAction.endpointDeleteRejected;
 }
 
-/** An audit record about a change request: its actor, correlation and causation come from the request. */
+/**
+ * An audit record about a change request: its actor (and the claim of whom it acted for, only when
+ * there is one, so other records hash as before), correlation and causation come from the request.
+ */
 export function auditDraftFor(
   ids: IdGenerator,
   request: ChangeRequest,
@@ -74,6 +77,7 @@ export function auditDraftFor(
   return {
     id: ids.next(),
     actor: request.actor,
+    ...(request.onBehalfOf === undefined ? {} : { onBehalfOf: request.onBehalfOf }),
     changeRequestId: request.id,
     correlationId: request.correlationId,
     causationId: request.id,
@@ -83,7 +87,7 @@ export function auditDraftFor(
 
 /** A fresh `accepted` record of a request, before admission gives it a ticket. */
 export function acceptedRecord(
-  fields: Pick<ChangeRequest, 'id' | 'actor' | 'correlationId' | 'channel' | 'acceptedAt'> & { request: ChangeRequestBody },
+  fields: Pick<ChangeRequest, 'id' | 'actor' | 'onBehalfOf' | 'correlationId' | 'channel' | 'acceptedAt'> & { request: ChangeRequestBody },
 ): ValidChangeRequest {
   return { ...fields, status: ChangeRequestStatus.accepted, reason: null, completedAt: null, auditSequence: null, ticket: null };
 }

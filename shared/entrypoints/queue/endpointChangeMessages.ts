@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { FailureCode, RejectionCode } from '../../domain/codes';
 import type { FieldError } from '../../domain/errors';
+import { SipAddressSchema } from '../../domain/names';
 import { applyChangeRequest, type ApplyDependencies, type QueuedChangeRequest } from '../../application/changeRequests/applyChangeRequest';
 import { failChangeRequest } from '../../application/changeRequests/failChangeRequest';
-import { changeRequestIdForMessage, EndpointChangeMessageSchema } from '../../application/changeRequests/messages';
+import { changeRequestIdForMessage, EndpointChangeMessageSchema, MessageActorSchema } from '../../application/changeRequests/messages';
 import { recordInvalidMessage } from '../../application/changeRequests/recordInvalidMessage';
 import type { ServiceDependencies } from '../../application/dependencies';
 import { Destination } from '../../application/ports/messageBus';
@@ -35,20 +36,74 @@ export type MessageOutcome =
 /** The operations, each on its own queue. */
 export type Operation = 'create' | 'delete';
 
-const SIP_HINT = z.object({ sipAddress: z.string().max(300) });
+/** The hints an invalid message may still give for its record: used only when each is valid on its own. */
+const SIP_HINT = z.object({ sipAddress: SipAddressSchema });
 const ID_HINT = z.object({ changeRequestId: z.uuid() });
+const ACTOR_HINT = z.object({ actor: MessageActorSchema });
 
-/** Queue bodies arrive as parsed JSON, a string, or bytes, depending on trigger and encoding. */
-function decode(body: unknown): { value: unknown; errors: FieldError[] } {
-  const text =
-    typeof body === 'string' ? body : Buffer.isBuffer(body) || body instanceof Uint8Array ? Buffer.from(body).toString('utf8') : undefined;
-  if (text === undefined) return { value: body, errors: [] };
+/** Why a message body is not a change request before its fields are even looked at (pointer `#`). */
+const bodyError = (detail: string): FieldError[] => [{ pointer: '#', detail, location: 'message' }];
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** JSON text, or undefined when the text is not JSON. */
+function parseJson(text: string): { value: unknown } | undefined {
   try {
-    return { value: JSON.parse(text), errors: [] };
+    return { value: JSON.parse(text) };
   } catch {
-    return { value: text, errors: [{ pointer: '#', detail: 'the message body must be a JSON object', location: 'message' }] };
+    return undefined;
   }
 }
+
+/**
+ * The bytes a strict base64 text spells (RFC 4648 alphabet, padded to a multiple of 4), or undefined.
+ * Node's decoder skips characters outside the alphabet, so the text must also be exactly what
+ * encoding those bytes gives back: that refuses stray characters, missing or extra padding, and
+ * non-zero bits in the last character.
+ */
+function strictBase64(text: string): Buffer | undefined {
+  if (text.length === 0) return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : undefined;
+}
+
+/**
+ * A message's text as a value: JSON text as is; otherwise strict base64 of UTF-8 JSON text (what
+ * our own Storage-queue producer sends). host.json sets `messageEncoding: none`, so the Functions
+ * host hands over every message unchanged (JSON already parsed) and an undecodable one reaches us,
+ * to be recorded and dead-lettered, instead of going to the poison queue with no trace.
+ */
+function decodeText(text: string): { value: unknown; errors: FieldError[] } {
+  const json = parseJson(text);
+  if (json) return { value: json.value, errors: [] };
+  const bytes = strictBase64(text);
+  if (!bytes) return { value: text, errors: bodyError('the message must be JSON text, or base64 (padded, RFC 4648) of UTF-8 JSON text') };
+  let decoded: string;
+  try {
+    decoded = UTF8.decode(bytes);
+  } catch {
+    return { value: text, errors: bodyError('the message is base64, but the bytes it encodes are not valid UTF-8') };
+  }
+  const inner = parseJson(decoded);
+  if (!inner) return { value: decoded, errors: bodyError('the message is base64 of UTF-8 text, but that text is not JSON') };
+  return { value: inner.value, errors: [] };
+}
+
+/** Queue bodies arrive as parsed JSON (the host parses JSON text), a string, or bytes, depending on trigger and encoding. */
+function decode(body: unknown): { value: unknown; errors: FieldError[] } {
+  if (typeof body === 'string') return decodeText(body);
+  if (Buffer.isBuffer(body) || body instanceof Uint8Array) {
+    try {
+      return decodeText(UTF8.decode(body));
+    } catch {
+      return { value: undefined, errors: bodyError('the message bytes are not valid UTF-8') };
+    }
+  }
+  return { value: body, errors: [] };
+}
+
+/** The identity a queue gives its senders: the only actor a message can prove. */
+const queueActor = (meta: MessageMetadata) => `queue:${meta.queueName}`;
 
 /** The change request a valid message carries, or the errors that make it invalid. */
 function parseMessage(
@@ -63,13 +118,15 @@ function parseMessage(
       errors: [{ pointer: '#/operation', detail: `operation must be "${operation}" on the ${meta.queueName} queue`, location: 'message' }],
     };
   }
-  const { schemaVersion: _version, changeRequestId: givenId, correlationId, actor, ...request } = parsed.data;
+  const { schemaVersion: _version, changeRequestId: givenId, correlationId, actor: claimed, ...request } = parsed.data;
   const changeRequestId = givenId ?? changeRequestIdForMessage(meta.queueName, meta.messageId);
   return {
     command: {
       changeRequestId,
       request,
-      actor: actor ?? `queue:${meta.queueName}`,
+      // Whoever may send to the queue is authenticated by it; the message's own `actor` is only a claim.
+      actor: queueActor(meta),
+      ...(claimed === undefined ? {} : { onBehalfOf: claimed }),
       correlationId: correlationId ?? changeRequestId,
       channel: 'queue',
     },
@@ -111,11 +168,19 @@ async function deadLetterInvalid(
   meta: MessageMetadata,
   errors: FieldError[],
 ): Promise<MessageOutcome> {
+  // Each hint is used only when it is valid by itself: a hostile field must not break the record of its own refusal.
   const hintedId = ID_HINT.safeParse(value);
   const hintedSip = SIP_HINT.safeParse(value);
+  const hintedActor = ACTOR_HINT.safeParse(value);
   const changeRequestId = hintedId.success ? hintedId.data.changeRequestId : changeRequestIdForMessage(meta.queueName, meta.messageId);
-  const subject = hintedSip.success ? hintedSip.data.sipAddress.trim().toLowerCase() : `queue:${meta.queueName}`;
-  await recordInvalidMessage(deps, { changeRequestId, subject, actor: `queue:${meta.queueName}`, correlationId: changeRequestId, errors });
+  await recordInvalidMessage(deps, {
+    changeRequestId,
+    subject: hintedSip.success ? hintedSip.data.sipAddress : queueActor(meta),
+    actor: queueActor(meta),
+    ...(hintedActor.success ? { onBehalfOf: hintedActor.data.actor } : {}),
+    correlationId: changeRequestId,
+    errors,
+  });
   const source = operation === 'create' ? Destination.endpointCreate : Destination.endpointDelete;
   const description = errors.map((error) => error.detail).join('; ');
   await deps.bus.deadLetter(source, {

@@ -55,7 +55,7 @@ export function describeAdmissionsContract(name: string, makeSubject: MakeStoreS
       const again = await store.admissions.admit({ ...request, actor: 'mallory' }, { now, redriveAt: later(30) });
       assert.equal(again.outcome, 'id-taken');
       assert.deepEqual(again.outcome === 'id-taken' && again.changeRequest, { ...request, ticket: 1 });
-      assert.equal((await store.redrives.due(later(60), 10)).length, 1, 'still one place in its waiting list');
+      assert.equal((await store.redrives.due(later(60), 10).then((due) => due.entries)).length, 1, 'still one place in its waiting list');
     });
 
     it('an unexpired Idempotency-Key returns what it admitted; an expired one is taken over', async () => {
@@ -110,7 +110,7 @@ export function describeAdmissionsContract(name: string, makeSubject: MakeStoreS
         assert.ok(error instanceof ConcurrencyError, `a lost race is ConcurrencyError, got ${String(error)}`);
         assert.equal(await store.queries.changeRequest(id), undefined);
       }
-      assert.equal((await store.redrives.due(later(60), 10)).length, tickets.length);
+      assert.equal((await store.redrives.due(later(60), 10).then((due) => due.entries)).length, tickets.length);
     });
 
     it('20 concurrent admissions of one address, each retried while contended, draw tickets 1..20 with none lost', async () => {
@@ -143,7 +143,7 @@ export function describeAdmissionsContract(name: string, makeSubject: MakeStoreS
         ),
         new Set([admittedId]),
       );
-      const waiting = (await store.redrives.due(later(60), 100)).filter(
+      const waiting = (await store.redrives.due(later(60), 100).then((due) => due.entries)).filter(
         (entry) => entry.changeRequest.request.sipAddress === 'sip:keyed@contoso.com',
       );
       assert.equal(waiting.length, 1, 'one place in the waiting list');

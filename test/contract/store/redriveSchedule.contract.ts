@@ -24,12 +24,12 @@ export function describeRedriveScheduleContract(name: string, makeSubject: MakeS
       const store = await makeSubject();
       const request = deleteOf('chat');
       await store.admissions.admit(request, { now, redriveAt: later(30) });
-      const [entry] = await store.redrives.due(later(31), 10);
+      const [entry] = await store.redrives.due(later(31), 10).then((due) => due.entries);
       assert.deepEqual(entry, { changeRequest: { ...request, ticket: 1 }, redriveAt: later(30).toISOString(), sends: 1 });
 
       await store.redrives.postpone(entry, later(90));
-      assert.deepEqual(await store.redrives.due(later(89), 10), [], 'not due before its new time');
-      assert.deepEqual(await store.redrives.due(later(91), 10), [
+      assert.deepEqual(await store.redrives.due(later(89), 10).then((due) => due.entries), [], 'not due before its new time');
+      assert.deepEqual(await store.redrives.due(later(91), 10).then((due) => due.entries), [
         { changeRequest: { ...request, ticket: 1 }, redriveAt: later(90).toISOString(), sends: 2 },
       ]);
     });
@@ -39,11 +39,14 @@ export function describeRedriveScheduleContract(name: string, makeSubject: MakeS
       const requests = [deleteOf('chat'), deleteOf('chat'), deleteOf('chat')];
       for (const request of requests) await store.admissions.admit(request, { now, redriveAt: later(30) });
       assert.deepEqual(
-        (await store.redrives.due(later(60), 10)).map((entry) => [entry.changeRequest.id, entry.changeRequest.ticket]),
+        (await store.redrives.due(later(60), 10).then((due) => due.entries)).map((entry) => [
+          entry.changeRequest.id,
+          entry.changeRequest.ticket,
+        ]),
         requests.map((request, i) => [request.id, i + 1]),
       );
       assert.deepEqual(
-        (await store.redrives.due(later(60), 2)).map((entry) => entry.changeRequest.ticket),
+        (await store.redrives.due(later(60), 2).then((due) => due.entries)).map((entry) => entry.changeRequest.ticket),
         [1, 2],
       );
     });
@@ -55,18 +58,22 @@ export function describeRedriveScheduleContract(name: string, makeSubject: MakeS
       await store.admissions.admit(a, { now, redriveAt: later(30) });
       await store.admissions.admit(b, { now, redriveAt: later(90) });
       assert.deepEqual(
-        (await store.redrives.due(later(60), 10)).map((p) => [p.changeRequest.id, p.changeRequest.ticket, p.sends]),
+        (await store.redrives.due(later(60), 10).then((due) => due.entries)).map((p) => [
+          p.changeRequest.id,
+          p.changeRequest.ticket,
+          p.sends,
+        ]),
         [[a.id, 1, 1]],
       );
 
-      const [due] = await store.redrives.due(later(60), 10);
+      const [due] = await store.redrives.due(later(60), 10).then((due) => due.entries);
       await store.redrives.postpone(due as ScheduledRedrive, later(120));
       assert.deepEqual(
-        (await store.redrives.due(later(100), 10)).map((p) => p.changeRequest.id),
+        (await store.redrives.due(later(100), 10).then((due) => due.entries)).map((p) => p.changeRequest.id),
         [b.id],
       );
       assert.deepEqual(
-        (await store.redrives.due(later(130), 10)).map((p) => [p.changeRequest.id, p.sends]),
+        (await store.redrives.due(later(130), 10).then((due) => due.entries)).map((p) => [p.changeRequest.id, p.sends]),
         [
           [a.id, 2],
           [b.id, 1],
@@ -82,12 +89,12 @@ export function describeRedriveScheduleContract(name: string, makeSubject: MakeS
         }),
       );
       assert.deepEqual(
-        (await store.redrives.due(later(130), 10)).map((p) => p.changeRequest.id),
+        (await store.redrives.due(later(130), 10).then((due) => due.entries)).map((p) => p.changeRequest.id),
         [b.id],
       );
       await store.redrives.postpone(due as ScheduledRedrive, later(500));
       assert.deepEqual(
-        (await store.redrives.due(later(1000), 10)).map((p) => p.changeRequest.id),
+        (await store.redrives.due(later(1000), 10).then((due) => due.entries)).map((p) => p.changeRequest.id),
         [b.id],
         'the settled request stays out of the schedule',
       );

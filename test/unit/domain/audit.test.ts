@@ -79,6 +79,7 @@ describe('hashAuditRecord', () => {
   const changes: Record<keyof typeof record, unknown> = {
     id: 'audit-2',
     actor: 'someone-else',
+    onBehalfOf: 'provisioning-bot',
     action: AuditAction.endpointDeleted,
     subject: 'sip:other@contoso.com',
     changeRequestId: null,
@@ -91,6 +92,11 @@ describe('hashAuditRecord', () => {
     time: '2024-05-01T10:00:00.001Z',
     previousHash: '1'.repeat(64),
   };
+
+  it('is the same when onBehalfOf is absent or undefined, so records from before it existed verify unchanged', () => {
+    assert.equal(hashAuditRecord({ ...record, onBehalfOf: undefined }), hashAuditRecord(record));
+    assert.equal(Object.hasOwn(record, 'onBehalfOf'), false);
+  });
 
   it('is a 64-digit hex SHA-256 when given a record', () => {
     assert.match(hashAuditRecord(record), /^[0-9a-f]{64}$/);

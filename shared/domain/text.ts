@@ -1,0 +1,19 @@
+/**
+ * Rules for free text that crosses a trust boundary (queue envelopes, display names). Text with a
+ * lone UTF-16 surrogate cannot be encoded as UTF-8 or as a URI component, so it would fail later,
+ * far from the input that carried it: it is refused where it enters.
+ */
+
+/** Whether `value` is well-formed Unicode: no lone UTF-16 surrogate (String.prototype.isWellFormed, Node 20+). */
+export function isWellFormed(value: string): boolean {
+  // ES2024's String.prototype.isWellFormed; the project's lib is ES2022, so its type is stated here.
+  return (value as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** Whether `value` holds a control character (Unicode category Cc). */
+export function hasControlCharacter(value: string): boolean {
+  return /\p{Cc}/u.test(value);
+}
+
+/** A correlation id: the same rule as the HTTP X-Correlation-Id header, so any id is safe in a key and a log line. */
+export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
