@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { conflictKey } from '../../shared/adapters/tables/canonicalAddressMigration';
 import { HASHED_KEY_PART_MARK, MAX_KEY_PART_LENGTH, keyPart, rowKeys, type AuditIndex } from '../../shared/adapters/tables/rowKeys';
 import { verifyAuditLog } from '../../shared/application/audit/verifyAuditLog';
 import type { AuditRecord } from '../../shared/domain/audit';
@@ -72,6 +73,7 @@ describe('every row key on Azurite: bounded, whatever the value', () => {
     waiting: rowKeys.waiting(worstAddress(value), MAX_SEQUENCE),
     idempotencyKey: rowKeys.idempotencyKey(value, value),
     idempotencyExpiry: rowKeys.idempotencyExpiry(new Date(8.64e15).toISOString(), value, value),
+    conflict: conflictKey(rowKeys.waiting(worstAddress(value), MAX_SEQUENCE), rowKeys.waiting(worstAddress(value), MAX_SEQUENCE)),
   });
 
   it('builds every key kind within the limit and the documented lengths, and Azurite stores and reads back each', async () => {
