@@ -72,7 +72,7 @@ function signingKeyFrom(pem: string | undefined): KeyObject | undefined {
  */
 export async function compose(settings: Settings, log: Logger = consoleLogger): Promise<Composition> {
   const signingKey = signingKeyFrom(settings.auditSigningKey);
-  const store = await openTableStore(createTableClient(settings.storageConnection, settings.table), settings.partition);
+  const store = await openTableStore(createTableClient(settings.storageConnection, settings.table), settings.partition, log);
   const messaging = messageBusFor(settings);
   return {
     ...store,

@@ -6,6 +6,11 @@ import { z } from 'zod';
  * A SIP address here is the RFC 3261 `sip:` URI of the shape `sip:user@host`: no password, port,
  * URI parameters or headers, because a Persistent Chat endpoint's SipAddress is exactly that shape.
  * The scheme and the whole address are case-insensitive and normalized to lower case.
+ *
+ * One address has one spelling: RFC 3261 §19.1.4 makes a user-part character outside the reserved
+ * set equal to its %HEX HEX escape, so `sip:ocs%63hat@contoso.com` is `sip:ocschat@contoso.com`.
+ * SipAddressSchema yields the canonical form (see canonicalEscapes), and every comparison, row key
+ * and index uses what it yields: no other code needs to know about escapes.
  */
 
 const MAX_SIP_ADDRESS_LENGTH = 256;
@@ -18,6 +23,33 @@ const SIP_USER = /^(?:[a-z0-9\-_.!~*'()&=+$,;?/]|%[0-9a-f]{2})+$/;
 // RFC 3261 hostname: *( domainlabel "." ) toplabel; a toplabel starts with a letter.
 const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const TOP_LABEL = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+// RFC 3261 §25.1 unreserved = alphanum / mark; mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")".
+const UNRESERVED = /^[a-z0-9\-_.!~*'()]$/i;
+const ESCAPE = /%([0-9a-f]{2})/gi;
+
+/**
+ * The canonical spelling of the escapes in a SIP address: an escaped unreserved character is
+ * decoded (then lower-cased, as the whole address is), any other escape kept with upper-case hex
+ * (`%2f` → `%2F`, `%c3%a9` → `%C3%A9`). One pass, so `%2563` stays `%2563` (a literal "%63").
+ * Total: text that is not an address passes through with only its escapes rewritten.
+ */
+export function canonicalEscapes(value: string): string {
+  return value.replace(ESCAPE, (_escape, hex: string) => {
+    const character = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(character) ? character.toLowerCase() : `%${hex.toUpperCase()}`;
+  });
+}
+
+/**
+ * The canonical form of free text that may name a SIP address (an audit subject, a query): trimmed,
+ * lower-cased and canonically escaped when it starts with `sip:`, otherwise unchanged. It does not
+ * validate: for a valid address it equals what SipAddressSchema yields.
+ */
+export function canonicalSipText(value: string): string {
+  const lower = value.trim().toLowerCase();
+  return lower.startsWith('sip:') ? canonicalEscapes(lower) : value;
+}
 
 /** Why a string is not a fully qualified domain name, or undefined when it is one. */
 export function fqdnProblem(value: string): string | undefined {
@@ -48,7 +80,7 @@ export function sipAddressProblem(value: string): string | undefined {
   return hostProblem === undefined ? undefined : `host ${hostProblem}`;
 }
 
-/** A SIP address `sip:user@host`, normalized to lower case. */
+/** A SIP address `sip:user@host` in its one canonical form: lower case, escapes canonical (canonicalEscapes). */
 export const SipAddressSchema = z
   .string({ error: 'must be a string' })
   .trim()
@@ -57,6 +89,8 @@ export const SipAddressSchema = z
     const problem = sipAddressProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: `SIP address ${problem}` });
   })
+  // Only the user part can hold escapes (the host is a DNS name), so the whole address is rewritten.
+  .transform(canonicalEscapes)
   .brand<'SipAddress'>();
 export type SipAddress = z.infer<typeof SipAddressSchema>;
 

@@ -13,28 +13,34 @@ interface AuditRange extends Pick<ScanOptions, 'from' | 'to' | 'filter'> {
   prefix: string;
 }
 
-/** The index a query reads: the most selective filter given, or the log itself. */
-function indexPrefix(query: AuditQuery): string {
-  if (query.subject !== undefined) return rowKeys.auditSubjectPrefix(query.subject);
-  if (query.changeRequestId !== undefined) return rowKeys.auditIndexPrefix('changeRequest', query.changeRequestId);
-  if (query.correlationId !== undefined) return rowKeys.auditIndexPrefix('correlation', query.correlationId);
-  if (query.actor !== undefined) return rowKeys.auditIndexPrefix('actor', query.actor);
-  if (query.action !== undefined) return rowKeys.auditIndexPrefix('type', query.action);
-  if (query.outcome !== undefined) return rowKeys.auditIndexPrefix('outcome', query.outcome);
-  return rowKeys.auditPrefix;
-}
+/** The filters that have an index, most selective first, each with its key prefix and its column clause. */
+const INDEXED: Array<{ given(query: AuditQuery): string | undefined; prefix(value: string): string; column?(value: string): string }> = [
+  // No column clause for the subject: its index key holds it in canonical form (rowKeys.auditBySubject), which the stored column need not.
+  { given: (q) => q.subject, prefix: (v) => rowKeys.auditSubjectPrefix(v) },
+  {
+    given: (q) => q.changeRequestId,
+    prefix: (v) => rowKeys.auditIndexPrefix('changeRequest', v),
+    column: (v) => odata`changeRequestId eq ${v}`,
+  },
+  { given: (q) => q.correlationId, prefix: (v) => rowKeys.auditIndexPrefix('correlation', v), column: (v) => odata`correlationId eq ${v}` },
+  { given: (q) => q.actor, prefix: (v) => rowKeys.auditIndexPrefix('actor', v), column: (v) => odata`actor eq ${v}` },
+  { given: (q) => q.action, prefix: (v) => rowKeys.auditIndexPrefix('type', v), column: (v) => odata`action eq ${v}` },
+  { given: (q) => q.outcome, prefix: (v) => rowKeys.auditIndexPrefix('outcome', v), column: (v) => odata`outcome eq ${v}` },
+];
 
-/** Every filter as an OData clause on the rows' columns, so the service applies those the index does not. */
-function columnFilter(query: AuditQuery): string | undefined {
-  const clauses = [
-    query.subject !== undefined ? odata`subject eq ${query.subject}` : undefined,
-    query.changeRequestId !== undefined ? odata`changeRequestId eq ${query.changeRequestId}` : undefined,
-    query.correlationId !== undefined ? odata`correlationId eq ${query.correlationId}` : undefined,
-    query.actor !== undefined ? odata`actor eq ${query.actor}` : undefined,
-    query.action !== undefined ? odata`action eq ${query.action}` : undefined,
-    query.outcome !== undefined ? odata`outcome eq ${query.outcome}` : undefined,
-  ].filter((clause): clause is string => clause !== undefined);
-  return clauses.join(' and ') || undefined;
+/**
+ * The index a query reads (the most selective filter given, or the log itself) and, as OData clauses
+ * on the rows' columns, the other filters for the service to apply. The index's own filter needs no
+ * clause: its key already matches, even where the value is hashed into the key (rowKeys.keyPart).
+ */
+function indexAndFilter(query: AuditQuery): { prefix: string; filter: string | undefined } {
+  const given = INDEXED.flatMap((index) => {
+    const value = index.given(query);
+    return value === undefined ? [] : [{ index, value }];
+  });
+  const [chosen, ...others] = given;
+  const clauses = others.flatMap(({ index, value }) => (index.column ? [index.column(value)] : []));
+  return { prefix: chosen ? chosen.index.prefix(chosen.value) : rowKeys.auditPrefix, filter: clauses.join(' and ') || undefined };
 }
 
 /**
@@ -64,8 +70,7 @@ export class TableAuditSearch implements AuditSearch {
 
   /** The query's range; undefined when its time window holds no record. */
   private async rangeOf(query: AuditQuery): Promise<AuditRange | undefined> {
-    const prefix = indexPrefix(query);
-    const filter = columnFilter(query);
+    const { prefix, filter } = indexAndFilter(query);
     if (query.since === undefined && query.until === undefined) return { prefix, filter };
     const window = await this.windows.of(query.since, query.until);
     if (window === undefined) return undefined;

@@ -8,7 +8,7 @@ import type { Directory, DirectoryCommit, DirectoryReads, DirectorySnapshot } fr
 import type { ScheduledRedrive } from '../../application/ports/redriveSchedule';
 import { auditEntities, changeRequestEntity, leaveWaitingList, writeAction } from './entities';
 import { parse, type PartitionTable } from './partitionTable';
-import { rowKeys } from './rowKeys';
+import { LAYOUT_VERSION, rowKeys, SCHEMA_VERSION_COLUMN } from './rowKeys';
 
 /** Azure Table Storage caps an entity-group transaction at 100 actions. */
 const MAX_TRANSACTION_ACTIONS = 100;
@@ -58,7 +58,8 @@ export class TableDirectory implements Directory {
   }
 
   async commit(commit: DirectoryCommit): Promise<void> {
-    const head = this.table.entity(rowKeys.head, commit.head, { sequence: commit.head.sequence });
+    // Every commit writes rows in today's layout, so the head it rewrites says so (a Replace would drop the column otherwise).
+    const head = this.table.entity(rowKeys.head, commit.head, { sequence: commit.head.sequence, [SCHEMA_VERSION_COLUMN]: LAYOUT_VERSION });
     const actions: TransactionAction[] = [
       commit.expectedVersion === '' ? ['create', head] : ['update', head, 'Replace', { etag: commit.expectedVersion }],
       ...commit.writes.map((write) => writeAction(this.table, write)),

@@ -2,22 +2,16 @@ import { odata } from '@azure/data-tables';
 import type { ChangeRequest } from '../../domain/changeRequest';
 import type { AddressHolder, DirectoryUser, Endpoint, PersistentChatPool, SipDomain } from '../../domain/directory';
 import type { SipAddress } from '../../domain/names';
+import { wildcardMatcher, type WildcardMatcher } from '../../domain/wildcard';
 import type { DirectoryQueries, EndpointFilter, Page, Topology } from '../../application/ports/directoryQueries';
 import { decodeCursor } from './cursors';
 import { pageOf } from './pages';
 import type { PartitionTable } from './partitionTable';
 import { rowKeys } from './rowKeys';
 
-/** `*` matches any run of characters; everything else literally, case-insensitively. */
-function wildcard(pattern: string | undefined): ((value: string | null) => boolean) | undefined {
-  if (pattern === undefined) return undefined;
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  const regex = new RegExp(`^${source}$`, 'i');
-  return (value) => value !== null && regex.test(value);
-}
+/** `*` matches any run of characters, everything else literally, case-insensitively; linear time (domain/wildcard.ts). */
+const wildcard = (pattern: string | undefined): WildcardMatcher | undefined =>
+  pattern === undefined ? undefined : wildcardMatcher(pattern);
 
 /** The read side on Azure Table Storage: point reads, and scans filtered by the rows' columns. */
 export class TableDirectoryQueries implements DirectoryQueries {

@@ -117,10 +117,14 @@ export class PartitionTable {
     return { partitionKey: this.partitionKey, rowKey };
   }
 
-  /** Submits one entity-group transaction; a race (409, 412) is ConcurrencyError. */
-  async transact(actions: TransactionAction[]): Promise<void> {
+  /**
+   * Submits one entity-group transaction, answering the new ETag each action left (in the order of
+   * the actions, as the service answers; none for a delete); a race (409, 412) is ConcurrencyError.
+   */
+  async transact(actions: TransactionAction[]): Promise<Array<string | undefined>> {
     try {
-      await this.client.submitTransaction(actions);
+      const response = await this.client.submitTransaction(actions);
+      return response.subResponses.map(({ etag }) => etag?.trim());
     } catch (error) {
       if (isRace(error)) throw new ConcurrencyError(ErrorCode.concurrentChange, 'another writer committed first', { cause: error });
       throw translate(error);

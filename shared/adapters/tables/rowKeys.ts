@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names';
+import { canonicalSipText, domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names';
 
 /**
  * The row layout of the directory table. One deployment's whole directory lives in one partition,
@@ -23,14 +23,69 @@ import { domainOf, userOf, type Fqdn, type SipAddress } from '../../domain/names
  *   idem|<sha256(caller, key)>        an Idempotency-Key and the request it admitted
  *   idemexp|<expiresAt>|<sha256>      the same key by expiry time, so purging reads only expired keys
  *
- * Key parts are URI-encoded: Table keys must not hold / \ # ? or control characters.
+ * Every value in a key goes through keyPart: URI-encoded (Table keys must not hold / \ # ? or
+ * control characters) while short and well-formed, otherwise hashed to a fixed length, so no input
+ * can break the encoding or push a key past the limit. Values are never read back out of keys:
+ * they come from the rows' properties. The schema version of this layout is a column of the head
+ * row (see canonicalAddressMigration.ts).
  */
+
+/** The version of this layout, kept in the head row's SCHEMA_VERSION_COLUMN (absent: 1); see canonicalAddressMigration.ts. */
+export const LAYOUT_VERSION = 2;
+export const SCHEMA_VERSION_COLUMN = 'schemaVersion';
 
 // Below Number.MAX_SAFE_INTEGER, so the arithmetic is exact; 15 digits outlast any audit log.
 const MAX_SEQUENCE = 999_999_999_999_999;
 
-const encode = (part: string) => encodeURIComponent(part);
-const addressPart = (sipAddress: SipAddress) => `${encode(domainOf(sipAddress))}|${encode(userOf(sipAddress))}`;
+/**
+ * The longest key part kept readable. Azure Table keys hold at most 1 KiB, which Azurite enforces as
+ * 512 UTF-16 characters; every key here is ASCII (encoded or hex), so characters are what count.
+ * The longest keys have two value parts: `pending|<domain>|<user>|<15-digit ticket>` is
+ * 8 + 200 + 1 + 200 + 1 + 15 = 425 characters, `address|…|…` 409 and `line|…|…` 406; with one part,
+ * `auditix|correlation|<value>|<15 digits>` is 20 + 200 + 1 + 15 = 236. All well under 512, which
+ * leaves room for `conflict|<key>|<16 hex>` (the migration's conflict rows): at most 451.
+ */
+export const MAX_KEY_PART_LENGTH = 200;
+
+/**
+ * The marker of a hashed key part. encodeURIComponent never emits `=` (it encodes it as %3D), so a
+ * hashed part can never equal an encoded one; Table keys allow it.
+ */
+export const HASHED_KEY_PART_MARK = 'sha256=';
+
+/** Whether a string is well-formed UTF-16: no lone surrogate (which encodeURIComponent throws on). */
+function isWellFormed(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    if (unit >= 0xdc00 && unit <= 0xdfff) return false;
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+      i++;
+    }
+  }
+  return true;
+}
+
+/**
+ * A value as a key part; never throws. Short well-formed values are URI-encoded, exactly as keys
+ * were always written, so existing rows keep their keys. Anything else (a lone surrogate, or an
+ * encoding longer than MAX_KEY_PART_LENGTH) becomes `sha256=<64 hex>` over the value's UTF-16 code
+ * units, which keeps distinct ill-formed values distinct (UTF-8 would turn every lone surrogate
+ * into U+FFFD). Lookups hash the same way, so they find what was written.
+ */
+export function keyPart(value: string): string {
+  // An encoding is never shorter than its value: a long value is hashed without encoding it at all.
+  if (value.length <= MAX_KEY_PART_LENGTH && isWellFormed(value)) {
+    const encoded = encodeURIComponent(value);
+    if (encoded.length <= MAX_KEY_PART_LENGTH) return encoded;
+  }
+  return HASHED_KEY_PART_MARK + createHash('sha256').update(Buffer.from(value, 'utf16le')).digest('hex');
+}
+
+const addressPart = (sipAddress: SipAddress) => `${keyPart(domainOf(sipAddress))}|${keyPart(userOf(sipAddress))}`;
+/** Subjects are free text; one naming a SIP address is keyed in its canonical form, written and queried alike. */
+const subjectPart = (subject: string) => keyPart(canonicalSipText(subject));
 const padded = (n: number) => String(n).padStart(15, '0');
 /** Newest first under a forward scan: the sequence counted down from the largest one. */
 const inverted = (sequence: number) => padded(MAX_SEQUENCE - sequence);
@@ -51,24 +106,24 @@ export type AuditIndex = 'actor' | 'type' | 'outcome' | 'changeRequest' | 'corre
 /** Every row key and key prefix of the directory table. */
 export const rowKeys = {
   head: 'head',
-  domain: (name: Fqdn) => `domain|${encode(name)}`,
+  domain: (name: Fqdn) => `domain|${keyPart(name)}`,
   domainPrefix: 'domain|',
-  pool: (fqdn: Fqdn) => `pool|${encode(fqdn)}`,
+  pool: (fqdn: Fqdn) => `pool|${keyPart(fqdn)}`,
   poolPrefix: 'pool|',
   address: (sipAddress: SipAddress) => `address|${addressPart(sipAddress)}`,
   addressPrefix: 'address|',
-  addressesInDomain: (name: Fqdn) => `address|${encode(name)}|`,
-  changeRequest: (id: string) => `cr|${encode(id)}`,
+  addressesInDomain: (name: Fqdn) => `address|${keyPart(name)}|`,
+  changeRequest: (id: string) => `cr|${keyPart(id)}`,
   audit: (sequence: number) => `audit|${inverted(sequence)}`,
   auditPrefix: 'audit|',
   /** The sequence an audit row's key places it at. */
   auditPosition: (rowKey: string) => MAX_SEQUENCE - Number(rowKey.slice('audit|'.length)),
   checkpoint: (sequence: number) => `checkpoint|${inverted(sequence)}`,
   checkpointPrefix: 'checkpoint|',
-  auditBySubject: (subject: string, sequence: number) => `auditsub|${encode(subject)}|${inverted(sequence)}`,
-  auditSubjectPrefix: (subject: string) => `auditsub|${encode(subject)}|`,
-  auditIndex: (dimension: AuditIndex, value: string, sequence: number) => `auditix|${dimension}|${encode(value)}|${inverted(sequence)}`,
-  auditIndexPrefix: (dimension: AuditIndex, value: string) => `auditix|${dimension}|${encode(value)}|`,
+  auditBySubject: (subject: string, sequence: number) => `auditsub|${subjectPart(subject)}|${inverted(sequence)}`,
+  auditSubjectPrefix: (subject: string) => `auditsub|${subjectPart(subject)}|`,
+  auditIndex: (dimension: AuditIndex, value: string, sequence: number) => `auditix|${dimension}|${keyPart(value)}|${inverted(sequence)}`,
+  auditIndexPrefix: (dimension: AuditIndex, value: string) => `auditix|${dimension}|${keyPart(value)}|`,
   /** The key within an audit prefix that holds `sequence` (index keys end with the same inverted sequence). */
   auditAt: (prefix: string, sequence: number) => `${prefix}${inverted(sequence)}`,
   outbox: (sequence: number) => `outbox|${padded(sequence)}`,

@@ -1,4 +1,6 @@
 import type { ServiceDependencies } from '../../application/dependencies';
+import type { Logger } from '../../application/ports/system';
+import { migrateToCurrentLayout } from './canonicalAddressMigration';
 import { PartitionTable, type DirectoryTableClient } from './partitionTable';
 import { TableAdmissions } from './TableAdmissions';
 import { TableAuditLog } from './TableAuditLog';
@@ -28,8 +30,16 @@ export function createTableStore(client: DirectoryTableClient, partitionKey: str
   };
 }
 
-/** Creates the table if it does not exist yet, then the role adapters over it. */
-export async function openTableStore(client: DirectoryTableClient, partitionKey: string): Promise<TableStore> {
-  await new PartitionTable(client, partitionKey).ensureTable();
+/** Logs nothing: for callers that have no log to give. */
+const silent: Logger = { info: () => undefined, warn: () => undefined };
+
+/**
+ * Creates the table if it does not exist yet, brings the partition to the current row layout (a
+ * no-op once its head says so; see canonicalAddressMigration.ts), then builds the role adapters over it.
+ */
+export async function openTableStore(client: DirectoryTableClient, partitionKey: string, log: Logger = silent): Promise<TableStore> {
+  const table = new PartitionTable(client, partitionKey);
+  await table.ensureTable();
+  await migrateToCurrentLayout(table, log);
   return createTableStore(client, partitionKey);
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { RejectionCode } from '../../domain/codes';
 import { NotFoundError } from '../../domain/errors';
-import { FqdnSchema, SipAddressSchema } from '../../domain/names';
+import { canonicalSipText, FqdnSchema, SipAddressSchema } from '../../domain/names';
+import { wildcardPatternProblem } from '../../domain/wildcard';
 import type { ServiceDependencies } from '../../application/dependencies';
 import { httpEntrypoint } from './httpEntrypoint';
 import { fromQuery, json, parseInput, queryObject } from './httpInput';
@@ -9,12 +10,17 @@ import { fromQuery, json, parseInput, queryObject } from './httpInput';
 /** The largest page a listing returns. */
 const MAX_PAGE = 1000;
 
-const PATTERN = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+/** A `*` pattern, bounded in length and in wildcards (the limits are domain/wildcard.ts's). */
+const PATTERN = z.string({ error: 'must be a string' }).superRefine((value, ctx) => {
+  const problem = wildcardPatternProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const EndpointQuerySchema = z.strictObject({
   poolFqdn: FqdnSchema.optional(),
   /** A SIP address, `*` matching any run of characters (sip:*@contoso.com). */
-  sipAddress: PATTERN.transform((value) => value.toLowerCase()).optional(),
+  // Spelled as stored addresses are (canonical escapes); a %2A becomes *, which matches a literal * too.
+  sipAddress: PATTERN.transform((value) => canonicalSipText(value.toLowerCase())).optional(),
   /** A display name, `*` matching any run of characters (Legacy*). */
   displayName: PATTERN.optional(),
   limit: z.coerce

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FqdnSchema, SipAddressSchema } from '../../../shared/domain/names';
+import { canonicalSipText, FqdnSchema, SipAddressSchema } from '../../../shared/domain/names';
 
 function messagesOf(result: { success: boolean; error?: { issues: { message: string }[] } }): string[] {
   return result.error?.issues.map((issue) => issue.message) ?? [];
@@ -14,11 +14,56 @@ describe('SipAddressSchema', () => {
   });
 
   it('accepts every RFC 3261 user character when the user part uses them', () => {
-    const address = "sip:a.b-c_d!~*'()&=+$,;?/%41@contoso.com";
+    const address = "sip:a.b-c_d!~*'()&=+$,;?/%2F@contoso.com";
 
     const parsed = SipAddressSchema.parse(address);
 
-    assert.equal(parsed, address.toLowerCase());
+    assert.equal(parsed, address);
+  });
+
+  describe('one canonical form (RFC 3261 §19.1.4: an unreserved character equals its escape)', () => {
+    const canonical: Array<{ name: string; input: string; output: string }> = [
+      { name: 'an escaped letter is decoded', input: 'sip:ocs%63hat@x.com', output: 'sip:ocschat@x.com' },
+      { name: 'an escaped capital is decoded, then lower-cased', input: 'sip:%4Fcschat@x.com', output: 'sip:ocschat@x.com' },
+      { name: 'every escaped mark is decoded', input: 'sip:%2D%5F%2E%21%7E%2A%27%28%29@x.com', output: "sip:-_.!~*'()@x.com" },
+      { name: 'an escaped digit is decoded', input: 'sip:chat%31@x.com', output: 'sip:chat1@x.com' },
+      { name: 'an escaped reserved / keeps its escape, in upper-case hex', input: 'sip:a%2fb@x.com', output: 'sip:a%2Fb@x.com' },
+      { name: 'an escaped reserved ; keeps its escape', input: 'sip:a%3Bb@x.com', output: 'sip:a%3Bb@x.com' },
+      { name: 'escaped UTF-8 keeps its escapes, in upper-case hex', input: 'sip:caf%c3%a9@x.com', output: 'sip:caf%C3%A9@x.com' },
+      { name: 'an escaped % stays escaped, and what follows it is text', input: 'sip:a%2563@x.com', output: 'sip:a%2563@x.com' },
+      { name: 'an escaped space keeps its escape', input: 'sip:a%20b@x.com', output: 'sip:a%20b@x.com' },
+    ];
+    for (const { name, input, output } of canonical) {
+      it(`spells ${input} as ${output} when ${name}`, () => {
+        assert.equal(SipAddressSchema.parse(input), output);
+      });
+    }
+
+    it('gives both spellings of one address the same value when one is escaped', () => {
+      assert.equal(SipAddressSchema.parse('SIP:OCS%63HAT@Contoso.com'), SipAddressSchema.parse('sip:ocschat@contoso.com'));
+    });
+
+    it('is stable when the canonical form is parsed again', () => {
+      const once = SipAddressSchema.parse('sip:A%2f%4F%c3%a9@x.com');
+
+      assert.equal(SipAddressSchema.parse(once), once);
+    });
+
+    for (const input of ['sip:a%4g@x.com', 'sip:a%@x.com', 'sip:a%2@x.com', 'sip:a%%41@x.com']) {
+      it(`still refuses the invalid escape in ${input}`, () => {
+        const result = SipAddressSchema.safeParse(input);
+
+        assert.equal(result.success, false);
+        assert.match(messagesOf(result)[0] ?? '', /^SIP address user part has a character RFC 3261 does not allow/);
+      });
+    }
+  });
+
+  describe('canonicalSipText', () => {
+    it('spells a subject naming a SIP address as SipAddressSchema does, and leaves other subjects alone', () => {
+      assert.equal(canonicalSipText(' SIP:ocs%63hat@Contoso.com '), 'sip:ocschat@contoso.com');
+      assert.equal(canonicalSipText('pool:PC.contoso.com'), 'pool:PC.contoso.com');
+    });
   });
 
   const rejections: { name: string; input: string; rule: RegExp }[] = [
