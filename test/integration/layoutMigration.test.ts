@@ -166,7 +166,9 @@ describe('the layout migration (version 1 to 2: canonical SIP addresses) on Azur
     // The waiting list, its counter and its request: one spelling.
     const canonicalWaiting = sip('sip:waiting@contoso.com');
     assert.equal(dataOf<{ sipAddress: string }>(rows.get('line|contoso.com|waiting')).sipAddress, canonicalWaiting);
-    const [due] = await store.redrives.due(new Date('2100-01-01T00:00:00Z'), 10);
+    const {
+      entries: [due],
+    } = await store.redrives.due(new Date('2100-01-01T00:00:00Z'), 10);
     assert.equal((due as ScheduledRedrive).changeRequest.request.sipAddress, canonicalWaiting);
     assert.ok(rows.has('pending|contoso.com|waiting|000000000000001'));
     assert.equal((await store.queries.changeRequest(waiting.id))?.request?.sipAddress, canonicalWaiting);
