@@ -8,7 +8,9 @@ import type { Admissions, IdempotencyRecord } from '../../../../shared/applicati
 import type { Directory } from '../../../../shared/application/ports/directory';
 import { Destination } from '../../../../shared/application/ports/messageBus';
 import { GENESIS_HEAD } from '../../../../shared/domain/audit';
-import { UnavailableError } from '../../../../shared/domain/errors';
+import { ErrorCode, UnauthenticatedError, UnavailableError } from '../../../../shared/domain/errors';
+import { Role, type Principal } from '../../../../shared/domain/principal';
+import type { Authenticator } from '../../../../shared/entrypoints/http/authentication';
 import { submitChangeRequestHttp } from '../../../../shared/entrypoints/http/changeRequestsHttp';
 import type { HttpInput } from '../../../../shared/entrypoints/http/httpInput';
 import { recordingLog } from '../../../support/storeHarness';
@@ -54,9 +56,24 @@ const emptyDirectory: Directory = {
   commit: () => Promise.reject(new Error('a dry run must not commit')),
 };
 
-function dependencies(admissions: Admissions = fakeAdmissions()) {
+const ALICE: Principal = { name: 'alice@contoso.com', roles: new Set([Role.submitter]) };
+
+/** An authenticator that says every caller is `principal` (or, given none, refuses everyone). */
+function fakeAuthenticator(principal: Principal | null): Authenticator {
+  return {
+    mode: 'keys',
+    challenge: 'Bearer realm="test"',
+    authenticate: () => {
+      if (!principal) throw new UnauthenticatedError(ErrorCode.unauthenticated, 'no credentials');
+      return principal;
+    },
+  };
+}
+
+function dependencies(admissions: Admissions = fakeAdmissions(), principal: Principal | null = ALICE) {
   let id = 0;
   return {
+    authenticator: fakeAuthenticator(principal),
     admissions,
     directory: emptyDirectory,
     bus: new InMemoryMessageBus(StorageQueueRules),
@@ -83,12 +100,13 @@ function aPost(body: unknown, headers: Record<string, string> = {}, query = ''):
 const bodyOf = (output: { body?: unknown }) => JSON.parse(output.body as string) as Record<string, unknown>;
 
 describe('submitChangeRequestHttp', () => {
-  it('answers 202 with Location and the accepted request, normalized, and queues its message', async () => {
+  it('answers 202 with Location and the accepted request, normalized, its actor the principal, and queues its message', async () => {
     const deps = dependencies();
 
+    // The principal-name header is the caller's claim about itself: the authenticated principal wins.
     const output = await submitChangeRequestHttp(
       deps,
-      aPost(BODY, { 'x-ms-client-principal-name': 'alice@contoso.com', 'x-correlation-id': 'ticket-1' }),
+      aPost(BODY, { 'x-ms-client-principal-name': 'mallory', 'x-correlation-id': 'ticket-1' }),
     );
 
     const id = '0190c0de-0000-7000-8000-000000000001';
@@ -204,5 +222,48 @@ describe('submitChangeRequestHttp', () => {
     );
     assert.deepEqual([broken.status, broken.headers?.['retry-after'], bodyOf(broken).code], [500, undefined, 'internal_error']);
     assert.deepEqual(bugDeps.log.warnings, ['request failed']);
+  });
+
+  it('answers 401 with WWW-Authenticate before reading the body, and admits nothing, without credentials', async () => {
+    const admissions = fakeAdmissions();
+    const deps = dependencies(admissions, null);
+    let bodyRead = false;
+    const request = { ...aPost(BODY), text: async () => ((bodyRead = true), JSON.stringify(BODY)) };
+
+    const output = await submitChangeRequestHttp(deps, request);
+
+    assert.deepEqual(
+      [output.status, output.headers?.['www-authenticate'], bodyOf(output).code],
+      [401, 'Bearer realm="test"', 'unauthenticated'],
+    );
+    assert.deepEqual([bodyRead, admissions.admitted, deps.bus.sent.length], [false, 0, 0]);
+    assert.deepEqual(deps.log.infos, ['request refused']);
+  });
+
+  it('answers 403 naming the submitter role to a principal without it, before reading the body', async () => {
+    const admissions = fakeAdmissions();
+    const deps = dependencies(admissions, { name: 'rita', roles: new Set([Role.reader, Role.auditor]) });
+    let bodyRead = false;
+    const request = { ...aPost(BODY), text: async () => ((bodyRead = true), JSON.stringify(BODY)) };
+
+    const output = await submitChangeRequestHttp(deps, request);
+
+    assert.equal(output.status, 403);
+    assert.deepEqual(bodyOf(output), {
+      type: '/problems/forbidden',
+      title: 'Forbidden',
+      status: 403,
+      detail: "this operation needs the submitter role; the caller's roles: reader, auditor",
+      code: 'forbidden',
+      errors: [
+        {
+          pointer: '#/authorization',
+          detail: "this operation needs the submitter role; the caller's roles: reader, auditor",
+          location: 'header',
+        },
+      ],
+    });
+    assert.equal(output.headers?.['www-authenticate'], undefined);
+    assert.deepEqual([bodyRead, admissions.admitted, deps.bus.sent.length], [false, 0, 0]);
   });
 });
