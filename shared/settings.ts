@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_DELIVERY_POLICY } from './application/deliveryPolicy';
 import { ErrorCode, ConfigurationError, type FieldError } from './domain/errors';
+import { PrincipalNameSchema, ROLES, type Role } from './domain/principal';
 
 /**
  * The service's settings (app settings in Azure, the environment locally), parsed once and failing
@@ -36,6 +37,59 @@ const RegistrationSchema = z.object({
   AUDIT_CHECKPOINT_SCHEDULE: name('0 */5 * * * *'),
 });
 
+/** Where the identity of an HTTP caller comes from (see shared/entrypoints/http/authentication.ts). */
+export const AuthMode = { keys: 'keys', easyauth: 'easyauth', off: 'off' } as const;
+export type AuthMode = (typeof AuthMode)[keyof typeof AuthMode];
+
+/** The shortest API key: 32 characters of the alphabet below carry at least 190 bits when generated. */
+export const MIN_API_KEY_LENGTH = 32;
+
+/** One configured API key: who it identifies and what that principal may do. */
+export interface ApiKey {
+  principal: string;
+  roles: Role[];
+  key: string;
+}
+
+// RFC 6750 b64token: what an Authorization: Bearer credential may hold.
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+const ApiKeySchema = z.strictObject({
+  principal: PrincipalNameSchema,
+  roles: z
+    .array(z.enum(ROLES as [Role, ...Role[]], { error: `must be one of ${ROLES.join(', ')}` }), { error: 'must be an array of roles' })
+    .min(1, 'must name at least one role')
+    .transform((roles) => [...new Set(roles)]),
+  // The messages never quote the key: a configuration error is logged.
+  key: z
+    .string({ error: 'must be a string' })
+    .min(MIN_API_KEY_LENGTH, `must be at least ${MIN_API_KEY_LENGTH} characters`)
+    .max(1024, 'must be at most 1024 characters')
+    .regex(BEARER_TOKEN, 'must be letters, digits and - . _ ~ + / (a bearer token)'),
+});
+
+/** LOCAL_API_KEYS: a JSON array of {"principal","roles","key"}, no key given twice. */
+const ApiKeysSchema = z
+  .string()
+  .transform((text, ctx): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Not the parser's message: it quotes the text, which holds keys.
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {"principal","roles","key"} objects' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.array(ApiKeySchema, { error: 'must be a JSON array of {"principal","roles","key"} objects' }).superRefine((keys, ctx) => {
+      const seen = new Set<string>();
+      keys.forEach((entry, index) => {
+        if (seen.has(entry.key)) ctx.addIssue({ code: 'custom', path: [index, 'key'], message: 'is the same key as an earlier entry' });
+        seen.add(entry.key);
+      });
+    }),
+  );
+
 const SettingsSchema = RegistrationSchema.extend({
   /** Storage connection for the directory table (and the queues when the transport is storage-queues). */
   AzureWebJobsStorage: z.string({ error: 'is required: a Storage connection string (UseDevelopmentStorage=true for Azurite)' }).min(1),
@@ -63,7 +117,16 @@ const SettingsSchema = RegistrationSchema.extend({
   SUBMISSION_RATE_LIMIT: count(3000, 1_000_000),
   /** The window of SUBMISSION_RATE_LIMIT, in seconds. */
   SUBMISSION_RATE_WINDOW_SECONDS: count(60, 86_400),
+  /** Where HTTP callers' identity comes from: API keys (the default), App Service authentication, or nowhere (development only). */
+  AUTH_MODE: z.enum([AuthMode.keys, AuthMode.easyauth, AuthMode.off], { error: 'must be keys, easyauth or off' }).default(AuthMode.keys),
+  /** The API keys of AUTH_MODE=keys; unset, no key is valid (npm start generates and sets them). */
+  LOCAL_API_KEYS: ApiKeysSchema.optional(),
+  /** Set by App Service on every instance: its presence means "running in Azure". */
+  WEBSITE_INSTANCE_ID: z.string().optional(),
 }).superRefine((env, ctx) => {
+  if (env.AUTH_MODE === AuthMode.off && env.WEBSITE_INSTANCE_ID) {
+    ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'must not be off when running in Azure (WEBSITE_INSTANCE_ID is set)' });
+  }
   if (env.MESSAGING_TRANSPORT === Transport.serviceBus && !env.ServiceBusConnection) {
     ctx.addIssue({ code: 'custom', path: ['ServiceBusConnection'], message: 'is required when MESSAGING_TRANSPORT is service-bus' });
   }
@@ -103,6 +166,11 @@ function settingsOf(env: z.infer<typeof SettingsSchema>) {
       idempotencyKeyTtlMs: env.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000,
     },
     submissionRate: { limit: env.SUBMISSION_RATE_LIMIT, windowMs: env.SUBMISSION_RATE_WINDOW_SECONDS * 1000 },
+    auth: {
+      mode: env.AUTH_MODE,
+      apiKeys: (env.LOCAL_API_KEYS ?? []) as ApiKey[],
+      runningInAzure: Boolean(env.WEBSITE_INSTANCE_ID),
+    },
   };
 }
 

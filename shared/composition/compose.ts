@@ -8,11 +8,14 @@ import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMe
 import { systemClock, uuidv7Ids } from '../adapters/system';
 import { openTableStore } from '../adapters/tables/tableStore';
 import { ErrorCode, ConfigurationError } from '../domain/errors';
-import { Transport, type Settings } from '../settings';
+import { easyAuthAuthenticator, keysAuthenticator, openAuthenticator, type Authenticator } from '../entrypoints/http/authentication';
+import { AuthMode, Transport, type Settings } from '../settings';
 import { createQueueServiceClient, createServiceBusClient, createTableClient } from './clients';
 
 /** The wired service: the use cases' dependencies, and what to release on shutdown. */
 export interface Composition extends ServiceDependencies {
+  /** Who is calling over HTTP, by AUTH_MODE. */
+  authenticator: Authenticator;
   close(): Promise<void>;
 }
 
@@ -67,11 +70,26 @@ function signingKeyFrom(pem: string | undefined): KeyObject | undefined {
 }
 
 /**
+ * The authenticator AUTH_MODE names, built once. The settings have validated the keys and refused
+ * `off` in Azure; what is left to say is warned here, once, at start (never a key).
+ */
+export function authenticatorFor(auth: Settings['auth'], log: Logger): Authenticator {
+  if (auth.mode === AuthMode.off) {
+    log.warn('AUTH_MODE is off: every HTTP caller is "anonymous" with every role; for development only');
+    return openAuthenticator();
+  }
+  if (auth.mode === AuthMode.easyauth) return easyAuthAuthenticator();
+  if (auth.apiKeys.length === 0) log.warn('AUTH_MODE is keys and LOCAL_API_KEYS is unset: every API call will answer 401');
+  return keysAuthenticator(auth.apiKeys);
+}
+
+/**
  * The composition root: builds the SDK clients (through clients.ts) and the adapters once from the
  * parsed settings, and hands them to the use cases as one set of dependencies.
  */
 export async function compose(settings: Settings, log: Logger = consoleLogger): Promise<Composition> {
   const signingKey = signingKeyFrom(settings.auditSigningKey);
+  const authenticator = authenticatorFor(settings.auth, log);
   const store = await openTableStore(createTableClient(settings.storageConnection, settings.table), settings.partition, log);
   const messaging = messageBusFor(settings);
   return {
@@ -80,6 +98,7 @@ export async function compose(settings: Settings, log: Logger = consoleLogger): 
     clock: systemClock,
     ids: uuidv7Ids,
     log,
+    authenticator,
     mutex: new KeyedMutex(),
     eventSource: settings.eventSource,
     delivery: settings.delivery,

@@ -10,6 +10,8 @@ import type { RejectionCode, TopologyCode } from './codes';
 /** The stable codes of errors that are not a rule's refusal (those are RejectionCode and TopologyCode). */
 export const ErrorCode = {
   validationFailed: 'validation_failed',
+  unauthenticated: 'unauthenticated',
+  forbidden: 'forbidden',
   bodyRequired: 'body_required',
   malformedJson: 'malformed_json',
   bodyTooLarge: 'body_too_large',
@@ -60,6 +62,12 @@ export abstract class ServiceError<Code extends ServiceErrorCode = ServiceErrorC
 
 /** Input broke a rule of the contract; nothing was written. */
 export class ValidationError extends ServiceError {}
+
+/** The caller presented no credentials, or ones that identify no one; nothing was read or written. */
+export class UnauthenticatedError extends ServiceError<typeof ErrorCode.unauthenticated> {}
+
+/** The caller is known but holds none of the roles the operation needs; nothing was read or written. */
+export class ForbiddenError extends ServiceError<typeof ErrorCode.forbidden> {}
 
 /** The named thing does not exist. */
 export class NotFoundError extends ServiceError {}

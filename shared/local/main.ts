@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { azuriteConnectionString, isListening, startAzurite, type AzuriteProcess } from './azurite';
@@ -39,15 +39,77 @@ async function storage(log: (line: string) => void): Promise<AzuriteProcess | un
 }
 
 /**
+ * The local data folder (Azurite's location): the development signing key and API keys live here.
+ * It holds secrets, so it ignores itself in git even when AZURITE_LOCATION moves it inside a clone.
+ */
+function dataFolder(): string {
+  const location = path.resolve(appRoot, process.env.AZURITE_LOCATION ?? '.azurite');
+  mkdirSync(location, { recursive: true });
+  const ignore = path.join(location, '.gitignore');
+  if (!existsSync(ignore)) writeFileSync(ignore, '# Local data and secrets of npm start: never committed.\n*\n');
+  return location;
+}
+
+/** The principals npm start makes a key for: one per role. */
+const LOCAL_ROLES = ['submitter', 'operator', 'auditor', 'reader'] as const;
+
+interface LocalKey {
+  principal: string;
+  roles: string[];
+  key: string;
+}
+
+/**
+ * With AUTH_MODE=keys (the default) and no LOCAL_API_KEYS, API keys are generated on first start,
+ * one per role, kept (mode 0600) in the data folder and reused; printed so the caller can use them.
+ */
+function useLocalApiKeys(): LocalKey[] | undefined {
+  if ((process.env.AUTH_MODE ?? 'keys') !== 'keys' || process.env.LOCAL_API_KEYS) return undefined;
+  const file = path.join(dataFolder(), 'local-api-keys.json');
+  if (!existsSync(file)) {
+    // 32 random bytes, base64url: 43 characters, a bearer token as it stands.
+    const keys: LocalKey[] = LOCAL_ROLES.map((role) => ({
+      principal: `local-${role}`,
+      roles: [role],
+      key: randomBytes(32).toString('base64url'),
+    }));
+    writeFileSync(file, JSON.stringify(keys, null, 2) + '\n', { mode: 0o600 });
+  }
+  const text = readFileSync(file, 'utf8');
+  process.env.LOCAL_API_KEYS = text;
+  try {
+    return JSON.parse(text) as LocalKey[];
+  } catch {
+    // The settings refuse it at start, naming LOCAL_API_KEYS.
+    return undefined;
+  }
+}
+
+/** Tells the caller how to authenticate in this AUTH_MODE (and, for generated keys, prints them). */
+function describeAuthentication(log: (line: string) => void, generated: LocalKey[] | undefined): void {
+  const mode = process.env.AUTH_MODE ?? 'keys';
+  if (mode === 'off') return log('\nAUTH_MODE=off: every caller is "anonymous" with every role (development only).');
+  if (mode === 'easyauth') return log('\nAUTH_MODE=easyauth: identity comes from App Service authentication (X-MS-CLIENT-PRINCIPAL).');
+  if (!generated) return log('\nAPI keys: from LOCAL_API_KEYS. Send one as Authorization: Bearer <key>.');
+  const file = path.relative(process.cwd(), path.join(dataFolder(), 'local-api-keys.json'));
+  log(`\nAPI keys (AUTH_MODE=keys), kept in ${file}; send one as Authorization: Bearer <key>:`);
+  for (const { principal, roles, key } of generated) log(`  ${principal.padEnd(16)} roles ${roles.join(',').padEnd(10)} key ${key}`);
+  const submitter = generated.find((k) => k.roles.includes('submitter')) ?? generated[0];
+  if (submitter) {
+    log(`Ready to paste (the ${submitter.principal} key; pick another line for other roles):`);
+    log(`  export PCHAT_KEY=${submitter.key}`);
+    log(`  curl -H "Authorization: Bearer $PCHAT_KEY" ...`);
+  }
+}
+
+/**
  * Locally, audit checkpoints are signed with a development key kept beside Azurite's data (made on
  * first start), unless AUDIT_SIGNING_KEY is set. In Azure the key comes from configuration.
  */
 function useDevelopmentSigningKey(log: (line: string) => void): void {
   if (process.env.AUDIT_SIGNING_KEY) return;
-  const location = path.resolve(appRoot, process.env.AZURITE_LOCATION ?? '.azurite');
-  const file = path.join(location, 'audit-signing-key.pem');
+  const file = path.join(dataFolder(), 'audit-signing-key.pem');
   if (!existsSync(file)) {
-    mkdirSync(location, { recursive: true });
     const { privateKey } = generateKeyPairSync('ed25519');
     writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   }
@@ -60,6 +122,7 @@ async function main(): Promise<void> {
   const localStorage = !process.env.AzureWebJobsStorage;
   const azurite = await storage(log);
   if (localStorage) useDevelopmentSigningKey(log);
+  const generatedKeys = useLocalApiKeys();
   let host;
   try {
     host = await startLocalHost({ appRoot, port: port('PORT', 7071), hostname: process.env.HOST ?? '127.0.0.1', log });
@@ -72,6 +135,7 @@ async function main(): Promise<void> {
     log('Loaded the demo topology: contoso.com, pcpool.contoso.com, pcpool2.contoso.com, sip:ocschat@contoso.com');
   log(`\nPersistent Chat endpoint service listening on ${base}/api`);
   for (const route of host.routes) log(`  ${route.methods.join(',').padEnd(10)} ${base}${route.path}   (${route.name})`);
+  describeAuthentication(log, generatedKeys);
   log('\nPress Ctrl-C to stop.');
 
   let stopping = false;

@@ -14,11 +14,17 @@ import {
   submitAndSettle,
 } from '../support/apiData';
 import { aCreateRequest, aDeleteRequest, fqdn, sip } from '../support/builders';
+import { randomBytes } from 'node:crypto';
 import { apiClient, drainQueue, eventually, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
 
 let env: E2EEnvironment;
 
-const call: ApiCall = (...args) => apiClient(env.baseUrl)(...args);
+// Setup and reads go through a caller with every role; tests about roles use the narrow keys.
+const call: ApiCall = (...args) => apiClient(env.baseUrl, env.keys.all)(...args);
+const auditorHeaders = () => ({ authorization: `Bearer ${env.keys.auditor}` });
+
+/** A principal whose name a spreadsheet would run as a formula: the CSV export must defuse it. */
+const FORMULA_PRINCIPAL = { principal: '=HYPERLINK("http://evil")', roles: ['submitter'], key: randomBytes(32).toString('base64url') };
 const correlated = (correlationId: string) => ({ 'x-correlation-id': correlationId });
 
 /** What an audit record says happened, without its time, id and hashes. */
@@ -62,7 +68,7 @@ function parseCsv(text: string): string[][] {
 
 describe('change requests over HTTP on the local host', () => {
   before(async () => {
-    env = await startE2EEnvironment({ loadDemoTopology: false });
+    env = await startE2EEnvironment({ loadDemoTopology: false, extraKeys: [FORMULA_PRINCIPAL] });
   });
   after(async () => {
     await env.stop();
@@ -82,7 +88,7 @@ describe('change requests over HTTP on the local host', () => {
         poolFqdn: topology.pool(),
         displayName: 'Legacy Group Chat',
       },
-      correlated(correlationId),
+      { ...correlated(correlationId), authorization: `Bearer ${env.keys.submitter}` },
     );
 
     assert.equal(accepted.status, 202);
@@ -92,7 +98,7 @@ describe('change requests over HTTP on the local host', () => {
     const request = { operation: 'create', sipAddress: address, poolFqdn: topology.pool(), displayName: 'Legacy Group Chat' };
     assert.deepEqual(
       [final.status, final.request, final.reason, final.actor, final.correlationId, final.channel],
-      ['applied', request, null, 'anonymous', correlationId, 'http'],
+      ['applied', request, null, env.principals.submitter, correlationId, 'http'],
     );
 
     const endpoint = await call('GET', `/endpoints/${pathOf(address)}`);
@@ -263,7 +269,7 @@ describe('change requests over HTTP on the local host', () => {
     const malformed = await call('POST', '/change-requests', '{"operation":', headers);
     const wrongType = await fetch(`${env.baseUrl}/change-requests`, {
       method: 'POST',
-      headers: { ...headers, 'content-type': 'text/plain' },
+      headers: { ...headers, 'content-type': 'text/plain', authorization: `Bearer ${env.keys.submitter}` },
       body: '{}',
     });
     const tooLarge = await call(
@@ -603,7 +609,7 @@ describe('change requests over HTTP on the local host', () => {
       // An actor a spreadsheet would run as a formula.
       await submitAndSettle(call, aDeleteRequest({ sipAddress: topology.address('nobody-here') }), {
         ...correlated(correlationId),
-        'x-ms-client-principal-name': '=HYPERLINK("http://evil")',
+        authorization: `Bearer ${FORMULA_PRINCIPAL.key}`,
       }),
       await submitAndSettle(
         call,
@@ -617,7 +623,7 @@ describe('change requests over HTTP on the local host', () => {
     );
     const everything = await auditUnder(call, correlationId);
 
-    const ndjson = await fetch(`${env.baseUrl}/audit?format=ndjson&correlation=${correlationId}`);
+    const ndjson = await fetch(`${env.baseUrl}/audit?format=ndjson&correlation=${correlationId}`, { headers: auditorHeaders() });
     assert.equal(ndjson.status, 200);
     assert.equal(ndjson.headers.get('content-type'), 'application/x-ndjson; charset=utf-8');
     assert.match(ndjson.headers.get('content-disposition') ?? '', /^attachment; filename="audit-.*\.ndjson"$/);
@@ -631,7 +637,9 @@ describe('change requests over HTTP on the local host', () => {
     );
     assert.deepEqual(lines, everything);
 
-    const csv = await fetch(`${env.baseUrl}/audit?format=csv&outcome=rejected&correlation=${correlationId}`);
+    const csv = await fetch(`${env.baseUrl}/audit?format=csv&outcome=rejected&correlation=${correlationId}`, {
+      headers: auditorHeaders(),
+    });
     assert.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8');
     const text = await csv.text();
     const cell = (value: unknown) => (value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value));
@@ -659,7 +667,7 @@ describe('change requests over HTTP on the local host', () => {
       'sequence,time,actor,action,subject,changeRequestId,correlationId,causationId,outcome,code,message,before,after,id,previousHash,hash'.split(
         ',',
       ),
-      row(poolTaken, 'anonymous'),
+      row(poolTaken, env.principals.all),
       // The formula is defused with a leading apostrophe.
       row(formula, `'=HYPERLINK("http://evil")`),
     ]);

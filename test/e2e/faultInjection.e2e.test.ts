@@ -11,7 +11,7 @@ import type { AuditRecord } from '../../shared/domain/audit';
 import { startAzurite, type AzuriteProcess, type AzuritePorts } from '../../shared/local/azurite';
 import { startLocalHost, type RunningLocalHost } from '../../shared/local/startLocalHost';
 import { FaultStep } from '../support/faultInjectionWorker';
-import { APP_ROOT, apiClient, drainQueue, eventually, type ApiResponse } from '../support/localHost';
+import { APP_ROOT, apiClient, drainQueue, eventually, useTestKeys, type ApiResponse } from '../support/localHost';
 import { aTopology, type Topology } from '../support/apiData';
 import { aCreateRequest, aDeleteRequest } from '../support/builders';
 import { freePort } from '../support/freePort';
@@ -240,8 +240,9 @@ describe('fault injection: a worker killed at every step, Azurite stopped mid-ru
     ports = { blob, queue, table };
     azurite = await startAzurite({ location: workspace, ports });
     Object.assign(process.env, RELIABILITY_ENV, { AzureWebJobsStorage: azurite.connectionString });
+    const { keys } = useTestKeys();
     host = await startLocalHost({ appRoot: APP_ROOT, port: 0, roles: { http: true, queues: false, timers: false }, log: () => undefined });
-    call = apiClient(`${host.url}/api`);
+    call = apiClient(`${host.url}/api`, keys.all);
     queues = QueueServiceClient.fromConnectionString(azurite.connectionString);
     // Automation enqueues before any worker has started (and created the queues).
     await Promise.all(

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,7 +13,7 @@ const workspace = mkdtempSync(path.join(os.tmpdir(), 'pchat-start-'));
 describe('npm start (the local host entry point)', () => {
   after(() => rmSync(workspace, { recursive: true, force: true }));
 
-  it('starts Azurite, loads the demo topology, serves the API, and stops cleanly on SIGINT', async () => {
+  it('starts Azurite, loads the demo topology, prints generated API keys, serves the API to them only, and stops on SIGINT', async () => {
     const [port, blob, queue, table] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -24,6 +24,9 @@ describe('npm start (the local host entry point)', () => {
       AZURITE_LOCATION: workspace,
     };
     delete env.AzureWebJobsStorage;
+    // As a developer's shell would be: no keys configured, so npm start makes them.
+    delete env.LOCAL_API_KEYS;
+    delete env.AUTH_MODE;
     const child = spawn(process.execPath, [path.join(APP_ROOT, 'dist', 'shared', 'local', 'main.js')], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -38,7 +41,32 @@ describe('npm start (the local host entry point)', () => {
       await new Promise((r) => setTimeout(r, 100));
     assert.match(output, new RegExp(`listening on http://localhost:${port}/api`), output);
     assert.match(output, /Loaded the demo topology/);
-    const topology = (await (await fetch(`http://127.0.0.1:${port}/api/topology`)).json()) as {
+    // One key per role, printed with its principal and roles, kept (owner-only) in the data folder.
+    const printed = [...output.matchAll(/^ {2}(local-\w+) +roles (\w+) +key (\S+)$/gm)].map(([, principal, roles, key]) => ({
+      principal,
+      roles: [roles],
+      key,
+    }));
+    assert.deepEqual(
+      printed.map((k) => k.principal),
+      ['local-submitter', 'local-operator', 'local-auditor', 'local-reader'],
+      output,
+    );
+    const keyFile = path.join(workspace, 'local-api-keys.json');
+    assert.deepEqual(JSON.parse(readFileSync(keyFile, 'utf8')), printed);
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    assert.equal(readFileSync(path.join(workspace, '.gitignore'), 'utf8').trim().split('\n').pop(), '*');
+    const submitterKey = printed[0]?.key ?? '';
+    assert.match(output, new RegExp(`export PCHAT_KEY=${submitterKey}`));
+
+    const anonymous = await fetch(`http://127.0.0.1:${port}/api/topology`);
+    assert.deepEqual(
+      [anonymous.status, anonymous.headers.get('www-authenticate'), ((await anonymous.json()) as { code: string }).code],
+      [401, 'Bearer realm="pchat"', 'unauthenticated'],
+    );
+    const readerKey = printed.find((k) => k.principal === 'local-reader')?.key ?? '';
+    const asReader = { headers: { authorization: `Bearer ${readerKey}` } };
+    const topology = (await (await fetch(`http://127.0.0.1:${port}/api/topology`, asReader)).json()) as {
       sipDomains: Array<{ name: string }>;
       pools: Array<{ fqdn: string; defaultEndpoint: { sipAddress: string } }>;
       users: Array<{ sipAddress: string }>;

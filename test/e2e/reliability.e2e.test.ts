@@ -7,7 +7,7 @@ import { aCreateRequest, aDeleteRequest, uniqueLabel } from '../support/builders
 import { apiClient, drainQueue, eventually, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
 
 let env: E2EEnvironment;
-const call: ApiCall = (...args) => apiClient(env.baseUrl)(...args);
+const call: ApiCall = (...args) => apiClient(env.baseUrl, env.keys.all)(...args);
 
 /** Committing an endpoint at one of these addresses always fails, as if storage refused that one write. */
 const doomed = new Set<string>();
@@ -167,7 +167,7 @@ describe('reliability over HTTP on the local host', () => {
       return letters.length ? letters : undefined;
     });
     assert.deepEqual(poisoned, [
-      { schemaVersion: 1, ...request, changeRequestId: accepted.body.id, correlationId: final.correlationId, actor: 'anonymous' },
+      { schemaVersion: 1, ...request, changeRequestId: accepted.body.id, correlationId: final.correlationId, actor: env.principals.all },
     ]);
 
     const records = await auditFor(call, address);

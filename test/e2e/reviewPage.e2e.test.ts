@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { aCorrelationId, aTopology, auditUnder, submitAndSettle } from '../support/apiData';
-import { aCreateRequest, uniqueLabel } from '../support/builders';
+import { aCreateRequest } from '../support/builders';
 import { apiClient, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
 
 /**
@@ -19,7 +19,7 @@ let browser: Browser;
 /** The pages a test opened, closed after it. */
 const pages: Page[] = [];
 
-const call: ApiCall = (...args) => apiClient(env.baseUrl)(...args);
+const call: ApiCall = (...args) => apiClient(env.baseUrl, env.keys.all)(...args);
 
 /** A new page of 1280 x 800. */
 async function newPage(): Promise<Page> {
@@ -28,10 +28,18 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
-/** A new page with the review page open (it shows the newest records on load). */
+/** Enters an API key in the page's key form (shown when the API answered 401). */
+async function enterKey(page: Page, key: string): Promise<void> {
+  await page.locator('#key-form').waitFor({ state: 'visible' });
+  await page.fill('#key-input', key);
+  await page.click('#key-submit');
+}
+
+/** A new page with the review page open as the auditor (it shows the newest records on load). */
 async function openReviewPage(): Promise<Page> {
   const page = await newPage();
   await page.goto(`${env.baseUrl}/review`);
+  await enterKey(page, env.keys.auditor);
   await page.waitForFunction(() => /records$/.test(document.getElementById('status')?.textContent ?? ''));
   return page;
 }
@@ -45,11 +53,12 @@ const column = (page: Page, index: number) => page.locator(`#records tr td:nth-c
 async function reviewRecords() {
   const topology = await aTopology(call, { pools: 2 });
   const subject = topology.address('review');
-  const actor = uniqueLabel('auditor-');
+  // The actor is whoever the key names: the submitter here.
+  const actor = env.principals.submitter;
   const ticket = aCorrelationId();
   const applied = await submitAndSettle(call, aCreateRequest({ sipAddress: subject, poolFqdn: topology.pool(0) }), {
     'x-correlation-id': ticket,
-    'x-ms-client-principal-name': actor,
+    authorization: `Bearer ${env.keys.submitter}`,
   });
   const rejected = await submitAndSettle(call, aCreateRequest({ sipAddress: subject, poolFqdn: topology.pool(1) }));
   assert.deepEqual([applied.status, rejected.status], ['applied', 'rejected']);
@@ -82,6 +91,43 @@ describe(
     after(async () => {
       await browser?.close();
       await env?.stop();
+    });
+
+    it('asks for an API key when the API answers 401, then works with the auditor key, kept for the session', async () => {
+      await reviewRecords();
+      const page = await newPage();
+      await page.goto(`${env.baseUrl}/review`);
+
+      await page.locator('#key-form').waitFor({ state: 'visible' });
+      assert.deepEqual(
+        [await page.locator('#key-message').textContent(), await page.locator('#status').textContent(), await column(page, 1)],
+        ['The API needs an auditor API key.', 'Loading…', []],
+      );
+      await enterKey(page, 'not-a-key-of-this-service-at-all-00000000');
+      await page.waitForFunction(() => document.getElementById('key-message')?.textContent === 'That key was refused; enter another.');
+      await enterKey(page, env.keys.auditor);
+      await page.waitForFunction(() => /records$/.test(document.getElementById('status')?.textContent ?? ''));
+
+      assert.equal(await page.locator('#key-form').isVisible(), false);
+      assert.ok((await column(page, 1)).length > 0);
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('pchat-api-key')), env.keys.auditor);
+      assert.equal(await page.evaluate(() => localStorage.length), 0, 'the key is kept for the browser session only');
+      // A reload in the same session asks for nothing.
+      await page.reload();
+      await page.waitForFunction(() => /records$/.test(document.getElementById('status')?.textContent ?? ''));
+      assert.equal(await page.locator('#key-form').isVisible(), false);
+    });
+
+    it('shows the 403 message when the key lacks the auditor role', async () => {
+      const page = await newPage();
+      await page.goto(`${env.baseUrl}/review`);
+
+      await enterKey(page, env.keys.reader);
+      await page.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Error'));
+
+      const refusal = "this operation needs the auditor role; the caller's roles: reader";
+      assert.equal(await page.locator('#status').textContent(), `Error: ${refusal}`);
+      assert.deepEqual([await page.locator('#key-message').textContent(), await column(page, 1)], [refusal, []]);
     });
 
     it('renders the log newest first, and the screenshot shows the records', async () => {
@@ -171,14 +217,15 @@ describe(
         [csvHref, ndjsonHref],
         [`/api/audit?correlation=${ticket}&format=csv`, `/api/audit?correlation=${ticket}&format=ndjson`],
       );
-      const csv = await page.request.get(new URL(csvHref as string, env.baseUrl).toString());
+      const asAuditor = { headers: { authorization: `Bearer ${env.keys.auditor}` } };
+      const csv = await page.request.get(new URL(csvHref as string, env.baseUrl).toString(), asAuditor);
       assert.equal(csv.headers()['content-type'], 'text/csv; charset=utf-8');
       const rows = (await csv.text()).trimEnd().split('\r\n');
       assert.deepEqual(
         rows.map((row) => row.split(',')[0]),
         ['sequence', String(record?.sequence)],
       );
-      const ndjson = await page.request.get(new URL(ndjsonHref as string, env.baseUrl).toString());
+      const ndjson = await page.request.get(new URL(ndjsonHref as string, env.baseUrl).toString(), asAuditor);
       assert.deepEqual(
         (await ndjson.text())
           .trimEnd()

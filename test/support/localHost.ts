@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { startLocalHost } from '../../shared/local/startLocalHost';
@@ -15,7 +16,49 @@ export interface E2EEnvironment {
   dependencies: Composition;
   queues: QueueServiceClient;
   logs: string[];
+  /** Bearer tokens (AUTH_MODE=keys): one per role, and `all` holding every role. */
+  keys: TestKeys;
+  /** The principal name each key identifies. */
+  principals: TestKeys;
   stop(): Promise<void>;
+}
+
+/** One value per test caller: a principal per role, and one with every role. */
+export interface TestKeys {
+  submitter: string;
+  operator: string;
+  auditor: string;
+  reader: string;
+  all: string;
+}
+
+/** The roles of each test caller. */
+const TEST_ROLES: Record<keyof TestKeys, string[]> = {
+  submitter: ['submitter'],
+  operator: ['operator'],
+  auditor: ['auditor'],
+  reader: ['reader'],
+  all: ['submitter', 'operator', 'auditor', 'reader'],
+};
+
+/**
+ * Fresh API keys for this process's callers, set as AUTH_MODE=keys and LOCAL_API_KEYS in
+ * process.env (where the host reads its settings, as npm start does), with principals
+ * `e2e-<role>-<random>` so no two runs share a name.
+ */
+export function useTestKeys(extraKeys: ConfiguredKey[] = []): { keys: TestKeys; principals: TestKeys } {
+  const run = randomBytes(4).toString('hex');
+  const callers = Object.keys(TEST_ROLES) as Array<keyof TestKeys>;
+  const entries = callers.map((caller) => ({
+    caller,
+    principal: `e2e-${caller}-${run}`,
+    roles: TEST_ROLES[caller],
+    key: randomBytes(32).toString('base64url'),
+  }));
+  process.env.AUTH_MODE = 'keys';
+  process.env.LOCAL_API_KEYS = JSON.stringify([...entries.map(({ principal, roles, key }) => ({ principal, roles, key })), ...extraKeys]);
+  const pick = (field: 'principal' | 'key') => Object.fromEntries(entries.map((e) => [e.caller, e[field]])) as unknown as TestKeys;
+  return { keys: pick('key'), principals: pick('principal') };
 }
 
 /** How a test wants its environment. */
@@ -27,6 +70,15 @@ export interface E2EOptions {
    * that make their own data pass false, so nothing they do can lean on it.
    */
   loadDemoTopology?: boolean;
+  /** Keys configured besides the generated ones: a principal a test needs by name (one a spreadsheet would run, say). */
+  extraKeys?: ConfiguredKey[];
+}
+
+/** One entry of LOCAL_API_KEYS. */
+export interface ConfiguredKey {
+  principal: string;
+  roles: string[];
+  key: string;
 }
 
 /**
@@ -36,6 +88,7 @@ export interface E2EOptions {
 export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2EEnvironment> {
   const azurite = await startTestAzurite();
   process.env.AzureWebJobsStorage = azurite.connectionString;
+  const { keys, principals } = useTestKeys(options.extraKeys);
   const logs: string[] = [];
   const host = await startLocalHost({
     appRoot: APP_ROOT,
@@ -50,6 +103,8 @@ export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2E
     dependencies: host.dependencies,
     queues: QueueServiceClient.fromConnectionString(azurite.connectionString),
     logs,
+    keys,
+    principals,
     stop: async () => {
       await host.stop();
       await azurite.stop();
@@ -82,10 +137,22 @@ export interface ApiResponse {
 /** Calls the API: a method, a path under the base URL, an optional JSON body (a string is sent as is) and headers. */
 export type ApiCall = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiResponse>;
 
-/** Calls the API under `baseUrl` with an optional JSON body. */
-export function apiClient(baseUrl: string): ApiCall {
+/**
+ * Calls the API under `baseUrl` with an optional JSON body, as the holder of `key` (sent as
+ * `authorization: Bearer <key>`; an authorization header the call passes itself wins).
+ */
+export function apiClient(baseUrl: string, key?: string): ApiCall {
   return async (method, path, body, headers = {}) => {
-    const init: RequestInit = { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } };
+    const init: RequestInit = {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(key !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')
+          ? { authorization: `Bearer ${key}` }
+          : {}),
+        ...headers,
+      },
+    };
     if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
     const response = await fetch(`${baseUrl}${path}`, init);
     const text = await response.text();

@@ -55,4 +55,75 @@ describe('settings', () => {
       checkpointSchedule: '0 */5 * * * *',
     });
   });
+
+  describe('authentication', () => {
+    const key = (n: number) => `key-${n}-`.padEnd(40, 'k');
+    const entry = (principal: string, roles: string[], k: string) => ({ principal, roles, key: k });
+    /** The settings errors for LOCAL_API_KEYS set to `value` (JSON-encoded unless a string). */
+    const keyErrors = (value: unknown): string[] => {
+      try {
+        parseSettings({ ...minimal, LOCAL_API_KEYS: typeof value === 'string' ? value : JSON.stringify(value) });
+      } catch (error) {
+        assert.ok(error instanceof ConfigurationError);
+        return error.errors.map((e) => e.detail);
+      }
+      return [];
+    };
+
+    it('defaults to keys mode with no key, and reads LOCAL_API_KEYS', () => {
+      assert.deepEqual(parseSettings(minimal).auth, { mode: 'keys', apiKeys: [], runningInAzure: false });
+      const keys = [entry('alice@contoso.com', ['submitter'], key(1)), entry('ops', ['operator', 'auditor', 'operator'], key(2))];
+
+      const parsed = parseSettings({ ...minimal, AUTH_MODE: 'keys', LOCAL_API_KEYS: JSON.stringify(keys) }).auth;
+
+      assert.deepEqual(parsed.apiKeys, [keys[0], { ...keys[1], roles: ['operator', 'auditor'] }]);
+    });
+
+    it('refuses bad keys at start, naming the entry and field, and never quoting a key', () => {
+      const secret = 'SECRET-'.padEnd(40, 's');
+      const errors = [
+        keyErrors(`[{"principal":"a","roles":["submitter"],"key":"${secret}"`),
+        keyErrors({ principal: 'a' }),
+        keyErrors([entry('a', ['submitter'], 'short-' + 'x'.repeat(20))]),
+        keyErrors([entry('a', ['submitter'], 'has spaces in it '.repeat(3))]),
+        keyErrors([entry('a', [], key(1)), entry('b', ['admin'], key(2))]),
+        keyErrors([entry('', ['reader'], key(1)), entry('x'.repeat(257), ['reader'], key(2))]),
+        keyErrors([entry('lone\uD800', ['reader'], key(1)), entry('tab\tname', ['reader'], key(2))]),
+        keyErrors([entry('a', ['reader'], secret), entry('b', ['auditor'], secret)]),
+      ];
+
+      assert.deepEqual(errors, [
+        ['LOCAL_API_KEYS: must be a JSON array of {"principal","roles","key"} objects'],
+        ['LOCAL_API_KEYS: must be a JSON array of {"principal","roles","key"} objects'],
+        ['LOCAL_API_KEYS.0.key: must be at least 32 characters'],
+        ['LOCAL_API_KEYS.0.key: must be letters, digits and - . _ ~ + / (a bearer token)'],
+        [
+          'LOCAL_API_KEYS.0.roles: must name at least one role',
+          'LOCAL_API_KEYS.1.roles.0: must be one of submitter, operator, auditor, reader',
+        ],
+        ['LOCAL_API_KEYS.0.principal: must not be empty', 'LOCAL_API_KEYS.1.principal: must be at most 256 characters'],
+        [
+          'LOCAL_API_KEYS.0.principal: must be well-formed Unicode (no lone surrogates)',
+          'LOCAL_API_KEYS.1.principal: must not contain control characters',
+        ],
+        ['LOCAL_API_KEYS.1.key: is the same key as an earlier entry'],
+      ]);
+      assert.ok(errors.flat().every((detail) => !detail.includes('SECRET')));
+    });
+
+    it('refuses AUTH_MODE=off when running in Azure (WEBSITE_INSTANCE_ID set), and an unknown mode', () => {
+      assert.deepEqual(parseSettings({ ...minimal, AUTH_MODE: 'off' }).auth, { mode: 'off', apiKeys: [], runningInAzure: false });
+      assert.equal(parseSettings({ ...minimal, AUTH_MODE: 'easyauth', WEBSITE_INSTANCE_ID: 'abc' }).auth.mode, 'easyauth');
+
+      for (const [env, message] of [
+        [{ AUTH_MODE: 'off', WEBSITE_INSTANCE_ID: 'abc' }, 'AUTH_MODE: must not be off when running in Azure (WEBSITE_INSTANCE_ID is set)'],
+        [{ AUTH_MODE: 'anyone' }, 'AUTH_MODE: must be keys, easyauth or off'],
+      ] as const) {
+        assert.throws(
+          () => parseSettings({ ...minimal, ...env }),
+          (error: unknown) => error instanceof ConfigurationError && error.errors.map((e) => e.detail).join() === message,
+        );
+      }
+    });
+  });
 });

@@ -3,7 +3,8 @@ import { AuditAction } from '../../domain/audit';
 import type { ServiceDependencies } from '../../application/dependencies';
 import { verifyAuditLog, type VerifyDependencies } from '../../application/audit/verifyAuditLog';
 import { exportLines, EXPORT_MEDIA_TYPES } from './auditExport';
-import { httpEntrypoint } from './httpEntrypoint';
+import { Role } from '../../domain/principal';
+import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
 import { fromQuery, json, parseInput, queryObject } from './httpInput';
 
 const ACTIONS = Object.values(AuditAction);
@@ -49,25 +50,31 @@ const AuditQuerySchema = z
       ctx.addIssue({ code: 'custom', path: ['limit'], message: 'limit pages the json format; an export is the whole result' });
   });
 
+/** The audit log is the auditors'. */
+const AUDITORS = [Role.auditor];
+
 /** GET /api/audit: audit records newest first, filtered and paged; or, with format=ndjson|csv, all of them streamed. */
-export const listAuditHttp = httpEntrypoint(async (deps: Pick<ServiceDependencies, 'auditSearch' | 'clock' | 'log'>, request) => {
-  const { type, changeRequest, correlation, format, limit, cursor, ...window } = parseInput(
-    AuditQuerySchema,
-    queryObject(request),
-    'query',
-  );
-  const query = { ...window, action: type, changeRequestId: changeRequest, correlationId: correlation };
-  if (format === 'json') return json(200, await fromQuery(deps.auditSearch.page({ ...query, limit: limit ?? DEFAULT_PAGE, cursor })));
-  const filename = `audit-${deps.clock.now().toISOString().replace(/[:.]/g, '-')}.${format}`;
-  return {
-    status: 200,
-    headers: { 'content-type': EXPORT_MEDIA_TYPES[format], 'content-disposition': `attachment; filename="${filename}"` },
-    body: exportLines(deps.auditSearch.export(query), format),
-  };
-});
+export const listAuditHttp = httpEntrypoint(
+  { roles: AUDITORS },
+  async (deps: Pick<ServiceDependencies, 'auditSearch' | 'clock'> & HttpDependencies, request) => {
+    const { type, changeRequest, correlation, format, limit, cursor, ...window } = parseInput(
+      AuditQuerySchema,
+      queryObject(request),
+      'query',
+    );
+    const query = { ...window, action: type, changeRequestId: changeRequest, correlationId: correlation };
+    if (format === 'json') return json(200, await fromQuery(deps.auditSearch.page({ ...query, limit: limit ?? DEFAULT_PAGE, cursor })));
+    const filename = `audit-${deps.clock.now().toISOString().replace(/[:.]/g, '-')}.${format}`;
+    return {
+      status: 200,
+      headers: { 'content-type': EXPORT_MEDIA_TYPES[format], 'content-disposition': `attachment; filename="${filename}"` },
+      body: exportLines(deps.auditSearch.export(query), format),
+    };
+  },
+);
 
 /** GET /api/audit/verify: walks the whole log and its signed checkpoints; says where it first breaks. */
-export const verifyAuditHttp = httpEntrypoint(async (deps: VerifyDependencies & Pick<ServiceDependencies, 'log'>, request) => {
+export const verifyAuditHttp = httpEntrypoint({ roles: AUDITORS }, async (deps: VerifyDependencies & HttpDependencies, request) => {
   parseInput(z.strictObject({}), queryObject(request), 'query');
   return json(200, await verifyAuditLog(deps));
 });

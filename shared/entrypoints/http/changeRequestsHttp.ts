@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { ChangeRequestBodySchema } from '../../domain/changeRequest';
-import { ErrorCode, NotFoundError, ValidationError } from '../../domain/errors';
+import { ChangeRequestBodySchema, type ChangeRequest } from '../../domain/changeRequest';
+import { ErrorCode, NotFoundError, TooManyRequestsError, ValidationError } from '../../domain/errors';
 import type { ServiceDependencies } from '../../application/dependencies';
+import type { RateLimiter } from '../../application/rateLimiter';
 import { predictChangeRequest, type PredictDependencies } from '../../application/changeRequests/predictChangeRequest';
 import { submitChangeRequest, type SubmitDependencies } from '../../application/changeRequests/submitChangeRequest';
-import { httpEntrypoint } from './httpEntrypoint';
-import { actorOf, correlationIdOf, json, parseInput, queryObject, readJsonBody, type HttpInput } from './httpInput';
+import { holdsAnyRole, Role, type Principal } from '../../domain/principal';
+import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
+import { correlationIdOf, json, parseInput, queryObject, readJsonBody, type HttpInput } from './httpInput';
 
 const SubmitQuerySchema = z.strictObject({
   dryRun: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
@@ -31,31 +33,67 @@ function idempotencyKeyOf(request: HttpInput): string | undefined {
   return key;
 }
 
+/** 429 when the principal has used up its submissions for now; checked before the body is read. Dry runs count too. */
+function refuseOverRate(limiter: RateLimiter, principal: Principal): void {
+  const decision = limiter.take(principal.name);
+  if (decision.allowed) return;
+  throw new TooManyRequestsError(
+    ErrorCode.rateLimited,
+    `too many submissions from this principal; try again in ${decision.retryAfterSeconds} s`,
+    decision.retryAfterSeconds,
+    { errors: [{ pointer: '#/authorization', detail: 'the principal has used up its submissions for this window', location: 'header' }] },
+  );
+}
+
 /**
  * POST /api/change-requests: 202 + Location for a queued request, or 200 with the prediction for
  * `?dryRun=true`. With Idempotency-Key, a retry gets the original 202 again (Idempotent-Replayed: true).
  */
-export const submitChangeRequestHttp = httpEntrypoint(async (deps: SubmitDependencies & PredictDependencies, request) => {
-  const { dryRun } = parseInput(SubmitQuerySchema, queryObject(request), 'query');
-  const idempotencyKey = idempotencyKeyOf(request);
-  const body = parseInput(ChangeRequestBodySchema, await readJsonBody(request), 'body');
-  if (dryRun === 'true') return json(200, { dryRun: true, request: body, ...(await predictChangeRequest(deps, body)) });
-  const submission = {
-    request: body,
-    actor: actorOf(request),
-    correlationId: correlationIdOf(request),
-    ...(idempotencyKey ? { idempotencyKey } : {}),
-  };
-  const { changeRequest, replayed } = await submitChangeRequest(deps, submission);
-  const headers: Record<string, string> = { location: `/api/change-requests/${changeRequest.id}`, 'retry-after': '1' };
-  if (replayed) headers['idempotent-replayed'] = 'true';
-  return json(202, changeRequest, headers);
-});
+export const submitChangeRequestHttp = httpEntrypoint(
+  { roles: [Role.submitter] },
+  async (
+    deps: SubmitDependencies & PredictDependencies & Pick<ServiceDependencies, 'submissionLimiter'> & HttpDependencies,
+    request,
+    principal,
+  ) => {
+    refuseOverRate(deps.submissionLimiter, principal);
+    const { dryRun } = parseInput(SubmitQuerySchema, queryObject(request), 'query');
+    const idempotencyKey = idempotencyKeyOf(request);
+    const body = parseInput(ChangeRequestBodySchema, await readJsonBody(request), 'body');
+    if (dryRun === 'true') return json(200, { dryRun: true, request: body, ...(await predictChangeRequest(deps, body)) });
+    const submission = {
+      request: body,
+      actor: principal.name,
+      correlationId: correlationIdOf(request),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    };
+    const { changeRequest, replayed } = await submitChangeRequest(deps, submission);
+    const headers: Record<string, string> = { location: `/api/change-requests/${changeRequest.id}`, 'retry-after': '1' };
+    if (replayed) headers['idempotent-replayed'] = 'true';
+    return json(202, changeRequest, headers);
+  },
+);
 
-/** GET /api/change-requests/{id}: the request and its status. */
-export const getChangeRequestHttp = httpEntrypoint(async (deps: Pick<ServiceDependencies, 'queries' | 'log'>, request) => {
-  const { id } = parseInput(ChangeRequestParamsSchema, request.params, 'path');
-  const found = await deps.queries.changeRequest(id);
-  if (!found) throw new NotFoundError(ErrorCode.changeRequestNotFound, `no change request has the id ${id}`);
-  return json(200, found);
-});
+/**
+ * Whether the principal may read a change request: operators and auditors read any, a submitter
+ * only those it submitted over HTTP (a queue message's actor is a claim, not a proof of who sent it).
+ */
+function mayRead(principal: Principal, changeRequest: ChangeRequest): boolean {
+  if (holdsAnyRole(principal, [Role.operator, Role.auditor])) return true;
+  return changeRequest.channel === 'http' && changeRequest.actor === principal.name;
+}
+
+/**
+ * GET /api/change-requests/{id}: the request and its status. Another principal's request answers
+ * exactly as a missing one does, so a submitter cannot learn which ids exist.
+ */
+export const getChangeRequestHttp = httpEntrypoint(
+  { roles: [Role.submitter, Role.operator, Role.auditor] },
+  async (deps: Pick<ServiceDependencies, 'queries'> & HttpDependencies, request, principal) => {
+    const { id } = parseInput(ChangeRequestParamsSchema, request.params, 'path');
+    const found = await deps.queries.changeRequest(id);
+    if (!found || !mayRead(principal, found))
+      throw new NotFoundError(ErrorCode.changeRequestNotFound, `no change request has the id ${id}`);
+    return json(200, found);
+  },
+);

@@ -4,7 +4,8 @@ import { NotFoundError } from '../../domain/errors';
 import { canonicalSipText, FqdnSchema, SipAddressSchema } from '../../domain/names';
 import { wildcardPatternProblem } from '../../domain/wildcard';
 import type { ServiceDependencies } from '../../application/dependencies';
-import { httpEntrypoint } from './httpEntrypoint';
+import { Role } from '../../domain/principal';
+import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
 import { fromQuery, json, parseInput, queryObject } from './httpInput';
 
 /** The largest page a listing returns. */
@@ -33,16 +34,19 @@ const EndpointQuerySchema = z.strictObject({
 });
 
 /** What reading endpoints needs. */
-type ReadDependencies = Pick<ServiceDependencies, 'queries' | 'log'>;
+type ReadDependencies = Pick<ServiceDependencies, 'queries'> & HttpDependencies;
+
+/** Every role may read endpoints. */
+const READERS = [Role.reader, Role.submitter, Role.operator, Role.auditor];
 
 /** GET /api/endpoints: endpoints (default and admin-created), filtered and paged. */
-export const listEndpointsHttp = httpEntrypoint(async (deps: ReadDependencies, request) => {
+export const listEndpointsHttp = httpEntrypoint({ roles: READERS }, async (deps: ReadDependencies, request) => {
   const filter = parseInput(EndpointQuerySchema, queryObject(request), 'query');
   return json(200, await fromQuery(deps.queries.endpoints(filter)));
 });
 
 /** GET /api/endpoints/{sipAddress}: one endpoint, 404 if the address is not an endpoint. */
-export const getEndpointHttp = httpEntrypoint(async (deps: ReadDependencies, request) => {
+export const getEndpointHttp = httpEntrypoint({ roles: READERS }, async (deps: ReadDependencies, request) => {
   const { sipAddress } = parseInput(z.object({ sipAddress: SipAddressSchema }), request.params, 'path');
   const holder = await deps.queries.holder(sipAddress);
   if (holder?.kind !== 'endpoint')

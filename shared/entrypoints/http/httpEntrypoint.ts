@@ -1,10 +1,23 @@
 import { UnavailableError } from '../../domain/errors';
+import type { Principal, Role } from '../../domain/principal';
 import type { Logger } from '../../application/ports/system';
+import { authorize, type Authenticator } from './authentication';
 import type { HttpInput } from './httpInput';
 import { problemForError, type HttpOutput } from './problems';
 
 /** An HTTP entrypoint: a plain function of its dependencies and the request, answering with a response (never throwing). */
 export type HttpEntrypoint<D> = (deps: D, request: HttpInput) => Promise<HttpOutput>;
+
+/** What every HTTP entrypoint needs besides its use case's dependencies: a log and who is calling. */
+export interface HttpDependencies {
+  log: Logger;
+  authenticator: Authenticator;
+}
+
+/** Who may call an entrypoint: a principal holding at least one of these roles. */
+export interface Access {
+  roles: readonly Role[];
+}
 
 /** An outage is expected and explained by its message (and its cause's); anything else needs its stack. */
 function describe(error: unknown): string {
@@ -12,24 +25,66 @@ function describe(error: unknown): string {
   return String((error as Error | undefined)?.stack ?? error);
 }
 
-/** Logs why a request failed, when the failure is the service's (5xx), not the caller's. */
-export function logFailure(log: Logger, request: Pick<HttpInput, 'method' | 'url'>, status: number, error: unknown): void {
-  if (status >= 500) log.warn('request failed', { method: request.method, url: request.url, status, error: describe(error) });
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's correlation id for a log line: only a well-formed one, so a header cannot forge log content. */
+function loggedCorrelationId(request: Pick<HttpInput, 'headers'>): string | null {
+  const given = request.headers.get('x-correlation-id')?.trim();
+  return given && CORRELATION_ID.test(given) ? given : null;
+}
+
+/** The request's path: the query string stays out of the log. */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return '(unparsable url)';
+  }
 }
 
 /**
- * Makes an HTTP entrypoint of a handler that may throw: a ServiceError becomes its problem details,
- * anything else a logged 500 (see problems.ts for the one mapping).
+ * Logs a failed request: the service's failures (5xx) with the error, and refused credentials or
+ * roles (401, 403) as security events. Each line names the correlation id and the principal (when
+ * known), never a header value or a credential.
  */
-export function httpEntrypoint<D extends { log: Logger }>(
-  handler: (deps: D, request: HttpInput) => Promise<HttpOutput>,
+export function logFailure(
+  log: Logger,
+  request: Pick<HttpInput, 'method' | 'url' | 'headers'>,
+  status: number,
+  error: unknown,
+  principal?: Principal,
+): void {
+  const context = {
+    method: request.method,
+    path: pathOf(request.url),
+    status,
+    correlationId: loggedCorrelationId(request),
+    principal: principal?.name ?? null,
+  };
+  if (status >= 500) log.warn('request failed', { ...context, error: describe(error) });
+  else if (status === 401 || status === 403) log.info('request refused', { ...context, reason: (error as Error).message });
+}
+
+/**
+ * Makes an HTTP entrypoint of a handler that may throw. First, before the body is read or any use
+ * case runs, the caller is authenticated (401 with WWW-Authenticate) and must hold one of
+ * `access.roles` (403); the handler then gets the principal. A ServiceError becomes its problem
+ * details, anything else a logged 500 (see problems.ts for the one mapping).
+ */
+export function httpEntrypoint<D extends HttpDependencies>(
+  access: Access,
+  handler: (deps: D, request: HttpInput, principal: Principal) => Promise<HttpOutput>,
 ): HttpEntrypoint<D> {
   return async (deps, request) => {
+    let principal: Principal | undefined;
     try {
-      return await handler(deps, request);
+      principal = deps.authenticator.authenticate(request.headers);
+      authorize(principal, access.roles);
+      return await handler(deps, request, principal);
     } catch (error) {
       const output = problemForError(error);
-      logFailure(deps.log, request, output.status, error);
+      logFailure(deps.log, request, output.status, error, principal);
+      if (output.status === 401) return { ...output, headers: { ...output.headers, 'www-authenticate': deps.authenticator.challenge } };
       return output;
     }
   };

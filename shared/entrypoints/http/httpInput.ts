@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { ErrorCode, TooLargeError, ValidationError } from '../../domain/errors';
+import type { Principal } from '../../domain/principal';
 import { fieldErrors } from '../fieldErrors';
 import { UnsupportedMediaTypeError, type HttpOutput } from './problems';
 
@@ -135,14 +136,6 @@ export async function fromQuery<T>(read: Promise<T>): Promise<T> {
   }
 }
 
-/**
- * The authenticated principal: in Azure, App Service authentication sets x-ms-client-principal-name
- * and strips any client-sent copy. Without it (the local host), the actor is `anonymous`.
- */
-export function actorOf(request: HttpInput): string {
-  return request.headers.get('x-ms-client-principal-name')?.trim() || 'anonymous';
-}
-
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller's correlation id (X-Correlation-Id) when well-formed, else a new one. */
@@ -157,7 +150,10 @@ export function correlationIdOf(request: HttpInput): string {
   return given;
 }
 
-/** Who asks, as the topology use cases take it. */
-export function requesterOf(request: HttpInput): { actor: string; correlationId: string } {
-  return { actor: actorOf(request), correlationId: correlationIdOf(request) };
+/**
+ * Who asks, as the topology use cases take it: the actor is the authenticated principal, never
+ * anything the request says about itself.
+ */
+export function requesterOf(request: HttpInput, principal: Principal): { actor: string; correlationId: string } {
+  return { actor: principal.name, correlationId: correlationIdOf(request) };
 }

@@ -2,10 +2,12 @@ import {
   ConcurrencyError,
   ConfigurationError,
   ConflictError,
+  ForbiddenError,
   NotFoundError,
   ServiceError,
   TooLargeError,
   TooManyRequestsError,
+  UnauthenticatedError,
   UnavailableError,
   UnprocessableError,
   ValidationError,
@@ -36,6 +38,8 @@ export interface HttpOutput {
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
@@ -67,6 +71,9 @@ export function problem(status: number, code: string, detail: string, errors?: F
 /** The one mapping from errors to HTTP statuses and problem details. */
 export function problemForError(error: unknown): TextOutput {
   if (error instanceof ValidationError) return problem(400, error.code, error.message, error.errors);
+  // The WWW-Authenticate challenge of a 401 depends on the authentication mode: httpEntrypoint adds it.
+  if (error instanceof UnauthenticatedError) return problem(401, error.code, error.message, error.errors);
+  if (error instanceof ForbiddenError) return problem(403, error.code, error.message, error.errors);
   if (error instanceof NotFoundError) return problem(404, error.code, error.message);
   if (error instanceof ConflictError) return problem(409, error.code, error.message, error.errors);
   if (error instanceof TooLargeError) return problem(413, error.code, error.message, error.errors);

@@ -129,13 +129,105 @@ function problemDetail(body: unknown): string | undefined {
   return typeof body.detail === 'string' ? body.detail : undefined;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Signing in. The page itself is anonymous (it holds no data); its API calls need the auditor role.
+// It learns how to sign in from the API's 401, not from the server rendering a mode into the page:
+// the challenge is the API's own statement of what it accepts, so page and API cannot disagree.
+//   WWW-Authenticate: Bearer realm="pchat"                                       (AUTH_MODE=keys)
+//     -> ask for an API key in a small form, keep it in sessionStorage (this tab's session only),
+//        and retry with Authorization: Bearer <key>.
+//   WWW-Authenticate: Bearer realm="pchat", authorization_uri="/.auth/login/aad"  (AUTH_MODE=easyauth)
+//     -> send the browser to App Service's sign-in, which brings it back here (its cookie then
+//        authenticates every call, exports included).
+// ---------------------------------------------------------------------------------------------
+
+const KEY_STORAGE = 'pchat-api-key';
+const keyForm = element('key-form', HTMLDivElement);
+const keyInput = element('key-input', HTMLInputElement);
+const keyMessage = element('key-message', HTMLSpanElement);
+/** Callers waiting for a key to be entered. */
+let waitingForKey: Array<() => void> = [];
+
+/** The API key of this browser session, if one was entered. */
+function storedKey(): string | null {
+  return sessionStorage.getItem(KEY_STORAGE);
+}
+
+/** Shows the key form with `message`, and resolves once a key has been entered. */
+function askForKey(message: string): Promise<void> {
+  keyMessage.textContent = message;
+  keyForm.hidden = false;
+  keyInput.focus();
+  return new Promise((resolve) => waitingForKey.push(resolve));
+}
+
+/** Keeps the entered key for this session and lets every waiting call retry with it. */
+function useEnteredKey(): void {
+  const key = keyInput.value.trim();
+  if (!key) return;
+  sessionStorage.setItem(KEY_STORAGE, key);
+  keyInput.value = '';
+  keyForm.hidden = true;
+  const waiting = waitingForKey;
+  waitingForKey = [];
+  for (const resolve of waiting) resolve();
+}
+
+/** Where App Service authentication signs a browser in and sends it back to this page. */
+function signInUrl(): string {
+  return '/.auth/login/aad?post_login_redirect_uri=' + encodeURIComponent(location.pathname + location.search);
+}
+
+/** Fetches an API path with the session's key; on 401 signs in as the challenge says and retries. */
+async function apiFetch(path: string): Promise<Response> {
+  for (;;) {
+    const key = storedKey();
+    const response = await fetch(api + path, key ? { headers: { authorization: 'Bearer ' + key } } : {});
+    if (response.status !== 401) return response;
+    const challenge = response.headers.get('www-authenticate') ?? '';
+    if (/authorization_uri=/i.test(challenge)) {
+      location.assign(signInUrl());
+      // The page is leaving; nothing more to do here.
+      return new Promise<Response>(() => undefined);
+    }
+    if (key) sessionStorage.removeItem(KEY_STORAGE);
+    await askForKey(key ? 'That key was refused; enter another.' : 'The API needs an auditor API key.');
+  }
+}
+
 /** GETs an API path; a non-2xx answer throws with the problem's detail. */
 async function getJson<T>(path: string): Promise<T> {
-  const response = await fetch(api + path);
+  const response = await apiFetch(path);
   const body: unknown = await response.json();
+  if (response.status === 403 && storedKey()) {
+    // Known, but without the auditor role: say so, and offer to use another key.
+    keyMessage.textContent = problemDetail(body) ?? 'This key may not read the audit log.';
+    keyForm.hidden = false;
+  }
   if (!response.ok) throw new Error(problemDetail(body) || response.statusText);
   // The server's own types define these shapes; the page trusts its own API rather than re-validating it.
   return body as T;
+}
+
+/**
+ * Downloads an export. A link cannot carry an Authorization header, so with a key the file is
+ * fetched and handed to the browser as a download; without one (signed in by cookie) the link works.
+ */
+async function download(event: MouseEvent, link: HTMLAnchorElement): Promise<void> {
+  if (!storedKey()) return;
+  event.preventDefault();
+  const response = await apiFetch(link.href.slice(location.origin.length + api.length));
+  if (!response.ok) {
+    status.textContent = 'Error: ' + (problemDetail(await response.json()) || response.statusText);
+    return;
+  }
+  const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1] ?? 'audit-export';
+  const url = URL.createObjectURL(await response.blob());
+  const save = document.createElement('a');
+  save.href = url;
+  save.download = name;
+  save.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** Loads the first page for the filters, or with `append` the next page, and points the exports at the filters. */
@@ -199,6 +291,11 @@ async function verify(): Promise<void> {
   }
 }
 
+element('key-submit', HTMLButtonElement).addEventListener('click', useEnteredKey);
+keyInput.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter') useEnteredKey();
+});
+for (const link of Object.values(exportLinks)) link.addEventListener('click', (event) => void download(event, link));
 element('search', HTMLButtonElement).addEventListener('click', () => void search(false));
 element('clear', HTMLButtonElement).addEventListener('click', () => {
   form.reset();

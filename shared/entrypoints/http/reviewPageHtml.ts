@@ -28,10 +28,18 @@ export const reviewPageHtml = (nonce: string, script: string): string => `<!doct
   #verdict.intact { color: #176b2c; } #verdict.broken { color: #b3261e; font-weight: bold; }
   #details { background: #f7f7f7; padding: .5rem 1rem; margin: 1rem 0; white-space: pre-wrap; font-family: ui-monospace, monospace; }
   #details:empty { display: none; }
+  #key-form { display: flex; gap: .5rem; align-items: end; padding: .5rem 1rem; margin-bottom: 1rem; background: #fff8e1; border: 1px solid #e0c060; }
+  #key-form[hidden] { display: none; }
+  #key-message { color: #9a5b00; }
 </style>
 </head>
 <body>
 <h1>Audit review</h1>
+<div id="key-form" hidden>
+  <label>API key (auditor) <input id="key-input" type="password" autocomplete="off" spellcheck="false"></label>
+  <button id="key-submit" type="button">Use this key</button>
+  <span id="key-message" role="alert"></span>
+</div>
 <form id="filters">
   <label>Subject <input name="subject" placeholder="sip:user@contoso.com"></label>
   <label>Actor <input name="actor"></label>

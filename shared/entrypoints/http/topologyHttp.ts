@@ -12,7 +12,8 @@ import {
   type TopologyChangeResult,
   type TopologyDependencies,
 } from '../../application/topology';
-import { httpEntrypoint } from './httpEntrypoint';
+import { Role } from '../../domain/principal';
+import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
 import { json, parseInput, readJsonBody, requesterOf, type HttpInput } from './httpInput';
 import type { HttpOutput } from './problems';
 
@@ -33,33 +34,48 @@ function defaultEndpointFor(fqdn: Fqdn): SipAddress {
   return `sip:${fqdn.slice(0, dot)}@${fqdn.slice(dot + 1)}` as SipAddress;
 }
 
+/** Every role may read the topology. */
+const READERS = [Role.reader, Role.submitter, Role.operator, Role.auditor];
+/** Only operators change it. */
+const OPERATORS = [Role.operator];
+
 /** GET /api/topology: SIP domains, pools with their default endpoints, and directory users. */
-export const getTopologyHttp = httpEntrypoint(async (deps: Pick<ServiceDependencies, 'queries' | 'log'>) =>
+export const getTopologyHttp = httpEntrypoint({ roles: READERS }, async (deps: Pick<ServiceDependencies, 'queries'> & HttpDependencies) =>
   json(200, await deps.queries.topology()),
 );
 
 /** PUT and DELETE /api/topology/sip-domains/{domain}. */
-export const changeSipDomainHttp = httpEntrypoint(async (deps: TopologyDependencies, request) => {
-  const { domain } = parseInput(z.object({ domain: FqdnSchema }), request.params, 'path');
-  const change = request.method === 'DELETE' ? removeSipDomain : addSipDomain;
-  return topologyResponse(request, await change(deps, requesterOf(request), domain));
-});
+export const changeSipDomainHttp = httpEntrypoint(
+  { roles: OPERATORS },
+  async (deps: TopologyDependencies & HttpDependencies, request, principal) => {
+    const { domain } = parseInput(z.object({ domain: FqdnSchema }), request.params, 'path');
+    const change = request.method === 'DELETE' ? removeSipDomain : addSipDomain;
+    return topologyResponse(request, await change(deps, requesterOf(request, principal), domain));
+  },
+);
 
 /** PUT and DELETE /api/topology/pools/{fqdn}. */
-export const changePoolHttp = httpEntrypoint(async (deps: TopologyDependencies, request) => {
-  const { fqdn } = parseInput(z.object({ fqdn: FqdnSchema }), request.params, 'path');
-  if (request.method === 'DELETE') return topologyResponse(request, await retirePool(deps, requesterOf(request), fqdn));
-  const body = parseInput(PoolBodySchema, await readJsonBody(request, { optional: true }), 'body');
-  return topologyResponse(
-    request,
-    await registerPool(deps, requesterOf(request), fqdn, body?.defaultEndpointSipAddress ?? defaultEndpointFor(fqdn)),
-  );
-});
+export const changePoolHttp = httpEntrypoint(
+  { roles: OPERATORS },
+  async (deps: TopologyDependencies & HttpDependencies, request, principal) => {
+    const { fqdn } = parseInput(z.object({ fqdn: FqdnSchema }), request.params, 'path');
+    if (request.method === 'DELETE') return topologyResponse(request, await retirePool(deps, requesterOf(request, principal), fqdn));
+    const body = parseInput(PoolBodySchema, await readJsonBody(request, { optional: true }), 'body');
+    return topologyResponse(
+      request,
+      await registerPool(deps, requesterOf(request, principal), fqdn, body?.defaultEndpointSipAddress ?? defaultEndpointFor(fqdn)),
+    );
+  },
+);
 
 /** PUT and DELETE /api/topology/users/{sipAddress}. */
-export const changeDirectoryUserHttp = httpEntrypoint(async (deps: TopologyDependencies, request) => {
-  const { sipAddress } = parseInput(z.object({ sipAddress: SipAddressSchema }), request.params, 'path');
-  if (request.method === 'DELETE') return topologyResponse(request, await removeDirectoryUser(deps, requesterOf(request), sipAddress));
-  const body = parseInput(UserBodySchema, await readJsonBody(request, { optional: true }), 'body');
-  return topologyResponse(request, await addDirectoryUser(deps, requesterOf(request), sipAddress, body?.displayName ?? null));
-});
+export const changeDirectoryUserHttp = httpEntrypoint(
+  { roles: OPERATORS },
+  async (deps: TopologyDependencies & HttpDependencies, request, principal) => {
+    const { sipAddress } = parseInput(z.object({ sipAddress: SipAddressSchema }), request.params, 'path');
+    if (request.method === 'DELETE')
+      return topologyResponse(request, await removeDirectoryUser(deps, requesterOf(request, principal), sipAddress));
+    const body = parseInput(UserBodySchema, await readJsonBody(request, { optional: true }), 'body');
+    return topologyResponse(request, await addDirectoryUser(deps, requesterOf(request, principal), sipAddress, body?.displayName ?? null));
+  },
+);

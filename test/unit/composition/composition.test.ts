@@ -1,11 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compose } from '../../../shared/composition/compose';
+import { authenticatorFor, compose } from '../../../shared/composition/compose';
 import { bindHttp } from '../../../shared/composition/functionBindings';
 import { ConfigurationError } from '../../../shared/domain/errors';
 import type { HttpInput } from '../../../shared/entrypoints/http/httpInput';
 import { parseSettings } from '../../../shared/settings';
+import { recordingLog } from '../../support/storeHarness';
 
 /** Settings that name a storage account nobody needs to reach: these tests fail before any client is used. */
 const settings = (env: Record<string, string> = {}) => parseSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...env });
@@ -35,6 +36,26 @@ describe('the composition root', () => {
         return true;
       });
     }
+  });
+});
+
+describe('authenticatorFor', () => {
+  it('builds the authenticator AUTH_MODE names, warning at start when it is off or keys has no key', () => {
+    const built = (env: Record<string, string>) => {
+      const log = recordingLog();
+      return { mode: authenticatorFor(settings(env).auth, log).mode, warnings: log.warnings };
+    };
+    const oneKey = JSON.stringify([{ principal: 'alice', roles: ['reader'], key: 'k'.repeat(32) }]);
+
+    assert.deepEqual(
+      [built({ AUTH_MODE: 'keys', LOCAL_API_KEYS: oneKey }), built({ AUTH_MODE: 'easyauth' }), built({ AUTH_MODE: 'off' }), built({})],
+      [
+        { mode: 'keys', warnings: [] },
+        { mode: 'easyauth', warnings: [] },
+        { mode: 'off', warnings: ['AUTH_MODE is off: every HTTP caller is "anonymous" with every role; for development only'] },
+        { mode: 'keys', warnings: ['AUTH_MODE is keys and LOCAL_API_KEYS is unset: every API call will answer 401'] },
+      ],
+    );
   });
 });
 

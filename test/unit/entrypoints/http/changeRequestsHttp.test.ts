@@ -4,13 +4,16 @@ import { InMemoryMessageBus } from '../../../../shared/adapters/memory/InMemoryM
 import { StorageQueueRules } from '../../../../shared/adapters/transportRules';
 import { DEFAULT_DELIVERY_POLICY } from '../../../../shared/application/deliveryPolicy';
 import { KeyedMutex } from '../../../../shared/application/keyedMutex';
+import { RateLimiter } from '../../../../shared/application/rateLimiter';
 import type { Admissions, IdempotencyRecord } from '../../../../shared/application/ports/admissions';
 import type { Directory } from '../../../../shared/application/ports/directory';
 import { Destination } from '../../../../shared/application/ports/messageBus';
 import { GENESIS_HEAD } from '../../../../shared/domain/audit';
 import { UnavailableError } from '../../../../shared/domain/errors';
+import { Role, type Principal } from '../../../../shared/domain/principal';
 import { submitChangeRequestHttp } from '../../../../shared/entrypoints/http/changeRequestsHttp';
 import type { HttpInput } from '../../../../shared/entrypoints/http/httpInput';
+import { fakeAuthenticator } from '../../../support/fakeAuthenticator';
 import { recordingLog } from '../../../support/storeHarness';
 
 /**
@@ -54,9 +57,13 @@ const emptyDirectory: Directory = {
   commit: () => Promise.reject(new Error('a dry run must not commit')),
 };
 
-function dependencies(admissions: Admissions = fakeAdmissions()) {
+const ALICE: Principal = { name: 'alice@contoso.com', roles: new Set([Role.submitter]) };
+
+function dependencies(admissions: Admissions = fakeAdmissions(), principal: Principal | null = ALICE, submissionsPerMinute = 1000) {
   let id = 0;
   return {
+    submissionLimiter: new RateLimiter({ limit: submissionsPerMinute, windowMs: 60_000 }, { now: () => NOW }),
+    authenticator: fakeAuthenticator(principal),
     admissions,
     directory: emptyDirectory,
     bus: new InMemoryMessageBus(StorageQueueRules),
@@ -83,12 +90,13 @@ function aPost(body: unknown, headers: Record<string, string> = {}, query = ''):
 const bodyOf = (output: { body?: unknown }) => JSON.parse(output.body as string) as Record<string, unknown>;
 
 describe('submitChangeRequestHttp', () => {
-  it('answers 202 with Location and the accepted request, normalized, and queues its message', async () => {
+  it('answers 202 with Location and the accepted request, normalized, its actor the principal, and queues its message', async () => {
     const deps = dependencies();
 
+    // The principal-name header is the caller's claim about itself: the authenticated principal wins.
     const output = await submitChangeRequestHttp(
       deps,
-      aPost(BODY, { 'x-ms-client-principal-name': 'alice@contoso.com', 'x-correlation-id': 'ticket-1' }),
+      aPost(BODY, { 'x-ms-client-principal-name': 'mallory', 'x-correlation-id': 'ticket-1' }),
     );
 
     const id = '0190c0de-0000-7000-8000-000000000001';
@@ -148,6 +156,24 @@ describe('submitChangeRequestHttp', () => {
     ]);
   });
 
+  it('answers 429 with Retry-After once the principal has used up its submissions, before reading the body or admitting', async () => {
+    const admissions = fakeAdmissions();
+    const deps = dependencies(admissions, ALICE, 2);
+    assert.equal((await submitChangeRequestHttp(deps, aPost(BODY))).status, 202);
+    assert.equal((await submitChangeRequestHttp(deps, aPost('not even json'))).status, 400, 'a refused body still counts');
+
+    const output = await submitChangeRequestHttp(deps, aPost(BODY));
+
+    assert.equal(output.status, 429);
+    assert.equal(output.headers?.['retry-after'], '30');
+    assert.equal(output.headers?.['content-type'], 'application/problem+json; charset=utf-8');
+    assert.deepEqual(bodyOf(output).code, 'rate_limited');
+    assert.deepEqual(bodyOf(output).errors, [
+      { pointer: '#/authorization', detail: 'the principal has used up its submissions for this window', location: 'header' },
+    ]);
+    assert.equal(deps.bus.sent.length, 1, 'only the first request was queued');
+  });
+
   it('predicts with ?dryRun=true (200) and neither admits nor queues anything', async () => {
     const admissions = fakeAdmissions();
     const deps = dependencies(admissions);
@@ -204,5 +230,48 @@ describe('submitChangeRequestHttp', () => {
     );
     assert.deepEqual([broken.status, broken.headers?.['retry-after'], bodyOf(broken).code], [500, undefined, 'internal_error']);
     assert.deepEqual(bugDeps.log.warnings, ['request failed']);
+  });
+
+  it('answers 401 with WWW-Authenticate before reading the body, and admits nothing, without credentials', async () => {
+    const admissions = fakeAdmissions();
+    const deps = dependencies(admissions, null);
+    let bodyRead = false;
+    const request = { ...aPost(BODY), text: async () => ((bodyRead = true), JSON.stringify(BODY)) };
+
+    const output = await submitChangeRequestHttp(deps, request);
+
+    assert.deepEqual(
+      [output.status, output.headers?.['www-authenticate'], bodyOf(output).code],
+      [401, 'Bearer realm="test"', 'unauthenticated'],
+    );
+    assert.deepEqual([bodyRead, admissions.admitted, deps.bus.sent.length], [false, 0, 0]);
+    assert.deepEqual(deps.log.infos, ['request refused']);
+  });
+
+  it('answers 403 naming the submitter role to a principal without it, before reading the body', async () => {
+    const admissions = fakeAdmissions();
+    const deps = dependencies(admissions, { name: 'rita', roles: new Set([Role.reader, Role.auditor]) });
+    let bodyRead = false;
+    const request = { ...aPost(BODY), text: async () => ((bodyRead = true), JSON.stringify(BODY)) };
+
+    const output = await submitChangeRequestHttp(deps, request);
+
+    assert.equal(output.status, 403);
+    assert.deepEqual(bodyOf(output), {
+      type: '/problems/forbidden',
+      title: 'Forbidden',
+      status: 403,
+      detail: "this operation needs the submitter role; the caller's roles: reader, auditor",
+      code: 'forbidden',
+      errors: [
+        {
+          pointer: '#/authorization',
+          detail: "this operation needs the submitter role; the caller's roles: reader, auditor",
+          location: 'header',
+        },
+      ],
+    });
+    assert.equal(output.headers?.['www-authenticate'], undefined);
+    assert.deepEqual([bodyRead, admissions.admitted, deps.bus.sent.length], [false, 0, 0]);
   });
 });

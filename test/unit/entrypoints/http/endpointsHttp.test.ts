@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { DirectoryQueries, EndpointFilter } from '../../../../shared/application/ports/directoryQueries';
 import { listEndpointsHttp } from '../../../../shared/entrypoints/http/endpointsHttp';
 import type { HttpInput } from '../../../../shared/entrypoints/http/httpInput';
+import { Role } from '../../../../shared/domain/principal';
+import { fakeAuthenticator } from '../../../support/fakeAuthenticator';
 import { recordingLog } from '../../../support/storeHarness';
 
 /** GET /api/endpoints as a plain function: the query's wildcard limits, with a queries fake that records what it was asked. */
@@ -36,7 +38,10 @@ function aGet(query: Record<string, string>): HttpInput {
 
 async function list(query: Record<string, string>) {
   const queries = fakeQueries();
-  const response = await listEndpointsHttp({ queries, log: recordingLog() }, aGet(query));
+  const response = await listEndpointsHttp(
+    { queries, log: recordingLog(), authenticator: fakeAuthenticator({ name: 'reader@contoso.com', roles: new Set([Role.reader]) }) },
+    aGet(query),
+  );
   const body = JSON.parse(response.body as string) as { code?: string; errors?: Array<{ pointer: string; detail: string }> };
   return { status: response.status, body, asked: queries.asked };
 }

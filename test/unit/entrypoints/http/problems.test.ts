@@ -4,9 +4,11 @@ import {
   ConcurrencyError,
   ConfigurationError,
   ConflictError,
+  ForbiddenError,
   InvariantError,
   NotFoundError,
   TooLargeError,
+  UnauthenticatedError,
   UnavailableError,
   UnprocessableError,
   ValidationError,
@@ -49,6 +51,27 @@ describe('problemForError', () => {
       detail: 'no endpoint sip:x@contoso.com',
       code: 'endpoint_not_found',
     });
+  });
+
+  it('answers 401 for missing or unknown credentials and 403 for a missing role, with the header they are about', () => {
+    const errors = [{ pointer: '#/authorization', detail: 'the API key is not valid', location: 'header' as const }];
+    const cases = [
+      [new UnauthenticatedError('unauthenticated', 'the API key is not valid', { errors }), 401, 'Unauthorized'],
+      [new ForbiddenError('forbidden', 'this operation needs the auditor role', { errors }), 403, 'Forbidden'],
+    ] as const;
+
+    for (const [error, status, title] of cases) {
+      const output = problemForError(error);
+      assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
+      assert.deepEqual(bodyOf(output), {
+        type: `/problems/${error.code}`,
+        title,
+        status,
+        detail: error.message,
+        code: error.code,
+        errors,
+      });
+    }
   });
 
   it('answers 409 with its code when given a ConflictError', () => {
