@@ -94,12 +94,21 @@ function describeAuthentication(log: (line: string) => void, generated: LocalKey
   const file = path.relative(process.cwd(), path.join(dataFolder(), 'local-api-keys.json'));
   log(`\nAPI keys (AUTH_MODE=keys), kept in ${file}; send one as Authorization: Bearer <key>:`);
   for (const { principal, roles, key } of generated) log(`  ${principal.padEnd(16)} roles ${roles.join(',').padEnd(10)} key ${key}`);
-  const submitter = generated.find((k) => k.roles.includes('submitter')) ?? generated[0];
-  if (submitter) {
-    log(`Ready to paste (the ${submitter.principal} key; pick another line for other roles):`);
-    log(`  export PCHAT_KEY=${submitter.key}`);
-    log(`  curl -H "Authorization: Bearer $PCHAT_KEY" ...`);
-  }
+  const envFile = path.join(dataFolder(), 'local-api-keys.env');
+  writeFileSync(envFile, shellVariablesOf(generated), { mode: 0o600 });
+  log(
+    `In a shell, \`. ${path.relative(process.cwd(), envFile)}\` sets ${generated.map((k) => keyVariableOf(k)).join(', ')} (as the README's examples use them).`,
+  );
+}
+
+/** The shell variable holding a generated key: PCHAT_<ROLE>_KEY. */
+function keyVariableOf(key: LocalKey): string {
+  return `PCHAT_${(key.roles[0] ?? 'caller').toUpperCase()}_KEY`;
+}
+
+/** The generated keys as shell assignments (base64url needs no quoting). */
+function shellVariablesOf(keys: LocalKey[]): string {
+  return `# API keys of npm start (${keys.map((k) => k.principal).join(', ')}); never commit this file.\n${keys.map((k) => `export ${keyVariableOf(k)}=${k.key}\n`).join('')}`;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,15 +56,30 @@ describe('npm start (the local host entry point)', () => {
     assert.deepEqual(JSON.parse(readFileSync(keyFile, 'utf8')), printed);
     assert.equal(statSync(keyFile).mode & 0o777, 0o600);
     assert.equal(readFileSync(path.join(workspace, '.gitignore'), 'utf8').trim().split('\n').pop(), '*');
-    const submitterKey = printed[0]?.key ?? '';
-    assert.match(output, new RegExp(`export PCHAT_KEY=${submitterKey}`));
+    // The README's examples source the keys as shell variables.
+    const envFile = path.join(workspace, 'local-api-keys.env');
+    assert.equal(statSync(envFile).mode & 0o777, 0o600);
+    const sourced = execFileSync(
+      'sh',
+      [
+        '-c',
+        `. '${envFile}' && printf '%s %s %s %s' "$PCHAT_SUBMITTER_KEY" "$PCHAT_OPERATOR_KEY" "$PCHAT_AUDITOR_KEY" "$PCHAT_READER_KEY"`,
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.deepEqual(
+      sourced.split(' '),
+      printed.map((k) => k.key),
+    );
 
     const anonymous = await fetch(`http://127.0.0.1:${port}/api/topology`);
     assert.deepEqual(
       [anonymous.status, anonymous.headers.get('www-authenticate'), ((await anonymous.json()) as { code: string }).code],
       [401, 'Bearer realm="pchat"', 'unauthenticated'],
     );
-    const readerKey = printed.find((k) => k.principal === 'local-reader')?.key ?? '';
+    const readerKey = sourced.split(' ')[3] ?? '';
     const asReader = { headers: { authorization: `Bearer ${readerKey}` } };
     const topology = (await (await fetch(`http://127.0.0.1:${port}/api/topology`, asReader)).json()) as {
       sipDomains: Array<{ name: string }>;

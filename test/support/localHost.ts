@@ -72,6 +72,22 @@ export interface E2EOptions {
   loadDemoTopology?: boolean;
   /** Keys configured besides the generated ones: a principal a test needs by name (one a spreadsheet would run, say). */
   extraKeys?: ConfiguredKey[];
+  /** App settings for this host alone (a low rate limit, say): set while it starts and reads them, then restored. */
+  settings?: Record<string, string>;
+}
+
+/** Runs `start` with `settings` in process.env, then puts back what was there. */
+async function withSettings<T>(settings: Record<string, string>, start: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(settings).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, settings);
+  try {
+    return await start();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 /** One entry of LOCAL_API_KEYS. */
@@ -90,13 +106,15 @@ export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2E
   process.env.AzureWebJobsStorage = azurite.connectionString;
   const { keys, principals } = useTestKeys(options.extraKeys);
   const logs: string[] = [];
-  const host = await startLocalHost({
-    appRoot: APP_ROOT,
-    port: 0,
-    log: (line) => logs.push(line),
-    loadDemoTopology: options.loadDemoTopology ?? true,
-    ...(options.adapt ? { adapt: options.adapt } : {}),
-  });
+  const host = await withSettings(options.settings ?? {}, () =>
+    startLocalHost({
+      appRoot: APP_ROOT,
+      port: 0,
+      log: (line) => logs.push(line),
+      loadDemoTopology: options.loadDemoTopology ?? true,
+      ...(options.adapt ? { adapt: options.adapt } : {}),
+    }),
+  );
   return {
     baseUrl: `${host.url}/api`,
     azurite,
