@@ -18,14 +18,19 @@ const ms = (value: number) => `${value.toFixed(1)} ms`;
  * Waits for every request to leave `accepted`, and says when each was first seen settled. One
  * sequential poller (not one per request): a hundred polling loops would mostly measure themselves.
  */
-async function settleAll(baseUrl: string, locations: string[], timeoutMs = 180_000): Promise<Array<{ status: string; at: number }>> {
+async function settleAll(
+  baseUrl: string,
+  authorization: string,
+  locations: string[],
+  timeoutMs = 180_000,
+): Promise<Array<{ status: string; at: number }>> {
   const results: Array<{ status: string; at: number } | undefined> = locations.map(() => undefined);
   const deadline = performance.now() + timeoutMs;
   while (results.some((r) => r === undefined)) {
     if (performance.now() > deadline) throw new Error('requests still accepted at the deadline');
     for (const [i, location] of locations.entries()) {
       if (results[i]) continue;
-      const body = (await (await fetch(new URL(location, baseUrl))).json()) as { status: string };
+      const body = (await (await fetch(new URL(location, baseUrl), { headers: { authorization } })).json()) as { status: string };
       if (body.status !== 'accepted') results[i] = { status: body.status, at: performance.now() };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -35,10 +40,11 @@ async function settleAll(baseUrl: string, locations: string[], timeoutMs = 180_0
 
 async function main(): Promise<void> {
   const env = await startE2EEnvironment();
+  const authorization = `Bearer ${env.keys.all}`;
   const post = (path: string, body?: unknown, method = 'POST', headers: Record<string, string> = {}) =>
     fetch(`${env.baseUrl}${path}`, {
       method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: { authorization, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body ? JSON.stringify(body) : undefined,
     });
   try {
@@ -57,6 +63,7 @@ async function main(): Promise<void> {
     );
     const settledCreates = await settleAll(
       env.baseUrl,
+      authorization,
       accepted.map((a) => a.location),
     );
     if (settledCreates.some((r) => r.status !== 'applied')) throw new Error('every create should be applied');
@@ -72,6 +79,7 @@ async function main(): Promise<void> {
     );
     const outcomes = await settleAll(
       env.baseUrl,
+      authorization,
       contested.map((r) => r.headers.get('location') as string),
     );
     const contestedSeconds = (performance.now() - started) / 1000;
@@ -92,7 +100,9 @@ async function main(): Promise<void> {
     const reads: number[] = [];
     for (let i = 0; i < 200; i++) {
       const t0 = performance.now();
-      await (await fetch(`${env.baseUrl}/endpoints/${encodeURIComponent(`sip:chat${i % POOLS}@contoso.com`)}`)).arrayBuffer();
+      await (
+        await fetch(`${env.baseUrl}/endpoints/${encodeURIComponent(`sip:chat${i % POOLS}@contoso.com`)}`, { headers: { authorization } })
+      ).arrayBuffer();
       reads.push(performance.now() - t0);
     }
 

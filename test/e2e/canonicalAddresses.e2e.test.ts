@@ -5,7 +5,7 @@ import { apiClient, startE2EEnvironment, type ApiCall, type E2EEnvironment } fro
 
 let env: E2EEnvironment;
 
-const call: ApiCall = (...args) => apiClient(env.baseUrl)(...args);
+const call: ApiCall = (...args) => apiClient(env.baseUrl, env.keys.all)(...args);
 
 // RFC 3261 §19.1.4: an escaped unreserved character is the character. sip:ocs%63hat@… and
 // sip:ocschat@… are one address, so the directory must give it one holder (issue 9).
