@@ -115,6 +115,8 @@ const SettingsSchema = RegistrationSchema.extend({
   IDEMPOTENCY_KEY_TTL_HOURS: count(DEFAULT_DELIVERY_POLICY.idempotencyKeyTtlMs / 3_600_000, 24 * 30),
   /** Submissions one principal may make per window, per instance (bursts up to this many); the rest get 429. */
   SUBMISSION_RATE_LIMIT: count(3000, 1_000_000),
+  /** Records one audit export (format=ndjson|csv) holds at most; past it the export says how to fetch the rest. */
+  AUDIT_EXPORT_MAX_RECORDS: count(100_000, 10_000_000),
   /** The window of SUBMISSION_RATE_LIMIT, in seconds. */
   SUBMISSION_RATE_WINDOW_SECONDS: count(60, 86_400),
   /** Where HTTP callers' identity comes from: API keys (the default), App Service authentication, or nowhere (development only). */
@@ -165,6 +167,7 @@ function settingsOf(env: z.infer<typeof SettingsSchema>) {
       maxDeliveries: env.MAX_DELIVERY_COUNT,
       idempotencyKeyTtlMs: env.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000,
     },
+    limits: { auditExportRecords: env.AUDIT_EXPORT_MAX_RECORDS },
     submissionRate: { limit: env.SUBMISSION_RATE_LIMIT, windowMs: env.SUBMISSION_RATE_WINDOW_SECONDS * 1000 },
     auth: {
       mode: env.AUTH_MODE,

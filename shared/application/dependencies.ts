@@ -33,6 +33,8 @@ export interface ServiceDependencies {
   /** The CloudEvents `source` of this deployment's events. */
   eventSource: string;
   delivery: DeliveryPolicy;
+  /** Bounds on what one request may ask of the service. */
+  limits: { auditExportRecords: number };
   /** Submissions per principal, per instance (SUBMISSION_RATE_LIMIT per SUBMISSION_RATE_WINDOW_SECONDS). */
   submissionLimiter: RateLimiter;
   /** The Ed25519 key that signs audit checkpoints (AUDIT_SIGNING_KEY); without it no checkpoints are made. */

@@ -102,6 +102,7 @@ export async function compose(settings: Settings, log: Logger = consoleLogger): 
     mutex: new KeyedMutex(),
     eventSource: settings.eventSource,
     delivery: settings.delivery,
+    limits: settings.limits,
     submissionLimiter: new RateLimiter(settings.submissionRate, systemClock),
     ...(signingKey ? { signingKey } : {}),
     close: () => messaging.close(),

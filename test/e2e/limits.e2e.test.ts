@@ -11,6 +11,7 @@ import { apiClient, startE2EEnvironment, type E2EEnvironment } from '../support/
  */
 
 const SUBMISSIONS_PER_WINDOW = 3;
+const EXPORT_LIMIT = 3;
 
 let env: E2EEnvironment;
 
@@ -38,7 +39,11 @@ describe('limits over HTTP', () => {
   before(async () => {
     env = await startE2EEnvironment({
       loadDemoTopology: false,
-      settings: { SUBMISSION_RATE_LIMIT: String(SUBMISSIONS_PER_WINDOW), SUBMISSION_RATE_WINDOW_SECONDS: '3600' },
+      settings: {
+        SUBMISSION_RATE_LIMIT: String(SUBMISSIONS_PER_WINDOW),
+        SUBMISSION_RATE_WINDOW_SECONDS: '3600',
+        AUDIT_EXPORT_MAX_RECORDS: String(EXPORT_LIMIT),
+      },
     });
   });
   after(async () => {
@@ -99,6 +104,38 @@ describe('limits over HTTP', () => {
         path,
       );
     }
+  });
+
+  it('ends an export at AUDIT_EXPORT_MAX_RECORDS with a line saying how to export the rest, in NDJSON and CSV', async () => {
+    const topology = await aTopology(apiClient(env.baseUrl, env.keys.operator), { pools: 3 });
+    const auditor = (path: string) => fetch(`${env.baseUrl}${path}`, { headers: { authorization: `Bearer ${env.keys.auditor}` } });
+    const filter = `correlation=${topology.correlationId}`;
+
+    const ndjson = await auditor(`/audit?format=ndjson&${filter}`);
+    const lines = (await ndjson.text())
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+    assert.equal(ndjson.headers.get('x-export-limit'), String(EXPORT_LIMIT));
+    assert.deepEqual(
+      lines.map((line) => line.action),
+      ['pool.registered', 'pool.registered', 'pool.registered', 'export.truncated'],
+      'newest first: the three pools, then the cut (the SIP domain record is left for the next export)',
+    );
+    const [, , third, cut] = lines as [unknown, unknown, { time: string }, Record<string, unknown>];
+    assert.deepEqual(cut, {
+      action: 'export.truncated',
+      limit: EXPORT_LIMIT,
+      until: third.time,
+      message: `the export stops at its limit of ${EXPORT_LIMIT} records; export the rest with until=${third.time}`,
+    });
+    const rest = await (await auditor(`/audit?format=ndjson&${filter}&until=${encodeURIComponent(third.time)}`)).text();
+    assert.ok(rest.includes('"sip-domain.added"'), 'the rest is one export away');
+
+    const csv = (await (await auditor(`/audit?format=csv&${filter}`)).text()).trimEnd().split('\r\n');
+    assert.equal(csv.length, 1 + EXPORT_LIMIT + 1, 'header, three records, the cut');
+    assert.match(csv[csv.length - 1] ?? '', /^,,,export\.truncated,.*the export stops at its limit of 3 records/);
   });
 
   it('answers GET /api/health anonymously: 200 while storage answers', async () => {

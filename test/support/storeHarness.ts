@@ -88,6 +88,7 @@ export async function newStoreHarness(connectionString: string, options: Harness
     mutex: new KeyedMutex(),
     eventSource: '/test',
     delivery: options.delivery ?? DEFAULT_DELIVERY_POLICY,
+    limits: { auditExportRecords: 100_000 },
     submissionLimiter: new RateLimiter({ limit: 1_000_000, windowMs: 60_000 }, systemClock),
     ...(options.signingKey ? { signingKey: options.signingKey } : {}),
   };

@@ -61,10 +61,36 @@ function csvRow(record: AuditRecord): string {
   return `${CSV_COLUMNS.map((column) => csvField(values[column])).join(',')}\r\n`;
 }
 
-/** The records as NDJSON (one record per line) or CSV (a header, then one row per record), encoded as they come. */
-export async function* exportLines(records: AsyncIterable<AuditRecord>, format: ExportFormat): AsyncIterable<Uint8Array> {
+/** The action of the line that ends an export cut at its limit: never an audit record's action. */
+export const TRUNCATED_ACTION = 'export.truncated';
+
+/**
+ * The last line of an export that reached its limit: in the record's own shape (CSV: the action
+ * and message columns), saying how to export the rest. `until` is inclusive, so the next export
+ * starts with the records of that instant again; the sequence numbers tell the repeats.
+ */
+function truncationLine(format: ExportFormat, limit: number, last: AuditRecord): string {
+  const message = `the export stops at its limit of ${limit} records; export the rest with until=${last.time}`;
+  if (format === 'ndjson') return `${JSON.stringify({ action: TRUNCATED_ACTION, limit, message, until: last.time })}\n`;
+  return `${CSV_COLUMNS.map((column) => csvField(column === 'action' ? TRUNCATED_ACTION : column === 'message' ? message : null)).join(',')}\r\n`;
+}
+
+/**
+ * The records as NDJSON (one record per line) or CSV (a header, then one row per record), encoded
+ * as they come, at most `limit` of them: past it the export ends with a truncation line and reads
+ * no further (an export of a huge log cannot hold a worker and the storage partition for hours).
+ */
+export async function* exportLines(records: AsyncIterable<AuditRecord>, format: ExportFormat, limit: number): AsyncIterable<Uint8Array> {
   if (format === 'csv') yield Buffer.from(`${CSV_COLUMNS.join(',')}\r\n`, 'utf8');
+  let exported = 0;
+  let last: AuditRecord | undefined;
   for await (const record of records) {
+    if (exported === limit && last) {
+      yield Buffer.from(truncationLine(format, limit, last), 'utf8');
+      return;
+    }
     yield Buffer.from(format === 'csv' ? csvRow(record) : `${JSON.stringify(record)}\n`, 'utf8');
+    exported++;
+    last = record;
   }
 }

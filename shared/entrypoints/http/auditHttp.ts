@@ -56,7 +56,7 @@ const AUDITORS = [Role.auditor];
 /** GET /api/audit: audit records newest first, filtered and paged; or, with format=ndjson|csv, all of them streamed. */
 export const listAuditHttp = httpEntrypoint(
   { roles: AUDITORS },
-  async (deps: Pick<ServiceDependencies, 'auditSearch' | 'clock'> & HttpDependencies, request) => {
+  async (deps: Pick<ServiceDependencies, 'auditSearch' | 'clock' | 'limits'> & HttpDependencies, request) => {
     const { type, changeRequest, correlation, format, limit, cursor, ...window } = parseInput(
       AuditQuerySchema,
       queryObject(request),
@@ -67,8 +67,12 @@ export const listAuditHttp = httpEntrypoint(
     const filename = `audit-${deps.clock.now().toISOString().replace(/[:.]/g, '-')}.${format}`;
     return {
       status: 200,
-      headers: { 'content-type': EXPORT_MEDIA_TYPES[format], 'content-disposition': `attachment; filename="${filename}"` },
-      body: exportLines(deps.auditSearch.export(query), format),
+      headers: {
+        'content-type': EXPORT_MEDIA_TYPES[format],
+        'content-disposition': `attachment; filename="${filename}"`,
+        'x-export-limit': String(deps.limits.auditExportRecords),
+      },
+      body: exportLines(deps.auditSearch.export(query), format, deps.limits.auditExportRecords),
     };
   },
 );
