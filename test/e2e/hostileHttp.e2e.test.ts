@@ -140,9 +140,10 @@ describe('hostile HTTP input on the local host', () => {
   for (const { name, weight } of groupNames) {
     const runs = Math.max(1, Math.round((settings.httpRuns * weight) / 10_000));
     const skip = settings.only !== undefined && !name.includes(settings.only);
-    it(`${name}: ${runs} inputs keep every property`, { skip }, async () => {
+    it(`${name}: ${runs} inputs keep every property`, { skip }, async (t) => {
       const group = routeGroups(world).find((candidate) => candidate.name === name);
       assert.ok(group);
+      t.after(() => report.save('hostile-http.json'));
       let run = 0;
       let failedRuns = 0;
       const property = fc.asyncProperty(group.arbitrary, async (input) => {

@@ -63,6 +63,7 @@ export interface Observation {
 /** The figures of one suite run. */
 export class HostileReport {
   private readonly statuses = new Map<string, Map<string, number>>();
+  private readonly time = new Map<string, number>();
   private readonly withoutPointer = new Map<string, number>();
   private readonly failures: string[] = [];
   private refusedWrites = 0;
@@ -80,6 +81,7 @@ export class HostileReport {
   /** Adds one answered input. */
   observe(observation: Observation): void {
     const byStatus = this.statuses.get(observation.route) ?? new Map<string, number>();
+    this.time.set(observation.route, (this.time.get(observation.route) ?? 0) + observation.ms);
     const status = String(observation.status);
     byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
     this.statuses.set(observation.route, byStatus);
@@ -107,6 +109,7 @@ export class HostileReport {
         route,
         {
           inputs: [...byStatus.values()].reduce((a, b) => a + b, 0),
+          meanMs: Math.round((this.time.get(route) ?? 0) / [...byStatus.values()].reduce((a, b) => a + b, 0)),
           statuses: Object.fromEntries([...byStatus].sort(([a], [b]) => a.localeCompare(b))),
         },
       ]),
@@ -125,15 +128,24 @@ export class HostileReport {
     };
   }
 
+  /** Writes the figures so far to test-results/<file> (after each route group: the watchdog may end the process). */
+  save(file: string): void {
+    const directory = path.join(APP_ROOT, 'test-results');
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(path.join(directory, file), `${JSON.stringify(this.figures(), null, 2)}\n`);
+  }
+
   /** Prints the figures and writes them to test-results/<file>. */
   print(file: string): void {
     const figures = this.figures();
     const lines = [`${this.title}: seed ${this.seed} (replay with HOSTILE_SEED=${this.seed}), ${String(figures.seconds)} s`];
-    for (const [route, { inputs, statuses }] of Object.entries(figures.perRoute as Record<string, { inputs: number; statuses: object }>)) {
+    for (const [route, { inputs, meanMs, statuses }] of Object.entries(
+      figures.perRoute as Record<string, { inputs: number; meanMs: number; statuses: object }>,
+    )) {
       const counts = Object.entries(statuses)
         .map(([status, count]) => `${status}×${String(count)}`)
         .join(' ');
-      lines.push(`  ${route.padEnd(44)} ${String(inputs).padStart(6)} inputs  ${counts}`);
+      lines.push(`  ${route.padEnd(44)} ${String(inputs).padStart(6)} inputs ${String(meanMs).padStart(5)} ms mean  ${counts}`);
     }
     lines.push(`  inputs in all: ${String(figures.inputs)}`);
     lines.push(`  writes from refused inputs: ${this.refusedWrites} (by ${this.refusedInputsThatWrote} inputs)`);
@@ -141,8 +153,6 @@ export class HostileReport {
     for (const [key, count] of this.withoutPointer) lines.push(`  refusal without a field pointer: ${key} ×${count}`);
     for (const failure of this.failures) lines.push(`  FAILED: ${failure.split('\n').slice(0, 16).join('\n          ')}`);
     console.log(lines.join('\n'));
-    const directory = path.join(APP_ROOT, 'test-results');
-    mkdirSync(directory, { recursive: true });
-    writeFileSync(path.join(directory, file), `${JSON.stringify(figures, null, 2)}\n`);
+    this.save(file);
   }
 }
