@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
 import type { Registration } from './functionsRegistry';
+import { answerClientError, answerConnect, hostProblems, problemResponse } from './hostProblems';
 import { compileRoute, decodeParams, matchRoute, type Route } from './httpRoutes';
 import { createInvocationContext, type HostLog } from './invocationContext';
 
@@ -34,46 +34,11 @@ function requestUrlOf(request: http.IncomingMessage): URL | undefined {
   }
 }
 
-/** The status for a request Node's parser refused before any route saw it. */
-function statusForClientError(code: string | undefined): { status: number; title: string } {
-  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, title: 'Request Header Fields Too Large' };
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, title: 'Request Timeout' };
-  return { status: 400, title: 'Bad Request' };
-}
-
-/**
- * Answers a request the parser could not read (a bad request line, a malformed or oversized header,
- * a timeout) with problem details and closes the connection, instead of Node's bare 400.
- */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const { status, title } = statusForClientError(error.code);
-  const body = JSON.stringify({ type: 'about:blank', title, status, detail: `the request could not be read: ${title.toLowerCase()}` });
-  socket.end(
-    `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
-}
-
 /** What the HTTP server needs: the HTTP-trigger registrations, host.json's route prefix, and the host log. */
 export interface HttpTriggerOptions {
   registrations: Registration[];
   routePrefix: string;
   log: HostLog;
-}
-
-function problemResponse(
-  response: http.ServerResponse,
-  status: number,
-  title: string,
-  detail: string,
-  headers: Record<string, string> = {},
-): void {
-  response.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8', ...headers });
-  response.end(JSON.stringify({ type: 'about:blank', title, status, detail }));
 }
 
 /** Reads the request body up to the host's limit; past it, answers 413 and resolves undefined. */
@@ -83,7 +48,7 @@ async function readBody(request: http.IncomingMessage, response: http.ServerResp
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
     if (size > MAX_HOST_BODY_BYTES) {
-      problemResponse(response, 413, 'Content Too Large', `the body exceeds ${MAX_HOST_BODY_BYTES} bytes`);
+      problemResponse(response, hostProblems.bodyTooLarge(MAX_HOST_BODY_BYTES));
       return undefined;
     }
     chunks.push(chunk as Buffer);
@@ -120,7 +85,10 @@ async function writeResponse(response: http.ServerResponse, result: HttpResponse
   // Streamed as the function produces it (an export can be larger than memory), with backpressure.
   if (output.body) {
     for await (const chunk of output.body) {
-      if (!response.write(chunk)) await once(response, 'drain');
+      if (response.write(chunk)) continue;
+      // A client that went away (or half-closed its side: Node then ends the socket) never drains.
+      if (!response.socket || response.socket.destroyed || !response.socket.writable) break;
+      await Promise.race([once(response, 'drain'), once(response, 'close')]);
     }
   }
   response.end();
@@ -149,6 +117,7 @@ export class HttpTriggers {
       (request, response) => this.track(this.handle(request, response)),
     );
     server.on('clientError', answerClientError);
+    server.on('connect', answerConnect);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -179,26 +148,26 @@ export class HttpTriggers {
       await this.serve(request, response);
     } catch (error) {
       this.log(`http: ${String((error as Error | undefined)?.stack ?? error)}`);
-      if (!response.headersSent) problemResponse(response, 500, 'Internal Server Error', 'the local host failed to run the function');
+      if (!response.headersSent) problemResponse(response, hostProblems.internal());
       else response.destroy();
     }
   }
 
   private async serve(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const url = requestUrlOf(request);
-    if (!url) return problemResponse(response, 400, 'Bad Request', 'the Host header or the request target is malformed');
+    if (!url) return problemResponse(response, hostProblems.malformedHost());
     const method = (request.method ?? 'GET').toUpperCase();
     const found = matchRoute(this.routes, method, url.pathname);
-    if (found.kind === 'not-found') return problemResponse(response, 404, 'Not Found', `no function serves ${url.pathname}`);
+    if (found.kind === 'not-found') return problemResponse(response, hostProblems.notFound(url.pathname));
     if (found.kind === 'method-not-allowed') {
-      return problemResponse(response, 405, 'Method Not Allowed', `${method} is not allowed on ${url.pathname}`, {
+      return problemResponse(response, hostProblems.methodNotAllowed(method, url.pathname), {
         allow: found.allow.join(', '),
       });
     }
     const chunks = await readBody(request, response);
     if (!chunks) return;
     const params = decodeParams(found.route, found.captures);
-    if (!params) return problemResponse(response, 400, 'Bad Request', 'the URL path is not valid percent-encoding');
+    if (!params) return problemResponse(response, hostProblems.malformedPath());
     const { registration } = found.route;
     const functionRequest = functionRequestOf(request, url, method, params, chunks);
     const result = await registration.handler(functionRequest, createInvocationContext(registration, this.log, {}));

@@ -289,7 +289,7 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       status: 404,
       contentType: PROBLEM_JSON,
       allow: null,
-      body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /api/nothing' },
+      body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /api/nothing', code: 'route_not_found' },
     });
     assert.deepEqual(
       await problemOf(await fetch(`${baseUrl}/items/1`)),
@@ -297,7 +297,7 @@ describe('LocalFunctionsHost HTTP triggers', () => {
         status: 404,
         contentType: PROBLEM_JSON,
         allow: null,
-        body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /items/1' },
+        body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /items/1', code: 'route_not_found' },
       },
       'only under the route prefix',
     );
@@ -305,7 +305,13 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       status: 405,
       contentType: PROBLEM_JSON,
       allow: 'GET, PUT',
-      body: { type: 'about:blank', title: 'Method Not Allowed', status: 405, detail: 'DELETE is not allowed on /api/items/1' },
+      body: {
+        type: 'about:blank',
+        title: 'Method Not Allowed',
+        status: 405,
+        detail: 'DELETE is not allowed on /api/items/1',
+        code: 'method_not_allowed',
+      },
     });
   });
 
@@ -322,7 +328,14 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       status: 400,
       contentType: PROBLEM_JSON,
       allow: null,
-      body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'the URL path is not valid percent-encoding' },
+      body: {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'the URL path is not valid percent-encoding',
+        code: 'malformed_path',
+        errors: [{ pointer: '#/path', detail: 'must be valid percent-encoded UTF-8', location: 'path' }],
+      },
     });
     assert.deepEqual(
       await problemOf(await fetch(`${baseUrl}/api/uploads/big`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024 + 1) })),
@@ -330,7 +343,14 @@ describe('LocalFunctionsHost HTTP triggers', () => {
         status: 413,
         contentType: PROBLEM_JSON,
         allow: null,
-        body: { type: 'about:blank', title: 'Content Too Large', status: 413, detail: 'the body exceeds 4194304 bytes' },
+        body: {
+          type: 'about:blank',
+          title: 'Content Too Large',
+          status: 413,
+          detail: 'the body exceeds 4194304 bytes',
+          code: 'body_too_large',
+          errors: [{ pointer: '#', detail: 'must be at most 4194304 bytes', location: 'body' }],
+        },
       },
     );
     assert.equal((await fetch(`${baseUrl}/api/uploads/limit`, { method: 'POST', body: Buffer.alloc(4 * 1024 * 1024) })).status, 200);
@@ -353,15 +373,36 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       ['a broken request line', 'GET\u0001/api/hello HTTP/1.1\r\nHost: localhost\r\n\r\n', 400],
       ['a header without a colon', 'GET /api/hello HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n', 400],
       ['headers over 16 KiB', `GET /api/hello HTTP/1.1\r\nHost: localhost\r\nx-big: ${'a'.repeat(17 * 1024)}\r\n\r\n`, 431],
+      ['an empty Host', 'GET /api/hello HTTP/1.1\r\nHost: \r\n\r\n', 400],
+      ['a Host with two ports', 'GET /api/hello HTTP/1.1\r\nHost: localhost:80:80\r\n\r\n', 400],
+      ['a Host with a backslash', 'GET /api/hello HTTP/1.1\r\nHost: \\evil\r\n\r\n', 400],
+      ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405],
     ];
     for (const [what, request, status] of cases) {
       const answer = await rawHttp(Number(port), request);
       assert.match(answer.statusLine, new RegExp(`^HTTP/1\\.1 ${status} `), what);
       assert.match(answer.head, /content-type: application\/problem\+json/i, what);
-      assert.equal(JSON.parse(answer.body).status, status, what);
+      const problem = JSON.parse(answer.body) as { status: number; code: string };
+      assert.equal(problem.status, status, what);
+      assert.equal(typeof problem.code, 'string', what);
     }
     assert.equal(runs, 0, 'no function ran for a request the host could not read');
     assert.equal(await (await fetch(`${baseUrl}/api/hello`)).text(), 'hi', 'the host keeps serving');
+  });
+
+  it('stops even when a client half-closed its socket after sending a request (Node ends such a socket unanswered)', async () => {
+    const { host, baseUrl } = await startHttpHost([
+      httpRegistration('slow', 'slow', ['GET'], async () => {
+        await sleep(50);
+        return { status: 200, body: 'late' };
+      }),
+    ]);
+    const answer = await rawHttp(Number(new URL(baseUrl).port), 'GET /api/slow HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    assert.equal(answer.statusLine, '', 'no answer on a socket the server has ended');
+
+    const stopped = await Promise.race([host.stop().then(() => 'stopped'), sleep(10_000).then(() => 'still stopping after 10 s')]);
+
+    assert.equal(stopped, 'stopped');
   });
 
   it('answers 204 for a function that returns nothing, and 500 (logged) for one that throws', async () => {
@@ -379,7 +420,13 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       status: 500,
       contentType: PROBLEM_JSON,
       allow: null,
-      body: { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'the local host failed to run the function' },
+      body: {
+        type: 'about:blank',
+        title: 'Internal Server Error',
+        status: 500,
+        detail: 'the local host failed to run the function',
+        code: 'internal_error',
+      },
     });
     assert.equal(logs.length, 1, logs.join('\n'));
     assert.match(logs[0] as string, /^http: Error: boom\n\s+at /);

@@ -16,13 +16,9 @@ import type { Write } from './hostileWrites';
 /** The roles of issue 9, and `all` (every role) for the suite's own set-up calls. */
 export type Role = 'submitter' | 'operator' | 'auditor' | 'reader' | 'all';
 
-/**
- * The one place the suite makes credentials. Authentication is being added in parallel; until it
- * is merged every route is anonymous and this returns no header.
- * TODO(issue 9, auth merge): return { authorization: 'Bearer ' + env.keys[role] }.
- */
-export function credentialFor(_env: E2EEnvironment, _role: Role): Record<string, string> {
-  return {};
+/** The one place the suite makes credentials: the environment's API key for the role. */
+export function credentialFor(env: E2EEnvironment, role: Role): Record<string, string> {
+  return { authorization: `Bearer ${env.keys[role]}` };
 }
 
 /** Which credential an input carries: the route's role, a role the route refuses, none, or a hostile Authorization value. */

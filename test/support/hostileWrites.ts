@@ -106,7 +106,7 @@ function correlationIdIn(original: unknown): string | undefined {
 /**
  * Wraps the composition's mutating ports so each write is recorded in `ledger` before it is made:
  * Directory.commit, Admissions.admit (when it admits) and purge, RedriveSchedule.postpone,
- * AuditLog.addCheckpoint, Outbox.markPublished, MessageBus.send and deadLetter.
+ * RedriveSchedule.discard, AuditLog.addCheckpoint, Outbox.markPublished, MessageBus.send and deadLetter.
  */
 export function countingWrites(ledger: WriteLedger): (composition: Composition) => Composition {
   return (composition) => {
@@ -136,6 +136,10 @@ export function countingWrites(ledger: WriteLedger): (composition: Composition) 
       },
       redrives: {
         due: (now, limit) => redrives.due(now, limit),
+        discard: async (id) => {
+          ledger.record('RedriveSchedule.discard', [], { timerOnly: true });
+          await redrives.discard(id);
+        },
         postpone: async (entry, redriveAt) => {
           ledger.record('RedriveSchedule.postpone', [entry.changeRequest.correlationId]);
           await redrives.postpone(entry, redriveAt);
