@@ -28,7 +28,7 @@ export function problemResponse(response: http.ServerResponse, problem: HostProb
 }
 
 /** Writes the problem as a whole HTTP/1.1 response on a raw socket and closes it (no request object exists). */
-function answerOnSocket(socket: Duplex, problem: HostProblem, headers: Record<string, string> = {}): void {
+export function answerOnSocket(socket: Duplex, problem: HostProblem, headers: Record<string, string> = {}): void {
   const body = bodyOf(problem);
   const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
   socket.end(
@@ -104,9 +104,4 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
     return;
   }
   answerOnSocket(socket, clientErrorProblem(error.code));
-}
-
-/** CONNECT asks for a tunnel, which no function serves: 405 instead of Node's silent close. */
-export function answerConnect(_request: http.IncomingMessage, socket: Duplex): void {
-  answerOnSocket(socket, { status: 405, title: 'Method Not Allowed', code: 'method_not_allowed', detail: 'CONNECT is not served here' });
 }

@@ -1,9 +1,9 @@
-import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
 import type { Registration } from './functionsRegistry';
-import { answerClientError, answerConnect, hostProblems, problemResponse } from './hostProblems';
+import { answerClientError, answerOnSocket, hostProblems, problemResponse } from './hostProblems';
 import { compileRoute, decodeParams, matchRoute, type Route } from './httpRoutes';
 import { createInvocationContext, type HostLog } from './invocationContext';
 
@@ -78,6 +78,19 @@ function functionRequestOf(
   });
 }
 
+/** Resolves when the response can take more, or is gone; leaves no listener behind (a long export waits often). */
+function drainedOrClosed(response: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}
+
 /** Writes what the function returned (an HttpResponse, its init, or nothing: 204). */
 async function writeResponse(response: http.ServerResponse, result: HttpResponseInit | HttpResponse | undefined): Promise<void> {
   const output = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
@@ -88,7 +101,7 @@ async function writeResponse(response: http.ServerResponse, result: HttpResponse
       if (response.write(chunk)) continue;
       // A client that went away (or half-closed its side: Node then ends the socket) never drains.
       if (!response.socket || response.socket.destroyed || !response.socket.writable) break;
-      await Promise.race([once(response, 'drain'), once(response, 'close')]);
+      await drainedOrClosed(response);
     }
   }
   response.end();
@@ -117,7 +130,7 @@ export class HttpTriggers {
       (request, response) => this.track(this.handle(request, response)),
     );
     server.on('clientError', answerClientError);
-    server.on('connect', answerConnect);
+    server.on('connect', (request: http.IncomingMessage, socket: Duplex) => this.answerConnect(request, socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -135,6 +148,20 @@ export class HttpTriggers {
     server.closeIdleConnections();
     await closed;
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** CONNECT asks for a tunnel, which no function serves: 405 with the route's methods (or 404), not Node's silent close. */
+  private answerConnect(request: http.IncomingMessage, socket: Duplex): void {
+    let path = '/';
+    try {
+      path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      // An authority-form target (host:port) names no route.
+    }
+    const found = matchRoute(this.routes, 'CONNECT', path);
+    if (found.kind === 'method-not-allowed')
+      answerOnSocket(socket, hostProblems.methodNotAllowed('CONNECT', path), { allow: found.allow.join(', ') });
+    else answerOnSocket(socket, hostProblems.notFound(path));
   }
 
   private track(work: Promise<void>): void {

@@ -376,7 +376,8 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       ['an empty Host', 'GET /api/hello HTTP/1.1\r\nHost: \r\n\r\n', 400],
       ['a Host with two ports', 'GET /api/hello HTTP/1.1\r\nHost: localhost:80:80\r\n\r\n', 400],
       ['a Host with a backslash', 'GET /api/hello HTTP/1.1\r\nHost: \\evil\r\n\r\n', 400],
-      ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 405],
+      ['CONNECT to a route', 'CONNECT /api/hello HTTP/1.1\r\nHost: localhost\r\n\r\n', 405],
+      ['CONNECT to a host', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 404],
     ];
     for (const [what, request, status] of cases) {
       const answer = await rawHttp(Number(port), request);
@@ -385,6 +386,7 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       const problem = JSON.parse(answer.body) as { status: number; code: string };
       assert.equal(problem.status, status, what);
       assert.equal(typeof problem.code, 'string', what);
+      if (status === 405) assert.match(answer.head, /\r\nallow: GET\r\n/i, what);
     }
     assert.equal(runs, 0, 'no function ran for a request the host could not read');
     assert.equal(await (await fetch(`${baseUrl}/api/hello`)).text(), 'hi', 'the host keeps serving');
