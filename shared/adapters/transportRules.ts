@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { DeadLetter, OutgoingMessage } from '../application/ports/messageBus';
 import { ErrorCode, TooLargeError } from '../domain/errors';
+import { toWellFormed } from '../domain/text';
 
 /**
  * What a message transport accepts and where it sets letters aside, named once. The adapters enforce
@@ -97,7 +99,30 @@ export const ServiceBusRules: TransportRules = {
  * ride in the application properties Service Bus itself sets on its dead-letter queue, so operators
  * read both the same way. The original message id keeps duplicate detection working on re-sends.
  */
-export function deadLetterMessage(letter: DeadLetter): OutgoingMessage {
+export function deadLetterMessage(letter: DeadLetter, rules: TransportRules): OutgoingMessage {
+  const message = deadLetterOf(letter);
+  return rules.sizeOf(message) <= rules.maxMessageBytes ? message : deadLetterOf({ ...letter, original: excerptOf(letter.original) });
+}
+
+/** Characters of an oversized original a dead letter keeps: the letter then fits either transport. */
+const EXCERPT_CHARACTERS = 8 * 1024;
+
+/**
+ * An original too large to travel inside its dead letter (it was near the limit itself, and the
+ * letter adds the reason): its size, digest and first characters, so operators can still find and
+ * tell it apart. The full message is gone either way; this keeps the letter from failing too.
+ */
+function excerptOf(original: unknown): { truncated: true; characters: number; sha256: string; excerpt: string } {
+  const text = typeof original === 'string' ? original : (JSON.stringify(original) ?? String(original));
+  return {
+    truncated: true,
+    characters: text.length,
+    sha256: createHash('sha256').update(text).digest('hex'),
+    excerpt: toWellFormed(text.slice(0, EXCERPT_CHARACTERS)),
+  };
+}
+
+function deadLetterOf(letter: DeadLetter): OutgoingMessage {
   return {
     body: letter,
     messageId: letter.messageId,

@@ -10,6 +10,11 @@ export function isWellFormed(value: string): boolean {
   return (value as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
+/** `value` with each lone surrogate replaced by U+FFFD (String.prototype.toWellFormed, Node 20+): safe to encode. */
+export function toWellFormed(value: string): string {
+  return (value as string & { toWellFormed(): string }).toWellFormed();
+}
+
 /** Whether `value` holds a control character (Unicode category Cc). */
 export function hasControlCharacter(value: string): boolean {
   return /\p{Cc}/u.test(value);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Destination, type DeadLetter, type MessageBus, type OutgoingMessage } from '../../shared/application/ports/messageBus';
@@ -204,10 +205,35 @@ export function describeMessageBusContract(name: string, makeSubject: () => Prom
       assert.ok(subject.rules.sizeOf(overLimit) > TRANSPORTS[subject.rules.transport].maxMessageBytes);
 
       await assert.rejects(subject.bus.send('endpointDelete', overLimit), isMessageTooLarge);
-      await assert.rejects(subject.bus.deadLetter('endpointDelete', { ...aDeadLetter(), original: overLimit.body }), isMessageTooLarge);
 
       assert.deepEqual(await everyQueue(subject), onlyIn(subject, {}));
     });
+
+    itWith(
+      'dead-letters a message too large to travel beside its reason with an excerpt of it, so the letter is not lost too',
+      async (subject) => {
+        const original = JSON.stringify(padded(longestPaddingWithin(subject.rules)).body);
+
+        await subject.bus.deadLetter('endpointDelete', { ...aDeadLetter(), original });
+
+        const letters = (await subject.read(deadLetterQueueOf(subject, 'endpointDelete'))).map((m) => m.body as DeadLetter);
+        assert.deepEqual(
+          letters.map((letter) => [letter.reason, letter.messageId, letter.original]),
+          [
+            [
+              'invalid_message',
+              'queue-message-42',
+              {
+                truncated: true,
+                characters: original.length,
+                sha256: createHash('sha256').update(original).digest('hex'),
+                excerpt: original.slice(0, 8 * 1024),
+              },
+            ],
+          ],
+        );
+      },
+    );
 
     itWith('rejects with UnavailableError when its transport cannot be reached', async (subject) => {
       const unreachable = await subject.unreachable();

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
@@ -9,7 +11,7 @@ import { clip, credentialFor } from '../support/hostileHttp';
 import { hostileMessageArb, QUEUES, type HostileMessage, type QueueName, type QueueWorld } from '../support/hostileQueue';
 import { HostileReport, hostileSettings } from '../support/hostileReport';
 import { startWatchdog, type Watchdog } from '../support/hostileWatchdog';
-import { apiClient, eventually, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
+import { apiClient, APP_ROOT, eventually, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
 
 /**
  * The hostile input suite on the queues (issue 9): at least 500 raw messages (HOSTILE_QUEUE_RUNS),
@@ -146,6 +148,8 @@ describe('hostile messages on the change-request queues', () => {
   });
   after(async () => {
     report.print('hostile-queue.json');
+    // The host's own log beside the figures, for whoever replays a failing seed.
+    if (env) writeFileSync(path.join(APP_ROOT, 'test-results', 'hostile-queue-host.log'), `${env.logs.join('\n')}\n`);
     await watchdog?.stop();
     await env?.stop();
   });

@@ -219,6 +219,35 @@ describe('queue messages on Azurite', () => {
       });
     }
 
+    it('records a message near 64 KiB whose unknown field name is 40,000 characters: its errors clipped, its dead letter an excerpt', async () => {
+      const h = await seeded();
+      const user = uniqueLabel('huge');
+      const hugeName = `${'k'.repeat(40_000)}${LONE}`;
+      const manyUnknown = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`extra${i}`, i]));
+      const text = encodeQueueMessage(createMessage(user, { [hugeName]: 1, ...manyUnknown }));
+      assert.ok(text.length > 50_000 && text.length < 64 * 1024, `a ${text.length}-character message the queue accepts`);
+
+      const refused = await deliver(h, 'create', text);
+
+      assert.equal(refused.changeRequest?.status, ChangeRequestStatus.rejected);
+      const errors = refused.changeRequest?.reason?.errors ?? [];
+      assert.equal(errors.length, 20, 'at most 20 errors are kept');
+      assert.deepEqual(errors[0], {
+        pointer: `#/${'k'.repeat(64)}…`,
+        detail: `unknown field "${'k'.repeat(64)}…": not part of the contract`,
+        location: 'message',
+      });
+      assert.deepEqual(errors[19], { pointer: '#', detail: 'and 12 more errors', location: 'message' });
+      assert.equal(refused.audit.length, 1, 'audited once');
+      const [poisoned] = h.bus.received(h.bus.deadLetters[0]?.queue ?? '');
+      const letter = poisoned?.body as { original: Record<string, unknown> };
+      assert.deepEqual(
+        [letter.original.truncated, letter.original.characters, (letter.original.excerpt as string).length],
+        [true, text.length, 8 * 1024],
+        'the letter carries an excerpt of the original, which no longer fits beside the reason',
+      );
+    });
+
     it('never lets an invalid hint break the record: a bad changeRequestId or sipAddress hint falls back to the message id and the queue', async () => {
       const h = await seeded();
       const meta = metaFor('delete');

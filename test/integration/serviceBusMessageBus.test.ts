@@ -115,13 +115,16 @@ describe('ServiceBusMessageBus against a fake AMQP broker', () => {
         sessionId: 's',
         properties: { [long]: long, n: 2 ** 40, f: 1.5, t: true },
       },
-      deadLetterMessage({
-        reason: 'invalid_message',
-        description: 'd',
-        errors: [{ pointer: '#/a', detail: 'x' }],
-        original: 'o',
-        messageId: 'dead',
-      }),
+      deadLetterMessage(
+        {
+          reason: 'invalid_message',
+          description: 'd',
+          errors: [{ pointer: '#/a', detail: 'x' }],
+          original: 'o',
+          messageId: 'dead',
+        },
+        ServiceBusRules,
+      ),
       messageEstimatedAt(ServiceBusRules.maxMessageBytes),
     ];
     const sizing = createServiceBusMessageBus(client, { ...entities, auditEvents: 'size-check' });

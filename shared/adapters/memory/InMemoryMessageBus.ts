@@ -38,7 +38,7 @@ export class InMemoryMessageBus implements MessageBus {
   }
 
   async deadLetter(source: Destination, letter: DeadLetter): Promise<void> {
-    const message = deadLetterMessage(letter);
+    const message = deadLetterMessage(letter, this.rules);
     refuseIfTooLarge(this.rules, message);
     this.throwIfFailing();
     const queue = `${this.queueNames[source]}${this.rules.deadLetterSuffix}`;

@@ -54,7 +54,7 @@ export class ServiceBusMessageBus implements MessageBus {
 
   async deadLetter(source: Destination, letter: DeadLetter): Promise<void> {
     const suffix = this.entities.deadLetterSuffix ?? ServiceBusRules.deadLetterSuffix;
-    await this.deliver(`${this.entities[source]}${suffix}`, deadLetterMessage(letter));
+    await this.deliver(`${this.entities[source]}${suffix}`, deadLetterMessage(letter, ServiceBusRules));
   }
 
   private async deliver(entityName: string, message: OutgoingMessage): Promise<void> {

@@ -25,7 +25,7 @@ export class StorageQueueMessageBus implements MessageBus {
   }
 
   deadLetter(source: Destination, letter: DeadLetter): Promise<void> {
-    return this.sendTo(`${this.queueNames[source]}${StorageQueueRules.deadLetterSuffix}`, deadLetterMessage(letter));
+    return this.sendTo(`${this.queueNames[source]}${StorageQueueRules.deadLetterSuffix}`, deadLetterMessage(letter, StorageQueueRules));
   }
 
   private async sendTo(queueName: string, message: OutgoingMessage): Promise<void> {
