@@ -19,10 +19,29 @@ function isDevelopmentStorage(connection: string): boolean {
 
 /** The directory table. */
 export function createTableClient(connection: string, table: string): TableClient {
-  return TableClient.fromConnectionString(connection, table, {
+  const client = TableClient.fromConnectionString(connection, table, {
     allowInsecureConnection: isDevelopmentStorage(connection),
     retryOptions: STORAGE_RETRY,
   });
+  return isDevelopmentStorage(connection) ? withOneTransactionAtATime(client) : client;
+}
+
+/**
+ * Azurite (3.37) keeps the rollback list of entity-group transactions per table store, not per
+ * transaction: a transaction that starts while another is in flight is refused with a bare 500
+ * ("Transaction Overlap!"), which reads as an outage. Azure Table Storage has no such limit; against
+ * Azurite this process submits its transactions one at a time (commits take turns on the head row
+ * anyway, so only admissions and the re-driver's writes wait a little longer).
+ */
+function withOneTransactionAtATime(client: TableClient): TableClient {
+  const submit = client.submitTransaction.bind(client);
+  let previous: Promise<unknown> = Promise.resolve();
+  client.submitTransaction = (actions, options) => {
+    const run = previous.then(() => submit(actions, options));
+    previous = run.catch(() => undefined);
+    return run;
+  };
+  return client;
 }
 
 /**

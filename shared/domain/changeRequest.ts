@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { FqdnSchema, SipAddressSchema } from './names';
 import type { FailureCode, RejectionCode } from './codes';
 import type { FieldError } from './errors';
-import { isWellFormed } from './text';
+import { hasControlCharacter, isWellFormed } from './text';
 
 /**
  * The AD display name of a new endpoint contact: optional, 1-256 printable characters of
@@ -14,7 +14,7 @@ export const DisplayNameSchema = z
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
   .refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)')
-  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+  .refine((value) => !hasControlCharacter(value), 'must not contain control characters or line separators');
 
 /** New-CsPersistentChatEndpoint as a change request. */
 export const CreateEndpointRequestSchema = z.strictObject({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasControlCharacter } from './text';
 
 /**
  * Who calls the service and what they may do. The roles are the product's ("Who may do what" in the
@@ -33,7 +34,6 @@ export const MAX_PRINCIPAL_NAME_LENGTH = 256;
 
 // A UTF-16 code unit that is half of a pair without its other half cannot be encoded (URI, UTF-8).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const CONTROL = /\p{Cc}/u;
 
 /**
  * Why a string cannot be a principal name, or undefined when it can: 1-256 characters of
@@ -44,7 +44,7 @@ export function principalNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'must not be empty';
   if (name.length > MAX_PRINCIPAL_NAME_LENGTH) return `must be at most ${MAX_PRINCIPAL_NAME_LENGTH} characters`;
   if (LONE_SURROGATE.test(name)) return 'must be well-formed Unicode (no lone surrogates)';
-  if (CONTROL.test(name)) return 'must not contain control characters';
+  if (hasControlCharacter(name)) return 'must not contain control characters or line separators';
   return undefined;
 }
 

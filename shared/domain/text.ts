@@ -15,9 +15,13 @@ export function toWellFormed(value: string): string {
   return (value as string & { toWellFormed(): string }).toWellFormed();
 }
 
-/** Whether `value` holds a control character (Unicode category Cc). */
+/**
+ * Whether `value` holds a control character (Unicode category Cc) or a line or paragraph separator
+ * (U+2028, U+2029): text that would break a line of a log, a CSV row or a multipart body where a
+ * name is expected (Azurite's batch parser cuts an entity at U+2028, which is how this was found).
+ */
 export function hasControlCharacter(value: string): boolean {
-  return /\p{Cc}/u.test(value);
+  return /[\p{Cc}\u2028\u2029]/u.test(value);
 }
 
 /** A correlation id: the same rule as the HTTP X-Correlation-Id header, so any id is safe in a key and a log line. */

@@ -17,6 +17,8 @@ const LONE_SURROGATE = 'bot-\uD800';
 /** 300 characters of three UTF-8 bytes each: nine URI-escape characters apiece once encoded. */
 const MULTIBYTE_300 = '\u20AC'.repeat(300);
 const MAX_SEQUENCE = 999_999_999_999_999;
+/** A snapshot that reads only the head. */
+const NOTHING = { domains: [], pools: [], addresses: [], changeRequests: [], waitingLists: [] };
 
 describe('keyPart', () => {
   it('keeps a short well-formed value URI-encoded, as keys were always written', () => {
@@ -125,6 +127,22 @@ describe('audit indexes with values that are hashed into their keys', () => {
     assert.deepEqual(byCorrelation, { items: [multibyteRecord], nextCursor: null });
     assert.deepEqual(bySubject, { items: [multibyteRecord], nextCursor: null });
     assert.deepEqual(exported, [multibyteRecord]);
+    assert.equal((await verifyAuditLog(store)).intact, true);
+  });
+
+  it('stores text holding U+2028 and U+2029 in a transaction, reads it back unchanged, and the next transaction still commits', async () => {
+    const { table: _table, ...store } = await newTableStore(azurite.connectionString);
+    const separated = { displayName: 'Legacy\u2028Group\u2029Chat' };
+    const first = aCommit(EMPTY_STORE, { drafts: [anAuditDraft({ after: separated })] });
+    await store.directory.commit(first);
+
+    const second = aCommit(await store.directory.snapshot(NOTHING), { drafts: [anAuditDraft()] });
+    await store.directory.commit(second);
+
+    assert.deepEqual(
+      (await store.auditSearch.page({ limit: 10 })).items.map((r) => r.after),
+      [second.audit[0]?.after, separated],
+    );
     assert.equal((await verifyAuditLog(store)).intact, true);
   });
 });

@@ -104,7 +104,7 @@ describe('settings', () => {
         ['LOCAL_API_KEYS.0.principal: must not be empty', 'LOCAL_API_KEYS.1.principal: must be at most 256 characters'],
         [
           'LOCAL_API_KEYS.0.principal: must be well-formed Unicode (no lone surrogates)',
-          'LOCAL_API_KEYS.1.principal: must not contain control characters',
+          'LOCAL_API_KEYS.1.principal: must not contain control characters or line separators',
         ],
         ['LOCAL_API_KEYS.1.key: is the same key as an earlier entry'],
       ]);

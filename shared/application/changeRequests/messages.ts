@@ -26,7 +26,7 @@ export const MessageActorSchema = z
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
   .refine(isWellFormed, 'must be well-formed Unicode (no lone surrogate)')
-  .refine((value) => !hasControlCharacter(value), 'must not contain control characters');
+  .refine((value) => !hasControlCharacter(value), 'must not contain control characters or line separators');
 
 /** The envelope fields a queue message may carry beside the change request itself. */
 const envelope = {

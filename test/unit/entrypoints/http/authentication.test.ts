@@ -223,12 +223,13 @@ describe('easyAuthAuthenticator (X-MS-CLIENT-PRINCIPAL)', () => {
       refusal(() => principalFromClientPrincipal(clientPrincipal({ claims: [{ typ: 'preferred_username', val: name }] }))).message;
 
     assert.deepEqual(
-      [named('x'.repeat(257)), named('mallory\uD800'), named('mal\u0000lory'), named('\uDC00')],
+      [named('x'.repeat(257)), named('mallory\uD800'), named('mal\u0000lory'), named('\uDC00'), named('mal\u2028lory')],
       [
         'the principal name must be at most 256 characters',
         'the principal name must be well-formed Unicode (no lone surrogates)',
-        'the principal name must not contain control characters',
+        'the principal name must not contain control characters or line separators',
         'the principal name must be well-formed Unicode (no lone surrogates)',
+        'the principal name must not contain control characters or line separators',
       ],
     );
     // At the bound, and a well-formed pair, are fine.
