@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { azuriteConnectionString, isListening, startAzurite, type AzuriteProcess } from './azurite';
+import { applyLocalSettings, LOCAL_SETTINGS_FILE } from './localSettings';
 import { startLocalHost } from './startLocalHost';
 
 /**
@@ -128,6 +129,8 @@ function useDevelopmentSigningKey(log: (line: string) => void): void {
 
 async function main(): Promise<void> {
   const log = (line: string) => console.log(line);
+  const applied = applyLocalSettings(appRoot);
+  if (applied.length) log(`App settings from ${LOCAL_SETTINGS_FILE}: ${applied.join(', ')}`);
   const localStorage = !process.env.AzureWebJobsStorage;
   const azurite = await storage(log);
   if (localStorage) useDevelopmentSigningKey(log);
