@@ -335,6 +335,11 @@ describe('change requests over HTTP on the local host', () => {
       (await auditFor(call, address)).map((r) => [r.action, r.actor, r.onBehalfOf, r.changeRequestId, r.correlationId]),
       [['endpoint.created', 'queue:endpoint-create', 'provisioning-bot', id, correlationId]],
     );
+    const claimed = await call('GET', `/audit?onBehalfOf=provisioning-bot&correlation=${correlationId}`);
+    assert.deepEqual(
+      claimed.body.items.map((r: any) => [r.action, r.changeRequestId]),
+      [['endpoint.created', id]],
+    );
   });
 
   it('dead-letters a malformed queue message with its reason, records it as rejected and audits it', async () => {

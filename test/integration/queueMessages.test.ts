@@ -284,6 +284,12 @@ describe('queue messages on Azurite', () => {
       );
       const event = auditEvents(h).find((e) => e.id === audit[0]?.id);
       assert.deepEqual([event?.data.actor, event?.data.onBehalfOf], ['queue:endpoint-create', 'provisioning-bot']);
+      // Auditors find what automation claimed by its claim, alone or beside another filter.
+      const claimed = await h.auditSearch.page({ onBehalfOf: 'provisioning-bot', limit: 10 });
+      const claimedAndCorrelated = await h.auditSearch.page({ onBehalfOf: 'provisioning-bot', correlationId, limit: 10 });
+      assert.deepEqual(claimed.items, audit);
+      assert.deepEqual(claimedAndCorrelated.items, audit);
+      assert.deepEqual((await h.auditSearch.page({ onBehalfOf: 'someone-else', correlationId, limit: 10 })).items, []);
     });
 
     it('keeps the admitted record of a request submitted over HTTP: a message naming it with another actor changes nothing', async () => {

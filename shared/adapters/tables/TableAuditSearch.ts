@@ -24,6 +24,7 @@ const INDEXED: Array<{ given(query: AuditQuery): string | undefined; prefix(valu
   },
   { given: (q) => q.correlationId, prefix: (v) => rowKeys.auditIndexPrefix('correlation', v), column: (v) => odata`correlationId eq ${v}` },
   { given: (q) => q.actor, prefix: (v) => rowKeys.auditIndexPrefix('actor', v), column: (v) => odata`actor eq ${v}` },
+  { given: (q) => q.onBehalfOf, prefix: (v) => rowKeys.auditIndexPrefix('onBehalfOf', v), column: (v) => odata`onBehalfOf eq ${v}` },
   { given: (q) => q.action, prefix: (v) => rowKeys.auditIndexPrefix('type', v), column: (v) => odata`action eq ${v}` },
   { given: (q) => q.outcome, prefix: (v) => rowKeys.auditIndexPrefix('outcome', v), column: (v) => odata`outcome eq ${v}` },
 ];

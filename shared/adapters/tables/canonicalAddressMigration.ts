@@ -77,6 +77,7 @@ function sameRowAt(row: StoredRow, rowKey: string): Row {
 
 const AUDIT_INDEX_VALUES: Record<AuditIndex, (record: AuditRecord) => string | null> = {
   actor: (record) => record.actor,
+  onBehalfOf: (record) => record.onBehalfOf ?? null,
   type: (record) => record.action,
   outcome: (record) => record.outcome.status,
   changeRequest: (record) => record.changeRequestId,

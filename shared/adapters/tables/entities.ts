@@ -34,7 +34,7 @@ export function scheduledRedriveEntity(table: PartitionTable, entry: ScheduledRe
   return table.entity(rowKeys.waiting(request.sipAddress, ticket), entry, { redriveAt: entry.redriveAt, sends: entry.sends });
 }
 
-/** An audit record's row and its index rows (subject, actor, type, outcome, change request, correlation), all in its commit. */
+/** An audit record's row and its index rows (subject, actor, onBehalfOf, type, outcome, change request, correlation), all in its commit. */
 export function auditEntities(table: PartitionTable, record: AuditRecord): Row[] {
   const columns = {
     sequence: record.sequence,
@@ -45,9 +45,11 @@ export function auditEntities(table: PartitionTable, record: AuditRecord): Row[]
     outcome: record.outcome.status,
     changeRequestId: record.changeRequestId ?? '',
     correlationId: record.correlationId,
+    ...(record.onBehalfOf === undefined ? {} : { onBehalfOf: record.onBehalfOf }),
   };
   const indexed: Array<[AuditIndex, string | null]> = [
     ['actor', record.actor],
+    ['onBehalfOf', record.onBehalfOf ?? null],
     ['type', record.action],
     ['outcome', record.outcome.status],
     ['changeRequest', record.changeRequestId],

@@ -13,7 +13,8 @@ import { canonicalSipText, domainOf, userOf, type Fqdn, type SipAddress } from '
  *   cr|<id>                           a change request and its status
  *   audit|<inverted sequence>         an audit record; inverted so a forward scan is newest first
  *   auditsub|<subject>|<inverted seq> the same record, indexed by subject
- *   auditix|<dimension>|<value>|<inv> the same record, indexed by actor, type, outcome, change request and correlation id
+ *   auditix|<dimension>|<value>|<inv> the same record, indexed by actor, onBehalfOf (when claimed), type, outcome,
+ *                                     change request and correlation id
  *   outbox|<sequence>                 an event committed but not yet published
  *   line|<domain>|<user>              the last ticket drawn for a SIP address (its waiting list's counter)
  *   pending|<domain>|<user>|<ticket>  an accepted request in its address's waiting list, with its
@@ -101,7 +102,7 @@ function idempotencyHash(scope: string, key: string): string {
 }
 
 /** The audit dimensions with an index besides subject. */
-export type AuditIndex = 'actor' | 'type' | 'outcome' | 'changeRequest' | 'correlation';
+export type AuditIndex = 'actor' | 'onBehalfOf' | 'type' | 'outcome' | 'changeRequest' | 'correlation';
 
 /** Every row key and key prefix of the directory table. */
 export const rowKeys = {

@@ -6,6 +6,8 @@ export interface AuditQuery {
   subject?: string;
   action?: AuditAction;
   actor?: string;
+  /** Whom a queue message's actor claimed to act for (the record's onBehalfOf). */
+  onBehalfOf?: string;
   outcome?: 'applied' | 'rejected' | 'failed';
   changeRequestId?: string;
   correlationId?: string;

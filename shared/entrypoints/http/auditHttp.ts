@@ -26,6 +26,8 @@ const AuditQuerySchema = z
       .optional(),
     type: z.enum(ACTIONS, { error: `must be one of ${ACTIONS.join(', ')}` }).optional(),
     actor: z.string().min(1).max(256).optional(),
+    /** The claim a queue message made of whom it acts for (automation's own name, say provisioning-bot). */
+    onBehalfOf: z.string().min(1).max(256).optional(),
     outcome: z.enum(['applied', 'rejected', 'failed'], { error: 'must be applied, rejected or failed' }).optional(),
     changeRequest: z.uuid({ error: 'must be a change request id (a UUID)' }).optional(),
     correlation: z.string().min(1).max(128).optional(),
