@@ -1,8 +1,7 @@
 import { app } from '@azure/functions';
-import { bindHttp } from '../shared/composition/functionBindings';
 import { healthHttp } from '../shared/entrypoints/http/healthHttp';
 
-/** Says whether this instance is up and can read its storage; anonymous. */
-export const health = bindHttp(healthHttp);
+/** Liveness: the process answers; anonymous, no detail, no dependencies. */
+export const health = () => Promise.resolve(healthHttp());
 
 app.http('health', { methods: ['GET'], route: 'health', authLevel: 'anonymous', handler: health });

@@ -138,11 +138,34 @@ describe('limits over HTTP', () => {
     assert.match(csv[csv.length - 1] ?? '', /^,,,export\.truncated,.*the export stops at its limit of 3 records/);
   });
 
-  it('answers GET /api/health anonymously: 200 while storage answers', async () => {
-    const response = await apiClient(env.baseUrl)('GET', '/health');
+  it('answers GET /api/health anonymously with the status alone, and /api/health/ready with each check to a caller with a key', async () => {
+    const anonymous = apiClient(env.baseUrl);
+    const live = await anonymous('GET', '/health');
+    const ready = await anonymous('GET', '/health/ready');
+    const readyToReader = await apiClient(env.baseUrl, env.keys.reader)('GET', '/health/ready');
 
-    assert.equal(response.status, 200);
-    assert.deepEqual(response.body, { status: 'ok', checks: { storage: 'ok' } });
-    assert.equal(response.headers.get('cache-control'), 'no-store');
+    assert.deepEqual([live.status, live.body, live.headers.get('cache-control')], [200, { status: 'ok' }, 'no-store']);
+    assert.deepEqual([ready.status, ready.body], [200, { status: 'ready' }]);
+    assert.deepEqual([readyToReader.status, readyToReader.body], [200, { status: 'ready', checks: { storage: 'ok' } }]);
+  });
+});
+
+describe('readiness while storage is down', () => {
+  it('answers /api/health/ready 503 with Retry-After while Azurite is stopped, and /api/health still 200', async () => {
+    const own = await startE2EEnvironment({ loadDemoTopology: false });
+    try {
+      await own.azurite.stop();
+
+      const ready = await apiClient(own.baseUrl)('GET', '/health/ready');
+      const readyToReader = await apiClient(own.baseUrl, own.keys.reader)('GET', '/health/ready');
+      const live = await apiClient(own.baseUrl)('GET', '/health');
+
+      assert.deepEqual([ready.status, ready.body], [503, { status: 'unavailable' }]);
+      assert.match(ready.headers.get('retry-after') ?? '', /^[1-9][0-9]*$/);
+      assert.deepEqual(readyToReader.body, { status: 'unavailable', checks: { storage: 'unavailable' } });
+      assert.deepEqual([live.status, live.body], [200, { status: 'ok' }]);
+    } finally {
+      await own.stop().catch(() => undefined);
+    }
   });
 });

@@ -29,6 +29,7 @@ describe('loadFunctionApp', () => {
       'getEndpoint GET endpoints/{sipAddress}',
       'getTopology GET topology',
       'health GET health',
+      'healthReady GET health/ready',
       'listAuditRecords GET audit',
       'listEndpoints GET endpoints',
       'redrive timerTrigger */10 * * * * *',
