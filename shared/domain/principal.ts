@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hasControlCharacter } from './text';
+import { hasControlCharacter, isWellFormed } from './text';
 
 /**
  * Who calls the service and what they may do. The roles are the product's ("Who may do what" in the
@@ -32,9 +32,6 @@ export interface Principal {
 /** The longest principal name: it becomes an actor, which is stored, indexed and shown. */
 export const MAX_PRINCIPAL_NAME_LENGTH = 256;
 
-// A UTF-16 code unit that is half of a pair without its other half cannot be encoded (URI, UTF-8).
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /**
  * Why a string cannot be a principal name, or undefined when it can: 1-256 characters of
  * well-formed Unicode with no control characters. The same bounds hold for configured keys and for
@@ -43,7 +40,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function principalNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'must not be empty';
   if (name.length > MAX_PRINCIPAL_NAME_LENGTH) return `must be at most ${MAX_PRINCIPAL_NAME_LENGTH} characters`;
-  if (LONE_SURROGATE.test(name)) return 'must be well-formed Unicode (no lone surrogates)';
+  if (!isWellFormed(name)) return 'must be well-formed Unicode (no lone surrogates)';
   if (hasControlCharacter(name)) return 'must not contain control characters or line separators';
   return undefined;
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../../application/ports/system';
 import { authorize, type Authenticator } from './authentication';
 import type { HttpInput } from './httpInput';
 import { problemForError, type HttpOutput } from './problems';
+import { CORRELATION_ID_PATTERN } from '../../domain/text';
 
 /** An HTTP entrypoint: a plain function of its dependencies and the request, answering with a response (never throwing). */
 export type HttpEntrypoint<D> = (deps: D, request: HttpInput) => Promise<HttpOutput>;
@@ -25,12 +26,10 @@ function describe(error: unknown): string {
   return String((error as Error | undefined)?.stack ?? error);
 }
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** The caller's correlation id for a log line: only a well-formed one, so a header cannot forge log content. */
 function loggedCorrelationId(request: Pick<HttpInput, 'headers'>): string | null {
   const given = request.headers.get('x-correlation-id')?.trim();
-  return given && CORRELATION_ID.test(given) ? given : null;
+  return given && CORRELATION_ID_PATTERN.test(given) ? given : null;
 }
 
 /** The request's path: the query string stays out of the log. */

@@ -4,6 +4,7 @@ import { ErrorCode, TooLargeError, ValidationError } from '../../domain/errors';
 import type { Principal } from '../../domain/principal';
 import { fieldErrors } from '../fieldErrors';
 import { UnsupportedMediaTypeError, type HttpOutput } from './problems';
+import { CORRELATION_ID_PATTERN } from '../../domain/text';
 
 /** What an HTTP entrypoint reads from a request: the Functions HttpRequest fits this shape. */
 export interface HttpInput {
@@ -136,13 +137,11 @@ export async function fromQuery<T>(read: Promise<T>): Promise<T> {
   }
 }
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 /** The caller's correlation id (X-Correlation-Id) when well-formed, else a new one. */
 export function correlationIdOf(request: HttpInput): string {
   const given = request.headers.get('x-correlation-id')?.trim();
   if (given === undefined || given === '') return randomUUID();
-  if (!CORRELATION_ID.test(given)) {
+  if (!CORRELATION_ID_PATTERN.test(given)) {
     throw new ValidationError(ErrorCode.validationFailed, 'X-Correlation-Id is invalid', {
       errors: [{ pointer: '#/x-correlation-id', detail: 'X-Correlation-Id must be 1-128 letters, digits, or . _ : -', location: 'header' }],
     });
