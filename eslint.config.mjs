@@ -24,11 +24,16 @@ const ELEMENTS = [
   layer('functions', 'functions'),
 ];
 
-// shared/settings.ts is one file, not a folder: it is classified by a file descriptor.
-const FILES = [{ category: 'settings', pattern: 'shared/settings.ts' }];
+// shared/settings.ts is one file, not a folder: it is classified by a file descriptor. So is
+// shared/names.json, the deployment's names that infra/ reads too.
+const FILES = [
+  { category: 'settings', pattern: 'shared/settings.ts' },
+  { category: 'names', pattern: 'shared/names.json' },
+];
 
 const to = (...types) => ({ to: { element: { types } } });
 const toSettings = { to: { file: { categories: 'settings' } } };
+const toNames = { to: { file: { categories: 'names' } } };
 const pkg = (...sources) => ({ to: { module: { origin: 'external', source: sources } } });
 const ANYTHING = { dependency: { kind: '*' } };
 const nodeBuiltins = { to: { module: { origin: 'core' } } };
@@ -69,8 +74,8 @@ const LAYER_RULES = [
   {
     from: 'settings',
     folder: 'shared/settings.ts',
-    allows: 'shared/domain, shared/application, zod',
-    allow: [to('domain', 'application'), pkg('zod')],
+    allows: 'shared/domain, shared/application, shared/names.json, zod',
+    allow: [to('domain', 'application'), toNames, pkg('zod')],
   },
   {
     from: 'functions',

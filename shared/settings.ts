@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_DELIVERY_POLICY } from './application/deliveryPolicy';
 import { ErrorCode, ConfigurationError, type FieldError } from './domain/errors';
 import { PrincipalNameSchema, ROLES, type Role } from './domain/principal';
+import names from './names.json';
 
 /**
  * The service's settings (app settings in Azure, the environment locally), parsed once and failing
@@ -10,14 +11,23 @@ import { PrincipalNameSchema, ROLES, type Role } from './domain/principal';
  * Two views of one schema: function files read the registration settings when they are imported
  * (Functions needs queue names, schedules and the trigger kind at registration); everything else is
  * parsed by the composition root and passed in.
+ *
+ * The names themselves (settings, queues, topic, table, transports) come from names.json, the file
+ * infra/ loads too; test/unit/deployment/ fails when the two sides disagree.
  */
 
+/** The deployment's names, shared with infra/ (see names.json's $comment). */
+export const DeploymentNames = names;
+
 /** The messaging transports the queue-triggered functions can bind to. */
-export const Transport = { storageQueues: 'storage-queues', serviceBus: 'service-bus' } as const;
+export const Transport = {
+  storageQueues: names.transport.storageQueues as 'storage-queues',
+  serviceBus: names.transport.serviceBus as 'service-bus',
+} as const;
 export type Transport = (typeof Transport)[keyof typeof Transport];
 
 /** The app-setting names the function bindings refer to (binding `connection` values). */
-export const ConnectionSetting = { storage: 'AzureWebJobsStorage', serviceBus: 'ServiceBusConnection' } as const;
+export const ConnectionSetting = names.connections;
 
 const name = (fallback: string) => z.string().trim().min(1).default(fallback);
 const count = (fallback: number, max: number) =>
@@ -27,10 +37,10 @@ const count = (fallback: number, max: number) =>
 const RegistrationSchema = z.object({
   /** Which transport carries endpoint change requests and audit events. */
   MESSAGING_TRANSPORT: z.enum([Transport.storageQueues, Transport.serviceBus]).default(Transport.storageQueues),
-  ENDPOINT_CREATE_QUEUE: name('endpoint-create'),
-  ENDPOINT_DELETE_QUEUE: name('endpoint-delete'),
+  ENDPOINT_CREATE_QUEUE: name(names.queues.endpointCreate),
+  ENDPOINT_DELETE_QUEUE: name(names.queues.endpointDelete),
   /** A Storage queue, or a Service Bus topic, for audit events. */
-  AUDIT_EVENTS_DESTINATION: name('audit-events'),
+  AUDIT_EVENTS_DESTINATION: name(names.topics.auditEvents),
   /** When the re-drive timer runs (6-field NCRONTAB, UTC): outbox events and waiting requests. */
   REDRIVE_SCHEDULE: name('*/10 * * * * *'),
   /** When the checkpoint timer signs the audit head (6-field NCRONTAB, UTC). */
@@ -98,7 +108,7 @@ const SettingsSchema = RegistrationSchema.extend({
   DIRECTORY_TABLE: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be a valid table name')
-    .default('directory'),
+    .default(names.tables.directory),
   /** One deployment's directory is one partition; a second deployment is a second partition. */
   DIRECTORY_PARTITION: name('default'),
   /** The CloudEvents `source` of this deployment's events. */
@@ -108,7 +118,7 @@ const SettingsSchema = RegistrationSchema.extend({
   /** Sends of one request's message before it is settled as failed (undeliverable). */
   REDRIVE_MAX_SENDS: count(DEFAULT_DELIVERY_POLICY.maxSends, 1000),
   /** Deliveries before a message is set aside; must equal host.json maxDequeueCount and the Service Bus queues' maxDeliveryCount. */
-  MAX_DELIVERY_COUNT: count(DEFAULT_DELIVERY_POLICY.maxDeliveries, 100),
+  MAX_DELIVERY_COUNT: count(names.delivery.maxDeliveryCount, 100),
   /** The Ed25519 private key (PKCS#8 PEM; `\n` escapes allowed) that signs audit checkpoints. */
   AUDIT_SIGNING_KEY: z.string().min(1).optional(),
   /** Hours an Idempotency-Key answers retries with the original result. */
