@@ -144,6 +144,9 @@ const SettingsSchema = RegistrationSchema.extend({
   }
 });
 
+/** Every setting name the service parses; test/unit/deployment/ checks infra/ and names.json against it. */
+export const SETTING_NAMES: readonly string[] = Object.keys(SettingsSchema.shape);
+
 type RegistrationEnv = z.infer<typeof RegistrationSchema>;
 
 function registrationOf(env: RegistrationEnv) {
