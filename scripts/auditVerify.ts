@@ -3,14 +3,14 @@ import path from 'node:path';
 import { verifyAuditLog } from '../shared/application/audit/verifyAuditLog';
 import { compose } from '../shared/composition/compose';
 import { azuriteConnectionString } from '../shared/local/azurite';
-import { parseSettings } from '../shared/settings';
+import { isStorageConfigured, parseSettings } from '../shared/settings';
 
 /**
- * `npm run audit:verify`: walks the audit log in AzureWebJobsStorage (default: the local Azurite that
+ * `npm run audit:verify`: walks the audit log in AzureWebJobsStorage or its identity-based settings (default: the local Azurite that
  * `npm start` runs) and prints where it first breaks. Exit status 0 intact, 1 broken, 2 could not check.
  */
 async function main(): Promise<number> {
-  if (!process.env.AzureWebJobsStorage) {
+  if (!isStorageConfigured()) {
     process.env.AzureWebJobsStorage = azuriteConnectionString({
       queue: Number(process.env.AZURITE_QUEUE_PORT ?? 10001),
       table: Number(process.env.AZURITE_TABLE_PORT ?? 10002),

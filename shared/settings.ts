@@ -100,11 +100,9 @@ const ApiKeysSchema = z
     }),
   );
 
+// The storage and Service Bus connections are not in this schema: each is a family of settings
+// under one prefix (see connections below), parsed by storageConnectionFrom / serviceBusConnectionFrom.
 const SettingsSchema = RegistrationSchema.extend({
-  /** Storage connection for the directory table (and the queues when the transport is storage-queues). */
-  AzureWebJobsStorage: z.string({ error: 'is required: a Storage connection string (UseDevelopmentStorage=true for Azurite)' }).min(1),
-  /** The Service Bus connection string; required when the transport is service-bus. */
-  ServiceBusConnection: z.string().min(1).optional(),
   DIRECTORY_TABLE: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{2,62}$/, 'must be a valid table name')
@@ -139,9 +137,6 @@ const SettingsSchema = RegistrationSchema.extend({
   if (env.AUTH_MODE === AuthMode.off && env.WEBSITE_INSTANCE_ID) {
     ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'must not be off when running in Azure (WEBSITE_INSTANCE_ID is set)' });
   }
-  if (env.MESSAGING_TRANSPORT === Transport.serviceBus && !env.ServiceBusConnection) {
-    ctx.addIssue({ code: 'custom', path: ['ServiceBusConnection'], message: 'is required when MESSAGING_TRANSPORT is service-bus' });
-  }
 });
 
 /** Every setting name the service parses; test/unit/deployment/ checks infra/ and names.json against it. */
@@ -165,11 +160,13 @@ function registrationOf(env: RegistrationEnv) {
 /** What function files read at import: the trigger kind, queue names and timer schedules. */
 export type RegistrationSettings = ReturnType<typeof registrationOf>;
 
-function settingsOf(env: z.infer<typeof SettingsSchema>) {
+function settingsOf(env: z.infer<typeof SettingsSchema>, connections: { storage: StorageConnection; serviceBus?: ServiceBusConnection }) {
   return {
     ...registrationOf(env),
-    storageConnection: env.AzureWebJobsStorage,
-    serviceBusConnection: env.ServiceBusConnection,
+    /** The Storage account of the directory table (and of the queues when the transport is storage-queues). */
+    storage: connections.storage,
+    /** The Service Bus namespace; present whenever its settings are, required when the transport is service-bus. */
+    serviceBus: connections.serviceBus,
     table: env.DIRECTORY_TABLE,
     partition: env.DIRECTORY_PARTITION,
     eventSource: env.EVENT_SOURCE ?? `/pchat-endpoints/${env.DIRECTORY_PARTITION}`,
@@ -193,13 +190,17 @@ function settingsOf(env: z.infer<typeof SettingsSchema>) {
 /** Every setting the service reads. */
 export type Settings = ReturnType<typeof settingsOf>;
 
-function parseWith<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
-  const parsed = schema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const errors: FieldError[] = parsed.error.issues.map((issue) => ({
+/** zod's issues as the field errors a ConfigurationError carries. */
+function fieldErrorsOf(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
     pointer: `#/${issue.path.join('/')}`,
     detail: `${issue.path.join('.')}: ${issue.message}`,
   }));
+}
+
+/** Throws one ConfigurationError naming every bad setting, when there is any. */
+function throwIfAny(errors: FieldError[]): void {
+  if (errors.length === 0) return;
   throw new ConfigurationError(
     ErrorCode.invalidConfiguration,
     `invalid configuration:\n${errors.map((e) => `  - ${e.detail}`).join('\n')}`,
@@ -209,12 +210,223 @@ function parseWith<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.ou
   );
 }
 
+function parseWith<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) throwIfAny(fieldErrorsOf(parsed.error));
+  return parsed.data as z.output<S>;
+}
+
 /** Parses every setting from an environment; throws ConfigurationError naming each bad one. */
 export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  return settingsOf(parseWith(SettingsSchema, env));
+  const parsed = SettingsSchema.safeParse(env);
+  const storage = storageConnectionFrom(env);
+  const serviceBus = serviceBusConnectionFrom(env, { required: env[names.appSettings.transport]?.trim() === Transport.serviceBus });
+  // Every bad setting in one error: the schema's, then the connections'.
+  throwIfAny([...(parsed.success ? [] : fieldErrorsOf(parsed.error)), ...storage.errors, ...serviceBus.errors]);
+  return settingsOf(parsed.data as z.infer<typeof SettingsSchema>, {
+    storage: storage.connection as StorageConnection,
+    ...(serviceBus.connection ? { serviceBus: serviceBus.connection } : {}),
+  });
 }
 
 /** Parses the settings function registrations need; throws ConfigurationError naming each bad one. */
 export function parseRegistrationSettings(env: NodeJS.ProcessEnv = process.env): RegistrationSettings {
   return registrationOf(parseWith(RegistrationSchema, env));
+}
+
+/**
+ * The Storage connection one app setting (or its `__` family) names, for a binding's `connection`:
+ * the local host's queue triggers resolve theirs here. Throws ConfigurationError naming the setting.
+ */
+export function parseStorageConnection(prefix: string, env: NodeJS.ProcessEnv = process.env): StorageConnection {
+  const { connection, errors } = storageConnectionFrom(env, prefix);
+  throwIfAny(errors);
+  return connection as StorageConnection;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections: a connection string, or an identity-based connection in the Azure Functions
+// conventions (<prefix>__accountName, <prefix>__tableServiceUri, <prefix>__fullyQualifiedNamespace,
+// <prefix>__credential, <prefix>__clientId). Only the `__` separator is read: Functions reads `__`
+// on every OS and `:` on Windows only, and this app runs on Linux (Flex Consumption).
+// ---------------------------------------------------------------------------------------------
+
+/** Which credential an identity-based connection uses: the managed identity only, or DefaultAzureCredential's chain. */
+export type CredentialKind = 'managedidentity' | 'default';
+
+/** Who an identity-based connection authenticates as. */
+export interface ConnectionIdentity {
+  kind: 'identity';
+  /** `<prefix>__credential`: `managedidentity` for the app's managed identity only; unset, DefaultAzureCredential. */
+  credential: CredentialKind;
+  /** `<prefix>__clientId`, else AZURE_CLIENT_ID: a user-assigned managed identity's client id. */
+  clientId?: string;
+}
+
+/** A Storage account: by a connection string (Azurite, a key), or by identity at its service URIs. */
+export type StorageConnection =
+  { kind: 'connectionString'; value: string } | (ConnectionIdentity & { tableServiceUri: string; queueServiceUri: string });
+
+/** A Service Bus namespace: by a connection string, or by identity at its fully qualified host name. */
+export type ServiceBusConnection = { kind: 'connectionString'; value: string } | (ConnectionIdentity & { fullyQualifiedNamespace: string });
+
+/** Either identity-based connection: what a credential is built for. */
+export type IdentityConnection = Extract<StorageConnection | ServiceBusConnection, { kind: 'identity' }>;
+
+/** A connection parsed from its settings, or why not. */
+interface ParsedConnection<C> {
+  connection?: C;
+  errors: FieldError[];
+}
+
+const SUFFIX = names.identityConnectionSuffixes;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Azure Storage account names: 3-24 lowercase letters and digits.
+const STORAGE_ACCOUNT = /^[a-z0-9]{3,24}$/;
+// A DNS name of at least two labels (RFC 1123), e.g. contoso-bus.servicebus.windows.net.
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+// A loopback host with an optional port: a local emulator or a test peer.
+const LOOPBACK_HOST_PORT = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+
+/** Whether a URL host name is the loopback interface (where plain HTTP and emulator quirks are allowed). */
+export function isLoopbackHost(hostname: string): boolean {
+  return /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i.test(hostname);
+}
+
+const fieldError = (setting: string, rule: string): FieldError => ({ pointer: `#/${setting}`, detail: `${setting}: ${rule}` });
+
+/** One setting's value, blank counting as unset (an app setting cannot be deleted from some tools, only emptied). */
+function valueOf(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** The identity of a `<prefix>__…` connection: which credential, and which user-assigned identity. */
+function identityOf(env: NodeJS.ProcessEnv, prefix: string, errors: FieldError[]): ConnectionIdentity {
+  const credentialSetting = prefix + SUFFIX.credential;
+  const credentialValue = valueOf(env, credentialSetting);
+  let credential: CredentialKind = 'default';
+  if (credentialValue?.toLowerCase() === 'managedidentity') credential = 'managedidentity';
+  else if (credentialValue !== undefined)
+    errors.push(fieldError(credentialSetting, 'must be managedidentity, or unset for DefaultAzureCredential'));
+
+  // The connection's own client id wins; AZURE_CLIENT_ID is the process-wide fallback the Azure SDKs read too.
+  const ownSetting = prefix + SUFFIX.clientId;
+  const clientIdSetting = valueOf(env, ownSetting) !== undefined ? ownSetting : names.appSettings.azureClientId;
+  const clientId = valueOf(env, clientIdSetting);
+  if (clientId !== undefined && !GUID.test(clientId)) errors.push(fieldError(clientIdSetting, 'must be a client id (a GUID)'));
+  return { kind: 'identity', credential, ...(clientId !== undefined ? { clientId } : {}) };
+}
+
+/** Why a service URI is refused, or undefined when it is acceptable. */
+function serviceUriProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'must be an absolute URI, such as https://<account>.table.core.windows.net';
+  }
+  if (url.username || url.password) return 'must not carry a user name or password';
+  // A query on a service URI is how a SAS token travels: a secret, which identity-based connections exist to avoid.
+  if (url.search || url.hash) return 'must not carry a query (a SAS token) or a fragment';
+  // No plain http, not even to loopback: the Azure SDKs send bearer tokens over TLS only (core-rest-pipeline's
+  // bearer policy refuses any non-https URL, allowInsecureConnection or not), and Azurite accepts them only over https.
+  if (url.protocol !== 'https:')
+    return 'must be an https URI (bearer tokens are only sent over TLS; Azurite takes them over https with --oauth basic)';
+  return undefined;
+}
+
+/** One service's URI: `<prefix>__<service>ServiceUri` as given, else built from `<prefix>__accountName`. */
+function serviceUriOf(
+  env: NodeJS.ProcessEnv,
+  prefix: string,
+  service: 'table' | 'queue',
+  accountName: string | undefined,
+  errors: FieldError[],
+): string {
+  const setting = prefix + (service === 'table' ? SUFFIX.tableServiceUri : SUFFIX.queueServiceUri);
+  const given = valueOf(env, setting);
+  if (given !== undefined) {
+    const problem = serviceUriProblem(given);
+    if (problem) errors.push(fieldError(setting, problem));
+    return given.replace(/\/+$/, '');
+  }
+  if (accountName !== undefined) return `https://${accountName}.${service}.core.windows.net`;
+  errors.push(fieldError(setting, `is required when ${prefix}__accountName is not set (both service URIs, or the account name)`));
+  return '';
+}
+
+/** Whether any form of the Storage connection under `prefix` is set: its connection string or an identity-based setting. */
+export function isStorageConfigured(env: NodeJS.ProcessEnv = process.env, prefix: string = names.connections.storage): boolean {
+  const forms = [prefix, prefix + SUFFIX.accountName, prefix + SUFFIX.tableServiceUri, prefix + SUFFIX.queueServiceUri];
+  return forms.some((name) => valueOf(env, name) !== undefined);
+}
+
+/**
+ * The Storage connection under `prefix`: the connection string `<prefix>` wins when set; else an
+ * identity-based connection from `<prefix>__accountName` and/or `<prefix>__tableServiceUri` and
+ * `<prefix>__queueServiceUri` (`<prefix>__blobServiceUri`, which the Functions host reads, is ignored).
+ */
+export function storageConnectionFrom(
+  env: NodeJS.ProcessEnv,
+  prefix: string = names.connections.storage,
+): ParsedConnection<StorageConnection> {
+  const value = valueOf(env, prefix);
+  if (value !== undefined) return { connection: { kind: 'connectionString', value }, errors: [] };
+
+  const accountSetting = prefix + SUFFIX.accountName;
+  const accountName = valueOf(env, accountSetting);
+  const tableUri = valueOf(env, prefix + SUFFIX.tableServiceUri);
+  const queueUri = valueOf(env, prefix + SUFFIX.queueServiceUri);
+  if (accountName === undefined && tableUri === undefined && queueUri === undefined) {
+    return {
+      errors: [
+        fieldError(
+          prefix,
+          `is required: a Storage connection string (UseDevelopmentStorage=true for Azurite), or an identity-based connection: ` +
+            `${accountSetting}, or ${prefix}${SUFFIX.tableServiceUri} and ${prefix}${SUFFIX.queueServiceUri}`,
+        ),
+      ],
+    };
+  }
+  const errors: FieldError[] = [];
+  if (accountName !== undefined && !STORAGE_ACCOUNT.test(accountName))
+    errors.push(fieldError(accountSetting, 'must be a storage account name (3-24 lowercase letters and digits)'));
+  const validAccount = errors.length === 0 ? accountName : undefined;
+  const tableServiceUri = serviceUriOf(env, prefix, 'table', validAccount, errors);
+  const queueServiceUri = serviceUriOf(env, prefix, 'queue', validAccount, errors);
+  const identity = identityOf(env, prefix, errors);
+  return errors.length > 0 ? { errors } : { connection: { ...identity, tableServiceUri, queueServiceUri }, errors };
+}
+
+/**
+ * The Service Bus connection under `prefix`: the connection string `<prefix>` wins when set; else
+ * `<prefix>__fullyQualifiedNamespace` with an identity. Neither is an error only when `required`.
+ */
+export function serviceBusConnectionFrom(
+  env: NodeJS.ProcessEnv,
+  { required, prefix = names.connections.serviceBus }: { required: boolean; prefix?: string },
+): ParsedConnection<ServiceBusConnection> {
+  const value = valueOf(env, prefix);
+  if (value !== undefined) return { connection: { kind: 'connectionString', value }, errors: [] };
+
+  const namespaceSetting = prefix + SUFFIX.fullyQualifiedNamespace;
+  const namespace = valueOf(env, namespaceSetting);
+  if (namespace === undefined) {
+    if (!required) return { errors: [] };
+    return {
+      errors: [
+        fieldError(
+          prefix,
+          `is required when ${names.appSettings.transport} is ${Transport.serviceBus}: a Service Bus connection string, ` +
+            `or an identity-based connection: ${namespaceSetting}`,
+        ),
+      ],
+    };
+  }
+  const errors: FieldError[] = [];
+  if (!DNS_NAME.test(namespace) && !LOOPBACK_HOST_PORT.test(namespace))
+    errors.push(fieldError(namespaceSetting, 'must be a host name such as <namespace>.servicebus.windows.net, without sb:// or a path'));
+  const identity = identityOf(env, prefix, errors);
+  return errors.length > 0 ? { errors } : { connection: { ...identity, fullyQualifiedNamespace: namespace.toLowerCase() }, errors };
 }

@@ -10,7 +10,14 @@ import { openTableStore } from '../adapters/tables/tableStore';
 import { ErrorCode, ConfigurationError } from '../domain/errors';
 import { easyAuthAuthenticator, keysAuthenticator, openAuthenticator, type Authenticator } from '../entrypoints/http/authentication';
 import { AuthMode, Transport, type Settings } from '../settings';
-import { createQueueServiceClient, createServiceBusClient, createTableClient } from './clients';
+import {
+  createQueueServiceClient,
+  createServiceBusClient,
+  createTableClient,
+  identityCredentialFor,
+  oneCredentialPerIdentity,
+  type CredentialFor,
+} from './clients';
 
 /** The wired service: the use cases' dependencies, and what to release on shutdown. */
 export interface Composition extends ServiceDependencies {
@@ -30,14 +37,24 @@ export function jsonLinesLogger(write: (line: string, level: 'info' | 'warn') =>
 /** JSON lines on the console: the Functions host forwards console output to its log (and Application Insights). */
 export const consoleLogger: Logger = jsonLinesLogger((line, level) => (level === 'warn' ? console.warn(line) : console.log(line)));
 
+/** What the composition root can be given besides the settings. */
+export interface ComposeOptions {
+  /**
+   * Makes the credential of an identity-based connection (no connection string); by default
+   * ManagedIdentityCredential or DefaultAzureCredential (clients.ts says which). A test passes its own.
+   */
+  credentialFor?: CredentialFor;
+}
+
 /** The message bus the settings name, and how to close what it opened. */
-function messageBusFor(settings: Settings): { bus: MessageBus; close(): Promise<void> } {
+function messageBusFor(settings: Settings, credentialFor: CredentialFor): { bus: MessageBus; close(): Promise<void> } {
   if (settings.transport === Transport.serviceBus) {
     // Loaded only when configured: the Service Bus SDK is a large share of a cold start.
     type ServiceBusAdapter = typeof import('../adapters/serviceBus/ServiceBusMessageBus');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { createServiceBusMessageBus } = require('../adapters/serviceBus/ServiceBusMessageBus') as ServiceBusAdapter;
-    const client = createServiceBusClient(settings.serviceBusConnection as string);
+    // The settings refuse service-bus without a connection, so it is there.
+    const client = createServiceBusClient(settings.serviceBus as NonNullable<Settings['serviceBus']>, credentialFor);
     const bus = createServiceBusMessageBus(client, settings.queues);
     return {
       bus,
@@ -47,7 +64,7 @@ function messageBusFor(settings: Settings): { bus: MessageBus; close(): Promise<
       },
     };
   }
-  const service = createQueueServiceClient(settings.storageConnection);
+  const service = createQueueServiceClient(settings.storage, 'app', credentialFor);
   return { bus: new StorageQueueMessageBus((name) => service.getQueueClient(name), settings.queues), close: async () => undefined };
 }
 
@@ -87,11 +104,12 @@ export function authenticatorFor(auth: Settings['auth'], log: Logger): Authentic
  * The composition root: builds the SDK clients (through clients.ts) and the adapters once from the
  * parsed settings, and hands them to the use cases as one set of dependencies.
  */
-export async function compose(settings: Settings, log: Logger = consoleLogger): Promise<Composition> {
+export async function compose(settings: Settings, log: Logger = consoleLogger, options: ComposeOptions = {}): Promise<Composition> {
   const signingKey = signingKeyFrom(settings.auditSigningKey);
   const authenticator = authenticatorFor(settings.auth, log);
-  const store = await openTableStore(createTableClient(settings.storageConnection, settings.table), settings.partition, log);
-  const messaging = messageBusFor(settings);
+  const credentialFor = oneCredentialPerIdentity(options.credentialFor ?? identityCredentialFor);
+  const store = await openTableStore(createTableClient(settings.storage, settings.table, credentialFor), settings.partition, log);
+  const messaging = messageBusFor(settings, credentialFor);
   return {
     ...store,
     bus: messaging.bus,

@@ -15,9 +15,9 @@ export type { QueueServiceFactory, TriggerQueue, TriggerQueueService } from './s
 export interface LocalHostOptions {
   registrations: Registration[];
   settings: HostSettings;
-  /** Resolves an app setting: a binding's `connection`, or a `%NAME%` in a timer's schedule. */
+  /** Resolves an app setting: a `%NAME%` in a timer's schedule. */
   setting: AppSettingReader;
-  /** Builds the queue service a queue trigger's connection string names (the composition root's factory; a fake in tests). */
+  /** Builds the queue service a queue trigger's `connection` names (clients.ts through the settings; a fake in tests). */
   queueServiceFor: QueueServiceFactory;
   port: number;
   hostname?: string;
@@ -101,7 +101,6 @@ export class LocalFunctionsHost {
     return new StorageQueueTriggers({
       registrations: this.registrationsOf('queueTrigger'),
       settings: this.options.settings.queues,
-      setting: this.options.setting,
       queueServiceFor: this.options.queueServiceFor,
       messageLeaseSeconds: this.messageLeaseSeconds,
       log: this.log,

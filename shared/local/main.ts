@@ -1,12 +1,13 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConnectionSetting, isStorageConfigured } from '../settings';
 import { azuriteConnectionString, isListening, startAzurite, type AzuriteProcess } from './azurite';
 import { applyLocalSettings, LOCAL_SETTINGS_FILE } from './localSettings';
 import { startLocalHost } from './startLocalHost';
 
 /**
- * `npm start`: Azurite from node_modules (unless AzureWebJobsStorage points elsewhere), then the
+ * `npm start`: Azurite from node_modules (unless AzureWebJobsStorage, or its identity-based settings, point elsewhere), then the
  * local Functions host on http://localhost:7071 (PORT overrides). Ctrl-C stops both cleanly.
  */
 const appRoot = path.resolve(__dirname, '..', '..', '..');
@@ -18,8 +19,8 @@ function port(name: string, fallback: number): number {
 }
 
 async function storage(log: (line: string) => void): Promise<AzuriteProcess | undefined> {
-  if (process.env.AzureWebJobsStorage) {
-    log(`Using the storage account in AzureWebJobsStorage.`);
+  if (isStorageConfigured()) {
+    log(`Using the storage account in ${ConnectionSetting.storage} (or its identity-based settings).`);
     return undefined;
   }
   const ports = {
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(line);
   const applied = applyLocalSettings(appRoot);
   if (applied.length) log(`App settings from ${LOCAL_SETTINGS_FILE}: ${applied.join(', ')}`);
-  const localStorage = !process.env.AzureWebJobsStorage;
+  const localStorage = !isStorageConfigured();
   const azurite = await storage(log);
   if (localStorage) useDevelopmentSigningKey(log);
   const generatedKeys = useLocalApiKeys();

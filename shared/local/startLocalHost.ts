@@ -1,7 +1,7 @@
-import { createQueueServiceClient } from '../composition/clients';
+import { createQueueServiceClient, identityCredentialFor, oneCredentialPerIdentity } from '../composition/clients';
 import { compose, jsonLinesLogger, type Composition } from '../composition/compose';
 import { runFunctionsWith } from '../composition/functionBindings';
-import { parseSettings } from '../settings';
+import { parseSettings, parseStorageConnection } from '../settings';
 import { loadDemoTopology } from './demoTopology';
 import { loadFunctionApp } from './functionsRegistry';
 import { readHostSettings } from './hostSettings';
@@ -18,7 +18,7 @@ export interface RunningLocalHost {
   stop(): Promise<void>;
 }
 
-/** Options for the local host; the settings come from process.env (AzureWebJobsStorage must be set). */
+/** Options for the local host; the settings come from process.env (AzureWebJobsStorage, or its identity-based settings, must be set). */
 export interface StartLocalHostOptions {
   appRoot: string;
   port: number;
@@ -54,12 +54,16 @@ export async function startLocalHost(options: StartLocalHostOptions): Promise<Ru
   const dependencies = options.adapt ? options.adapt(composed) : composed;
   runFunctionsWith(dependencies);
   const registrations = loadFunctionApp(options.appRoot);
+  const triggerCredentials = oneCredentialPerIdentity(identityCredentialFor);
   const demoTopologyLoaded = options.loadDemoTopology === false ? false : await loadDemoTopology(dependencies);
   const host = new LocalFunctionsHost({
     registrations,
     settings: readHostSettings(options.appRoot),
     setting: (name) => process.env[name],
-    queueServiceFor: (connection) => createQueueServiceClient(connection, 'trigger'),
+    // A binding's connection is resolved as the Functions host does: a connection string, or the
+    // identity-based `<connection>__…` settings (then the developer's sign-in, through DefaultAzureCredential).
+    queueServiceFor: (connectionSetting) =>
+      createQueueServiceClient(parseStorageConnection(connectionSetting), 'trigger', triggerCredentials),
     port: options.port,
     hostname: options.hostname,
     roles: options.roles,

@@ -1,7 +1,6 @@
 import type { DequeuedMessageItem } from '@azure/storage-queue';
 import { StorageQueueRules } from '../adapters/transportRules';
 import { ConnectionSetting } from '../settings';
-import type { AppSettingReader } from './appSettingExpressions';
 import { triggerOf, type Registration } from './functionsRegistry';
 import type { HostSettings } from './hostSettings';
 import { createInvocationContext, type HostLog } from './invocationContext';
@@ -24,15 +23,17 @@ export interface TriggerQueueService {
   getQueueClient(queueName: string): TriggerQueue;
 }
 
-/** Gives the queue service a connection string names; the composition root builds the real client. */
-export type QueueServiceFactory = (connectionString: string) => TriggerQueueService;
+/**
+ * Gives the queue service a binding's `connection` names: the app setting holding a connection
+ * string, or the prefix of an identity-based connection's `<prefix>__…` settings. The composition
+ * root builds the real client; it throws, naming the settings, when the connection is not configured.
+ */
+export type QueueServiceFactory = (connectionSetting: string) => TriggerQueueService;
 
 /** What the poller needs: the queue-trigger registrations, host.json's queue settings, and where to reach storage. */
 export interface StorageQueueTriggerOptions {
   registrations: Registration[];
   settings: HostSettings['queues'];
-  /** Resolves a binding's `connection` app setting to its connection string. */
-  setting: AppSettingReader;
   queueServiceFor: QueueServiceFactory;
   /** Seconds a received message stays invisible, renewed at half that while its function runs. */
   messageLeaseSeconds: number;
@@ -101,9 +102,12 @@ export class StorageQueueTriggers {
   private queuesOf(registration: Registration): MessageQueues {
     const trigger = triggerOf(registration);
     const settingName = trigger.connection ?? ConnectionSetting.storage;
-    const connection = this.options.setting(settingName);
-    if (!connection) throw new Error(`function ${registration.name}: app setting ${settingName} is not set`);
-    const service = this.options.queueServiceFor(connection);
+    let service: TriggerQueueService;
+    try {
+      service = this.options.queueServiceFor(settingName);
+    } catch (error) {
+      throw new Error(`function ${registration.name}: ${(error as Error).message}`, { cause: error });
+    }
     const queueName = String(trigger.queueName);
     return {
       queue: service.getQueueClient(queueName),

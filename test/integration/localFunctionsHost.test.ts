@@ -5,6 +5,7 @@ import { HttpResponse, type HttpRequest, type InvocationContext, type Timer } fr
 import { QueueServiceClient, type DequeuedMessageItem } from '@azure/storage-queue';
 import { createQueueServiceClient } from '../../shared/composition/clients';
 import { LocalFunctionsHost, type LocalHostOptions, type TriggerQueue } from '../../shared/local/LocalFunctionsHost';
+import { parseStorageConnection } from '../../shared/settings';
 import type { Registration } from '../../shared/local/functionsRegistry';
 import type { HostSettings } from '../../shared/local/hostSettings';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
@@ -137,8 +138,13 @@ function createHost(
   const host = new LocalFunctionsHost({
     registrations,
     settings: hostSettings(),
-    setting: (name) => (name === 'AzureWebJobsStorage' ? azurite.connectionString : appSettings[name]),
-    queueServiceFor: (connection) => createQueueServiceClient(connection, 'trigger'),
+    setting: (name) => appSettings[name],
+    // As startLocalHost wires it: the binding's connection setting resolved by the settings, the client built by clients.ts.
+    queueServiceFor: (connectionSetting) =>
+      createQueueServiceClient(
+        parseStorageConnection(connectionSetting, { AzureWebJobsStorage: azurite.connectionString, ...appSettings }),
+        'trigger',
+      ),
     port: 0,
     roles: { http: false, queues: true },
     log: (line) => logs.push(line),
@@ -633,7 +639,7 @@ describe('LocalFunctionsHost timer triggers', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('LocalFunctionsHost queue triggers', () => {
-  it('reaches storage only through queueServiceFor, given the connection string the binding names; decodes, runs and settles', async () => {
+  it('reaches storage only through queueServiceFor, given the connection setting the binding names; decodes, runs and settles', async () => {
     const queue = new FakeQueue('jobs', [fakeMessage('m1', encode({ job: 1 })), fakeMessage('m2', 'not base64!')]);
     const poison = new FakeQueue('jobs-poison');
     const connections: string[] = [];
@@ -651,7 +657,6 @@ describe('LocalFunctionsHost queue triggers', () => {
         ),
       ],
       {
-        appSettings: { FakeStorage: 'fake connection string' },
         settings: hostSettings({ visibilityTimeoutMs: 1_500 }),
         queueServiceFor: (connection) => {
           connections.push(connection);
@@ -668,7 +673,7 @@ describe('LocalFunctionsHost queue triggers', () => {
     await waitFor(() => queue.settlements.length === 3, 2_000, 'both messages to be settled');
     await host.stop();
 
-    assert.deepEqual(connections, ['fake connection string']);
+    assert.deepEqual(connections, ['FakeStorage']);
     assert.deepEqual(queueNames, ['jobs', 'jobs-poison']);
     assert.deepEqual(
       queue.receives[0],
@@ -730,7 +735,10 @@ describe('LocalFunctionsHost queue triggers', () => {
   it("refuses to start, naming the setting, when a queue trigger's connection setting is not set", async () => {
     const unset = createHost([queueRegistration('unconnected', 'never-polled', () => undefined, 'OtherStorage')]);
 
-    await assert.rejects(unset.host.start(), /^Error: function unconnected: app setting OtherStorage is not set$/);
+    await assert.rejects(
+      unset.host.start(),
+      /^Error: function unconnected: invalid configuration:\n {2}- OtherStorage: is required: a Storage connection string \(UseDevelopmentStorage=true for Azurite\), or an identity-based connection: OtherStorage__accountName, or OtherStorage__tableServiceUri and OtherStorage__queueServiceUri$/,
+    );
     assert.deepEqual(unset.logs, []);
   });
 

@@ -19,13 +19,29 @@ export interface FakeServiceBusBroker {
   received(queue: string): ReceivedMessage[];
   /** The encoded size in bytes of each message a queue received, in the order of `received`. */
   receivedBytes(queue: string): number[];
+  /** Every CBS put-token the clients sent: how a Service Bus client authenticates (a SAS token, or an Entra ID JWT). */
+  cbsTokens(): CbsToken[];
   close(): Promise<void>;
+}
+
+/** One CBS put-token request as the broker received it. */
+export interface CbsToken {
+  /** `jwt` for a TokenCredential's token, `servicebus.windows.net:sastoken` for a connection string's key. */
+  type: unknown;
+  /** The entity the token is for (`name`). */
+  audience: unknown;
+  token: unknown;
 }
 
 /** How the fake broker behaves. */
 export interface FakeServiceBusBrokerOptions {
   /** The max-message-size it advertises on a sending link and enforces; 256 KiB as on Standard tier by default. */
   maxMessageBytes?: number;
+  /**
+   * Listen over TLS with this key and certificate (PEM), as Service Bus does on 5671: a client built
+   * from a namespace and a credential (no connection string, so no UseDevelopmentEmulator) speaks only TLS.
+   */
+  tls?: { key: string; cert: string };
 }
 
 /** The message format Service Bus uses for a batch: one data section per encoded message. */
@@ -47,7 +63,9 @@ interface BodySection {
  */
 export function startFakeServiceBusBroker({
   maxMessageBytes = 256 * 1024,
+  tls,
 }: FakeServiceBusBrokerOptions = {}): Promise<FakeServiceBusBroker> {
+  const cbsTokens: CbsToken[] = [];
   const queues = new Map<string, Array<{ message: ReceivedMessage; bytes: number }>>();
   const replyLinks = new Map<string, Sender>();
   const container = create_container({ id: 'fake-service-bus' });
@@ -68,6 +86,12 @@ export function startFakeServiceBusBroker({
     const address = context.receiver?.target?.address;
     const message = context.message;
     if (!address || !message) return;
+    if (address === '$cbs')
+      cbsTokens.push({
+        type: message.application_properties?.['type'],
+        audience: message.application_properties?.['name'],
+        token: message.body,
+      });
     if (isControlNode(address)) return answerControl(replyLinks, address, message);
     const format = context.delivery?.format ?? 0;
     const size = encodedSize(message, format);
@@ -78,7 +102,7 @@ export function startFakeServiceBusBroker({
   });
 
   const sockets = new Set<Socket>();
-  const server = container.listen({ port: 0, host: '127.0.0.1' });
+  const server = container.listen(tls ? { port: 0, host: '127.0.0.1', transport: 'tls', ...tls } : { port: 0, host: '127.0.0.1' });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -92,6 +116,7 @@ export function startFakeServiceBusBroker({
         connectionString: `Endpoint=sb://127.0.0.1:${port};SharedAccessKeyName=fake;SharedAccessKey=fake;UseDevelopmentEmulator=true;`,
         received: (queue) => (queues.get(queue) ?? []).map((entry) => entry.message),
         receivedBytes: (queue) => (queues.get(queue) ?? []).map((entry) => entry.bytes),
+        cbsTokens: () => [...cbsTokens],
         close: () =>
           new Promise<void>((done) => {
             // server.close waits for open connections, so drop them: a closed broker must look gone to clients.

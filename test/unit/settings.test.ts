@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ConfigurationError } from '../../shared/domain/errors';
-import { parseRegistrationSettings, parseSettings } from '../../shared/settings';
+import { isStorageConfigured, parseRegistrationSettings, parseSettings, parseStorageConnection } from '../../shared/settings';
 import { readHostSettings } from '../../shared/local/hostSettings';
 
 const APP_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -124,6 +124,193 @@ describe('settings', () => {
           (error: unknown) => error instanceof ConfigurationError && error.errors.map((e) => e.detail).join() === message,
         );
       }
+    });
+  });
+
+  describe('connections', () => {
+    const CLIENT_ID = '8c7f1b9e-2d4a-4c51-9e0f-3a6b5d7c9e21';
+    const OTHER_CLIENT_ID = '11111111-2222-4333-8444-555555555555';
+    /** The detail of every setting error for an environment, or [] when it parses. */
+    const errorsOf = (env: Record<string, string>): string[] => {
+      try {
+        parseSettings(env);
+        return [];
+      } catch (error) {
+        assert.ok(error instanceof ConfigurationError);
+        return error.errors.map((e) => e.detail);
+      }
+    };
+
+    it('reads a connection string as one (Azurite locally), and no Service Bus when none is set', () => {
+      const parsed = parseSettings(minimal);
+
+      assert.deepEqual(parsed.storage, { kind: 'connectionString', value: 'UseDevelopmentStorage=true' });
+      assert.equal(parsed.serviceBus, undefined);
+    });
+
+    it('builds the table and queue service URIs from AzureWebJobsStorage__accountName, with DefaultAzureCredential by default', () => {
+      assert.deepEqual(parseSettings({ AzureWebJobsStorage__accountName: 'pchatstore01' }).storage, {
+        kind: 'identity',
+        credential: 'default',
+        tableServiceUri: 'https://pchatstore01.table.core.windows.net',
+        queueServiceUri: 'https://pchatstore01.queue.core.windows.net',
+      });
+    });
+
+    it('takes __tableServiceUri and __queueServiceUri as given (ignoring __blobServiceUri), with a user-assigned managed identity', () => {
+      const parsed = parseSettings({
+        AzureWebJobsStorage__tableServiceUri: 'https://store.table.core.chinacloudapi.cn/',
+        AzureWebJobsStorage__queueServiceUri: 'https://store.queue.core.chinacloudapi.cn',
+        AzureWebJobsStorage__blobServiceUri: 'https://store.blob.core.chinacloudapi.cn',
+        AzureWebJobsStorage__credential: 'ManagedIdentity',
+        AzureWebJobsStorage__clientId: CLIENT_ID,
+      });
+
+      assert.deepEqual(parsed.storage, {
+        kind: 'identity',
+        credential: 'managedidentity',
+        clientId: CLIENT_ID,
+        tableServiceUri: 'https://store.table.core.chinacloudapi.cn',
+        queueServiceUri: 'https://store.queue.core.chinacloudapi.cn',
+      });
+    });
+
+    it('prefers an explicit service URI to the account name, service by service', () => {
+      const parsed = parseSettings({
+        AzureWebJobsStorage__accountName: 'pchatstore01',
+        AzureWebJobsStorage__tableServiceUri: 'https://127.0.0.1:10002/devstoreaccount1',
+      });
+
+      assert.deepEqual(parsed.storage.kind === 'identity' && [parsed.storage.tableServiceUri, parsed.storage.queueServiceUri], [
+        'https://127.0.0.1:10002/devstoreaccount1',
+        'https://pchatstore01.queue.core.windows.net',
+      ]);
+    });
+
+    it("falls back to AZURE_CLIENT_ID for the client id; a connection's own __clientId wins", () => {
+      const fallback = parseSettings({ AzureWebJobsStorage__accountName: 'pchatstore01', AZURE_CLIENT_ID: CLIENT_ID });
+      const own = parseSettings({
+        AzureWebJobsStorage__accountName: 'pchatstore01',
+        AzureWebJobsStorage__clientId: OTHER_CLIENT_ID,
+        AZURE_CLIENT_ID: CLIENT_ID,
+      });
+
+      assert.equal(fallback.storage.kind === 'identity' && fallback.storage.clientId, CLIENT_ID);
+      assert.equal(own.storage.kind === 'identity' && own.storage.clientId, OTHER_CLIENT_ID);
+    });
+
+    it('lets a connection string win over identity-based settings, for storage and Service Bus', () => {
+      const parsed = parseSettings({
+        ...minimal,
+        AzureWebJobsStorage__accountName: 'pchatstore01',
+        MESSAGING_TRANSPORT: 'service-bus',
+        ServiceBusConnection: 'Endpoint=sb://bus.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=v',
+        ServiceBusConnection__fullyQualifiedNamespace: 'other.servicebus.windows.net',
+      });
+
+      assert.deepEqual(parsed.storage, { kind: 'connectionString', value: 'UseDevelopmentStorage=true' });
+      assert.equal(parsed.serviceBus?.kind, 'connectionString');
+    });
+
+    it('reads ServiceBusConnection__fullyQualifiedNamespace with its own identity settings', () => {
+      const parsed = parseSettings({
+        ...minimal,
+        MESSAGING_TRANSPORT: 'service-bus',
+        ServiceBusConnection__fullyQualifiedNamespace: 'PChat-Bus.servicebus.windows.net',
+        ServiceBusConnection__credential: 'managedidentity',
+        ServiceBusConnection__clientId: CLIENT_ID,
+      });
+
+      assert.deepEqual(parsed.serviceBus, {
+        kind: 'identity',
+        credential: 'managedidentity',
+        clientId: CLIENT_ID,
+        fullyQualifiedNamespace: 'pchat-bus.servicebus.windows.net',
+      });
+    });
+
+    it('names every accepted form when a connection is missing, and reads only the __ separator', () => {
+      assert.deepEqual(errorsOf({ 'AzureWebJobsStorage:accountName': 'pchatstore01', MESSAGING_TRANSPORT: 'service-bus' }), [
+        'AzureWebJobsStorage: is required: a Storage connection string (UseDevelopmentStorage=true for Azurite), or an identity-based connection: AzureWebJobsStorage__accountName, or AzureWebJobsStorage__tableServiceUri and AzureWebJobsStorage__queueServiceUri',
+        'ServiceBusConnection: is required when MESSAGING_TRANSPORT is service-bus: a Service Bus connection string, or an identity-based connection: ServiceBusConnection__fullyQualifiedNamespace',
+      ]);
+    });
+
+    it('refuses bad identity-based settings, naming each setting and its rule', () => {
+      const cases: Array<[Record<string, string>, string[]]> = [
+        [
+          { AzureWebJobsStorage__tableServiceUri: 'https://store.table.core.windows.net' },
+          [
+            'AzureWebJobsStorage__queueServiceUri: is required when AzureWebJobsStorage__accountName is not set (both service URIs, or the account name)',
+          ],
+        ],
+        [
+          {
+            AzureWebJobsStorage__tableServiceUri: 'http://127.0.0.1:10002/devstoreaccount1',
+            AzureWebJobsStorage__queueServiceUri: 'https://store.queue.core.windows.net/?sv=2024&sig=secret',
+          },
+          [
+            'AzureWebJobsStorage__tableServiceUri: must be an https URI (bearer tokens are only sent over TLS; Azurite takes them over https with --oauth basic)',
+            'AzureWebJobsStorage__queueServiceUri: must not carry a query (a SAS token) or a fragment',
+          ],
+        ],
+        [
+          {
+            AzureWebJobsStorage__tableServiceUri: 'store.table.core.windows.net',
+            AzureWebJobsStorage__queueServiceUri: 'https://u:p@store.queue.core.windows.net',
+          },
+          [
+            'AzureWebJobsStorage__tableServiceUri: must be an absolute URI, such as https://<account>.table.core.windows.net',
+            'AzureWebJobsStorage__queueServiceUri: must not carry a user name or password',
+          ],
+        ],
+        [
+          {
+            AzureWebJobsStorage__accountName: 'PChat_Store',
+            AzureWebJobsStorage__credential: 'clientsecret',
+            AzureWebJobsStorage__clientId: 'my-app',
+          },
+          [
+            'AzureWebJobsStorage__accountName: must be a storage account name (3-24 lowercase letters and digits)',
+            'AzureWebJobsStorage__tableServiceUri: is required when AzureWebJobsStorage__accountName is not set (both service URIs, or the account name)',
+            'AzureWebJobsStorage__queueServiceUri: is required when AzureWebJobsStorage__accountName is not set (both service URIs, or the account name)',
+            'AzureWebJobsStorage__credential: must be managedidentity, or unset for DefaultAzureCredential',
+            'AzureWebJobsStorage__clientId: must be a client id (a GUID)',
+          ],
+        ],
+        [
+          { ...minimal, AZURE_CLIENT_ID: 'not-a-guid', ServiceBusConnection__fullyQualifiedNamespace: 'sb://bus.servicebus.windows.net/' },
+          [
+            'ServiceBusConnection__fullyQualifiedNamespace: must be a host name such as <namespace>.servicebus.windows.net, without sb:// or a path',
+            'AZURE_CLIENT_ID: must be a client id (a GUID)',
+          ],
+        ],
+      ];
+
+      assert.deepEqual(
+        cases.map(([env]) => errorsOf(env)),
+        cases.map(([, expected]) => expected),
+      );
+    });
+
+    it('ignores AZURE_CLIENT_ID when every connection is a connection string', () => {
+      assert.equal(parseSettings({ ...minimal, AZURE_CLIENT_ID: 'used by another SDK, not a GUID' }).storage.kind, 'connectionString');
+    });
+
+    it("resolves another binding's connection prefix, and says whether any storage form is set", () => {
+      assert.deepEqual(parseStorageConnection('OtherStorage', { OtherStorage__accountName: 'otherstore' }), {
+        kind: 'identity',
+        credential: 'default',
+        tableServiceUri: 'https://otherstore.table.core.windows.net',
+        queueServiceUri: 'https://otherstore.queue.core.windows.net',
+      });
+      assert.throws(() => parseStorageConnection('OtherStorage', minimal), /OtherStorage: is required/);
+      assert.deepEqual(
+        [{}, minimal, { AzureWebJobsStorage__accountName: 'x' }, { AzureWebJobsStorage__blobServiceUri: 'https://x' }].map((env) =>
+          isStorageConfigured(env),
+        ),
+        [false, true, true, false],
+      );
     });
   });
 });

@@ -1,6 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import { identityCredentialFor, oneCredentialPerIdentity } from '../../../shared/composition/clients';
 import { authenticatorFor, compose } from '../../../shared/composition/compose';
 import { bindHttp } from '../../../shared/composition/functionBindings';
 import { ConfigurationError } from '../../../shared/domain/errors';
@@ -36,6 +38,38 @@ describe('the composition root', () => {
         return true;
       });
     }
+  });
+});
+
+describe('the credential of an identity-based connection', () => {
+  const connection = (credential: 'managedidentity' | 'default', clientId?: string) => ({
+    kind: 'identity' as const,
+    credential,
+    ...(clientId ? { clientId } : {}),
+    fullyQualifiedNamespace: 'bus.servicebus.windows.net',
+  });
+
+  it('is ManagedIdentityCredential for __credential=managedidentity, else DefaultAzureCredential', () => {
+    assert.ok(
+      identityCredentialFor(connection('managedidentity', '8c7f1b9e-2d4a-4c51-9e0f-3a6b5d7c9e21')) instanceof ManagedIdentityCredential,
+    );
+    assert.ok(identityCredentialFor(connection('managedidentity')) instanceof ManagedIdentityCredential);
+    assert.ok(identityCredentialFor(connection('default')) instanceof DefaultAzureCredential);
+  });
+
+  it('is made once per identity, so the clients of one identity share its token cache', () => {
+    const made: string[] = [];
+    const credentialFor = oneCredentialPerIdentity((c) => {
+      made.push(`${c.credential}/${c.clientId ?? ''}`);
+      return { getToken: async () => null };
+    });
+
+    const first = credentialFor(connection('managedidentity', 'a'));
+    assert.equal(credentialFor(connection('managedidentity', 'a')), first);
+    credentialFor(connection('managedidentity', 'b'));
+    credentialFor(connection('default', 'a'));
+
+    assert.deepEqual(made, ['managedidentity/a', 'managedidentity/b', 'default/a']);
   });
 });
 
