@@ -11,8 +11,16 @@ import tseslint from 'typescript-eslint';
 // The dependency rule (README, "How it is built"). Each layer is a folder; a file's imports are
 // checked against what its layer may import. An import no policy allows is an error.
 // ---------------------------------------------------------------------------------------------
-// @azure/identity: the credentials of identity-based connections, built in shared/composition/clients.ts.
-const SDKS = ['@azure/data-tables', '@azure/storage-queue', '@azure/service-bus', '@azure/identity'];
+// @azure/identity: the credentials of identity-based connections, built in shared/composition/clients.ts;
+// the OpenTelemetry packages: the telemetry switch (composition) and the tracing adapter.
+const SDKS = [
+  '@azure/data-tables',
+  '@azure/storage-queue',
+  '@azure/service-bus',
+  '@azure/identity',
+  '@azure/monitor-opentelemetry',
+  '@opentelemetry/api',
+];
 
 const layer = (type, pattern) => ({ type, pattern, partialMatch: false });
 const ELEMENTS = [

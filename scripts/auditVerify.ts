@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { verifyAuditLog } from '../shared/application/audit/verifyAuditLog';
-import { compose } from '../shared/composition/compose';
+import { compose, silentLogger } from '../shared/composition/compose';
 import { azuriteConnectionString } from '../shared/local/azurite';
 import { isStorageConfigured, parseSettings } from '../shared/settings';
 
@@ -19,7 +19,7 @@ async function main(): Promise<number> {
     const developmentKey = path.resolve(__dirname, '..', '..', process.env.AZURITE_LOCATION ?? '.azurite', 'audit-signing-key.pem');
     if (!process.env.AUDIT_SIGNING_KEY && existsSync(developmentKey)) process.env.AUDIT_SIGNING_KEY = readFileSync(developmentKey, 'utf8');
   }
-  const deps = await compose(parseSettings(), { info: () => undefined, warn: () => undefined });
+  const deps = await compose(parseSettings(), silentLogger);
   try {
     const report = await verifyAuditLog(deps);
     console.log(JSON.stringify(report, null, 2));

@@ -24,7 +24,10 @@ export interface Decided<R> {
 export type Decide<R> = (snapshot: DirectorySnapshot, now: Date) => Decided<R>;
 
 /** What committing a decision needs. */
-export type CommitDependencies = Pick<ServiceDependencies, 'directory' | 'outbox' | 'bus' | 'clock' | 'log' | 'mutex' | 'eventSource'>;
+export type CommitDependencies = Pick<
+  ServiceDependencies,
+  'directory' | 'outbox' | 'bus' | 'clock' | 'log' | 'mutex' | 'eventSource' | 'tracing'
+>;
 
 /** Every commit of this process takes its turn under this key: all of them rewrite the head row. */
 const HEAD_KEY = 'directory-head';
@@ -45,6 +48,18 @@ interface Committed<R> {
   outbox: CloudEvent[];
 }
 
+/**
+ * Each record's event carries the trace of the change request it settles (from the plan), continued
+ * by the active span when telemetry is on; records about no traced request (topology) carry none.
+ */
+function eventsOf(deps: CommitDependencies, records: AuditRecord[], changeRequests: ChangeRequest[]): CloudEvent[] {
+  const traces = new Map(changeRequests.map((request) => [request.id, request.traceContext]));
+  return records.map((record) => {
+    const trace = record.changeRequestId === null ? undefined : traces.get(record.changeRequestId);
+    return toCloudEvent(record, deps.eventSource, trace && deps.tracing.contextFor(trace));
+  });
+}
+
 /** One read → decide → commit; throws ConcurrencyError when another writer committed since the read. */
 async function attempt<R>(deps: CommitDependencies, reads: DirectoryReads, decide: Decide<R>): Promise<Committed<R>> {
   const snapshot = await deps.directory.snapshot(reads);
@@ -53,7 +68,7 @@ async function attempt<R>(deps: CommitDependencies, reads: DirectoryReads, decid
   if (plan === null) return { result, records: [], outbox: [] };
 
   const { records, head } = appendToChain(snapshot.head, plan.audit, now);
-  const outbox = records.map((record) => toCloudEvent(record, deps.eventSource));
+  const outbox = eventsOf(deps, records, plan.changeRequests);
   await deps.directory.commit({
     expectedVersion: snapshot.version,
     head,

@@ -10,7 +10,7 @@ import type { DirectoryQueries } from './ports/directoryQueries';
 import type { MessageBus } from './ports/messageBus';
 import type { Outbox } from './ports/outbox';
 import type { RedriveSchedule } from './ports/redriveSchedule';
-import type { Clock, IdGenerator, Logger } from './ports/system';
+import type { Clock, IdGenerator, Logger, Tracing } from './ports/system';
 
 /**
  * Everything the use cases are built from, as the composition root wires it. Each use case asks
@@ -28,6 +28,8 @@ export interface ServiceDependencies {
   clock: Clock;
   ids: IdGenerator;
   log: Logger;
+  /** W3C trace contexts: the active span's (telemetry on) or carried along. */
+  tracing: Tracing;
   /** Writers of this process take turns per key (see KeyedMutex). */
   mutex: KeyedMutex;
   /** The CloudEvents `source` of this deployment's events. */

@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../domain/audit';
+import type { TraceContext } from '../domain/traceContext';
 
 /** A CloudEvents 1.0 event in its structured JSON form, with our extensions. */
 export interface CloudEvent {
@@ -14,6 +15,9 @@ export interface CloudEvent {
   sequence: string;
   correlationid: string;
   causationid?: string;
+  /** The change request's W3C trace (CloudEvents distributed-tracing extension), so one trace spans submit, apply and event. */
+  traceparent?: string;
+  tracestate?: string;
   data: AuditRecord;
 }
 
@@ -25,8 +29,12 @@ export function eventTypeOf(action: string): string {
   return `pchat.${action}.v1`;
 }
 
-/** The event announcing one audit record; its id is the record's id, so re-publishing repeats it exactly. */
-export function toCloudEvent(record: AuditRecord, source: string): CloudEvent {
+/**
+ * The event announcing one audit record; its id is the record's id, so re-publishing repeats it
+ * exactly (the outbox keeps the whole event, trace context included). The trace context rides
+ * beside the record, never in it: audit records and their hashes do not change.
+ */
+export function toCloudEvent(record: AuditRecord, source: string, traceContext?: TraceContext): CloudEvent {
   return {
     specversion: '1.0',
     id: record.id,
@@ -38,6 +46,7 @@ export function toCloudEvent(record: AuditRecord, source: string): CloudEvent {
     sequence: String(record.sequence).padStart(16, '0'),
     correlationid: record.correlationId,
     ...(record.causationId ? { causationid: record.causationId } : {}),
+    ...traceContext,
     data: record,
   };
 }

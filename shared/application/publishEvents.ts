@@ -25,6 +25,8 @@ export function eventMessage(event: CloudEvent): OutgoingMessage {
       'cloudEvents:sequence': event.sequence,
       'cloudEvents:correlationid': event.correlationid,
       ...(event.causationid ? { 'cloudEvents:causationid': event.causationid } : {}),
+      ...(event.traceparent ? { 'cloudEvents:traceparent': event.traceparent } : {}),
+      ...(event.tracestate ? { 'cloudEvents:tracestate': event.tracestate } : {}),
     },
   };
 }

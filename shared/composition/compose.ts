@@ -3,9 +3,10 @@ import type { ServiceDependencies } from '../application/dependencies';
 import { KeyedMutex } from '../application/keyedMutex';
 import { RateLimiter } from '../application/rateLimiter';
 import type { MessageBus } from '../application/ports/messageBus';
-import type { Logger } from '../application/ports/system';
+import type { LogFields, Logger } from '../application/ports/system';
 import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMessageBus';
 import { systemClock, uuidv7Ids } from '../adapters/system';
+import { openTelemetryTracing } from '../adapters/tracing';
 import { openTableStore } from '../adapters/tables/tableStore';
 import { ErrorCode, ConfigurationError } from '../domain/errors';
 import { easyAuthAuthenticator, keysAuthenticator, openAuthenticator, type Authenticator } from '../entrypoints/http/authentication';
@@ -26,13 +27,23 @@ export interface Composition extends ServiceDependencies {
   close(): Promise<void>;
 }
 
-/** A logger writing one JSON line per entry, so the local host's output and the Functions log read alike. */
-export function jsonLinesLogger(write: (line: string, level: 'info' | 'warn') => void): Logger {
+/**
+ * A logger writing one JSON line per entry, so the local host's output and the Functions log read
+ * alike. `with` makes a child that writes its bound fields (function name, invocation, correlation
+ * and change-request ids, principal, trace id) on every line, after the level and message.
+ */
+export function jsonLinesLogger(write: (line: string, level: 'info' | 'warn') => void, bound: LogFields = {}): Logger {
+  const line = (level: 'info' | 'warn', message: string, data?: Record<string, unknown>) =>
+    write(JSON.stringify({ level, message, ...bound, ...data }), level);
   return {
-    info: (message, data) => write(JSON.stringify({ level: 'info', message, ...data }), 'info'),
-    warn: (message, data) => write(JSON.stringify({ level: 'warn', message, ...data }), 'warn'),
+    info: (message, data) => line('info', message, data),
+    warn: (message, data) => line('warn', message, data),
+    with: (fields) => jsonLinesLogger(write, { ...bound, ...fields }),
   };
 }
+
+/** A logger that writes nothing (a script that reports on its own, a test that does not look). */
+export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, with: () => silentLogger };
 
 /** JSON lines on the console: the Functions host forwards console output to its log (and Application Insights). */
 export const consoleLogger: Logger = jsonLinesLogger((line, level) => (level === 'warn' ? console.warn(line) : console.log(line)));
@@ -116,6 +127,7 @@ export async function compose(settings: Settings, log: Logger = consoleLogger, o
     clock: systemClock,
     ids: uuidv7Ids,
     log,
+    tracing: openTelemetryTracing(),
     authenticator,
     mutex: new KeyedMutex(),
     eventSource: settings.eventSource,

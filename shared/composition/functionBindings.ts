@@ -1,3 +1,5 @@
+import './telemetryStart';
+import type { LogFields } from '../application/ports/system';
 import { parseSettings } from '../settings';
 import type { HttpEntrypoint } from '../entrypoints/http/httpEntrypoint';
 import { logFailure } from '../entrypoints/http/httpEntrypoint';
@@ -31,18 +33,40 @@ export function runFunctionsWith(composition: Composition): void {
   current = Promise.resolve(composition);
 }
 
+/**
+ * What the Functions host says about an invocation (its InvocationContext has these): the function
+ * and the invocation id, which the host's own log lines carry too.
+ */
+export interface Invocation {
+  functionName?: string;
+  invocationId?: string;
+}
+
+/** The log fields an invocation gives: only those the host set. */
+function invocationFields(invocation: Invocation | undefined): LogFields {
+  return {
+    ...(invocation?.functionName ? { functionName: invocation.functionName } : {}),
+    ...(invocation?.invocationId ? { invocationId: invocation.invocationId } : {}),
+  };
+}
+
+/** The dependencies for one invocation: the composition, with a logger that names the invocation on every line. */
+function forInvocation(deps: Composition, invocation: Invocation | undefined): Composition {
+  return { ...deps, log: deps.log.with(invocationFields(invocation)) };
+}
+
 /** An HTTP function's handler: the request in, the entrypoint's response out; failing to compose answers problem details. */
-export function bindHttp(entrypoint: HttpEntrypoint<Composition>): (request: HttpInput) => Promise<HttpOutput> {
-  return async (request) => {
+export function bindHttp(entrypoint: HttpEntrypoint<Composition>): (request: HttpInput, invocation?: Invocation) => Promise<HttpOutput> {
+  return async (request, invocation) => {
     let deps: Composition;
     try {
       deps = await dependencies();
     } catch (error) {
       const output = problemForError(error);
-      logFailure(consoleLogger, request, output.status, error);
+      logFailure(consoleLogger.with(invocationFields(invocation)), request, output.status, error);
       return output;
     }
-    return entrypoint(deps, request);
+    return entrypoint(forInvocation(deps, invocation), request);
   };
 }
 
@@ -51,13 +75,15 @@ export function bindQueue(
   entrypoint: (deps: Composition, body: unknown, trigger: QueueTrigger) => Promise<unknown>,
 ): (body: unknown, trigger: QueueTrigger) => Promise<void> {
   return async (body, trigger) => {
-    await entrypoint(await dependencies(), body, trigger);
+    await entrypoint(forInvocation(await dependencies(), trigger), body, trigger);
   };
 }
 
 /** A timer function's handler; a failure is thrown for the host to log, and the next occurrence tries again. */
-export function bindTimer(entrypoint: (deps: Composition) => Promise<unknown>): () => Promise<void> {
-  return async () => {
-    await entrypoint(await dependencies());
+export function bindTimer(
+  entrypoint: (deps: Composition) => Promise<unknown>,
+): (timer?: unknown, invocation?: Invocation) => Promise<void> {
+  return async (_timer, invocation) => {
+    await entrypoint(forInvocation(await dependencies(), invocation));
   };
 }

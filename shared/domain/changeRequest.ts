@@ -3,6 +3,7 @@ import { FqdnSchema, SipAddressSchema } from './names';
 import type { FailureCode, RejectionCode } from './codes';
 import type { FieldError } from './errors';
 import { hasControlCharacter, isWellFormed } from './text';
+import type { TraceContext } from './traceContext';
 
 /**
  * The AD display name of a new endpoint contact: optional, 1-256 printable characters of
@@ -74,6 +75,12 @@ export interface ChangeRequest {
    */
   onBehalfOf?: string;
   correlationId: string;
+  /**
+   * The W3C trace the request belongs to, from its submission (or its message): its queue message,
+   * every re-sent one and its event carry it. Not in any audit record, so audit hashes are unchanged.
+   * Absent on requests accepted before traces were kept.
+   */
+  traceContext?: TraceContext;
   channel: ChangeRequestChannel;
   acceptedAt: string;
   completedAt: string | null;

@@ -167,6 +167,7 @@ describe('change-request use cases on Azurite', () => {
         request: { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com'), displayName: 'Chat' },
         actor: 'alice',
         correlationId: 'corr-http',
+        traceContext: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
       });
       assert.deepEqual(await h.queries.changeRequest(submitted.id), submitted);
       const [queued] = h.bus.sent.filter((s) => s.destination === Destination.endpointCreate);
@@ -181,6 +182,7 @@ describe('change-request use cases on Azurite', () => {
         changeRequestId: submitted.id,
         correlationId: 'corr-http',
         actor: 'alice',
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
       });
 
       const command: QueuedChangeRequest = {
@@ -394,6 +396,7 @@ describe('change-request use cases on Azurite', () => {
         request: { operation: 'create', sipAddress: sip('sip:chat@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') },
         actor: 'alice',
         correlationId: 'corr-lost',
+        traceContext: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'congo=t61rcWkgMzE' },
       });
       assert.equal(changeRequest.status, ChangeRequestStatus.accepted);
       assert.deepEqual(h.log.warnings, ['change request left for the re-driver to send']);
@@ -418,8 +421,18 @@ describe('change-request use cases on Azurite', () => {
       assert.equal((await redrive(due)).requestsResent, 0, 'the next re-send waits twice as long');
 
       const body = EndpointChangeMessageSchema.parse(resent[0]?.message.body);
+      // The re-sent message is in the request's trace, and so is the event its apply emits.
+      assert.deepEqual(
+        [body.traceparent, body.tracestate],
+        ['00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'congo=t61rcWkgMzE'],
+      );
       const settled = await applyChangeRequest(h, commandOf(body));
       assert.equal(settled.status, ChangeRequestStatus.applied);
+      const [event] = auditEvents(h).filter((e) => e.subject === 'sip:chat@contoso.com');
+      assert.deepEqual(
+        [event?.traceparent, event?.tracestate],
+        ['00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'congo=t61rcWkgMzE'],
+      );
       assert.equal((await redrive(at(h, 3_600_000))).requestsResent, 0, 'a settled request has left its waiting list');
       assert.equal((await h.auditSearch.page({ subject: 'sip:chat@contoso.com', limit: 10 })).items.length, 1);
     });

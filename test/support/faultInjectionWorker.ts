@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { Destination } from '../../shared/application/ports/messageBus';
-import type { Composition } from '../../shared/composition/compose';
+import { silentLogger, type Composition } from '../../shared/composition/compose';
 import { startLocalHost } from '../../shared/local/startLocalHost';
 
 // Not imported from ./localHost: that module loads Azurite's servers, seconds of start-up per run.
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     roles: { http: false, queues: true, timers: true },
     loadDemoTopology: false,
     log: (line) => process.stdout.write(`${line}\n`),
-    adapt: (composition) => withKillSwitch({ ...composition, log: { info: () => undefined, warn: () => undefined } }, step, at),
+    adapt: (composition) => withKillSwitch({ ...composition, log: silentLogger }, step, at),
   });
   process.stdout.write('ready\n');
   process.once('SIGTERM', () => void host.stop().then(() => process.exit(0)));

@@ -1,6 +1,6 @@
 import type { IdentityConnection } from '../../shared/settings';
 import { createServiceBusClient } from '../../shared/composition/clients';
-import { compose } from '../../shared/composition/compose';
+import { compose, silentLogger } from '../../shared/composition/compose';
 import { parseSettings } from '../../shared/settings';
 import { fixedTokenCredential } from './fixedTokenCredential';
 
@@ -21,9 +21,8 @@ async function main(): Promise<void> {
     return credential;
   };
   const settings = parseSettings(process.env);
-  const silent = { info: () => undefined, warn: () => undefined };
 
-  const composition = await compose(settings, silent, { credentialFor });
+  const composition = await compose(settings, silentLogger, { credentialFor });
   try {
     const empty = await composition.queries.isEmpty();
     await composition.bus.send('endpointCreate', { messageId: 'probe-1', body: { probe: 1 }, contentType: 'application/json' });

@@ -9,13 +9,43 @@ import type { ServiceDependencies } from '../../shared/application/dependencies'
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from '../../shared/application/deliveryPolicy';
 import { RateLimiter } from '../../shared/application/rateLimiter';
 import { KeyedMutex } from '../../shared/application/keyedMutex';
-import type { Clock, Logger } from '../../shared/application/ports/system';
+import type { Clock, LogFields, Logger } from '../../shared/application/ports/system';
+import { openTelemetryTracing } from '../../shared/adapters/tracing';
 
-/** A logger that keeps what it was told, so a test can see what was logged. */
-export function recordingLog(): Logger & { infos: string[]; warnings: string[] } {
+/** One line a recording logger was told: its level, message and fields (bound ones included). */
+export interface RecordedLine {
+  level: 'info' | 'warn';
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+/** What a recording logger keeps: messages by level, and every line with its fields. */
+export interface RecordingLog extends Logger {
+  infos: string[];
+  warnings: string[];
+  lines: RecordedLine[];
+}
+
+/**
+ * A logger that keeps what it was told, so a test can see what was logged. Its children (`with`)
+ * record into the same lists, with their bound fields on each line.
+ */
+export function recordingLog(): RecordingLog {
   const infos: string[] = [];
   const warnings: string[] = [];
-  return { infos, warnings, info: (message) => void infos.push(message), warn: (message) => void warnings.push(message) };
+  const lines: RecordedLine[] = [];
+  const child = (bound: LogFields): Logger => ({
+    info: (message, data) => {
+      infos.push(message);
+      lines.push({ level: 'info', message, fields: { ...bound, ...data } });
+    },
+    warn: (message, data) => {
+      warnings.push(message);
+      lines.push({ level: 'warn', message, fields: { ...bound, ...data } });
+    },
+    with: (fields) => child({ ...bound, ...fields }),
+  });
+  return { infos, warnings, lines, ...child({}) };
 }
 
 /** A clock the test sets by hand, so stored times are known exactly. */
@@ -37,7 +67,7 @@ export interface StoreHarness extends ServiceDependencies {
   /** The raw table, for tests that look at (or tamper with) rows directly. */
   table: TableClient;
   bus: InMemoryMessageBus;
-  log: ReturnType<typeof recordingLog>;
+  log: RecordingLog;
 }
 
 let tableCount = 0;
@@ -85,6 +115,7 @@ export async function newStoreHarness(connectionString: string, options: Harness
     clock: options.clock ?? systemClock,
     ids: uuidv7Ids,
     log: recordingLog(),
+    tracing: openTelemetryTracing(),
     mutex: new KeyedMutex(),
     eventSource: '/test',
     delivery: options.delivery ?? DEFAULT_DELIVERY_POLICY,

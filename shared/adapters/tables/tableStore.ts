@@ -31,7 +31,7 @@ export function createTableStore(client: DirectoryTableClient, partitionKey: str
 }
 
 /** Logs nothing: for callers that have no log to give. */
-const silent: Logger = { info: () => undefined, warn: () => undefined };
+const silent: Logger = { info: () => undefined, warn: () => undefined, with: () => silent };
 
 /**
  * Creates the table if it does not exist yet, brings the partition to the current row layout (a

@@ -10,11 +10,12 @@ import { decideAndCommit, type CommitDependencies, type Decided, type Plan } fro
 import type { ServiceDependencies } from '../dependencies';
 import type { DirectorySnapshot } from '../ports/directory';
 import type { IdGenerator } from '../ports/system';
+import type { TraceContext } from '../../domain/traceContext';
 import { admissionOptions, admit, type AdmissionDependencies } from './admission';
 import { acceptedRecord, auditDraftFor, decideRequest, reasonOf, readsForRequest, rejectionAction, settledAs } from './settlement';
 
 /** What applying needs. */
-export type ApplyDependencies = CommitDependencies & AdmissionDependencies & Pick<ServiceDependencies, 'queries' | 'ids'>;
+export type ApplyDependencies = CommitDependencies & AdmissionDependencies & Pick<ServiceDependencies, 'queries' | 'ids' | 'tracing'>;
 
 /** A change request as it arrives on a queue, decoded from its message. */
 export interface QueuedChangeRequest {
@@ -25,6 +26,8 @@ export interface QueuedChangeRequest {
   /** The message's own `actor` field: whom the sender claims to act for. */
   onBehalfOf?: string;
   correlationId: string;
+  /** The message's W3C trace, when it carried a valid one. */
+  traceContext?: TraceContext;
   channel: ChangeRequestChannel;
 }
 
@@ -41,8 +44,17 @@ type SettleStep =
 
 /** The record of a queued request, as admission first records it. */
 export function queuedRecord(command: QueuedChangeRequest, acceptedAt: string): ValidChangeRequest {
-  const { changeRequestId: id, request, actor, onBehalfOf, correlationId, channel } = command;
-  return acceptedRecord({ id, request, actor, ...(onBehalfOf === undefined ? {} : { onBehalfOf }), correlationId, channel, acceptedAt });
+  const { changeRequestId: id, request, actor, onBehalfOf, correlationId, traceContext, channel } = command;
+  return acceptedRecord({
+    id,
+    request,
+    actor,
+    ...(onBehalfOf === undefined ? {} : { onBehalfOf }),
+    correlationId,
+    ...(traceContext === undefined ? {} : { traceContext }),
+    channel,
+    acceptedAt,
+  });
 }
 
 /** Decides a waiting request on a snapshot: the plan that settles it (applied or rejected) and its final record. */
@@ -144,7 +156,9 @@ export async function applyChangeRequest(deps: ApplyDependencies, command: Queue
   // until then, a worker that dies holding it leaves no record (only the message, which may be poisoned).
   if ((await deps.queries.changeRequest(command.changeRequestId)) === undefined) {
     const now = deps.clock.now();
-    await admit(deps, queuedRecord(command, now.toISOString()), admissionOptions(deps, now));
+    // A message without a (valid) trace starts one here, as a submission without a traceparent does.
+    const traced = { ...command, traceContext: deps.tracing.contextFor(command.traceContext) };
+    await admit(deps, queuedRecord(traced, now.toISOString()), admissionOptions(deps, now));
   }
   const settled = await settleInOrder(deps, command);
   if (!settled)

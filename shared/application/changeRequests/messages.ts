@@ -7,6 +7,7 @@ import {
   type ValidChangeRequest,
 } from '../../domain/changeRequest';
 import { CORRELATION_ID_PATTERN, hasControlCharacter, isWellFormed } from '../../domain/text';
+import { isTracestate, TRACEPARENT_PATTERN } from '../../domain/traceContext';
 import { Destination, type OutgoingMessage } from '../ports/messageBus';
 
 /** The current version of the endpoint change message. */
@@ -36,6 +37,12 @@ const envelope = {
   correlationId: MessageCorrelationIdSchema.optional(),
   /** Whom the sender acts for (a claim); automation names itself here. */
   actor: MessageActorSchema.optional(),
+  /**
+   * The W3C trace the request belongs to. Tracing is best effort: a malformed value is dropped
+   * (`catch`), never a reason to refuse the change, and the request gets a new trace instead.
+   */
+  traceparent: z.string().regex(TRACEPARENT_PATTERN).optional().catch(undefined),
+  tracestate: z.string().refine(isTracestate).optional().catch(undefined),
 };
 
 /**
@@ -68,6 +75,8 @@ export function changeRequestMessage(changeRequest: ValidChangeRequest, send = 1
     changeRequestId: changeRequest.id,
     correlationId: changeRequest.correlationId,
     actor: changeRequest.actor,
+    // The request's own trace, on its first send and on every re-send alike.
+    ...changeRequest.traceContext,
   };
   return {
     messageId: send === 1 ? changeRequest.id : `${changeRequest.id}.${send}`,

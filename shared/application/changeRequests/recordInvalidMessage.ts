@@ -2,6 +2,7 @@ import { AuditAction } from '../../domain/audit';
 import { ChangeRequestStatus, type ChangeRequest } from '../../domain/changeRequest';
 import { RejectionCode } from '../../domain/codes';
 import type { FieldError } from '../../domain/errors';
+import type { TraceContext } from '../../domain/traceContext';
 import { decideAndCommit, type CommitDependencies } from '../decideAndCommit';
 import type { ServiceDependencies } from '../dependencies';
 import { auditDraftFor, settledAs } from './settlement';
@@ -18,6 +19,8 @@ export interface InvalidMessage {
   /** The message's `actor` claim, when it is itself valid. */
   onBehalfOf?: string;
   correlationId: string;
+  /** The message's trace, when its traceparent is valid by itself: the rejection's event continues it. */
+  traceContext?: TraceContext;
   errors: FieldError[];
 }
 
@@ -42,6 +45,7 @@ export async function recordInvalidMessage(deps: RecordInvalidDependencies, mess
       actor: message.actor,
       ...(message.onBehalfOf === undefined ? {} : { onBehalfOf: message.onBehalfOf }),
       correlationId: message.correlationId,
+      ...(message.traceContext === undefined ? {} : { traceContext: message.traceContext }),
       channel: 'queue',
       acceptedAt: now.toISOString(),
       completedAt: null,

@@ -87,7 +87,9 @@ export function auditDraftFor(
 
 /** A fresh `accepted` record of a request, before admission gives it a ticket. */
 export function acceptedRecord(
-  fields: Pick<ChangeRequest, 'id' | 'actor' | 'onBehalfOf' | 'correlationId' | 'channel' | 'acceptedAt'> & { request: ChangeRequestBody },
+  fields: Pick<ChangeRequest, 'id' | 'actor' | 'onBehalfOf' | 'correlationId' | 'traceContext' | 'channel' | 'acceptedAt'> & {
+    request: ChangeRequestBody;
+  },
 ): ValidChangeRequest {
   return { ...fields, status: ChangeRequestStatus.accepted, reason: null, completedAt: null, auditSequence: null, ticket: null };
 }

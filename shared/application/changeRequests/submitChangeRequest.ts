@@ -2,13 +2,17 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../domain/audit';
 import type { ChangeRequest, ChangeRequestBody, ValidChangeRequest } from '../../domain/changeRequest';
 import { ErrorCode, InvariantError, UnprocessableError } from '../../domain/errors';
+import type { TraceContext } from '../../domain/traceContext';
 import type { ServiceDependencies } from '../dependencies';
 import { admissionOptions, admit } from './admission';
 import { changeRequestMessage, destinationFor } from './messages';
 import { acceptedRecord } from './settlement';
 
 /** What submitting needs. */
-export type SubmitDependencies = Pick<ServiceDependencies, 'admissions' | 'bus' | 'clock' | 'ids' | 'log' | 'mutex' | 'delivery'>;
+export type SubmitDependencies = Pick<
+  ServiceDependencies,
+  'admissions' | 'bus' | 'clock' | 'ids' | 'log' | 'mutex' | 'delivery' | 'tracing'
+>;
 
 /** Who submitted a request and how to tie its records together. */
 export interface Submission {
@@ -17,6 +21,8 @@ export interface Submission {
   correlationId: string;
   /** The caller's Idempotency-Key: a retry with the same key gets the original result. */
   idempotencyKey?: string;
+  /** The caller's W3C trace (a valid traceparent header), if it sent one. */
+  traceContext?: TraceContext;
 }
 
 /** An accepted request, and whether it was accepted by an earlier call with the same Idempotency-Key. */
@@ -54,6 +60,8 @@ export async function submitChangeRequest(deps: SubmitDependencies, submission: 
     request: submission.request,
     actor: submission.actor,
     correlationId: submission.correlationId,
+    // Every request gets a trace: the active span's, the caller's, or a new one; its message and event carry it.
+    traceContext: deps.tracing.contextFor(submission.traceContext),
     channel: 'http',
     acceptedAt: now.toISOString(),
   });

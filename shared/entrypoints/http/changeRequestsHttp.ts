@@ -6,6 +6,7 @@ import type { RateLimiter } from '../../application/rateLimiter';
 import { predictChangeRequest, type PredictDependencies } from '../../application/changeRequests/predictChangeRequest';
 import { submitChangeRequest, type SubmitDependencies } from '../../application/changeRequests/submitChangeRequest';
 import { holdsAnyRole, Role, type Principal } from '../../domain/principal';
+import { traceContextOf, traceIdOf } from '../../domain/traceContext';
 import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
 import { correlationIdOf, json, parseInput, queryObject, readJsonBody, type HttpInput } from './httpInput';
 
@@ -61,13 +62,23 @@ export const submitChangeRequestHttp = httpEntrypoint(
     const idempotencyKey = idempotencyKeyOf(request);
     const body = parseInput(ChangeRequestBodySchema, await readJsonBody(request), 'body');
     if (dryRun === 'true') return json(200, { dryRun: true, request: body, ...(await predictChangeRequest(deps, body)) });
+    const correlationId = correlationIdOf(request);
+    // W3C Trace Context: a malformed traceparent is ignored (the request gets a new trace), never refused.
+    const traceContext = traceContextOf(request.headers.get('traceparent'), request.headers.get('tracestate'));
     const submission = {
       request: body,
       actor: principal.name,
-      correlationId: correlationIdOf(request),
+      correlationId,
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(traceContext ? { traceContext } : {}),
     };
-    const { changeRequest, replayed } = await submitChangeRequest(deps, submission);
+    const log = deps.log.with({ correlationId });
+    const { changeRequest, replayed } = await submitChangeRequest({ ...deps, log }, submission);
+    log.info('change request accepted', {
+      changeRequestId: changeRequest.id,
+      replayed,
+      ...(changeRequest.traceContext ? { traceId: traceIdOf(changeRequest.traceContext) } : {}),
+    });
     const headers: Record<string, string> = { location: `/api/change-requests/${changeRequest.id}`, 'retry-after': '1' };
     if (replayed) headers['idempotent-replayed'] = 'true';
     return json(202, changeRequest, headers);

@@ -42,24 +42,20 @@ function pathOf(url: string): string {
 }
 
 /**
- * Logs a failed request: the service's failures (5xx) with the error, and refused credentials or
- * roles (401, 403) as security events. Each line names the correlation id and the principal (when
- * known), never a header value or a credential.
+ * A logger for one request: every line names the caller's correlation id (when it sent a well-formed
+ * one) and, once authenticated, the principal, never a header value or a credential.
  */
-export function logFailure(
-  log: Logger,
-  request: Pick<HttpInput, 'method' | 'url' | 'headers'>,
-  status: number,
-  error: unknown,
-  principal?: Principal,
-): void {
-  const context = {
-    method: request.method,
-    path: pathOf(request.url),
-    status,
-    correlationId: loggedCorrelationId(request),
-    principal: principal?.name ?? null,
-  };
+export function requestLogger(log: Logger, request: Pick<HttpInput, 'headers'>, principal?: Principal): Logger {
+  return log.with({ correlationId: loggedCorrelationId(request), principal: principal?.name ?? null });
+}
+
+/**
+ * Logs a failed request: the service's failures (5xx) with the error, and refused credentials or
+ * roles (401, 403) as security events. `log` is the request's (requestLogger), so each line names
+ * the principal when known; the correlation id is named here too, for a caller with a plain logger.
+ */
+export function logFailure(log: Logger, request: Pick<HttpInput, 'method' | 'url' | 'headers'>, status: number, error: unknown): void {
+  const context = { method: request.method, path: pathOf(request.url), status, correlationId: loggedCorrelationId(request) };
   if (status >= 500) log.warn('request failed', { ...context, error: describe(error) });
   else if (status === 401 || status === 403) log.info('request refused', { ...context, reason: (error as Error).message });
 }
@@ -75,14 +71,15 @@ export function httpEntrypoint<D extends HttpDependencies>(
   handler: (deps: D, request: HttpInput, principal: Principal) => Promise<HttpOutput>,
 ): HttpEntrypoint<D> {
   return async (deps, request) => {
-    let principal: Principal | undefined;
+    let log = requestLogger(deps.log, request);
     try {
-      principal = deps.authenticator.authenticate(request.headers);
+      const principal = deps.authenticator.authenticate(request.headers);
+      log = requestLogger(deps.log, request, principal);
       authorize(principal, access.roles);
-      return await handler(deps, request, principal);
+      return await handler({ ...deps, log }, request, principal);
     } catch (error) {
       const output = problemForError(error);
-      logFailure(deps.log, request, output.status, error, principal);
+      logFailure(log, request, output.status, error);
       if (output.status === 401) return { ...output, headers: { ...output.headers, 'www-authenticate': deps.authenticator.challenge } };
       return output;
     }

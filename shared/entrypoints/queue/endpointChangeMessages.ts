@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FailureCode, RejectionCode } from '../../domain/codes';
 import type { FieldError } from '../../domain/errors';
+import { traceContextOf, traceIdOf, type TraceContext } from '../../domain/traceContext';
 import { SipAddressSchema } from '../../domain/names';
 import { applyChangeRequest, type ApplyDependencies, type QueuedChangeRequest } from '../../application/changeRequests/applyChangeRequest';
 import { failChangeRequest } from '../../application/changeRequests/failChangeRequest';
@@ -8,6 +9,7 @@ import { changeRequestIdForMessage, EndpointChangeMessageSchema, MessageActorSch
 import { recordInvalidMessage } from '../../application/changeRequests/recordInvalidMessage';
 import type { ServiceDependencies } from '../../application/dependencies';
 import { Destination } from '../../application/ports/messageBus';
+import type { Logger } from '../../application/ports/system';
 import { fieldErrors } from '../fieldErrors';
 
 /** What handling a change-request message needs. */
@@ -25,6 +27,8 @@ export interface MessageMetadata {
 /** What a queue trigger hands over besides the body: the invocation and the transport's metadata. */
 export interface QueueTrigger {
   invocationId: string;
+  /** The function's name, for the log (the Functions InvocationContext has it). */
+  functionName?: string;
   triggerMetadata?: Record<string, unknown>;
 }
 
@@ -40,6 +44,20 @@ export type Operation = 'create' | 'delete';
 const SIP_HINT = z.object({ sipAddress: SipAddressSchema });
 const ID_HINT = z.object({ changeRequestId: z.uuid() });
 const ACTOR_HINT = z.object({ actor: MessageActorSchema });
+const TRACE_HINT = z.object({ traceparent: z.string(), tracestate: z.string().optional() });
+
+/** A logger that names the request on every line: its id, correlation id, the principal (the queue) and trace. */
+function requestLog(
+  log: Logger,
+  request: { changeRequestId: string; correlationId: string; actor: string; traceContext?: TraceContext },
+): Logger {
+  return log.with({
+    changeRequestId: request.changeRequestId,
+    correlationId: request.correlationId,
+    principal: request.actor,
+    ...(request.traceContext ? { traceId: traceIdOf(request.traceContext) } : {}),
+  });
+}
 
 /** Why a message body is not a change request before its fields are even looked at (pointer `#`). */
 const bodyError = (detail: string): FieldError[] => [{ pointer: '#', detail, location: 'message' }];
@@ -118,8 +136,17 @@ function parseMessage(
       errors: [{ pointer: '#/operation', detail: `operation must be "${operation}" on the ${meta.queueName} queue`, location: 'message' }],
     };
   }
-  const { schemaVersion: _version, changeRequestId: givenId, correlationId, actor: claimed, ...request } = parsed.data;
+  const {
+    schemaVersion: _version,
+    changeRequestId: givenId,
+    correlationId,
+    actor: claimed,
+    traceparent,
+    tracestate,
+    ...request
+  } = parsed.data;
   const changeRequestId = givenId ?? changeRequestIdForMessage(meta.queueName, meta.messageId);
+  const traceContext = traceContextOf(traceparent, tracestate);
   return {
     command: {
       changeRequestId,
@@ -128,6 +155,7 @@ function parseMessage(
       actor: queueActor(meta),
       ...(claimed === undefined ? {} : { onBehalfOf: claimed }),
       correlationId: correlationId ?? changeRequestId,
+      ...(traceContext === undefined ? {} : { traceContext }),
       channel: 'queue',
     },
   };
@@ -148,14 +176,12 @@ async function failOnLastDelivery(
     code: FailureCode.processingFailed,
     message: `processing failed on all ${meta.deliveryCount} deliveries of the message, which was set aside for operators (${meta.queueName} poison / dead-letter queue)`,
   };
-  deps.log.warn('change request failed on its last delivery', { changeRequestId: command.changeRequestId, error: String(error) });
+  // deps.log names the request already (requestLog).
+  deps.log.warn('change request failed on its last delivery', { error: String(error) });
   try {
     await failChangeRequest(deps, command.changeRequestId, reason, command);
   } catch (failError) {
-    deps.log.warn('could not record the failure; the re-driver will pick the request up', {
-      changeRequestId: command.changeRequestId,
-      error: String(failError),
-    });
+    deps.log.warn('could not record the failure; the re-driver will pick the request up', { error: String(failError) });
   }
 }
 
@@ -172,15 +198,20 @@ async function deadLetterInvalid(
   const hintedId = ID_HINT.safeParse(value);
   const hintedSip = SIP_HINT.safeParse(value);
   const hintedActor = ACTOR_HINT.safeParse(value);
+  const hintedTrace = TRACE_HINT.safeParse(value);
+  const traceContext = hintedTrace.success ? traceContextOf(hintedTrace.data.traceparent, hintedTrace.data.tracestate) : undefined;
   const changeRequestId = hintedId.success ? hintedId.data.changeRequestId : changeRequestIdForMessage(meta.queueName, meta.messageId);
-  await recordInvalidMessage(deps, {
-    changeRequestId,
-    subject: hintedSip.success ? hintedSip.data.sipAddress : queueActor(meta),
-    actor: queueActor(meta),
-    ...(hintedActor.success ? { onBehalfOf: hintedActor.data.actor } : {}),
-    correlationId: changeRequestId,
-    errors,
-  });
+  const record = { changeRequestId, actor: queueActor(meta), correlationId: changeRequestId, ...(traceContext ? { traceContext } : {}) };
+  const log = requestLog(deps.log, record);
+  await recordInvalidMessage(
+    { ...deps, log },
+    {
+      ...record,
+      subject: hintedSip.success ? hintedSip.data.sipAddress : queueActor(meta),
+      ...(hintedActor.success ? { onBehalfOf: hintedActor.data.actor } : {}),
+      errors,
+    },
+  );
   const source = operation === 'create' ? Destination.endpointCreate : Destination.endpointDelete;
   const description = errors.map((error) => error.detail).join('; ');
   await deps.bus.deadLetter(source, {
@@ -190,6 +221,8 @@ async function deadLetterInvalid(
     original: body,
     messageId: meta.messageId,
   });
+  // The field errors name pointers and rules, never the message's values.
+  log.info(`endpoint ${operation} message dead-lettered`, { status: 'dead-lettered', errors });
   return { status: 'dead-lettered', changeRequestId, errors };
 }
 
@@ -208,11 +241,17 @@ export async function handleEndpointChangeMessage(
   const decoded = decode(body);
   const parsed = decoded.errors.length ? { errors: decoded.errors } : parseMessage(operation, decoded.value, meta);
   if ('errors' in parsed) return deadLetterInvalid(deps, operation, body, decoded.value, meta, parsed.errors);
+  const { command } = parsed;
+  const bound = { ...deps, log: requestLog(deps.log, command) };
   try {
-    const settled = await applyChangeRequest(deps, parsed.command);
-    return { status: settled.status, changeRequestId: parsed.command.changeRequestId };
+    // A span in the message's trace (with telemetry on), so the event the apply emits continues it.
+    const settled = await deps.tracing.inSpan(`apply endpoint ${operation}`, command.traceContext, () =>
+      applyChangeRequest(bound, command),
+    );
+    bound.log.info(`endpoint ${operation} settled`, { status: settled.status, deliveryCount: meta.deliveryCount });
+    return { status: settled.status, changeRequestId: command.changeRequestId };
   } catch (error) {
-    if (meta.deliveryCount >= deps.delivery.maxDeliveries) await failOnLastDelivery(deps, parsed.command, meta, error);
+    if (meta.deliveryCount >= deps.delivery.maxDeliveries) await failOnLastDelivery(bound, command, meta, error);
     throw error;
   }
 }
@@ -237,17 +276,9 @@ export function messageMetadataOf(
 
 /**
  * The entrypoint of one queue-triggered function: the operation its queue carries, applied to each
- * message with the trigger's metadata; the outcome is logged.
+ * message with the trigger's metadata; the outcome is logged (by handleEndpointChangeMessage, with the request's fields).
  */
 export function endpointChangeQueue(operation: Operation, queueName: string) {
-  return async (deps: MessageDependencies, body: unknown, trigger: QueueTrigger): Promise<MessageOutcome> => {
-    const outcome = await handleEndpointChangeMessage(
-      deps,
-      operation,
-      body,
-      messageMetadataOf(trigger.triggerMetadata, queueName, trigger.invocationId),
-    );
-    deps.log.info(`endpoint ${operation} settled`, outcome);
-    return outcome;
-  };
+  return (deps: MessageDependencies, body: unknown, trigger: QueueTrigger): Promise<MessageOutcome> =>
+    handleEndpointChangeMessage(deps, operation, body, messageMetadataOf(trigger.triggerMetadata, queueName, trigger.invocationId));
 }

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InMemoryMessageBus } from '../../../../shared/adapters/memory/InMemoryMessageBus';
 import { StorageQueueRules } from '../../../../shared/adapters/transportRules';
+import { openTelemetryTracing } from '../../../../shared/adapters/tracing';
 import { DEFAULT_DELIVERY_POLICY } from '../../../../shared/application/deliveryPolicy';
 import { KeyedMutex } from '../../../../shared/application/keyedMutex';
 import { RateLimiter } from '../../../../shared/application/rateLimiter';
@@ -70,6 +71,7 @@ function dependencies(admissions: Admissions = fakeAdmissions(), principal: Prin
     clock: { now: () => NOW },
     ids: { next: () => `0190c0de-0000-7000-8000-${String(++id).padStart(12, '0')}` },
     log: recordingLog(),
+    tracing: openTelemetryTracing(),
     mutex: new KeyedMutex(),
     delivery: DEFAULT_DELIVERY_POLICY,
   };
@@ -87,6 +89,9 @@ function aPost(body: unknown, headers: Record<string, string> = {}, query = ''):
   };
 }
 
+/** The W3C specification's example traceparent. */
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
 const bodyOf = (output: { body?: unknown }) => JSON.parse(output.body as string) as Record<string, unknown>;
 
 describe('submitChangeRequestHttp', () => {
@@ -96,7 +101,7 @@ describe('submitChangeRequestHttp', () => {
     // The principal-name header is the caller's claim about itself: the authenticated principal wins.
     const output = await submitChangeRequestHttp(
       deps,
-      aPost(BODY, { 'x-ms-client-principal-name': 'mallory', 'x-correlation-id': 'ticket-1' }),
+      aPost(BODY, { 'x-ms-client-principal-name': 'mallory', 'x-correlation-id': 'ticket-1', traceparent: TRACEPARENT }),
     );
 
     const id = '0190c0de-0000-7000-8000-000000000001';
@@ -113,6 +118,7 @@ describe('submitChangeRequestHttp', () => {
       reason: null,
       actor: 'alice@contoso.com',
       correlationId: 'ticket-1',
+      traceContext: { traceparent: TRACEPARENT },
       channel: 'http',
       acceptedAt: NOW.toISOString(),
       completedAt: null,
@@ -123,7 +129,55 @@ describe('submitChangeRequestHttp', () => {
       deps.bus.sent.map((sent) => [sent.destination, sent.message.messageId]),
       [[Destination.endpointCreate, id]],
     );
+    // The log line names the request, the caller's correlation id, the principal and the trace; never the body.
+    assert.deepEqual(
+      deps.log.lines.map((line) => [line.message, line.fields]),
+      [
+        [
+          'change request accepted',
+          {
+            correlationId: 'ticket-1',
+            principal: 'alice@contoso.com',
+            changeRequestId: id,
+            replayed: false,
+            traceId: TRACEPARENT.slice(3, 35),
+          },
+        ],
+      ],
+    );
   });
+
+  it('carries a traceparent and tracestate into the queue message', async () => {
+    const deps = dependencies();
+
+    const output = await submitChangeRequestHttp(deps, aPost(BODY, { traceparent: TRACEPARENT, tracestate: 'congo=t61rcWkgMzE' }));
+
+    assert.equal(output.status, 202);
+    const body = deps.bus.sent[0]?.message.body as Record<string, unknown>;
+    assert.equal(body['traceparent'], TRACEPARENT);
+    assert.equal(body['tracestate'], 'congo=t61rcWkgMzE');
+  });
+
+  for (const malformed of [
+    '01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', // a version we do not know
+    '00-00000000000000000000000000000000-00f067aa0ba902b7-01', // an all-zero trace id
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01', // an all-zero parent id
+    '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01', // upper case
+    '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7', // no flags
+  ]) {
+    it(`ignores a malformed traceparent (${malformed}): accepted, on a new trace, its tracestate dropped`, async () => {
+      const deps = dependencies();
+
+      const output = await submitChangeRequestHttp(deps, aPost(BODY, { traceparent: malformed, tracestate: 'congo=t61rcWkgMzE' }));
+
+      assert.equal(output.status, 202);
+      const trace = bodyOf(output)['traceContext'] as { traceparent: string; tracestate?: string };
+      assert.match(trace.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+      assert.notEqual(trace.traceparent.slice(3, 35), malformed.slice(3, 35).toLowerCase());
+      assert.equal(trace.tracestate, undefined);
+      assert.equal((deps.bus.sent[0]?.message.body as Record<string, unknown>)['traceparent'], trace.traceparent);
+    });
+  }
 
   it('answers a retry with the same Idempotency-Key with the original 202 and Idempotent-Replayed, admitting nothing new', async () => {
     const deps = dependencies();
