@@ -123,6 +123,13 @@ function isMessageTooLarge(error: unknown): boolean {
   return true;
 }
 
+/** Passes when `error` is the UnavailableError an unreachable transport raises (retryable). */
+function isUnavailable(error: unknown): boolean {
+  assert.ok(error instanceof UnavailableError, `expected UnavailableError, got ${String(error)}`);
+  assert.equal(error.code, 'service_unavailable');
+  return true;
+}
+
 /** Runs `check` on a fresh subject and closes it, whatever happens. */
 async function withSubject(
   makeSubject: () => Promise<MessageBusSubject>,
@@ -238,11 +245,24 @@ export function describeMessageBusContract(name: string, makeSubject: () => Prom
     itWith('rejects with UnavailableError when its transport cannot be reached', async (subject) => {
       const unreachable = await subject.unreachable();
 
-      await assert.rejects(unreachable.send('endpointCreate', aMessage('endpointCreate')), (error: unknown) => {
-        assert.ok(error instanceof UnavailableError, `expected UnavailableError, got ${String(error)}`);
-        assert.equal(error.code, 'service_unavailable');
-        return true;
-      });
+      await assert.rejects(unreachable.send('endpointCreate', aMessage('endpointCreate')), isUnavailable);
+    });
+
+    itWith('finds its transport reachable without sending anything (readiness)', async (subject) => {
+      await subject.bus.checkReachable(AbortSignal.timeout(10_000));
+      await subject.bus.checkReachable(AbortSignal.timeout(10_000));
+
+      assert.deepEqual(await everyQueue(subject), onlyIn(subject, {}));
+    });
+
+    itWith('finds an unreachable transport unavailable: checkReachable rejects with UnavailableError', async (subject) => {
+      const unreachable = await subject.unreachable();
+
+      await assert.rejects(unreachable.checkReachable(AbortSignal.timeout(10_000)), isUnavailable);
+    });
+
+    itWith('gives up a reachability check whose deadline has passed with UnavailableError', async (subject) => {
+      await assert.rejects(subject.bus.checkReachable(AbortSignal.abort()), isUnavailable);
     });
   });
 }

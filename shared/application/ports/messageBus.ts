@@ -37,4 +37,10 @@ export interface MessageBus {
   send(destination: Destination, message: OutgoingMessage): Promise<void>;
   /** Sets a message aside where operators look for poison (a dead-letter or poison queue). */
   deadLetter(source: Destination, letter: DeadLetter): Promise<void>;
+  /**
+   * Resolves when the transport can be reached for sending, rejects with UnavailableError when it
+   * cannot (or when `signal` aborts first). Cheap and without side effects: nothing is sent,
+   * nothing is created. Readiness (GET /api/health/ready) asks it on every probe.
+   */
+  checkReachable(signal: AbortSignal): Promise<void>;
 }
