@@ -37,3 +37,8 @@ export function isStorageOutage(error: unknown): boolean {
   if (status !== undefined) return OUTAGE_STATUSES.has(status);
   return error.name === 'RestError' || networkCodeOf(error) !== undefined;
 }
+
+/** Whether an SDK operation stopped because its abort signal fired (a deadline passed): the SDKs throw an `AbortError`. */
+export function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}

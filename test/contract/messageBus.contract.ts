@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Destination, type DeadLetter, type MessageBus, type OutgoingMessage } from '../../shared/application/ports/messageBus';
 import type { DeliveredMessage } from '../../shared/adapters/memory/InMemoryMessageBus';
+import type { CloudEvent } from '../../shared/application/events';
+import { eventMessage } from '../../shared/application/publishEvents';
 import type { TransportRules } from '../../shared/adapters/transportRules';
 import { TooLargeError, UnavailableError } from '../../shared/domain/errors';
 
@@ -49,6 +51,23 @@ function aMessage(destination: Destination, overrides: Partial<OutgoingMessage> 
     sessionId: 'sip:chat@contoso.com',
     properties: { 'cloudEvents:specversion': '1.0', schemaVersion: 1, replay: false },
     ...overrides,
+  };
+}
+
+/** An audit event as the service publishes it, with every optional attribute set. */
+function anEvent(): CloudEvent {
+  return {
+    specversion: '1.0',
+    id: '0190c0de-0000-7000-8000-00000000e001',
+    source: '/pchat-endpoints/default',
+    type: 'pchat.endpoint.created.v1',
+    subject: 'sip:chat@contoso.com',
+    time: '2024-05-01T10:00:00.000Z',
+    datacontenttype: 'application/json',
+    sequence: '0000000000000042',
+    correlationid: 'corr-event',
+    causationid: '0190c0de-0000-7000-8000-00000000c001',
+    data: { action: 'endpoint.created', subject: 'sip:chat@contoso.com', sequence: 42 } as unknown as CloudEvent['data'],
   };
 }
 
@@ -123,6 +142,13 @@ function isMessageTooLarge(error: unknown): boolean {
   return true;
 }
 
+/** Passes when `error` is the UnavailableError an unreachable transport raises (retryable). */
+function isUnavailable(error: unknown): boolean {
+  assert.ok(error instanceof UnavailableError, `expected UnavailableError, got ${String(error)}`);
+  assert.equal(error.code, 'service_unavailable');
+  return true;
+}
+
 /** Runs `check` on a fresh subject and closes it, whatever happens. */
 async function withSubject(
   makeSubject: () => Promise<MessageBusSubject>,
@@ -176,6 +202,39 @@ export function describeMessageBusContract(name: string, makeSubject: () => Prom
         messages.map((message) => deliveredOf(subject.rules, message)),
       );
     });
+
+    itWith(
+      'delivers an audit event as the outbox publishes it: event id, subject, content type and the cloudEvents: properties',
+      async (subject) => {
+        const event = anEvent();
+
+        await subject.bus.send('auditEvents', eventMessage(event));
+
+        // Written out, not taken from eventMessage: the AMQP binding of CloudEvents names each attribute
+        // `cloudEvents:<attribute>` in the application properties (structured mode may carry them too).
+        const onServiceBus: DeliveredMessage = {
+          body: event,
+          messageId: '0190c0de-0000-7000-8000-00000000e001',
+          contentType: 'application/cloudevents+json; charset=utf-8',
+          subject: 'sip:chat@contoso.com',
+          correlationId: 'corr-event',
+          properties: {
+            'cloudEvents:specversion': '1.0',
+            'cloudEvents:id': '0190c0de-0000-7000-8000-00000000e001',
+            'cloudEvents:source': '/pchat-endpoints/default',
+            'cloudEvents:type': 'pchat.endpoint.created.v1',
+            'cloudEvents:subject': 'sip:chat@contoso.com',
+            'cloudEvents:time': '2024-05-01T10:00:00.000Z',
+            'cloudEvents:datacontenttype': 'application/json',
+            'cloudEvents:sequence': '0000000000000042',
+            'cloudEvents:correlationid': 'corr-event',
+            'cloudEvents:causationid': '0190c0de-0000-7000-8000-00000000c001',
+          },
+        };
+        const expected = TRANSPORTS[subject.rules.transport].carriesMetadata ? onServiceBus : { body: event };
+        assert.deepEqual(await everyQueue(subject), onlyIn(subject, { [subject.queues.auditEvents]: [expected] }));
+      },
+    );
 
     itWith(
       "sets a dead letter aside on its queue's dead-letter queue with reason, description, errors, original and message id",
@@ -238,11 +297,24 @@ export function describeMessageBusContract(name: string, makeSubject: () => Prom
     itWith('rejects with UnavailableError when its transport cannot be reached', async (subject) => {
       const unreachable = await subject.unreachable();
 
-      await assert.rejects(unreachable.send('endpointCreate', aMessage('endpointCreate')), (error: unknown) => {
-        assert.ok(error instanceof UnavailableError, `expected UnavailableError, got ${String(error)}`);
-        assert.equal(error.code, 'service_unavailable');
-        return true;
-      });
+      await assert.rejects(unreachable.send('endpointCreate', aMessage('endpointCreate')), isUnavailable);
+    });
+
+    itWith('finds its transport reachable without sending anything (readiness)', async (subject) => {
+      await subject.bus.checkReachable(AbortSignal.timeout(10_000));
+      await subject.bus.checkReachable(AbortSignal.timeout(10_000));
+
+      assert.deepEqual(await everyQueue(subject), onlyIn(subject, {}));
+    });
+
+    itWith('finds an unreachable transport unavailable: checkReachable rejects with UnavailableError', async (subject) => {
+      const unreachable = await subject.unreachable();
+
+      await assert.rejects(unreachable.checkReachable(AbortSignal.timeout(10_000)), isUnavailable);
+    });
+
+    itWith('gives up a reachability check whose deadline has passed with UnavailableError', async (subject) => {
+      await assert.rejects(subject.bus.checkReachable(AbortSignal.abort()), isUnavailable);
     });
   });
 }

@@ -146,11 +146,11 @@ describe('limits over HTTP', () => {
 
     assert.deepEqual([live.status, live.body, live.headers.get('cache-control')], [200, { status: 'ok' }, 'no-store']);
     assert.deepEqual([ready.status, ready.body], [200, { status: 'ready' }]);
-    assert.deepEqual([readyToReader.status, readyToReader.body], [200, { status: 'ready', checks: { storage: 'ok' } }]);
+    assert.deepEqual([readyToReader.status, readyToReader.body], [200, { status: 'ready', checks: { storage: 'ok', messaging: 'ok' } }]);
   });
 });
 
-describe('readiness while storage is down', () => {
+describe('readiness while storage or the queues are down', () => {
   it('answers /api/health/ready 503 with Retry-After while Azurite is stopped, and /api/health still 200', async () => {
     const own = await startE2EEnvironment({ loadDemoTopology: false });
     try {
@@ -162,8 +162,27 @@ describe('readiness while storage is down', () => {
 
       assert.deepEqual([ready.status, ready.body], [503, { status: 'unavailable' }]);
       assert.match(ready.headers.get('retry-after') ?? '', /^[1-9][0-9]*$/);
-      assert.deepEqual(readyToReader.body, { status: 'unavailable', checks: { storage: 'unavailable' } });
+      assert.deepEqual(readyToReader.body, { status: 'unavailable', checks: { storage: 'unavailable', messaging: 'unavailable' } });
       assert.deepEqual([live.status, live.body], [200, { status: 'ok' }]);
+    } finally {
+      await own.stop().catch(() => undefined);
+    }
+  });
+
+  it('answers /api/health/ready 503 naming the messaging check while only the queue server is stopped', async () => {
+    const own = await startE2EEnvironment({ loadDemoTopology: false });
+    try {
+      await own.azurite.stopQueues();
+
+      const ready = await apiClient(own.baseUrl)('GET', '/health/ready');
+      const readyToReader = await apiClient(own.baseUrl, own.keys.reader)('GET', '/health/ready');
+
+      assert.deepEqual([ready.status, ready.body], [503, { status: 'unavailable' }]);
+      assert.match(ready.headers.get('retry-after') ?? '', /^[1-9][0-9]*$/);
+      assert.deepEqual(
+        [readyToReader.status, readyToReader.body],
+        [503, { status: 'unavailable', checks: { storage: 'ok', messaging: 'unavailable' } }],
+      );
     } finally {
       await own.stop().catch(() => undefined);
     }

@@ -3,7 +3,14 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadFunctionApp, triggerOf } from '../../shared/local/functionsRegistry';
+import names from '../../shared/names.json';
 import { APP_ROOT } from '../support/localHost';
+
+/** The queue-triggered functions' trigger type, queue and connection setting, as each transport should register them. */
+const queueTriggersOn = (type: 'queueTrigger' | 'serviceBusTrigger', connection: string) => [
+  [type, names.queues.endpointCreate, connection],
+  [type, names.queues.endpointDelete, connection],
+];
 
 describe('loadFunctionApp', () => {
   it('learns every route, queue and timer trigger from functions/ itself (the pinned @azure/functions internals still hold)', () => {
@@ -38,6 +45,12 @@ describe('loadFunctionApp', () => {
       'verifyAuditLog GET audit/verify',
     ]);
     assert.ok(registrations.every((r) => typeof r.handler === 'function'));
+    // Storage queues by default (the local run): queue names and the connection setting from names.json.
+    const queueTriggers = registrations.map((r) => triggerOf(r)).filter((t) => t.type === 'queueTrigger');
+    assert.deepEqual(
+      queueTriggers.map((t) => [t.type, t.queueName, t.connection]),
+      queueTriggersOn('queueTrigger', names.connections.storage),
+    );
   });
 
   it('binds the same queue functions to Service Bus when MESSAGING_TRANSPORT is service-bus, and the local host says it cannot drive them', () => {
@@ -57,16 +70,13 @@ describe('loadFunctionApp', () => {
     const env = {
       ...process.env,
       AzureWebJobsStorage: 'UseDevelopmentStorage=true',
-      MESSAGING_TRANSPORT: 'service-bus',
-      ServiceBusConnection: 'Endpoint=sb://example.invalid/;SharedAccessKeyName=k;SharedAccessKey=v',
+      [names.transport.setting]: names.transport.azure,
+      [names.connections.serviceBus]: 'Endpoint=sb://example.invalid/;SharedAccessKeyName=k;SharedAccessKey=v',
     };
 
     const output = JSON.parse(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' }).trim().split('\n').pop() as string);
 
-    assert.deepEqual(output.queues, [
-      ['serviceBusTrigger', 'endpoint-create', 'ServiceBusConnection'],
-      ['serviceBusTrigger', 'endpoint-delete', 'ServiceBusConnection'],
-    ]);
+    assert.deepEqual(output.queues, queueTriggersOn('serviceBusTrigger', names.connections.serviceBus));
     assert.match(output.refused, /runs HTTP, Storage-queue and timer triggers, not serviceBusTrigger/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { InvocationContext } from '@azure/functions';
 import { encodeQueueMessage } from '../../shared/adapters/transportRules';
 import { rowKeys } from '../../shared/adapters/tables/rowKeys';
 import { uuidv7 } from '../../shared/adapters/system';
@@ -13,7 +14,13 @@ import { DEFAULT_DELIVERY_POLICY } from '../../shared/application/deliveryPolicy
 import { AuditAction, type AuditRecord } from '../../shared/domain/audit';
 import { ChangeRequestStatus, type ChangeRequestBody } from '../../shared/domain/changeRequest';
 import { FailureCode, RejectionCode } from '../../shared/domain/codes';
-import { handleEndpointChangeMessage, type MessageMetadata, type Operation } from '../../shared/entrypoints/queue/endpointChangeMessages';
+import {
+  endpointChangeQueue,
+  handleEndpointChangeMessage,
+  type MessageMetadata,
+  type Operation,
+} from '../../shared/entrypoints/queue/endpointChangeMessages';
+import names from '../../shared/names.json';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { fqdn, sip, uniqueLabel } from '../support/builders';
 import { newStoreHarness, partitionRows, type StoreHarness } from '../support/storeHarness';
@@ -322,6 +329,74 @@ describe('queue messages on Azurite', () => {
       assert.deepEqual(
         audit.map((r) => [r.actor, Object.hasOwn(r, 'onBehalfOf')]),
         [['queue:endpoint-create', false]],
+      );
+    });
+  });
+
+  describe('a Service Bus delivery (the metadata a serviceBusQueue trigger hands the function)', () => {
+    /**
+     * The context the Node worker (@azure/functions 4.16.5) builds for a Service Bus-triggered
+     * invocation: the host's binding data with camelCased keys. Service Bus counts deliveries in
+     * `deliveryCount` and names the message `messageId`; there is no `dequeueCount` or `id` (those
+     * are a Storage queue's), so a handler reading only those would never see a last delivery.
+     */
+    function serviceBusContext(messageId: string, deliveryCount: number): InvocationContext {
+      const now = new Date();
+      return new InvocationContext({
+        invocationId: uuidv7(),
+        functionName: 'applyEndpointCreate',
+        triggerMetadata: {
+          messageId,
+          deliveryCount,
+          sequenceNumber: 42,
+          lockToken: uuidv7(),
+          enqueuedTimeUtc: now.toISOString(),
+          expiresAtUtc: new Date(now.getTime() + 14 * 86_400_000).toISOString(),
+          contentType: 'application/json',
+          correlationId: 'corr-bus',
+          applicationProperties: {},
+        },
+      });
+    }
+
+    it('settles the request failed on the last of MAX_DELIVERY_COUNT deliveries, counted by deliveryCount, and not before', async () => {
+      const h = await seeded();
+      const address = `sip:bus-doomed-${uniqueLabel('')}@${DOMAIN}`;
+      // Every commit that would put the endpoint in place fails, as if storage refused that one write.
+      const deps = {
+        ...h,
+        directory: {
+          snapshot: h.directory.snapshot.bind(h.directory),
+          commit: async (change: Parameters<StoreHarness['directory']['commit']>[0]) => {
+            if (change.writes.some((write) => write.type === 'putHolder' && write.holder.sipAddress === address))
+              throw new Error('simulated storage fault');
+            return h.directory.commit(change);
+          },
+        },
+      };
+      const queue = names.queues.endpointCreate;
+      const handle = endpointChangeQueue('create', queue);
+      const messageId = uuidv7();
+      const body = { schemaVersion: 1, operation: 'create', sipAddress: address, poolFqdn: POOL };
+      const changeRequestId = changeRequestIdForMessage(queue, messageId);
+      assert.equal(deps.delivery.maxDeliveries, names.delivery.maxDeliveryCount);
+
+      const statuses: unknown[] = [];
+      for (let delivery = 1; delivery <= names.delivery.maxDeliveryCount; delivery++) {
+        await assert.rejects(handle(deps, body, serviceBusContext(messageId, delivery)), /simulated storage fault/);
+        statuses.push((await h.queries.changeRequest(changeRequestId))?.status);
+      }
+
+      assert.deepEqual(statuses, ['accepted', 'accepted', 'accepted', 'accepted', 'failed']);
+      const failed = await h.queries.changeRequest(changeRequestId);
+      assert.deepEqual(failed?.reason, {
+        code: FailureCode.processingFailed,
+        message: `processing failed on all 5 deliveries of the message, which was set aside for operators (${queue} poison / dead-letter queue)`,
+      });
+      const audit = (await h.auditSearch.page({ changeRequestId, limit: 10 })).items;
+      assert.deepEqual(
+        audit.map((r) => [r.action, r.actor]),
+        [[AuditAction.changeRequestFailed, `queue:${queue}`]],
       );
     });
   });

@@ -185,6 +185,37 @@ describe('ServiceBusMessageBus against a fake AMQP broker', () => {
     }
   });
 
+  it('checks reachability by opening each destination link, answering from the open link afterwards, and fails once the broker is gone', async () => {
+    const doomed = await startFakeServiceBusBroker();
+    const doomedClient = new ServiceBusClient(doomed.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 1000 } });
+    const doomedBus = createServiceBusMessageBus(doomedClient, entities);
+    try {
+      await doomedBus.checkReachable(AbortSignal.timeout(5000));
+      assert.deepEqual(
+        Object.values(entities).map((entity) => doomed.received(entity)),
+        [[], [], []],
+        'nothing sent',
+      );
+
+      await doomed.close();
+
+      // The client learns of the dropped connection asynchronously; from then on the check reopens the link and fails.
+      const deadline = Date.now() + 5000;
+      let outcome: unknown = 'still reachable';
+      while (outcome === 'still reachable' && Date.now() < deadline) {
+        outcome = await doomedBus.checkReachable(AbortSignal.timeout(2000)).then(
+          () => new Promise((resolve) => setTimeout(() => resolve('still reachable'), 50)),
+          (error: unknown) => error,
+        );
+      }
+      assert.ok(outcome instanceof UnavailableError, `expected UnavailableError, got ${String(outcome)}`);
+      assert.ok(outcome.cause instanceof Error);
+    } finally {
+      await doomedBus.close();
+      await doomedClient.close();
+    }
+  });
+
   it('rejects with UnavailableError, keeping the cause, once the broker is gone', async () => {
     const doomed = await startFakeServiceBusBroker();
     const doomedClient = new ServiceBusClient(doomed.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 1000 } });

@@ -20,6 +20,8 @@ interface Server {
 export interface TestAzurite {
   connectionString: string;
   stop(): Promise<void>;
+  /** Stops the queue server alone (tables keep answering), to show an outage of the message transport. */
+  stopQueues(): Promise<void>;
 }
 
 const portOf = (server: Server) => Number(new URL(server.getHttpServerAddress()).port);
@@ -38,5 +40,6 @@ export async function startTestAzurite(): Promise<TestAzurite> {
     stop: async () => {
       await Promise.all([table.close(), queue.close()]);
     },
+    stopQueues: () => queue.close(),
   };
 }

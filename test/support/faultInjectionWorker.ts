@@ -48,6 +48,7 @@ function withKillSwitch(composition: Composition, step: FaultStep, at: number): 
         if (destination === Destination.auditEvents) arrive(FaultStep.afterPublish);
       },
       deadLetter: (source, letter) => bus.deadLetter(source, letter),
+      checkReachable: (signal) => bus.checkReachable(signal),
     },
   };
 }

@@ -170,6 +170,8 @@ export function countingWrites(ledger: WriteLedger): (composition: Composition) 
           ledger.record(`MessageBus.deadLetter(${source})`, [correlationIdIn(letter.original)]);
           await bus.deadLetter(source, letter);
         },
+        // Reads nothing of the directory and writes nothing: not a ledger entry.
+        checkReachable: (signal) => bus.checkReachable(signal),
       },
     };
   };

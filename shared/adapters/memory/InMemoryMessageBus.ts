@@ -25,7 +25,7 @@ export class InMemoryMessageBus implements MessageBus {
     private readonly queueNames: Record<Destination, string> = Destination,
   ) {}
 
-  /** Queues an error for the next send or dead-letter that fits the transport; by default the transport is unreachable. */
+  /** Queues an error for the next send, dead-letter or reachability check; by default the transport is unreachable. */
   failNext(error: Error = new UnavailableError(ErrorCode.serviceUnavailable, 'transport down')): void {
     this.failures.push(error);
   }
@@ -44,6 +44,12 @@ export class InMemoryMessageBus implements MessageBus {
     const queue = `${this.queueNames[source]}${this.rules.deadLetterSuffix}`;
     this.deadLetters.push({ source, queue, letter: structuredClone(letter) });
     this.deliver(queue, message);
+  }
+
+  /** Reachable, unless a failure is queued (`failNext`) or the check's deadline has passed. */
+  async checkReachable(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) throw new UnavailableError(ErrorCode.serviceUnavailable, 'transport check timed out', { cause: signal.reason });
+    this.throwIfFailing();
   }
 
   /** The bodies sent to one destination. */

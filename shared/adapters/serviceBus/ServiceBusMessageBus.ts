@@ -5,13 +5,13 @@ import {
   type ServiceBusMessage,
   type ServiceBusSender,
 } from '@azure/service-bus';
-import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
+import { Destination, type DeadLetter, type MessageBus, type OutgoingMessage } from '../../application/ports/messageBus';
 import { ErrorCode, TooLargeError, UnavailableError } from '../../domain/errors';
-import { networkCodeOf } from '../azureErrors';
+import { isAbort, networkCodeOf } from '../azureErrors';
 import { deadLetterMessage, refuseIfTooLarge, ServiceBusRules } from '../transportRules';
 
 /** The slice of ServiceBusSender this adapter uses, so a test can hand it a fake. */
-export type MessageSender = Pick<ServiceBusSender, 'sendMessages'>;
+export type MessageSender = Pick<ServiceBusSender, 'sendMessages' | 'createMessageBatch'>;
 
 /** The queue or topic behind each destination, and the suffix that names its dead-letter queue (default ServiceBusRules'). */
 export interface ServiceBusEntities extends Record<Destination, string> {
@@ -57,6 +57,25 @@ export class ServiceBusMessageBus implements MessageBus {
     await this.deliver(`${this.entities[source]}${suffix}`, deadLetterMessage(letter, ServiceBusRules));
   }
 
+  /**
+   * Opens (or finds open) the sending link of each destination entity by asking it for an empty
+   * batch: that needs the connection, the CBS token and the broker's attach of the entity (which
+   * refuses a missing entity or an identity without Send rights), and sends nothing. Once a link is
+   * open it answers from the link, so repeated probes cost no round trip.
+   */
+  async checkReachable(signal: AbortSignal): Promise<void> {
+    const destinations = new Set(Object.values(Destination).map((destination) => this.entities[destination]));
+    await Promise.all([...destinations].map((entityName) => this.checkEntity(entityName, signal)));
+  }
+
+  private async checkEntity(entityName: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.senderFor(entityName).createMessageBatch({ abortSignal: signal });
+    } catch (error) {
+      throw translate(error, entityName);
+    }
+  }
+
   private async deliver(entityName: string, message: OutgoingMessage): Promise<void> {
     refuseIfTooLarge(ServiceBusRules, message);
     try {
@@ -82,6 +101,7 @@ export function createServiceBusMessageBus(client: ServiceBusClient, entities: S
   return {
     send: (destination, message) => bus.send(destination, message),
     deadLetter: (source, letter) => bus.deadLetter(source, letter),
+    checkReachable: (signal) => bus.checkReachable(signal),
     close: async () => {
       const open = [...senders.values()];
       senders.clear();
@@ -101,14 +121,17 @@ export function toServiceBusMessage(message: OutgoingMessage): ServiceBusMessage
   return result;
 }
 
-/** A size refusal becomes TooLargeError; broker and transport failures become UnavailableError; anything else (a bug of ours) passes through. */
+/**
+ * A size refusal becomes TooLargeError; broker and transport failures, and an operation aborted at
+ * its deadline, become UnavailableError; anything else (a bug of ours) passes through.
+ */
 function translate(error: unknown, entityName: string): unknown {
   if (isServiceBusError(error) && error.code === 'MessageSizeExceeded') {
     return new TooLargeError(ErrorCode.messageTooLarge, `service bus entity '${entityName}' refused the message as too large`, {
       cause: error,
     });
   }
-  if (error instanceof MessagingError || isNetworkError(error)) {
+  if (error instanceof MessagingError || isNetworkError(error) || isAbort(error)) {
     return new UnavailableError(ErrorCode.serviceUnavailable, `service bus entity '${entityName}' is unavailable`, { cause: error });
   }
   return error;

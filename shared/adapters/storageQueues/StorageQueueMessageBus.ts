@@ -1,11 +1,11 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { ErrorCode, UnavailableError } from '../../domain/errors';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
-import { isStorageOutage, statusOf } from '../azureErrors';
+import { isAbort, isStorageOutage, statusOf } from '../azureErrors';
 import { deadLetterMessage, encodeQueueMessage, refuseIfOverLimit, StorageQueueRules } from '../transportRules';
 
 /** The slice of QueueClient this adapter uses. */
-export type SendingQueueClient = Pick<QueueClient, 'sendMessage' | 'createIfNotExists' | 'name'>;
+export type SendingQueueClient = Pick<QueueClient, 'sendMessage' | 'createIfNotExists' | 'getProperties' | 'name'>;
 
 /**
  * MessageBus on Azure Storage queues (Azurite locally). A Storage queue message is text only, so
@@ -26,6 +26,26 @@ export class StorageQueueMessageBus implements MessageBus {
 
   deadLetter(source: Destination, letter: DeadLetter): Promise<void> {
     return this.sendTo(`${this.queueNames[source]}${StorageQueueRules.deadLetterSuffix}`, deadLetterMessage(letter, StorageQueueRules));
+  }
+
+  /**
+   * Reads each destination queue's properties: one small GET per queue, nothing written. A queue
+   * that does not exist yet is reachable (the first send creates it); any other refusal (an outage,
+   * a 403 for a missing role assignment) means sends would fail too, so it is unavailable.
+   */
+  async checkReachable(signal: AbortSignal): Promise<void> {
+    await Promise.all(Object.values(this.queueNames).map((name) => this.checkQueue(name, signal)));
+  }
+
+  private async checkQueue(queueName: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.queueFor(queueName).getProperties({ abortSignal: signal });
+    } catch (error) {
+      if (statusOf(error) === 404) return;
+      if (isStorageOutage(error) || statusOf(error) !== undefined || isAbort(error))
+        throw new UnavailableError(ErrorCode.serviceUnavailable, `queue ${queueName} is unavailable`, { cause: error });
+      throw error;
+    }
   }
 
   private async sendTo(queueName: string, message: OutgoingMessage): Promise<void> {
