@@ -1,6 +1,11 @@
 import { TableClient } from '@azure/data-tables';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { ServiceBusClient } from '@azure/service-bus';
+import type { TokenCredential } from '@azure/identity';
+import type { KeyVaultKey } from '@azure/keyvault-keys';
+import type { KeyVaultKeyClients } from '../adapters/keyVault/keyVaultCheckpointSigning';
+import { parseKeyVaultKeyUri } from '../domain/signingKeys';
+import type { Settings } from '../settings';
 
 /**
  * The only place SDK clients are constructed. The composition root builds the app's clients here,
@@ -57,4 +62,34 @@ export function createServiceBusClient(connection: string): ServiceBusClient {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { ServiceBusClient: Client } = require('@azure/service-bus') as typeof import('@azure/service-bus');
   return new Client(connection);
+}
+
+/**
+ * The credential the app calls Key Vault with: its managed identity (user-assigned when
+ * AZURE_CLIENT_ID names one). Kept in one small function so the identity-based connections can
+ * share one credential later. Loaded only when Key Vault signing is configured.
+ */
+export function keyVaultCredential(settings: Pick<Settings, 'azureClientId'>): TokenCredential {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
+  return settings.azureClientId ? new ManagedIdentityCredential({ clientId: settings.azureClientId }) : new ManagedIdentityCredential();
+}
+
+/**
+ * The Key Vault clients checkpoint signing uses, for the vault of `keyUri`. Plain http and a challenge
+ * resource that is not the vault's domain are accepted only for a loopback URI (a test's stand-in
+ * Key Vault: its host cannot be a subdomain of vault.azure.net); a real vault gets the SDK's checks.
+ * The SDK is loaded only when asked for.
+ */
+export function createKeyVaultKeyClients(keyUri: string, credential: TokenCredential): KeyVaultKeyClients {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CryptographyClient, KeyClient } = require('@azure/keyvault-keys') as typeof import('@azure/keyvault-keys');
+  const vaultUrl = parseKeyVaultKeyUri(keyUri)?.vaultUrl ?? keyUri;
+  const loopback = new URL(vaultUrl).protocol === 'http:';
+  const options = {
+    retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
+    ...(loopback ? { allowInsecureConnection: true, disableChallengeResourceVerification: true } : {}),
+  };
+  const keys = new KeyClient(vaultUrl, credential, options);
+  return { keys, cryptography: (key: KeyVaultKey) => new CryptographyClient(key, credential, options) };
 }

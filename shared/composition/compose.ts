@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { TokenCredential } from '@azure/identity';
 import type { ServiceDependencies } from '../application/dependencies';
 import { KeyedMutex } from '../application/keyedMutex';
 import { RateLimiter } from '../application/rateLimiter';
@@ -7,10 +7,18 @@ import type { Logger } from '../application/ports/system';
 import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMessageBus';
 import { systemClock, uuidv7Ids } from '../adapters/system';
 import { openTableStore } from '../adapters/tables/tableStore';
-import { ErrorCode, ConfigurationError } from '../domain/errors';
 import { easyAuthAuthenticator, keysAuthenticator, openAuthenticator, type Authenticator } from '../entrypoints/http/authentication';
 import { AuthMode, Transport, type Settings } from '../settings';
-import { createQueueServiceClient, createServiceBusClient, createTableClient } from './clients';
+import { keyVaultCheckpointSigning } from '../adapters/keyVault/keyVaultCheckpointSigning';
+import { pemCheckpointSigning } from '../adapters/localKey/pemCheckpointSigning';
+import type { CheckpointKeyRing, CheckpointSigner } from '../application/ports/checkpointSigning';
+import {
+  createKeyVaultKeyClients,
+  createQueueServiceClient,
+  createServiceBusClient,
+  createTableClient,
+  keyVaultCredential,
+} from './clients';
 
 /** The wired service: the use cases' dependencies, and what to release on shutdown. */
 export interface Composition extends ServiceDependencies {
@@ -51,22 +59,32 @@ function messageBusFor(settings: Settings): { bus: MessageBus; close(): Promise<
   return { bus: new StorageQueueMessageBus((name) => service.getQueueClient(name), settings.queues), close: async () => undefined };
 }
 
-/** The checkpoint signing key: an Ed25519 private key, or a ConfigurationError naming the setting. */
-function signingKeyFrom(pem: string | undefined): KeyObject | undefined {
-  if (pem === undefined) return undefined;
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch (error) {
-    throw new ConfigurationError(
-      'invalid_configuration',
-      `AUDIT_SIGNING_KEY: is not a PKCS#8 PEM private key (${(error as Error).message})`,
-      { cause: error },
-    );
+/** What signs audit checkpoints and what verifies them; both absent when signing is not configured. */
+export interface CheckpointSigning {
+  checkpointSigner?: CheckpointSigner;
+  checkpointKeys?: CheckpointKeyRing;
+}
+
+/**
+ * Checkpoint signing from the settings: a Key Vault key through the app's identity
+ * (AUDIT_SIGNING_KEY_VAULT_KEY_ID, in Azure), a local PEM key (AUDIT_SIGNING_KEY), or none (the
+ * settings refuse both at once). The verifier's ring holds the signer's key. A bad key is a
+ * ConfigurationError naming its setting; Key Vault is first called at the first checkpoint.
+ */
+export function checkpointSigningFor(
+  settings: Pick<Settings, 'auditSigningKey' | 'auditSigningKeyVaultKeyId' | 'azureClientId'>,
+  credentialFor: (settings: Pick<Settings, 'azureClientId'>) => TokenCredential = keyVaultCredential,
+): CheckpointSigning {
+  if (settings.auditSigningKeyVaultKeyId) {
+    const keyUri = settings.auditSigningKeyVaultKeyId;
+    const { signer, keyRing } = keyVaultCheckpointSigning(keyUri, createKeyVaultKeyClients(keyUri, credentialFor(settings)));
+    return { checkpointSigner: signer, checkpointKeys: keyRing };
   }
-  if (key.asymmetricKeyType !== 'ed25519')
-    throw new ConfigurationError(ErrorCode.invalidConfiguration, `AUDIT_SIGNING_KEY: must be an Ed25519 key, not ${key.asymmetricKeyType}`);
-  return key;
+  if (settings.auditSigningKey) {
+    const { signer, keyRing } = pemCheckpointSigning(settings.auditSigningKey);
+    return { checkpointSigner: signer, checkpointKeys: keyRing };
+  }
+  return {};
 }
 
 /**
@@ -88,7 +106,7 @@ export function authenticatorFor(auth: Settings['auth'], log: Logger): Authentic
  * parsed settings, and hands them to the use cases as one set of dependencies.
  */
 export async function compose(settings: Settings, log: Logger = consoleLogger): Promise<Composition> {
-  const signingKey = signingKeyFrom(settings.auditSigningKey);
+  const signing = checkpointSigningFor(settings);
   const authenticator = authenticatorFor(settings.auth, log);
   const store = await openTableStore(createTableClient(settings.storageConnection, settings.table), settings.partition, log);
   const messaging = messageBusFor(settings);
@@ -104,7 +122,7 @@ export async function compose(settings: Settings, log: Logger = consoleLogger): 
     delivery: settings.delivery,
     limits: settings.limits,
     submissionLimiter: new RateLimiter(settings.submissionRate, systemClock),
-    ...(signingKey ? { signingKey } : {}),
+    ...signing,
     close: () => messaging.close(),
   };
 }
