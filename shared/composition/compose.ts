@@ -8,7 +8,7 @@ import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMe
 import { systemClock, uuidv7Ids } from '../adapters/system';
 import { openTableStore } from '../adapters/tables/tableStore';
 import { easyAuthAuthenticator, keysAuthenticator, openAuthenticator, type Authenticator } from '../entrypoints/http/authentication';
-import { AuthMode, Transport, type Settings } from '../settings';
+import { AuthMode, DeploymentNames, Transport, type Settings } from '../settings';
 import { keyVaultCheckpointSigning } from '../adapters/keyVault/keyVaultCheckpointSigning';
 import { pemCheckpointSigning } from '../adapters/localKey/pemCheckpointSigning';
 import type { CheckpointKeyRing, CheckpointSigner } from '../application/ports/checkpointSigning';
@@ -77,11 +77,12 @@ export function checkpointSigningFor(
 ): CheckpointSigning {
   if (settings.auditSigningKeyVaultKeyId) {
     const keyUri = settings.auditSigningKeyVaultKeyId;
-    const { signer, keyRing } = keyVaultCheckpointSigning(keyUri, createKeyVaultKeyClients(keyUri, credentialFor(settings)));
+    const clients = createKeyVaultKeyClients(keyUri, credentialFor(settings));
+    const { signer, keyRing } = keyVaultCheckpointSigning(keyUri, clients, DeploymentNames.appSettings.auditSigningKeyVaultKeyId);
     return { checkpointSigner: signer, checkpointKeys: keyRing };
   }
   if (settings.auditSigningKey) {
-    const { signer, keyRing } = pemCheckpointSigning(settings.auditSigningKey);
+    const { signer, keyRing } = pemCheckpointSigning(settings.auditSigningKey, DeploymentNames.appSettings.auditSigningKey);
     return { checkpointSigner: signer, checkpointKeys: keyRing };
   }
   return {};

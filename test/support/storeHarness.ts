@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { TableClient, odata, type TableEntityResult } from '@azure/data-tables';
 import { pemCheckpointSigning } from '../../shared/adapters/localKey/pemCheckpointSigning';
 import type { CheckpointSigning } from '../../shared/composition/compose';
+import { DeploymentNames } from '../../shared/settings';
 import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
 import { StorageQueueRules } from '../../shared/adapters/transportRules';
 import { systemClock, uuidv7Ids } from '../../shared/adapters/system';
@@ -101,6 +102,7 @@ export async function newStoreHarness(connectionString: string, options: Harness
 
 /** The signer and key ring of a local private key, built as the composition root builds them from AUDIT_SIGNING_KEY. */
 export function localSigning(privateKey: KeyObject): Required<CheckpointSigning> {
-  const { signer, keyRing } = pemCheckpointSigning(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const { signer, keyRing } = pemCheckpointSigning(pem, DeploymentNames.appSettings.auditSigningKey);
   return { checkpointSigner: signer, checkpointKeys: keyRing };
 }

@@ -25,7 +25,8 @@ export interface KeyVaultKeyClients {
 export function keyVaultCheckpointSigning(
   keyUri: string,
   clients: KeyVaultKeyClients,
-  setting = 'AUDIT_SIGNING_KEY_VAULT_KEY_ID',
+  /** The setting that named the key (AUDIT_SIGNING_KEY_VAULT_KEY_ID), for error messages. */
+  setting: string,
 ): { signer: CheckpointSigner; keyRing: CheckpointKeyRing } {
   const configured = parseKeyVaultKeyUri(keyUri);
   if (!configured) throw new ConfigurationError(ErrorCode.invalidConfiguration, `${setting}: is not a Key Vault key URI`);
@@ -33,9 +34,11 @@ export function keyVaultCheckpointSigning(
 
   let signing: Promise<{ key: VerificationKey; client: Pick<CryptographyClient, 'sign'> }> | undefined;
   const resolved = () => {
-    signing ??= fetch(configured.version).then(({ vaultKey, key }) => ({ key, client: clients.cryptography(vaultKey) }));
-    // A failed lookup (an outage) is tried again at the next checkpoint, not remembered.
-    signing.catch(() => (signing = undefined));
+    if (!signing) {
+      signing = fetch(configured.version).then(({ vaultKey, key }) => ({ key, client: clients.cryptography(vaultKey) }));
+      // A failed lookup (an outage) is tried again at the next checkpoint, not remembered.
+      signing.catch(() => (signing = undefined));
+    }
     return signing;
   };
 

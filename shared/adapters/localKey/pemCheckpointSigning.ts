@@ -14,7 +14,8 @@ export interface LocalCheckpointSigning {
  * data folder): Ed25519 (EdDSA) or EC P-256 (ES256). Its key id is the RFC 7638 thumbprint of its
  * public key. A bad key is a ConfigurationError naming the setting, never quoting it.
  */
-export function pemCheckpointSigning(pem: string, setting = 'AUDIT_SIGNING_KEY'): LocalCheckpointSigning {
+/** `setting` names where the key came from (AUDIT_SIGNING_KEY), for error messages. */
+export function pemCheckpointSigning(pem: string, setting: string): LocalCheckpointSigning {
   const privateKey = privateKeyFrom(pem, setting);
   const key = thumbprintKey(privateKey);
   if (!key) {
