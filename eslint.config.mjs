@@ -12,12 +12,14 @@ import tseslint from 'typescript-eslint';
 // checked against what its layer may import. An import no policy allows is an error.
 // ---------------------------------------------------------------------------------------------
 // @azure/identity: the credentials of identity-based connections, built in shared/composition/clients.ts;
+// @azure/keyvault-keys: checkpoint signing through Key Vault (an adapter);
 // the OpenTelemetry packages: the telemetry switch (composition) and the tracing adapter.
 const SDKS = [
   '@azure/data-tables',
   '@azure/storage-queue',
   '@azure/service-bus',
   '@azure/identity',
+  '@azure/keyvault-keys',
   '@azure/monitor-opentelemetry',
   '@opentelemetry/api',
 ];

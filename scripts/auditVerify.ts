@@ -3,7 +3,7 @@ import path from 'node:path';
 import { verifyAuditLog } from '../shared/application/audit/verifyAuditLog';
 import { compose, silentLogger } from '../shared/composition/compose';
 import { azuriteConnectionString } from '../shared/local/azurite';
-import { isStorageConfigured, parseSettings } from '../shared/settings';
+import { DeploymentNames, isStorageConfigured, parseSettings } from '../shared/settings';
 
 /**
  * `npm run audit:verify`: walks the audit log in AzureWebJobsStorage or its identity-based settings (default: the local Azurite that
@@ -15,9 +15,11 @@ async function main(): Promise<number> {
       queue: Number(process.env.AZURITE_QUEUE_PORT ?? 10001),
       table: Number(process.env.AZURITE_TABLE_PORT ?? 10002),
     });
-    // The development key `npm start` signs checkpoints with, so their signatures are checked too.
+    // The development key `npm start` signs checkpoints with, so their signatures are checked too
+    // (unless another key is named: a PEM key, or a Key Vault key reached with the identity in AZURE_CLIENT_ID).
     const developmentKey = path.resolve(__dirname, '..', '..', process.env.AZURITE_LOCATION ?? '.azurite', 'audit-signing-key.pem');
-    if (!process.env.AUDIT_SIGNING_KEY && existsSync(developmentKey)) process.env.AUDIT_SIGNING_KEY = readFileSync(developmentKey, 'utf8');
+    const keyNamed = process.env.AUDIT_SIGNING_KEY || process.env[DeploymentNames.appSettings.auditSigningKeyVaultKeyId];
+    if (!keyNamed && existsSync(developmentKey)) process.env.AUDIT_SIGNING_KEY = readFileSync(developmentKey, 'utf8');
   }
   const deps = await compose(parseSettings(), silentLogger);
   try {
@@ -25,7 +27,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(report, null, 2));
     if (report.intact) {
       console.log(
-        `\nintact: ${report.recordsChecked} records, head ${report.head.sequence}, ${report.checkpoints.checked} signed checkpoints (key ${report.checkpoints.signingKey})`,
+        `\nintact: ${report.recordsChecked} records, head ${report.head.sequence}, ${report.checkpoints.checked} signed checkpoints (key ${report.checkpoints.signingKey}${keysOf(report)})`,
       );
       return 0;
     }
@@ -34,6 +36,12 @@ async function main(): Promise<number> {
   } finally {
     await deps.close();
   }
+}
+
+/** The key ids that signed the checkpoints, for the summary line. */
+function keysOf(report: Awaited<ReturnType<typeof verifyAuditLog>>): string {
+  const keys = report.checkpoints.byKey.map(({ keyId, checkpoints }) => `${keyId ?? 'v1, before key ids'}: ${checkpoints}`);
+  return keys.length > 0 ? `; ${keys.join(', ')}` : '';
 }
 
 main().then(

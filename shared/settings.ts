@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_DELIVERY_POLICY } from './application/deliveryPolicy';
 import { ErrorCode, ConfigurationError, type FieldError } from './domain/errors';
 import { PrincipalNameSchema, ROLES, type Role } from './domain/principal';
+import { parseKeyVaultKeyUri } from './domain/signingKeys';
 import names from './names.json';
 
 /**
@@ -28,6 +29,10 @@ export type Transport = (typeof Transport)[keyof typeof Transport];
 
 /** The app-setting names the function bindings refer to (binding `connection` values). */
 export const ConnectionSetting = names.connections;
+
+/** The Key Vault signing key's setting (typed as its literal, as zod's object keys need; the value is names.json's). */
+const KEY_VAULT_KEY_ID = names.appSettings.auditSigningKeyVaultKeyId as 'AUDIT_SIGNING_KEY_VAULT_KEY_ID';
+const AZURE_CLIENT_ID = names.appSettings.azureClientId as 'AZURE_CLIENT_ID';
 
 const name = (fallback: string) => z.string().trim().min(1).default(fallback);
 const count = (fallback: number, max: number) =>
@@ -117,8 +122,19 @@ const SettingsSchema = RegistrationSchema.extend({
   REDRIVE_MAX_SENDS: count(DEFAULT_DELIVERY_POLICY.maxSends, 1000),
   /** Deliveries before a message is set aside; must equal host.json maxDequeueCount and the Service Bus queues' maxDeliveryCount. */
   MAX_DELIVERY_COUNT: count(names.delivery.maxDeliveryCount, 100),
-  /** The Ed25519 private key (PKCS#8 PEM; `\n` escapes allowed) that signs audit checkpoints. */
+  /** The private key (PKCS#8 PEM, Ed25519 or EC P-256; `\n` escapes allowed) that signs audit checkpoints locally. */
   AUDIT_SIGNING_KEY: z.string().min(1).optional(),
+  /** In Azure: the Key Vault EC P-256 key that signs audit checkpoints through the app's managed identity (no private key in a setting). */
+  [KEY_VAULT_KEY_ID]: z
+    .string()
+    .trim()
+    .refine((uri) => parseKeyVaultKeyUri(uri) !== undefined, {
+      message:
+        'must be a Key Vault key URI: https://<vault>.vault.azure.net/keys/<name>[/<32-hex version>] (http on loopback only), without query or fragment',
+    })
+    .optional(),
+  /** The client id of the user-assigned managed identity Key Vault is called with (unset: the system-assigned identity). */
+  [AZURE_CLIENT_ID]: z.string().trim().min(1).optional(),
   /** Hours an Idempotency-Key answers retries with the original result. */
   IDEMPOTENCY_KEY_TTL_HOURS: count(DEFAULT_DELIVERY_POLICY.idempotencyKeyTtlMs / 3_600_000, 24 * 30),
   /** Submissions one principal may make per window, per instance (bursts up to this many); the rest get 429. */
@@ -137,10 +153,24 @@ const SettingsSchema = RegistrationSchema.extend({
   if (env.AUTH_MODE === AuthMode.off && env.WEBSITE_INSTANCE_ID) {
     ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'must not be off when running in Azure (WEBSITE_INSTANCE_ID is set)' });
   }
+  if (env.AUDIT_SIGNING_KEY && env[KEY_VAULT_KEY_ID]) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [KEY_VAULT_KEY_ID],
+      message: 'must not be set together with AUDIT_SIGNING_KEY: checkpoints are signed by one key (Key Vault in Azure, a PEM key locally)',
+    });
+  }
 });
 
-/** Every setting name the service parses; test/unit/deployment/ checks infra/ and names.json against it. */
-export const SETTING_NAMES: readonly string[] = Object.keys(SettingsSchema.shape);
+/**
+ * Every setting name the service parses (the schema's, and the two connections, parsed below with
+ * their identity-based forms); test/unit/deployment/ checks infra/ and names.json against it.
+ */
+export const SETTING_NAMES: readonly string[] = [
+  ...Object.keys(SettingsSchema.shape),
+  names.connections.storage,
+  names.connections.serviceBus,
+];
 
 type RegistrationEnv = z.infer<typeof RegistrationSchema>;
 
@@ -171,6 +201,8 @@ function settingsOf(env: z.infer<typeof SettingsSchema>, connections: { storage:
     partition: env.DIRECTORY_PARTITION,
     eventSource: env.EVENT_SOURCE ?? `/pchat-endpoints/${env.DIRECTORY_PARTITION}`,
     auditSigningKey: env.AUDIT_SIGNING_KEY?.replace(/\\n/g, '\n'),
+    auditSigningKeyVaultKeyId: env[KEY_VAULT_KEY_ID],
+    azureClientId: env[AZURE_CLIENT_ID],
     delivery: {
       redriveAfterMs: env.REDRIVE_AFTER_SECONDS * 1000,
       maxSends: env.REDRIVE_MAX_SENDS,

@@ -1,10 +1,10 @@
-import type { KeyObject } from 'node:crypto';
 import type { DeliveryPolicy } from './deliveryPolicy';
 import type { KeyedMutex } from './keyedMutex';
 import type { RateLimiter } from './rateLimiter';
 import type { Admissions } from './ports/admissions';
 import type { AuditLog } from './ports/auditLog';
 import type { AuditSearch } from './ports/auditSearch';
+import type { CheckpointKeyRing, CheckpointSigner } from './ports/checkpointSigning';
 import type { Directory } from './ports/directory';
 import type { DirectoryQueries } from './ports/directoryQueries';
 import type { MessageBus } from './ports/messageBus';
@@ -39,6 +39,8 @@ export interface ServiceDependencies {
   limits: { auditExportRecords: number };
   /** Submissions per principal, per instance (SUBMISSION_RATE_LIMIT per SUBMISSION_RATE_WINDOW_SECONDS). */
   submissionLimiter: RateLimiter;
-  /** The Ed25519 key that signs audit checkpoints (AUDIT_SIGNING_KEY); without it no checkpoints are made. */
-  signingKey?: KeyObject;
+  /** What signs audit checkpoints (AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_VAULT_KEY_ID); without it no checkpoints are made. */
+  checkpointSigner?: CheckpointSigner;
+  /** The public keys checkpoints are verified with, by key id; without them only the checkpoints' hashes are compared. */
+  checkpointKeys?: CheckpointKeyRing;
 }

@@ -2,7 +2,10 @@ import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { ServiceBusClient } from '@azure/service-bus';
-import { isLoopbackHost, type IdentityConnection, type ServiceBusConnection, type StorageConnection } from '../settings';
+import { isLoopbackHost, type ConnectionIdentity, type ServiceBusConnection, type StorageConnection } from '../settings';
+import type { KeyVaultKey } from '@azure/keyvault-keys';
+import type { KeyVaultKeyClients } from '../adapters/keyVault/keyVaultCheckpointSigning';
+import { parseKeyVaultKeyUri } from '../domain/signingKeys';
 
 /**
  * The only place SDK clients are constructed. The composition root builds the app's clients here,
@@ -15,7 +18,7 @@ import { isLoopbackHost, type IdentityConnection, type ServiceBusConnection, typ
  */
 
 /** Makes the credential an identity-based connection authenticates with. */
-export type CredentialFor = (connection: IdentityConnection) => TokenCredential;
+export type CredentialFor = (identity: ConnectionIdentity) => TokenCredential;
 
 // Fail fast when storage is down (HTTP answers 503 with Retry-After) rather than retrying for a minute.
 const STORAGE_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 };
@@ -125,4 +128,23 @@ export function createServiceBusClient(
   return connection.kind === 'connectionString'
     ? new Client(connection.value)
     : new Client(connection.fullyQualifiedNamespace, credentialFor(connection));
+}
+
+/**
+ * The Key Vault clients checkpoint signing uses, for the vault of `keyUri`. Plain http and a challenge
+ * resource that is not the vault's domain are accepted only for a loopback URI (a test's stand-in
+ * Key Vault: its host cannot be a subdomain of vault.azure.net); a real vault gets the SDK's checks.
+ * The SDK is loaded only when asked for.
+ */
+export function createKeyVaultKeyClients(keyUri: string, credential: TokenCredential): KeyVaultKeyClients {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { CryptographyClient, KeyClient } = require('@azure/keyvault-keys') as typeof import('@azure/keyvault-keys');
+  const vaultUrl = parseKeyVaultKeyUri(keyUri)?.vaultUrl ?? keyUri;
+  const loopback = new URL(vaultUrl).protocol === 'http:';
+  const options = {
+    retryOptions: { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
+    ...(loopback ? { allowInsecureConnection: true, disableChallengeResourceVerification: true } : {}),
+  };
+  const keys = new KeyClient(vaultUrl, credential, options);
+  return { keys, cryptography: (key: KeyVaultKey) => new CryptographyClient(key, credential, options) };
 }

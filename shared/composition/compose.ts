@@ -1,4 +1,3 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { ServiceDependencies } from '../application/dependencies';
 import { KeyedMutex } from '../application/keyedMutex';
 import { RateLimiter } from '../application/rateLimiter';
@@ -8,10 +7,13 @@ import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMe
 import { systemClock, uuidv7Ids } from '../adapters/system';
 import { openTelemetryTracing } from '../adapters/tracing';
 import { openTableStore } from '../adapters/tables/tableStore';
-import { ErrorCode, ConfigurationError } from '../domain/errors';
 import { easyAuthAuthenticator, keysAuthenticator, openAuthenticator, type Authenticator } from '../entrypoints/http/authentication';
-import { AuthMode, Transport, type Settings } from '../settings';
+import { AuthMode, DeploymentNames, Transport, type ConnectionIdentity, type Settings } from '../settings';
+import { keyVaultCheckpointSigning } from '../adapters/keyVault/keyVaultCheckpointSigning';
+import { pemCheckpointSigning } from '../adapters/localKey/pemCheckpointSigning';
+import type { CheckpointKeyRing, CheckpointSigner } from '../application/ports/checkpointSigning';
 import {
+  createKeyVaultKeyClients,
   createQueueServiceClient,
   createServiceBusClient,
   createTableClient,
@@ -79,22 +81,43 @@ function messageBusFor(settings: Settings, credentialFor: CredentialFor): { bus:
   return { bus: new StorageQueueMessageBus((name) => service.getQueueClient(name), settings.queues), close: async () => undefined };
 }
 
-/** The checkpoint signing key: an Ed25519 private key, or a ConfigurationError naming the setting. */
-function signingKeyFrom(pem: string | undefined): KeyObject | undefined {
-  if (pem === undefined) return undefined;
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch (error) {
-    throw new ConfigurationError(
-      'invalid_configuration',
-      `AUDIT_SIGNING_KEY: is not a PKCS#8 PEM private key (${(error as Error).message})`,
-      { cause: error },
-    );
+/** What signs audit checkpoints and what verifies them; both absent when signing is not configured. */
+export interface CheckpointSigning {
+  checkpointSigner?: CheckpointSigner;
+  checkpointKeys?: CheckpointKeyRing;
+}
+
+/**
+ * Who the app is to Key Vault: the identity its storage connection uses, when that is
+ * identity-based (one identity, one token cache), else AZURE_CLIENT_ID's managed identity or the
+ * developer's sign-in (DefaultAzureCredential).
+ */
+function keyVaultIdentity(settings: Pick<Settings, 'azureClientId' | 'storage'>): ConnectionIdentity {
+  if (settings.storage.kind === 'identity') return settings.storage;
+  return { kind: 'identity', credential: 'default', ...(settings.azureClientId ? { clientId: settings.azureClientId } : {}) };
+}
+
+/**
+ * Checkpoint signing from the settings: a Key Vault key through the app's identity
+ * (AUDIT_SIGNING_KEY_VAULT_KEY_ID, in Azure), a local PEM key (AUDIT_SIGNING_KEY), or none (the
+ * settings refuse both at once). The verifier's ring holds the signer's key. A bad key is a
+ * ConfigurationError naming its setting; Key Vault is first called at the first checkpoint.
+ */
+export function checkpointSigningFor(
+  settings: Pick<Settings, 'auditSigningKey' | 'auditSigningKeyVaultKeyId' | 'azureClientId' | 'storage'>,
+  credentialFor: CredentialFor = identityCredentialFor,
+): CheckpointSigning {
+  if (settings.auditSigningKeyVaultKeyId) {
+    const keyUri = settings.auditSigningKeyVaultKeyId;
+    const clients = createKeyVaultKeyClients(keyUri, credentialFor(keyVaultIdentity(settings)));
+    const { signer, keyRing } = keyVaultCheckpointSigning(keyUri, clients, DeploymentNames.appSettings.auditSigningKeyVaultKeyId);
+    return { checkpointSigner: signer, checkpointKeys: keyRing };
   }
-  if (key.asymmetricKeyType !== 'ed25519')
-    throw new ConfigurationError(ErrorCode.invalidConfiguration, `AUDIT_SIGNING_KEY: must be an Ed25519 key, not ${key.asymmetricKeyType}`);
-  return key;
+  if (settings.auditSigningKey) {
+    const { signer, keyRing } = pemCheckpointSigning(settings.auditSigningKey, DeploymentNames.appSettings.auditSigningKey);
+    return { checkpointSigner: signer, checkpointKeys: keyRing };
+  }
+  return {};
 }
 
 /**
@@ -116,9 +139,9 @@ export function authenticatorFor(auth: Settings['auth'], log: Logger): Authentic
  * parsed settings, and hands them to the use cases as one set of dependencies.
  */
 export async function compose(settings: Settings, log: Logger = consoleLogger, options: ComposeOptions = {}): Promise<Composition> {
-  const signingKey = signingKeyFrom(settings.auditSigningKey);
-  const authenticator = authenticatorFor(settings.auth, log);
   const credentialFor = oneCredentialPerIdentity(options.credentialFor ?? identityCredentialFor);
+  const signing = checkpointSigningFor(settings, credentialFor);
+  const authenticator = authenticatorFor(settings.auth, log);
   const store = await openTableStore(createTableClient(settings.storage, settings.table, credentialFor), settings.partition, log);
   const messaging = messageBusFor(settings, credentialFor);
   return {
@@ -134,7 +157,7 @@ export async function compose(settings: Settings, log: Logger = consoleLogger, o
     delivery: settings.delivery,
     limits: settings.limits,
     submissionLimiter: new RateLimiter(settings.submissionRate, systemClock),
-    ...(signingKey ? { signingKey } : {}),
+    ...signing,
     close: () => messaging.close(),
   };
 }

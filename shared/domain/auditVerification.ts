@@ -1,5 +1,5 @@
-import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { GENESIS_HEAD, hashAuditRecord, type AuditHead, type AuditRecord } from './audit';
+import { SigningAlgorithm, signatureVerifies, type VerificationKey } from './signingKeys';
 
 /** How a log can fail to be the one that was written. */
 export const BreakKind = {
@@ -15,8 +15,10 @@ export const BreakKind = {
   headMismatch: 'head_mismatch',
   /** A signed checkpoint names a different hash for its record: the log was rewritten from an earlier point. */
   checkpointMismatch: 'checkpoint_mismatch',
-  /** A checkpoint's signature does not verify with the configured key. */
+  /** A checkpoint's signature does not verify with the key its key id names. */
   checkpointForged: 'checkpoint_forged',
+  /** A checkpoint names a key the verifier does not know, so its signature cannot be checked. */
+  checkpointKeyUnknown: 'checkpoint_key_unknown',
 } as const;
 export type BreakKind = (typeof BreakKind)[keyof typeof BreakKind];
 
@@ -32,8 +34,29 @@ export interface AuditCheckpoint {
   sequence: number;
   hash: string;
   time: string;
-  /** Base64 Ed25519 signature over checkpointStatement(). */
+  /**
+   * The id of the key that signed (a local key's JWK thumbprint, a Key Vault key's versioned URI).
+   * Absent on checkpoints made before key ids: those are v1, signed by the local Ed25519 key.
+   */
+  keyId?: string;
+  /** How it was signed (EdDSA or ES256); absent exactly when keyId is. */
+  algorithm?: SigningAlgorithm;
+  /** Base64 signature over checkpointStatement(). */
   signature: string;
+}
+
+/** The key that signs a checkpoint: its id and algorithm are part of what it signs. */
+export interface CheckpointSigningKey {
+  keyId: string;
+  algorithm: SigningAlgorithm;
+}
+
+/** The keys a verifier checks checkpoints with. */
+export interface CheckpointKeys {
+  /** The keys the checkpoints name, by key id; an id missing here is unknown to the verifier. */
+  byId: ReadonlyMap<string, VerificationKey>;
+  /** The key of checkpoints made before key ids (v1): the local Ed25519 key, when one is configured. */
+  legacy: VerificationKey | undefined;
 }
 
 /** What the verifier found. */
@@ -45,30 +68,57 @@ export interface VerificationReport {
   firstBreak: ChainBreak | null;
   /** Every break found, lowest sequence first (at most MAX_REPORTED_BREAKS). */
   breaks: ChainBreak[];
-  checkpoints: { checked: number; newest: { sequence: number; time: string } | null; signingKey: 'configured' | 'not configured' };
+  checkpoints: {
+    checked: number;
+    newest: { sequence: number; time: string; keyId: string | null } | null;
+    /** Whether the verifier had keys to check signatures with (without any, only the hashes are compared). */
+    signingKey: 'configured' | 'not configured';
+    /** How many checkpoints each key id signed (null: v1 checkpoints, made before key ids). */
+    byKey: Array<{ keyId: string | null; checkpoints: number }>;
+  };
 }
 
 const MAX_REPORTED_BREAKS = 50;
 
-/** The exact bytes a checkpoint signs. */
+/**
+ * The exact bytes a checkpoint signs. v2 (every checkpoint with a key id) covers the key id and the
+ * algorithm too, so a signature cannot be re-labelled as another key's or another algorithm's; the
+ * fields are a JSON array, so no value can run into the next. v1 is what checkpoints made before key
+ * ids signed, kept so they still verify.
+ */
 export function checkpointStatement(checkpoint: Omit<AuditCheckpoint, 'signature'>): Buffer {
-  return Buffer.from(`pchat-audit-checkpoint/v1\n${checkpoint.sequence}\n${checkpoint.hash}\n${checkpoint.time}`, 'utf8');
-}
-
-/** Signs the head of the log with an Ed25519 private key. */
-export function signCheckpoint(head: AuditHead, time: string, privateKey: KeyObject): AuditCheckpoint {
-  const unsigned = { sequence: head.sequence, hash: head.hash, time };
-  return { ...unsigned, signature: sign(null, checkpointStatement(unsigned), privateKey).toString('base64') };
-}
-
-/** Whether a checkpoint was signed by the holder of the key (a private key verifies through its public half). */
-export function checkpointSignedBy(checkpoint: AuditCheckpoint, key: KeyObject): boolean {
-  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  try {
-    return verify(null, checkpointStatement(checkpoint), publicKey, Buffer.from(checkpoint.signature, 'base64'));
-  } catch {
-    return false;
+  if (checkpoint.keyId === undefined && checkpoint.algorithm === undefined) {
+    return Buffer.from(`pchat-audit-checkpoint/v1\n${checkpoint.sequence}\n${checkpoint.hash}\n${checkpoint.time}`, 'utf8');
   }
+  const fields = [checkpoint.keyId ?? null, checkpoint.algorithm ?? null, checkpoint.sequence, checkpoint.hash, checkpoint.time];
+  return Buffer.from(`pchat-audit-checkpoint/v2\n${JSON.stringify(fields)}`, 'utf8');
+}
+
+/** What a checkpoint of the head states, before it is signed by `key`. */
+export function unsignedCheckpoint(head: AuditHead, time: string, key: CheckpointSigningKey): Omit<AuditCheckpoint, 'signature'> {
+  return { sequence: head.sequence, hash: head.hash, time, keyId: key.keyId, algorithm: key.algorithm };
+}
+
+/**
+ * Why a checkpoint's signature does not hold, or undefined when it does: the key its key id names
+ * (a v1 checkpoint: the legacy key) must be known, of the checkpoint's algorithm, and verify it.
+ */
+export function checkpointSignatureBreak(checkpoint: AuditCheckpoint, keys: CheckpointKeys): ChainBreak | undefined {
+  const at = `the checkpoint at record ${checkpoint.sequence}`;
+  const key = checkpoint.keyId === undefined ? keys.legacy : keys.byId.get(checkpoint.keyId);
+  if (!key) {
+    const detail =
+      checkpoint.keyId === undefined
+        ? `${at} was signed before key ids (v1) by the local Ed25519 key, and no such key is configured`
+        : `${at} names key ${checkpoint.keyId}, which the verifier does not know`;
+    return { sequence: checkpoint.sequence, kind: BreakKind.checkpointKeyUnknown, detail };
+  }
+  const algorithm = checkpoint.algorithm ?? (checkpoint.keyId === undefined ? SigningAlgorithm.edDsa : undefined);
+  const signature = Buffer.from(checkpoint.signature, 'base64');
+  if (algorithm === undefined || !signatureVerifies(key, algorithm, checkpointStatement(checkpoint), signature)) {
+    return { sequence: checkpoint.sequence, kind: BreakKind.checkpointForged, detail: `${at} is not signed by key ${key.keyId}` };
+  }
+  return undefined;
 }
 
 /** A stored record and the position its storage key gives it. */
@@ -92,18 +142,15 @@ export class ChainVerifier {
   constructor(
     private readonly head: AuditHead,
     private readonly checkpoints: AuditCheckpoint[],
-    private readonly key: KeyObject | undefined,
+    keys: CheckpointKeys | undefined,
   ) {
     this.expected = head.sequence;
     this.checkpointsBySequence = new Map(checkpoints.map((checkpoint) => [checkpoint.sequence, checkpoint]));
-    if (key) {
+    // Without keys only the hashes the checkpoints name are compared (a log with signing off).
+    if (keys) {
       for (const checkpoint of checkpoints) {
-        if (!checkpointSignedBy(checkpoint, key))
-          this.report(
-            checkpoint.sequence,
-            BreakKind.checkpointForged,
-            `the checkpoint at record ${checkpoint.sequence} is not signed by the configured key`,
-          );
+        const broken = checkpointSignatureBreak(checkpoint, keys);
+        if (broken) this.report(broken.sequence, broken.kind, broken.detail);
       }
     }
   }

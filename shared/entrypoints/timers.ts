@@ -14,11 +14,12 @@ export async function redriveTimer(deps: RedriveDependencies): Promise<RedriveRe
   return report;
 }
 
-/** The checkpoint timer's work: signs the audit head if the log grew (nothing without AUDIT_SIGNING_KEY). */
+/** The checkpoint timer's work: signs the audit head if the log grew (nothing without AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_VAULT_KEY_ID). */
 export async function auditCheckpointTimer(
   deps: CheckpointDependencies & Pick<RedriveDependencies, 'log'>,
 ): Promise<AuditCheckpoint | undefined> {
   const checkpoint = await checkpointAuditLog(deps);
-  if (checkpoint) deps.log.info('audit checkpoint signed', { sequence: checkpoint.sequence, hash: checkpoint.hash });
+  if (checkpoint)
+    deps.log.info('audit checkpoint signed', { sequence: checkpoint.sequence, hash: checkpoint.hash, keyId: checkpoint.keyId });
   return checkpoint;
 }

@@ -5,6 +5,7 @@ import { ConnectionSetting, isStorageConfigured } from '../settings';
 import { azuriteConnectionString, isListening, startAzurite, type AzuriteProcess } from './azurite';
 import { applyLocalSettings, LOCAL_SETTINGS_FILE } from './localSettings';
 import { startLocalHost } from './startLocalHost';
+import { DeploymentNames } from '../settings';
 
 /**
  * `npm start`: Azurite from node_modules (unless AzureWebJobsStorage, or its identity-based settings, point elsewhere), then the
@@ -114,11 +115,12 @@ function shellVariablesOf(keys: LocalKey[]): string {
 }
 
 /**
- * Locally, audit checkpoints are signed with a development key kept beside Azurite's data (made on
- * first start), unless AUDIT_SIGNING_KEY is set. In Azure the key comes from configuration.
+ * Locally, audit checkpoints are signed with a development Ed25519 key kept beside Azurite's data
+ * (made on first start), unless AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_VAULT_KEY_ID names another
+ * key. In Azure a Key Vault key signs (AUDIT_SIGNING_KEY_VAULT_KEY_ID).
  */
 function useDevelopmentSigningKey(log: (line: string) => void): void {
-  if (process.env.AUDIT_SIGNING_KEY) return;
+  if (process.env.AUDIT_SIGNING_KEY || process.env[DeploymentNames.appSettings.auditSigningKeyVaultKeyId]) return;
   const file = path.join(dataFolder(), 'audit-signing-key.pem');
   if (!existsSync(file)) {
     const { privateKey } = generateKeyPairSync('ed25519');

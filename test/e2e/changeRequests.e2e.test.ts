@@ -598,7 +598,7 @@ describe('change requests over HTTP on the local host', () => {
       [body.intact, body.firstBreak, body.recordsChecked, body.head.sequence],
       [true, null, newestBefore.sequence, newestBefore.sequence],
     );
-    assert.deepEqual(body.checkpoints, { checked: 0, newest: null, signingKey: 'not configured' });
+    assert.deepEqual(body.checkpoints, { checked: 0, newest: null, signingKey: 'not configured', byKey: [] });
     assert.equal((await call('GET', '/audit/verify?full=yes')).status, 400);
   });
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,14 +11,16 @@ import { verifyAuditLog } from '../../shared/application/audit/verifyAuditLog';
 import { applyChangeRequest } from '../../shared/application/changeRequests/applyChangeRequest';
 import { addSipDomain, registerPool } from '../../shared/application/topology';
 import { hashAuditRecord, type AuditRecord } from '../../shared/domain/audit';
-import { BreakKind } from '../../shared/domain/auditVerification';
+import { BreakKind, type AuditCheckpoint } from '../../shared/domain/auditVerification';
+import { jwkThumbprint } from '../../shared/domain/signingKeys';
 import type { Fqdn, SipAddress } from '../../shared/domain/names';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
-import { newStoreHarness, type StoreHarness } from '../support/storeHarness';
+import { localSigning, newStoreHarness, type StoreHarness } from '../support/storeHarness';
 
 const PARTITION = 'default';
 const admin = { actor: 'admin@contoso.com', correlationId: 'corr-topology' };
 const signingKey = generateKeyPairSync('ed25519').privateKey;
+const signingKeyId = jwkThumbprint(signingKey);
 
 let azurite: TestAzurite;
 
@@ -32,8 +34,8 @@ interface Log {
  * A log of 12 records (a domain, three pools, eight change requests), with signed checkpoints at
  * record 6 and at the head, in a table of its own.
  */
-async function writtenLog(): Promise<Log> {
-  const deps = await newStoreHarness(azurite.connectionString, { partition: PARTITION, signingKey });
+async function writtenLog(key: KeyObject = signingKey): Promise<Log> {
+  const deps = await newStoreHarness(azurite.connectionString, { partition: PARTITION, signingKey: key });
   const table = deps.table;
   await addSipDomain(deps, admin, 'contoso.com' as Fqdn);
   for (const n of [1, 2, 3]) await registerPool(deps, admin, `pool${n}.contoso.com` as Fqdn, `sip:default${n}@contoso.com` as SipAddress);
@@ -75,6 +77,13 @@ async function storeAt(log: Log, sequence: number, record: AuditRecord): Promise
   await log.table.upsertEntity({ partitionKey: PARTITION, rowKey: rowKeys.audit(sequence), data: JSON.stringify(record) }, 'Merge');
 }
 
+/** Rewrites a stored checkpoint row, as someone with write access to the table could. */
+async function rewriteCheckpoint(log: Log, sequence: number, change: (stored: AuditCheckpoint) => AuditCheckpoint): Promise<void> {
+  const row = await log.table.getEntity<{ data: string }>(PARTITION, rowKeys.checkpoint(sequence));
+  const data = JSON.stringify(change(JSON.parse(row.data) as AuditCheckpoint));
+  await log.table.upsertEntity({ partitionKey: PARTITION, rowKey: rowKeys.checkpoint(sequence), data }, 'Merge');
+}
+
 /** Runs a script as its own process; asynchronously, because Azurite answers from this process. */
 function run(script: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -103,7 +112,12 @@ describe('audit log verification against tampering in Azurite', () => {
       head: report.head,
       firstBreak: null,
       breaks: [],
-      checkpoints: { checked: 2, newest: { sequence: 12, time: report.checkpoints.newest?.time }, signingKey: 'configured' },
+      checkpoints: {
+        checked: 2,
+        newest: { sequence: 12, time: report.checkpoints.newest?.time, keyId: signingKeyId },
+        signingKey: 'configured',
+        byKey: [{ keyId: signingKeyId, checkpoints: 2 }],
+      },
     });
     assert.equal(report.head.sequence, 12);
   });
@@ -169,13 +183,94 @@ describe('audit log verification against tampering in Azurite', () => {
     ]);
   });
 
-  it('refuses a checkpoint the configured key did not sign', async () => {
+  it('reports checkpoints whose key id the verifier does not know, naming the key', async () => {
     const log = await writtenLog();
     const other: KeyObject = generateKeyPairSync('ed25519').privateKey;
-    assert.deepEqual(await breaksOf({ ...log, deps: { ...log.deps, signingKey: other } }), [
-      [6, BreakKind.checkpointForged],
-      [12, BreakKind.checkpointForged],
+    const report = await verifyAuditLog({ ...log.deps, ...localSigning(other) });
+    assert.equal(report.intact, false);
+    assert.deepEqual(report.breaks, [
+      {
+        sequence: 6,
+        kind: 'checkpoint_key_unknown',
+        detail: `the checkpoint at record 6 names key ${signingKeyId}, which the verifier does not know`,
+      },
+      {
+        sequence: 12,
+        kind: 'checkpoint_key_unknown',
+        detail: `the checkpoint at record 12 names key ${signingKeyId}, which the verifier does not know`,
+      },
     ]);
+  });
+
+  it('reports a checkpoint whose signature was altered as forged', async () => {
+    const log = await writtenLog();
+    await rewriteCheckpoint(log, 6, (stored) => {
+      const signature = Buffer.from(stored.signature, 'base64');
+      signature[0] = (signature[0] as number) ^ 1;
+      return { ...stored, signature: signature.toString('base64') };
+    });
+
+    const report = await verifyAuditLog(log.deps);
+    assert.deepEqual(report.breaks, [
+      { sequence: 6, kind: 'checkpoint_forged', detail: `the checkpoint at record 6 is not signed by key ${signingKeyId}` },
+    ]);
+  });
+
+  it('reports a checkpoint relabelled with another time as forged: the key id and the time are both signed', async () => {
+    const log = await writtenLog();
+    await rewriteCheckpoint(log, 12, (stored) => ({ ...stored, time: '2020-01-01T00:00:00.000Z' }));
+    assert.deepEqual(await breaksOf(log), [[12, BreakKind.checkpointForged]]);
+  });
+
+  it('an EC P-256 PEM key signs ES256 checkpoints (r || s) that verify, keyed by its JWK thumbprint', async () => {
+    const ecKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const log = await writtenLog(ecKey);
+    const [newest] = await log.deps.auditLog.checkpoints(1);
+    assert.equal(newest?.keyId, jwkThumbprint(ecKey));
+    assert.equal(newest?.algorithm, 'ES256');
+    assert.equal(Buffer.from(newest?.signature ?? '', 'base64').length, 64, 'IEEE P1363 r || s, not DER');
+
+    const report = await verifyAuditLog(log.deps);
+    assert.equal(report.intact, true, JSON.stringify(report.breaks));
+    assert.deepEqual(report.checkpoints.byKey, [{ keyId: jwkThumbprint(ecKey), checkpoints: 2 }]);
+    // The Ed25519 key of the other logs does not verify them: its ring does not know this key id.
+    assert.deepEqual(
+      (await verifyAuditLog({ ...log.deps, ...localSigning(signingKey) })).breaks.map((b) => b.kind),
+      ['checkpoint_key_unknown', 'checkpoint_key_unknown'],
+    );
+  });
+
+  it('checkpoints stored before key ids (v1: no keyId, no algorithm) still verify with the local Ed25519 key', async () => {
+    const log = await writtenLog();
+    // What the checkpoint timer stored before key ids: the v1 statement, signed by the Ed25519 key.
+    const head = await log.deps.auditLog.head();
+    await log.table.deleteEntity(PARTITION, rowKeys.checkpoint(12));
+    const v1 = { sequence: head.sequence, hash: head.hash, time: '2024-05-01T10:00:00.000Z' };
+    const v1Statement = `pchat-audit-checkpoint/v1\n${v1.sequence}\n${v1.hash}\n${v1.time}`;
+    await log.deps.auditLog.addCheckpoint({ ...v1, signature: sign(null, Buffer.from(v1Statement), signingKey).toString('base64') });
+
+    const report = await verifyAuditLog(log.deps);
+    assert.equal(report.intact, true, JSON.stringify(report.breaks));
+    assert.deepEqual(report.checkpoints.newest, { sequence: 12, time: v1.time, keyId: null });
+    assert.deepEqual(report.checkpoints.byKey, [
+      { keyId: null, checkpoints: 1 },
+      { keyId: signingKeyId, checkpoints: 1 },
+    ]);
+
+    // Tampered, or without the local Ed25519 key (an EC key's ring), the v1 checkpoint is reported.
+    const ecRing = localSigning(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+    assert.deepEqual(
+      (await verifyAuditLog({ ...log.deps, ...ecRing })).breaks.filter((b) => b.sequence === 12),
+      [
+        {
+          sequence: 12,
+          kind: 'checkpoint_key_unknown',
+          detail: 'the checkpoint at record 12 was signed before key ids (v1) by the local Ed25519 key, and no such key is configured',
+        },
+      ],
+    );
+    await rewriteCheckpoint(log, 12, (stored) => ({ ...stored, time: '2024-05-01T10:00:01.000Z' }));
+    assert.deepEqual(await breaksOf(log), [[12, BreakKind.checkpointForged]]);
   });
 
   it('npm run audit:verify exits 0 on an intact log and 1, naming the record, on a broken one', async () => {
@@ -189,7 +284,7 @@ describe('audit log verification against tampering in Azurite', () => {
     };
     const intact = await run(script, env);
     assert.equal(intact.status, 0, intact.stderr);
-    assert.match(intact.stdout, /intact: 12 records, head 12, 2 signed checkpoints \(key configured\)/);
+    assert.match(intact.stdout, new RegExp(`intact: 12 records, head 12, 2 signed checkpoints \\(key configured; ${signingKeyId}: 2\\)`));
 
     await storeAt(log, 3, { ...(await recordAt(log, 3)), subject: 'pool:elsewhere.contoso.com' });
     const broken = await run(script, env);

@@ -1,4 +1,4 @@
-import type { IdentityConnection } from '../../shared/settings';
+import type { ConnectionIdentity } from '../../shared/settings';
 import { createServiceBusClient } from '../../shared/composition/clients';
 import { compose, silentLogger } from '../../shared/composition/compose';
 import { parseSettings } from '../../shared/settings';
@@ -15,8 +15,8 @@ import { fixedTokenCredential } from './fixedTokenCredential';
  */
 async function main(): Promise<void> {
   const credential = fixedTokenCredential(process.env.PROBE_TOKEN ?? '');
-  const askedFor: IdentityConnection[] = [];
-  const credentialFor = (connection: IdentityConnection) => {
+  const askedFor: ConnectionIdentity[] = [];
+  const credentialFor = (connection: ConnectionIdentity) => {
     askedFor.push(connection);
     return credential;
   };

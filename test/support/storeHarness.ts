@@ -1,5 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { TableClient, odata, type TableEntityResult } from '@azure/data-tables';
+import { pemCheckpointSigning } from '../../shared/adapters/localKey/pemCheckpointSigning';
+import type { CheckpointSigning } from '../../shared/composition/compose';
+import { DeploymentNames } from '../../shared/settings';
 import { InMemoryMessageBus } from '../../shared/adapters/memory/InMemoryMessageBus';
 import { StorageQueueRules } from '../../shared/adapters/transportRules';
 import { systemClock, uuidv7Ids } from '../../shared/adapters/system';
@@ -83,7 +86,10 @@ export interface HarnessOptions {
   partition?: string;
   clock?: Clock;
   delivery?: DeliveryPolicy;
+  /** A local private key that signs (and verifies) checkpoints, as AUDIT_SIGNING_KEY would. */
   signingKey?: KeyObject;
+  /** Or any signer and key ring (a Key Vault one, a ring of several). */
+  signing?: CheckpointSigning;
   wrapClient?: (client: TableClient) => DirectoryTableClient;
 }
 
@@ -121,6 +127,13 @@ export async function newStoreHarness(connectionString: string, options: Harness
     delivery: options.delivery ?? DEFAULT_DELIVERY_POLICY,
     limits: { auditExportRecords: 100_000 },
     submissionLimiter: new RateLimiter({ limit: 1_000_000, windowMs: 60_000 }, systemClock),
-    ...(options.signingKey ? { signingKey: options.signingKey } : {}),
+    ...(options.signing ?? (options.signingKey ? localSigning(options.signingKey) : {})),
   };
+}
+
+/** The signer and key ring of a local private key, built as the composition root builds them from AUDIT_SIGNING_KEY. */
+export function localSigning(privateKey: KeyObject): Required<CheckpointSigning> {
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const { signer, keyRing } = pemCheckpointSigning(pem, DeploymentNames.appSettings.auditSigningKey);
+  return { checkpointSigner: signer, checkpointKeys: keyRing };
 }

@@ -313,4 +313,60 @@ describe('settings', () => {
       );
     });
   });
+
+  describe('audit checkpoint signing', () => {
+    const version = '0123456789abcdef0123456789abcdef';
+
+    it('reads a Key Vault key URI, with or without its version (http only on loopback, for a stand-in)', () => {
+      for (const uri of [
+        'https://contoso-audit.vault.azure.net/keys/audit-signing',
+        `https://contoso-audit.vault.azure.net/keys/audit-signing/${version}`,
+        'https://contoso-audit.vault.azure.net:443/keys/audit-signing/',
+        'http://127.0.0.1:51234/keys/audit-signing',
+      ]) {
+        const settings = parseSettings({ ...minimal, AUDIT_SIGNING_KEY_VAULT_KEY_ID: uri });
+        assert.equal(settings.auditSigningKeyVaultKeyId, uri);
+        assert.equal(settings.auditSigningKey, undefined);
+      }
+      assert.equal(parseSettings({ ...minimal, AZURE_CLIENT_ID: 'client-id' }).azureClientId, 'client-id');
+    });
+
+    it('refuses a value that is not a Key Vault key URI, naming the setting and the rule, never quoting it', () => {
+      const rule =
+        'AUDIT_SIGNING_KEY_VAULT_KEY_ID: must be a Key Vault key URI: https://<vault>.vault.azure.net/keys/<name>[/<32-hex version>] (http on loopback only), without query or fragment';
+      for (const uri of [
+        'contoso-audit',
+        'http://contoso-audit.vault.azure.net/keys/audit-signing',
+        'https://contoso-audit.vault.azure.net/secrets/audit-signing',
+        'https://contoso-audit.vault.azure.net/keys/audit_signing',
+        'https://contoso-audit.vault.azure.net/keys/audit-signing/not-a-version',
+        'https://contoso-audit.vault.azure.net/keys/audit-signing?api-version=7.4',
+        'https://user:pw@contoso-audit.vault.azure.net/keys/audit-signing',
+      ]) {
+        assert.throws(
+          () => parseSettings({ ...minimal, AUDIT_SIGNING_KEY_VAULT_KEY_ID: uri }),
+          (error: unknown) => error instanceof ConfigurationError && error.errors.map((e) => e.detail).join() === rule,
+          uri,
+        );
+      }
+    });
+
+    it('refuses AUDIT_SIGNING_KEY and AUDIT_SIGNING_KEY_VAULT_KEY_ID together', () => {
+      assert.throws(
+        () =>
+          parseSettings({
+            ...minimal,
+            AUDIT_SIGNING_KEY: '-----BEGIN PRIVATE KEY-----',
+            AUDIT_SIGNING_KEY_VAULT_KEY_ID: 'https://contoso-audit.vault.azure.net/keys/audit-signing',
+          }),
+        (error: unknown) =>
+          error instanceof ConfigurationError &&
+          error.errors.map((e) => [e.pointer, e.detail]).join() ===
+            [
+              '#/AUDIT_SIGNING_KEY_VAULT_KEY_ID',
+              'AUDIT_SIGNING_KEY_VAULT_KEY_ID: must not be set together with AUDIT_SIGNING_KEY: checkpoints are signed by one key (Key Vault in Azure, a PEM key locally)',
+            ].join(),
+      );
+    });
+  });
 });

@@ -53,11 +53,21 @@ export function describeAuditLogContract(name: string, makeSubject: MakeStoreSub
       );
     });
 
-    it('checkpoints come newest first, at most limit of them', async () => {
+    it('checkpoints come newest first, at most limit of them, with their key id and algorithm (a v1 one without)', async () => {
       const store = await makeSubject();
       const one = aCheckpoint({ sequence: 1, hash: '1'.repeat(64) });
-      const two = aCheckpoint({ sequence: 2, hash: '2'.repeat(64) });
-      const three = aCheckpoint({ sequence: 3, hash: '3'.repeat(64) });
+      const two = aCheckpoint({
+        sequence: 2,
+        hash: '2'.repeat(64),
+        keyId: 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k',
+        algorithm: 'EdDSA',
+      });
+      const three = aCheckpoint({
+        sequence: 3,
+        hash: '3'.repeat(64),
+        keyId: `https://contoso-audit.vault.azure.net/keys/audit-signing/${'0'.repeat(32)}`,
+        algorithm: 'ES256',
+      });
       for (const checkpoint of [two, three, one]) await store.auditLog.addCheckpoint(checkpoint);
       assert.deepEqual(await store.auditLog.checkpoints(), [three, two, one]);
       assert.deepEqual(await store.auditLog.checkpoints(2), [three, two]);

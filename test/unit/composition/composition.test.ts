@@ -1,13 +1,14 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import { identityCredentialFor, oneCredentialPerIdentity } from '../../../shared/composition/clients';
-import { authenticatorFor, compose } from '../../../shared/composition/compose';
+import { authenticatorFor, checkpointSigningFor, compose } from '../../../shared/composition/compose';
 import { bindHttp } from '../../../shared/composition/functionBindings';
 import { ConfigurationError } from '../../../shared/domain/errors';
+import { jwkThumbprint } from '../../../shared/domain/signingKeys';
 import type { HttpInput } from '../../../shared/entrypoints/http/httpInput';
-import { parseSettings } from '../../../shared/settings';
+import { parseSettings, type ConnectionIdentity } from '../../../shared/settings';
 import { recordingLog } from '../../support/storeHarness';
 
 /** Settings that name a storage account nobody needs to reach: these tests fail before any client is used. */
@@ -23,11 +24,14 @@ const aGet: HttpInput = {
 };
 
 describe('the composition root', () => {
-  it('refuses an AUDIT_SIGNING_KEY that is not a PEM private key, or not Ed25519, with a ConfigurationError naming the setting', async () => {
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  it('refuses an AUDIT_SIGNING_KEY that is not a PEM private key, or not Ed25519 or EC P-256, with a ConfigurationError naming the setting', async () => {
+    const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const rsa = pem(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey);
+    const p384 = pem(generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey);
     const cases: Array<[string, RegExp]> = [
       ['not a key', /^AUDIT_SIGNING_KEY: is not a PKCS#8 PEM private key/],
-      [rsa, /^AUDIT_SIGNING_KEY: must be an Ed25519 key, not rsa$/],
+      [rsa, /^AUDIT_SIGNING_KEY: must be an Ed25519 or EC P-256 key, not rsa$/],
+      [p384, /^AUDIT_SIGNING_KEY: must be an Ed25519 or EC P-256 key, not ec secp384r1$/],
     ];
 
     for (const [key, message] of cases) {
@@ -38,6 +42,48 @@ describe('the composition root', () => {
         return true;
       });
     }
+  });
+
+  it('signs with an Ed25519 or EC P-256 AUDIT_SIGNING_KEY, named by its JWK thumbprint, and verifies with it', async () => {
+    for (const [key, algorithm] of [
+      [generateKeyPairSync('ed25519').privateKey, 'EdDSA'],
+      [generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'ES256'],
+    ] as const) {
+      const signing = checkpointSigningFor(settings({ AUDIT_SIGNING_KEY: key.export({ type: 'pkcs8', format: 'pem' }).toString() }));
+      const signingKey = await signing.checkpointSigner?.key();
+      assert.deepEqual(signingKey, { keyId: jwkThumbprint(key), algorithm });
+      assert.equal((await signing.checkpointKeys?.publicKey(jwkThumbprint(key)))?.algorithm, algorithm);
+      assert.equal(await signing.checkpointKeys?.publicKey('another-key-id'), undefined);
+    }
+    assert.deepEqual(checkpointSigningFor(settings()), {});
+  });
+
+  it('builds Key Vault signing from AUDIT_SIGNING_KEY_VAULT_KEY_ID with the credential it is given, calling nothing at start', () => {
+    const asked: ConnectionIdentity[] = [];
+    const credentialFor = (identity: ConnectionIdentity) => {
+      asked.push(identity);
+      return { getToken: () => Promise.reject(new Error('not called at start')) };
+    };
+    const keyId = 'https://contoso-audit.vault.azure.net/keys/audit-signing';
+    const clientId = '8c7f1b9e-2d4a-4c51-9e0f-3a6b5d7c9e21';
+
+    const signing = checkpointSigningFor(settings({ AUDIT_SIGNING_KEY_VAULT_KEY_ID: keyId, AZURE_CLIENT_ID: clientId }), credentialFor);
+    assert.ok(signing.checkpointSigner && signing.checkpointKeys);
+    assert.equal(signing.checkpointKeys.legacyKey(), undefined);
+    // Storage by connection string: Key Vault is reached as AZURE_CLIENT_ID's identity, through DefaultAzureCredential.
+    assert.deepEqual(asked, [{ kind: 'identity', credential: 'default', clientId }]);
+
+    // Storage by identity: Key Vault is reached as that same identity (one credential, one token cache).
+    asked.length = 0;
+    const identityStorage = { AzureWebJobsStorage__accountName: 'pchatstore01', AzureWebJobsStorage__credential: 'managedidentity' };
+    checkpointSigningFor(
+      parseSettings({ ...identityStorage, AUDIT_SIGNING_KEY_VAULT_KEY_ID: keyId, AZURE_CLIENT_ID: clientId }),
+      credentialFor,
+    );
+    assert.deepEqual(
+      asked.map(({ credential, clientId: id }) => [credential, id]),
+      [['managedidentity', clientId]],
+    );
   });
 });
 

@@ -460,3 +460,17 @@ export const CHECKS = {
   checkAzureYaml,
   checkModuleWiring,
 };
+
+/**
+ * The environment the Bicep gives the Function App, as the app would see it: every setting whose
+ * value the Bicep fixes (from names.json or a literal), and for those that come from a parameter or
+ * another resource, the value `placeholder` makes up for that setting's name.
+ */
+export function azureEnvironment(sources: DeploymentSources, placeholder: (settingName: string) => string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { name, value } of bicepAppSettings(sources) ?? []) {
+    if (typeof name?.value !== 'string') continue;
+    env[name.value] = typeof value?.value === 'string' ? value.value : placeholder(name.value);
+  }
+  return env;
+}

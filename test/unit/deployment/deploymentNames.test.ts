@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { anonymousRoutes, CHECKS, readDeploymentSources, type DeploymentSources } from './deploymentChecks';
+import { parseSettings } from '../../../shared/settings';
+import { anonymousRoutes, azureEnvironment, CHECKS, readDeploymentSources, type DeploymentSources } from './deploymentChecks';
 
 /**
  * One source of names (issue 10, item 3): the Bicep, azure.yaml, host.json and the code's settings
@@ -39,6 +40,60 @@ describe('deployment names: the repository agrees with shared/names.json', () =>
       assert.deepEqual(check(repository), []);
     });
   }
+});
+
+describe('deployment settings: what the Bicep sets is what the app parses', () => {
+  const CLIENT_ID = '8c7f1b9e-2d4a-4c51-9e0f-3a6b5d7c9e21';
+  /** Stand-ins for the values Bicep takes from parameters and other resources, by the shape Azure gives them. */
+  const placeholder = (setting: string): string => {
+    if (setting.endsWith('__accountName')) return 'stabc123def456';
+    if (setting.endsWith('__fullyQualifiedNamespace')) return 'sb-abc123def456.servicebus.windows.net';
+    if (setting.endsWith('__clientId') || setting === 'AZURE_CLIENT_ID') return CLIENT_ID;
+    if (setting === 'AUDIT_SIGNING_KEY_VAULT_KEY_ID') return 'https://kv-abc123def456.vault.azure.net/keys/audit-signing';
+    if (setting === 'APPLICATIONINSIGHTS_CONNECTION_STRING')
+      return 'InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/';
+    if (setting === 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING') return `Authorization=AAD;ClientId=${CLIENT_ID}`;
+    throw new Error(`no placeholder for ${setting}: say what Azure gives it`);
+  };
+
+  it('parses into identity-based Storage and Service Bus, the Service Bus transport, App Service authentication and Key Vault signing', () => {
+    // WEBSITE_INSTANCE_ID: App Service sets it on every instance.
+    const settings = parseSettings({ ...azureEnvironment(repository, placeholder), WEBSITE_INSTANCE_ID: 'instance-1' });
+
+    assert.deepEqual(
+      {
+        storage: settings.storage,
+        serviceBus: settings.serviceBus,
+        transport: settings.transport,
+        queues: settings.queues,
+        table: settings.table,
+        auth: settings.auth.mode,
+        keyVaultKey: settings.auditSigningKeyVaultKeyId,
+        pemKey: settings.auditSigningKey,
+      },
+      {
+        storage: {
+          kind: 'identity',
+          credential: 'managedidentity',
+          clientId: CLIENT_ID,
+          tableServiceUri: 'https://stabc123def456.table.core.windows.net',
+          queueServiceUri: 'https://stabc123def456.queue.core.windows.net',
+        },
+        serviceBus: {
+          kind: 'identity',
+          credential: 'managedidentity',
+          clientId: CLIENT_ID,
+          fullyQualifiedNamespace: 'sb-abc123def456.servicebus.windows.net',
+        },
+        transport: 'service-bus',
+        queues: { endpointCreate: 'endpoint-create', endpointDelete: 'endpoint-delete', auditEvents: 'audit-events' },
+        table: 'directory',
+        auth: 'easyauth',
+        keyVaultKey: 'https://kv-abc123def456.vault.azure.net/keys/audit-signing',
+        pemKey: undefined,
+      },
+    );
+  });
 });
 
 describe('deployment names: each check fails on a disagreeing copy', () => {

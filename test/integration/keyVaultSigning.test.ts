@@ -1,0 +1,212 @@
+import { generateKeyPairSync, verify } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
+import { keyRingOf } from '../../shared/application/audit/keyRing';
+import { verifyAuditLog } from '../../shared/application/audit/verifyAuditLog';
+import { addSipDomain, registerPool } from '../../shared/application/topology';
+import { checkpointSigningFor, type CheckpointSigning } from '../../shared/composition/compose';
+import { checkpointStatement, type AuditCheckpoint } from '../../shared/domain/auditVerification';
+import type { Fqdn, SipAddress } from '../../shared/domain/names';
+import { Role } from '../../shared/domain/principal';
+import { jwkThumbprint } from '../../shared/domain/signingKeys';
+import { verifyAuditHttp } from '../../shared/entrypoints/http/auditHttp';
+import type { HttpInput } from '../../shared/entrypoints/http/httpInput';
+import { auditCheckpointTimer } from '../../shared/entrypoints/timers';
+import { parseSettings } from '../../shared/settings';
+import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { fakeAuthenticator } from '../support/fakeAuthenticator';
+import { digestOf, startFakeKeyVault, type FakeKeyVault } from '../support/fakeKeyVault';
+import { localSigning, newStoreHarness, type StoreHarness } from '../support/storeHarness';
+
+const TOKEN = 'managed-identity-token-for-key-vault';
+const admin = { actor: 'admin@contoso.com', correlationId: 'corr-keyvault' };
+
+let azurite: TestAzurite;
+let vault: FakeKeyVault;
+
+/** Test tooling: a credential that issues one fixed token (the managed identity cannot run here), recording the scopes asked for. */
+function fixedTokenCredential(): TokenCredential & { scopes: string[][] } {
+  const scopes: string[][] = [];
+  return {
+    scopes,
+    getToken: (asked: string | string[], _options?: GetTokenOptions): Promise<AccessToken> => {
+      scopes.push(Array.isArray(asked) ? asked : [asked]);
+      return Promise.resolve({ token: TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 });
+    },
+  };
+}
+
+/** Key Vault signing as the composition root builds it from AUDIT_SIGNING_KEY_VAULT_KEY_ID, with the stand-in credential. */
+function keyVaultSigning(keyUri: string, credential = fixedTokenCredential()): Required<CheckpointSigning> {
+  const settings = parseSettings({ AzureWebJobsStorage: azurite.connectionString, AUDIT_SIGNING_KEY_VAULT_KEY_ID: keyUri });
+  const signing = checkpointSigningFor(settings, () => credential);
+  assert.ok(signing.checkpointSigner && signing.checkpointKeys);
+  return { checkpointSigner: signing.checkpointSigner, checkpointKeys: signing.checkpointKeys };
+}
+
+/** Appends `count` audit records (pool registrations; the first call adds the SIP domain too). */
+async function grow(deps: StoreHarness, count: number): Promise<void> {
+  if ((await deps.auditLog.head()).sequence === 0) await addSipDomain(deps, admin, 'contoso.com' as Fqdn);
+  const start = (await deps.auditLog.head()).sequence;
+  for (let n = start; n < start + count; n++) {
+    await registerPool(deps, admin, `pool${n}.contoso.com` as Fqdn, `sip:default${n}@contoso.com` as SipAddress);
+  }
+}
+
+/** The checkpoint timer's run, as the Functions host triggers it. */
+async function checkpointTimer(deps: StoreHarness): Promise<AuditCheckpoint> {
+  const checkpoint = await auditCheckpointTimer(deps);
+  assert.ok(checkpoint, 'the timer signed a checkpoint');
+  return checkpoint;
+}
+
+const verifyRequest: HttpInput = {
+  method: 'GET',
+  url: 'http://localhost:7071/api/audit/verify',
+  headers: { get: () => null },
+  params: {},
+  query: new URLSearchParams(),
+  text: async () => '',
+};
+
+describe('audit checkpoints signed through Key Vault (a stand-in Key Vault on loopback)', () => {
+  before(async () => {
+    azurite = await startTestAzurite();
+    vault = await startFakeKeyVault({ token: TOKEN });
+  });
+  after(async () => {
+    await vault?.stop();
+    await azurite?.stop();
+  });
+
+  it('the checkpoint timer signs ES256 through Key Vault with the credential token, and GET /api/audit/verify names the Key Vault key', async () => {
+    const credential = fixedTokenCredential();
+    const signing = keyVaultSigning(vault.keyUri, credential);
+    const deps = await newStoreHarness(azurite.connectionString, { signing });
+    await grow(deps, 3);
+    const before = vault.requests.length;
+
+    const checkpoint = await checkpointTimer(deps);
+
+    const kid = vault.kid();
+    assert.equal(checkpoint.keyId, kid, 'the versioned key URI, though the setting named no version');
+    assert.equal(checkpoint.algorithm, 'ES256');
+    assert.equal(checkpoint.sequence, 4);
+    // Key Vault signed the SHA-256 digest of exactly the statement stored, and it verifies with the vault key's public key.
+    const statement = checkpointStatement(checkpoint);
+    const signature = Buffer.from(checkpoint.signature, 'base64');
+    assert.equal(verify('sha256', statement, { key: vault.publicKey(kid), dsaEncoding: 'ieee-p1363' }, signature), true);
+    // The SDK's challenge, once per client (the key reader and the signer): a first request without
+    // a token (and without its body) is answered 401, then it is sent again with the credential's token.
+    const version = kid.split('/').at(-1) as string;
+    assert.deepEqual(
+      vault.requests.slice(before).map((r) => [r.method, r.path, r.authorization]),
+      [
+        ['GET', '/keys/audit-signing/', undefined],
+        ['GET', '/keys/audit-signing/', `Bearer ${TOKEN}`],
+        ['POST', `/keys/audit-signing/${version}/sign`, undefined],
+        ['POST', `/keys/audit-signing/${version}/sign`, `Bearer ${TOKEN}`],
+      ],
+    );
+    assert.deepEqual(vault.requests.at(-1)?.body, { alg: 'ES256', value: digestOf(statement) });
+    assert.deepEqual(credential.scopes, [['https://vault.azure.net/.default'], ['https://vault.azure.net/.default']]);
+    assert.deepEqual(await deps.auditLog.checkpoints(), [checkpoint], 'stored with its key id and algorithm');
+
+    const response = await verifyAuditHttp(
+      { ...deps, authenticator: fakeAuthenticator({ name: 'auditor@contoso.com', roles: new Set([Role.auditor]) }) },
+      verifyRequest,
+    );
+    assert.equal(response.status, 200);
+    const report = JSON.parse(response.body as string) as Awaited<ReturnType<typeof verifyAuditLog>>;
+    assert.equal(report.intact, true, JSON.stringify(report.breaks));
+    assert.deepEqual(report.checkpoints, {
+      checked: 1,
+      newest: { sequence: 4, time: checkpoint.time, keyId: kid },
+      signingKey: 'configured',
+      byKey: [{ keyId: kid, checkpoints: 1 }],
+    });
+  });
+
+  it('after a key rotation the next start signs with the new version, and a fresh verifier fetches both versions by key id', async () => {
+    const firstSigning = keyVaultSigning(vault.keyUri);
+    const deps = await newStoreHarness(azurite.connectionString, { signing: firstSigning });
+    await grow(deps, 2);
+    const first = await checkpointTimer(deps);
+    const rotated = vault.rotate();
+    // The running process keeps its pinned version...
+    await grow(deps, 1);
+    assert.equal((await checkpointTimer(deps)).keyId, first.keyId);
+    // ...and a process started after the rotation signs with the new one.
+    await grow(deps, 1);
+    const afterRotation = await checkpointTimer({ ...deps, ...keyVaultSigning(vault.keyUri) });
+    assert.equal(afterRotation.keyId, rotated);
+    assert.notEqual(rotated, first.keyId);
+
+    const report = await verifyAuditLog({ ...deps, ...keyVaultSigning(vault.keyUri) });
+    assert.equal(report.intact, true, JSON.stringify(report.breaks));
+    assert.deepEqual(report.checkpoints.byKey, [
+      { keyId: rotated, checkpoints: 1 },
+      { keyId: first.keyId, checkpoints: 2 },
+    ]);
+  });
+
+  it('a checkpoint naming a key of another vault is reported unknown, and that vault is never asked', async () => {
+    const signing = keyVaultSigning(vault.keyUri);
+    const deps = await newStoreHarness(azurite.connectionString, { signing });
+    await grow(deps, 2);
+    await checkpointTimer(deps);
+    await grow(deps, 1);
+    // Someone with write access to the table adds a checkpoint signed by a key of their own vault.
+    const head = await deps.auditLog.head();
+    const elsewhere = `https://attacker.vault.azure.net/keys/audit-signing/${'0'.repeat(32)}`;
+    const forged = {
+      sequence: head.sequence,
+      hash: head.hash,
+      time: new Date().toISOString(),
+      keyId: elsewhere,
+      algorithm: 'ES256' as const,
+    };
+    await deps.auditLog.addCheckpoint({ ...forged, signature: Buffer.alloc(64).toString('base64') });
+
+    const report = await verifyAuditLog(deps);
+    assert.deepEqual(report.breaks, [
+      {
+        sequence: head.sequence,
+        kind: 'checkpoint_key_unknown',
+        detail: `the checkpoint at record ${head.sequence} names key ${elsewhere}, which the verifier does not know`,
+      },
+    ]);
+    assert.equal(
+      vault.requests.some((r) => r.path.includes('attacker')),
+      false,
+    );
+  });
+
+  it('a verifier whose ring holds the local key and the Key Vault key accepts a log holding checkpoints of both', async () => {
+    const localKey = generateKeyPairSync('ed25519').privateKey;
+    const local = localSigning(localKey);
+    const keyVault = keyVaultSigning(vault.keyUri);
+    const deps = await newStoreHarness(azurite.connectionString, { signing: local });
+    await grow(deps, 2);
+    const byLocal = await checkpointTimer(deps);
+    await grow(deps, 2);
+    const byKeyVault = await checkpointTimer({ ...deps, ...keyVault });
+    assert.equal(byLocal.keyId, jwkThumbprint(localKey));
+    assert.equal(byKeyVault.keyId, vault.kid());
+
+    const both = keyRingOf([local.checkpointKeys, keyVault.checkpointKeys]);
+    const report = await verifyAuditLog({ ...deps, checkpointKeys: both });
+    assert.equal(report.intact, true, JSON.stringify(report.breaks));
+    assert.deepEqual(report.checkpoints.byKey, [
+      { keyId: byKeyVault.keyId, checkpoints: 1 },
+      { keyId: byLocal.keyId, checkpoints: 1 },
+    ]);
+
+    // Either key alone does not know the other's checkpoint.
+    const kinds = async (checkpointKeys: typeof both) =>
+      (await verifyAuditLog({ ...deps, checkpointKeys })).breaks.map((b) => [b.sequence, b.kind]);
+    assert.deepEqual(await kinds(keyVault.checkpointKeys), [[byLocal.sequence, 'checkpoint_key_unknown']]);
+    assert.deepEqual(await kinds(local.checkpointKeys), [[byKeyVault.sequence, 'checkpoint_key_unknown']]);
+  });
+});
