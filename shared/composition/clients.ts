@@ -86,11 +86,12 @@ export function createTableClient(
 }
 
 /**
- * Azurite (3.37) keeps the rollback list of entity-group transactions per table store, not per
- * transaction: a transaction that starts while another is in flight is refused with a bare 500
- * ("Transaction Overlap!"), which reads as an outage. Azure Table Storage has no such limit; against
- * Azurite this process submits its transactions one at a time (commits take turns on the head row
- * anyway, so only admissions and the re-driver's writes wait a little longer).
+ * Azurite (3.35, the version pinned here, and still 3.37) keeps the rollback list of entity-group
+ * transactions per table store, not per transaction: a transaction that starts while another is in
+ * flight is refused with a bare 500 ("Transaction Overlap!"), which reads as an outage. Azure Table
+ * Storage has no such limit; against Azurite this process submits its transactions one at a time
+ * (commits take turns on the head row anyway, so only admissions and the re-driver's writes wait a
+ * little longer).
  */
 function withOneTransactionAtATime(client: TableClient): TableClient {
   const submit = client.submitTransaction.bind(client);
