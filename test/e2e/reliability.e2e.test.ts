@@ -167,8 +167,17 @@ describe('reliability over HTTP on the local host', () => {
       return letters.length ? letters : undefined;
     });
     assert.deepEqual(poisoned, [
-      { schemaVersion: 1, ...request, changeRequestId: accepted.body.id, correlationId: final.correlationId, actor: env.principals.all },
+      {
+        schemaVersion: 1,
+        ...request,
+        changeRequestId: accepted.body.id,
+        correlationId: final.correlationId,
+        actor: env.principals.all,
+        // The request's trace goes with its message (no tracestate was sent, so none is carried).
+        traceparent: final.traceContext.traceparent,
+      },
     ]);
+    assert.deepEqual(Object.keys(final.traceContext), ['traceparent']);
 
     const records = await auditFor(call, address);
     assert.deepEqual(
