@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,8 +70,78 @@ describe("README's API examples", () => {
       assert.deepEqual(found, [], `${found.join('\n')}\n\n--- the block's output (end) ---\n${run.output.slice(-4000)}`);
       assert.ok(run.statuses.length >= commands.filter((c) => c.expected !== undefined).length);
     } finally {
-      child.kill('SIGINT');
-      assert.equal(await exited, 0, output);
+      // Stopped whatever happened; a failure above stays the one reported.
+      if (child.exitCode === null) child.kill('SIGINT');
+      await exited;
+    }
+    assert.equal(child.exitCode, 0, output);
+  });
+});
+
+/** A README whose block states statuses, some of them wrong, for a server that answers the status its path names. */
+const SYNTHETIC_README = [
+  '# Title',
+  '## API',
+  '```sh',
+  'B=http://127.0.0.1:$STUB_PORT',
+  'curl -s $B/200            # -> 200',
+  'curl -s $B/404 \\',
+  '  -H "x-a: 1"              # -> 200 says 200, answers 404',
+  'ID=$(curl -s $B/201)      # -> 201',
+  'curl -s $B/204',
+  'curl -s $B/200 | grep nothing-like-this',
+  'curl -s $B/200            # -> 200 never reached',
+  '```',
+].join('\n');
+
+describe('the README example checker', () => {
+  it('names the README line of a status that differs, a curl stating none, and a failing command', async () => {
+    const server = createServer((request, response) => response.writeHead(Number(request.url?.slice(1))).end('{}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'pchat-readme-check-'));
+    try {
+      const block = extractBlock(SYNTHETIC_README, 'API');
+      const commands = parseCommands(block);
+      assert.deepEqual(
+        commands.map((c) => [c.firstLine, c.lastLine, c.expected, c.runsCurl]),
+        [
+          [4, 4, undefined, false],
+          [5, 5, 200, true],
+          [6, 7, 200, true],
+          [8, 8, 201, true],
+          [9, 9, undefined, true],
+          [10, 10, undefined, true],
+          [11, 11, 200, true],
+        ],
+      );
+      const port = (server.address() as AddressInfo).port;
+      const run = await runBlock(block, { cwd, env: { ...process.env, STUB_PORT: String(port) }, timeoutMs: 30_000 });
+      assert.deepEqual(differences(commands, run), [
+        'README.md:9: curl -s $B/204\n  runs curl but states no status (end its last line with "# -> <status>")',
+        'README.md:10: curl -s $B/200 | grep nothing-like-this\n  runs curl but states no status (end its last line with "# -> <status>")',
+        'README.md:6: curl -s $B/404 \\\n  answered 404, its comment says 200',
+        'README.md:10: curl -s $B/200 | grep nothing-like-this\n  the command failed (exit status 1)',
+      ]);
+    } finally {
+      server.close();
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('names a curl that cannot connect', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'pchat-readme-check-'));
+    try {
+      const block = extractBlock(['## API', '```sh', `curl -s http://127.0.0.1:${await freePort()}/   # -> 200`, '```'].join('\n'), 'API');
+      const run = await runBlock(block, { cwd, env: process.env, timeoutMs: 30_000 });
+      const found = differences(parseCommands(block), run);
+      assert.match(
+        found[0] ?? '',
+        /^README\.md:3: curl -s http:\/\/127\.0\.0\.1:\d+\/ {3}# -> 200\n {2}curl exited 7 \(curl: \(7\) Failed to connect/,
+      );
+      assert.equal(found[1], found[0]?.replace(/\n.*$/, '\n  the command failed (exit status 7)'));
+      assert.equal(found.length, 2, found.join('\n'));
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
     }
   });
 });
