@@ -30,6 +30,8 @@ interface Prediction {
 /** The wait between polls when an answer names no Retry-After, and the most a Retry-After may hold it up. */
 const DEFAULT_POLL_MS = 1000;
 const MAX_POLL_MS = 30_000;
+/** Answers that say "ask again later" while following a request: too many requests, unavailable. */
+const TRANSIENT = new Set([429, 503]);
 
 /**
  * Submits a change and, as a cmdlet does, returns when it is done: with `whatIf` the dry run's
@@ -75,6 +77,8 @@ async function follow(context: Context, accepted: ChangeRequestView, first: Answ
     output.progress(`change request ${current.id}: accepted${ticket}, waiting (${Math.round((Date.now() - started) / 1000)} s)`);
     await new Promise((resolve) => setTimeout(resolve, pause));
     last = await api.call('GET', `/change-requests/${encodeURIComponent(current.id)}`);
+    // The request is durable once accepted: a busy or briefly unavailable app is asked again, as its Retry-After says.
+    if (TRANSIENT.has(last.status)) continue;
     if (last.status !== 200) {
       output.progress(undefined);
       throw failureOf(last);
