@@ -33,6 +33,7 @@ const ELEMENTS = [
   layer('composition', 'shared/composition'),
   layer('local', 'shared/local'),
   layer('functions', 'functions'),
+  layer('cli', 'cli'),
 ];
 
 // shared/settings.ts is one file, not a folder: it is classified by a file descriptor. So is
@@ -95,6 +96,13 @@ const LAYER_RULES = [
     allow: [to('composition', 'entrypoints'), toSettings, pkg('@azure/functions')],
   },
   {
+    // The command line is an HTTP client of the app: it never composes or touches storage.
+    from: 'cli',
+    folder: 'cli/ (the pchat command line, an HTTP client)',
+    allows: 'cli/, shared/domain (pure rules), node builtins, commander',
+    allow: [to('cli', 'domain'), nodeBuiltins, pkg('commander')],
+  },
+  {
     from: 'local',
     folder: 'shared/local (the local Functions host)',
     allows: `anything; ${SDKS.join(', ')} only as \`import type\` (clients come from the composition root)`,
@@ -119,7 +127,7 @@ const dependencyPolicies = LAYER_RULES.flatMap(({ from, folder, allows, allow, d
 });
 
 const dependencyRule = {
-  files: ['functions/**/*.ts', 'shared/**/*.{ts,mts}'],
+  files: ['functions/**/*.ts', 'shared/**/*.{ts,mts}', 'cli/**/*.ts'],
   plugins: { boundaries },
   settings: {
     'boundaries/elements': ELEMENTS,

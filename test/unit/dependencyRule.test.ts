@@ -168,6 +168,25 @@ const LAYERS: Layer[] = [
     ],
   },
   {
+    // The command line is an HTTP client: pure domain rules at most, never the app's insides.
+    file: 'cli/newCommand.ts',
+    allowed: [
+      "import { Command } from 'commander';",
+      "import { wildcardPatternProblem } from '../shared/domain/wildcard';",
+      "import { runPchat } from './program';",
+      FS,
+      CRYPTO,
+    ],
+    forbidden: [
+      "import { compose } from '../shared/composition/compose';",
+      "import { systemClock } from '../shared/adapters/system';",
+      "import { problemForError } from '../shared/entrypoints/http/problems';",
+      "import { parseSettings } from '../shared/settings';",
+      TABLES,
+      ZOD,
+    ],
+  },
+  {
     file: 'shared/local/newHost.ts',
     allowed: [
       DOMAIN,
