@@ -121,7 +121,7 @@ describe('the OpenAPI document', () => {
   // OpenAPI validator itself is built on: the document's schemas, not the zod ones they came from.
   it("accepts the README's example bodies and rejects bodies the API rejects", () => {
     const document = openApiDocument() as any;
-    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
     const examples = readmeBodies();
     assert.ok(examples.length >= 5, `found ${examples.length} README bodies`);
     for (const example of examples) {

@@ -10,7 +10,8 @@ import type { Page, Topology } from '../../application/ports/directoryQueries';
 import { ChangeRequestBodySchema } from '../../domain/changeRequest';
 
 /**
- * The bodies the HTTP routes answer with, as zod schemas: the OpenAPI document's response schemas
+ * The bodies the HTTP routes answer with, as zod schemas (strict: an answer holding a field the
+ * schema does not describe fails the e2e check against the document): the OpenAPI document's response schemas
  * are generated from them (openApi.ts). Each is tied to the domain type it describes by the
  * compile-time checks at the end of this file, so a field added to a type without its schema (or
  * a schema that claims a field the type lacks) fails the build rather than the contract.
@@ -41,17 +42,17 @@ export const ProblemSchema = z
   .meta({ id: 'Problem' });
 
 /** Why a change request was rejected, failed or was canceled. */
-const ReasonSchema = z.object({
+const ReasonSchema = z.strictObject({
   code: z.enum([...Object.values(RejectionCode), ...Object.values(FailureCode), 'canceled']),
   message: z.string(),
   errors: z.array(FieldErrorSchema).optional(),
 });
 
-const TraceContextSchema = z.object({ traceparent: z.string(), tracestate: z.string().optional() });
+const TraceContextSchema = z.strictObject({ traceparent: z.string(), tracestate: z.string().optional() });
 
 /** GET /api/change-requests/{id}: a change request and where it stands. */
 export const ChangeRequestSchema = z
-  .object({
+  .strictObject({
     id: z.uuid(),
     status: z
       .enum(['accepted', 'applied', 'rejected', 'failed', 'canceled'])
@@ -71,7 +72,7 @@ export const ChangeRequestSchema = z
   .meta({ id: 'ChangeRequest' });
 
 export const EndpointSchema = z
-  .object({
+  .strictObject({
     kind: z.literal('endpoint'),
     sipAddress: SIP_ADDRESS,
     poolFqdn: FQDN,
@@ -83,17 +84,22 @@ export const EndpointSchema = z
   .meta({ id: 'Endpoint' });
 
 export const DirectoryUserSchema = z
-  .object({ kind: z.literal('user'), sipAddress: SIP_ADDRESS, displayName: z.string().nullable(), addedAt: TIMESTAMP })
+  .strictObject({ kind: z.literal('user'), sipAddress: SIP_ADDRESS, displayName: z.string().nullable(), addedAt: TIMESTAMP })
   .meta({ id: 'DirectoryUser' });
 
-export const SipDomainSchema = z.object({ name: FQDN, addedAt: TIMESTAMP }).meta({ id: 'SipDomain' });
+export const SipDomainSchema = z.strictObject({ name: FQDN, addedAt: TIMESTAMP }).meta({ id: 'SipDomain' });
 
 export const PoolSchema = z
-  .object({ fqdn: FQDN, defaultEndpointSipAddress: SIP_ADDRESS, adminEndpointSipAddress: SIP_ADDRESS.nullable(), registeredAt: TIMESTAMP })
+  .strictObject({
+    fqdn: FQDN,
+    defaultEndpointSipAddress: SIP_ADDRESS,
+    adminEndpointSipAddress: SIP_ADDRESS.nullable(),
+    registeredAt: TIMESTAMP,
+  })
   .meta({ id: 'PersistentChatPool' });
 
 export const TopologySchema = z
-  .object({
+  .strictObject({
     sipDomains: z.array(SipDomainSchema),
     pools: z.array(PoolSchema.extend({ defaultEndpoint: EndpointSchema.nullable() })),
     users: z.array(DirectoryUserSchema),
@@ -102,7 +108,7 @@ export const TopologySchema = z
 
 /** A page of results; `nextCursor` fetches the next one (null on the last page). */
 export function pageSchemaOf<T extends z.ZodType>(item: T, id: string) {
-  return z.object({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
+  return z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
 }
 
 export const ChangeRequestPageSchema = pageSchemaOf(ChangeRequestSchema, 'ChangeRequestPage');
@@ -110,7 +116,7 @@ export const EndpointPageSchema = pageSchemaOf(EndpointSchema, 'EndpointPage');
 
 /** POST /api/change-requests?dryRun=true: the outcome the request would have now; nothing changes. */
 export const PredictionSchema = z
-  .object({
+  .strictObject({
     dryRun: z.literal(true),
     request: ChangeRequestBodySchema,
     outcome: z.enum(['applied', 'rejected']),
@@ -123,7 +129,7 @@ export const PredictionSchema = z
 const OUTCOME_CODES = [...new Set([...Object.values(RejectionCode), ...Object.values(FailureCode), ...Object.values(TopologyCode)])];
 
 export const AuditRecordSchema = z
-  .object({
+  .strictObject({
     sequence: z.int(),
     time: TIMESTAMP,
     id: z.string(),
@@ -135,8 +141,8 @@ export const AuditRecordSchema = z
     correlationId: z.string(),
     causationId: z.string().nullable(),
     outcome: z.union([
-      z.object({ status: z.literal('applied') }),
-      z.object({ status: z.enum(['rejected', 'failed']), code: z.enum(OUTCOME_CODES), message: z.string() }),
+      z.strictObject({ status: z.literal('applied') }),
+      z.strictObject({ status: z.enum(['rejected', 'failed']), code: z.enum(OUTCOME_CODES), message: z.string() }),
     ]),
     before: z.unknown(),
     after: z.unknown(),
@@ -147,29 +153,29 @@ export const AuditRecordSchema = z
 
 export const AuditRecordPageSchema = pageSchemaOf(AuditRecordSchema, 'AuditRecordPage');
 
-const HeadSchema = z.object({ sequence: z.int(), hash: z.string(), time: TIMESTAMP.nullable() });
+const HeadSchema = z.strictObject({ sequence: z.int(), hash: z.string(), time: TIMESTAMP.nullable() });
 const ChainBreakSchema = z
-  .object({ sequence: z.int(), kind: z.string(), detail: z.string() })
+  .strictObject({ sequence: z.int(), kind: z.string(), detail: z.string() })
   .meta({ description: 'Where the chain breaks and why' });
 
 export const VerificationReportSchema = z
-  .object({
+  .strictObject({
     intact: z.boolean(),
     recordsChecked: z.int(),
     head: HeadSchema,
     firstBreak: ChainBreakSchema.nullable(),
     breaks: z.array(ChainBreakSchema),
-    checkpoints: z.object({
+    checkpoints: z.strictObject({
       checked: z.int(),
-      newest: z.object({ sequence: z.int(), time: TIMESTAMP, keyId: z.string().nullable() }).nullable(),
+      newest: z.strictObject({ sequence: z.int(), time: TIMESTAMP, keyId: z.string().nullable() }).nullable(),
       signingKey: z.enum(['configured', 'not configured']),
-      byKey: z.array(z.object({ keyId: z.string().nullable(), checkpoints: z.int() })),
+      byKey: z.array(z.strictObject({ keyId: z.string().nullable(), checkpoints: z.int() })),
     }),
   })
   .meta({ id: 'VerificationReport' });
 
-export const LivenessSchema = z.object({ status: z.literal('ok') });
-export const ReadinessSchema = z.object({
+export const LivenessSchema = z.strictObject({ status: z.literal('ok') });
+export const ReadinessSchema = z.strictObject({
   status: z.enum(['ready', 'unavailable']),
   checks: z
     .object({ storage: z.enum(['ok', 'unavailable']), messaging: z.enum(['ok', 'unavailable']) })
