@@ -162,6 +162,16 @@ describe('GET /api/openapi.json and /api/docs over the local host', () => {
       await page.getByText('Idempotency-Key').first().waitFor();
       assert.ok(await page.getByText('idempotency_key_reused').first().isVisible());
 
+      // With a trailing slash (which the host accepts) the page loads the same files.
+      const slashed = await browser.newPage();
+      slashed.on('pageerror', (error) => problems.push(`pageerror (docs/): ${error.message}`));
+      slashed.on('console', (message) => {
+        if (message.type() === 'error') problems.push(`error (docs/): ${message.text()}`);
+      });
+      await slashed.goto(`${env.baseUrl}/docs/`);
+      await slashed.getByText('Submit a change request (New- or Remove-CsPersistentChatEndpoint)').waitFor();
+      await slashed.close();
+
       assert.deepEqual(problems, []);
       const origin = new URL(env.baseUrl).origin;
       assert.deepEqual(

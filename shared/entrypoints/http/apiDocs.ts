@@ -28,7 +28,7 @@ export function openApiDocumentHttp(): HttpOutput {
 /** Swagger UI's start-up: a file of its own rather than an inline script, so the CSP needs no nonce or hash. */
 const INIT_SCRIPT = `window.addEventListener('load', function () {
   window.ui = SwaggerUIBundle({
-    url: 'openapi.json',
+    url: '/api/openapi.json',
     dom_id: '#swagger-ui',
     deepLinking: true,
     // The public validator badge would send the document to validator.swagger.io.
@@ -72,12 +72,12 @@ const PAGE = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>API reference · Persistent Chat endpoints</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="docs/swagger-ui.css">
+<link rel="stylesheet" href="/api/docs/swagger-ui.css">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="docs/swagger-ui-bundle.js"></script>
-<script src="docs/docs.js"></script>
+<script src="/api/docs/swagger-ui-bundle.js"></script>
+<script src="/api/docs/docs.js"></script>
 </body>
 </html>
 `;
@@ -88,7 +88,10 @@ const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer',
 };
 
-/** GET /api/docs: the reference page (relative URLs: docs/… and openapi.json resolve under /api/). */
+/**
+ * GET /api/docs: the reference page. Its URLs are root-relative (host.json's routePrefix is api), so
+ * /api/docs/ (the host takes a trailing slash) loads the same files as /api/docs.
+ */
 export function apiDocsPage(): HttpOutput {
   return { status: 200, headers: { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }, body: PAGE };
 }
