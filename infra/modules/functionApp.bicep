@@ -56,6 +56,7 @@ var anonymousPaths = [
   '/api/review'
   '/api/openapi.json'
   '/api/docs'
+  '/api/docs/*'
   '/api/problems/*'
 ]
 

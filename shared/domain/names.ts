@@ -91,7 +91,12 @@ export const SipAddressSchema = z
   })
   // Only the user part can hold escapes (the host is a DNS name), so the whole address is rewritten.
   .transform(canonicalEscapes)
-  .brand<'SipAddress'>();
+  .brand<'SipAddress'>()
+  // For the OpenAPI document: the rules above run in code only.
+  .meta({
+    description: 'A SIP address sip:user@host, at most 256 characters, compared in lower case',
+    examples: ['sip:persistentchat@contoso.com'],
+  });
 export type SipAddress = z.infer<typeof SipAddressSchema>;
 
 /** A fully qualified domain name, normalized to lower case (a pool FQDN or a SIP domain). */
@@ -103,7 +108,8 @@ export const FqdnSchema = z
     const problem = fqdnProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: `FQDN ${problem}` });
   })
-  .brand<'Fqdn'>();
+  .brand<'Fqdn'>()
+  .meta({ description: 'A fully qualified domain name, at most 253 characters, compared in lower case', examples: ['pcpool.contoso.com'] });
 export type Fqdn = z.infer<typeof FqdnSchema>;
 
 /** The SIP domain (host part) of a SIP address. */

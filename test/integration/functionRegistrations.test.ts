@@ -26,6 +26,8 @@ describe('loadFunctionApp', () => {
       })
       .sort();
     assert.deepEqual(summary, [
+      'apiDocs GET docs',
+      'apiDocsAsset GET docs/{asset}',
       'applyEndpointCreate queueTrigger endpoint-create',
       'applyEndpointDelete queueTrigger endpoint-delete',
       'changeDirectoryUser PUT,DELETE topology/users/{sipAddress}',
@@ -39,6 +41,7 @@ describe('loadFunctionApp', () => {
       'healthReady GET health/ready',
       'listAuditRecords GET audit',
       'listEndpoints GET endpoints',
+      'openApiDocument GET openapi.json',
       'redrive timerTrigger */10 * * * * *',
       'reviewPage GET review',
       'submitChangeRequest POST change-requests',

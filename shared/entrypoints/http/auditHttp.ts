@@ -15,7 +15,8 @@ const TIMESTAMP = z.iso
 /** Records per page when the caller names no limit. */
 const DEFAULT_PAGE = 100;
 
-const AuditQuerySchema = z
+/** The query of GET /api/audit (exported for the OpenAPI document). */
+export const AuditQuerySchema = z
   .strictObject({
     /** A SIP address (normalized like one) or a topology subject such as pool:pcpool.contoso.com. */
     subject: z

@@ -10,14 +10,16 @@ import { traceContextOf, traceIdOf } from '../../domain/traceContext';
 import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
 import { correlationIdOf, json, parseInput, queryObject, readJsonBody, type HttpInput } from './httpInput';
 
-const SubmitQuerySchema = z.strictObject({
+/** The query of POST /api/change-requests (exported for the OpenAPI document). */
+export const SubmitQuerySchema = z.strictObject({
   dryRun: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
 });
 
-const ChangeRequestParamsSchema = z.object({ id: z.uuid({ error: 'must be a change request id (a UUID)' }) });
+/** The path of /api/change-requests/{id} (exported for the OpenAPI document). */
+export const ChangeRequestParamsSchema = z.object({ id: z.uuid({ error: 'must be a change request id (a UUID)' }) });
 
 /** Visible ASCII, as in the IETF Idempotency-Key draft; a structured-field string's quotes are dropped. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The Idempotency-Key header, if any: 1-255 visible ASCII characters, optionally as a quoted string. */
 function idempotencyKeyOf(request: HttpInput): string | undefined {

@@ -17,7 +17,8 @@ const PATTERN = z.string({ error: 'must be a string' }).superRefine((value, ctx)
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const EndpointQuerySchema = z.strictObject({
+/** The query of GET /api/endpoints (exported for the OpenAPI document). */
+export const EndpointQuerySchema = z.strictObject({
   poolFqdn: FqdnSchema.optional(),
   /** A SIP address, `*` matching any run of characters (sip:*@contoso.com). */
   // Spelled as stored addresses are (canonical escapes); a %2A becomes *, which matches a literal * too.

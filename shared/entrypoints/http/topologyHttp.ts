@@ -17,8 +17,9 @@ import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
 import { json, parseInput, readJsonBody, requesterOf, type HttpInput } from './httpInput';
 import type { HttpOutput } from './problems';
 
-const PoolBodySchema = z.strictObject({ defaultEndpointSipAddress: SipAddressSchema.optional() }).optional();
-const UserBodySchema = z.strictObject({ displayName: DisplayNameSchema.optional() }).optional();
+/** The optional bodies of the topology PUTs (exported for the OpenAPI document). */
+export const PoolBodySchema = z.strictObject({ defaultEndpointSipAddress: SipAddressSchema.optional() }).optional();
+export const UserBodySchema = z.strictObject({ displayName: DisplayNameSchema.optional() }).optional();
 
 /** 201 + Location for something new, 200 for no change, 204 for a removal. */
 function topologyResponse(request: HttpInput, result: TopologyChangeResult): HttpOutput {
