@@ -84,6 +84,7 @@ describe(`audit queries over ${RECORDS.toLocaleString('en')} records read what t
         head: { ...next, time: timeOf(next.sequence) },
         writes: [],
         changeRequests: [],
+        storedStatuses: new Map(),
         audit: timed,
         outbox: [],
       });

@@ -8,7 +8,7 @@ import { canonicalEscapes, type SipAddress } from '../../domain/names';
 import type { ScheduledRedrive } from '../../application/ports/redriveSchedule';
 import type { Logger } from '../../application/ports/system';
 import { statusOf } from '../azureErrors';
-import { changeRequestEntity, holderEntity, scheduledRedriveEntity } from './entities';
+import { changeRequestEntity, changeRequestIndexEntities, holderEntity, scheduledRedriveEntity } from './entities';
 import { parse, type PartitionTable, type Row, type StoredRow } from './partitionTable';
 import { LAYOUT_VERSION, rowKeys, SCHEMA_VERSION_COLUMN, type AuditIndex } from './rowKeys';
 
@@ -297,6 +297,22 @@ async function submit(table: PartitionTable, guard: HeadGuard | undefined, plans
   if (batch.length > 0) await guarded(table, guard, batch);
 }
 
+/**
+ * Layout version 3: every change request in the listings (`crix|` rows, rowKeys.ts), which admission
+ * and every settling commit now write beside the request. The step below writes them for the requests
+ * recorded before: an upsert of each index row, so a re-run after a crash midway rewrites the same
+ * rows. It runs after the version-2 pass, on the request rows as that pass left them.
+ */
+async function indexChangeRequests(table: PartitionTable, guard: HeadGuard | undefined): Promise<number> {
+  const plans: GroupPlan[] = [];
+  for await (const row of table.rows(rowKeys.changeRequestPrefix)) {
+    const rows = changeRequestIndexEntities(table, valueOf<ChangeRequest>(row));
+    plans.push({ actions: rows.map((index): TransactionAction => ['upsert', index, 'Replace']), conflicts: [] });
+  }
+  await submit(table, guard, plans);
+  return plans.reduce((sum, plan) => sum + plan.actions.length, 0);
+}
+
 /** One pass: read, plan and rewrite every kind, then bump the head's version with If-Match. */
 async function migrateOnce(table: PartitionTable, log: Logger): Promise<MigrationReport> {
   const report: MigrationReport = { migrated: false, rewritten: 0, conflicts: 0 };
@@ -316,6 +332,7 @@ async function migrateOnce(table: PartitionTable, log: Logger): Promise<Migratio
       }
     }
   }
+  report.rewritten += await indexChangeRequests(table, guard);
   // No head yet: nothing to stamp; a later open, or the first commit (which writes the version), settles it.
   if (guard === undefined) return report;
   await guarded(table, { ...guard, version: LAYOUT_VERSION }, []);

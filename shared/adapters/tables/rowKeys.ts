@@ -11,6 +11,10 @@ import { canonicalSipText, domainOf, userOf, type Fqdn, type SipAddress } from '
  *   pool|<fqdn>                       a Persistent Chat pool, naming its default and admin endpoint
  *   address|<domain>|<user>           the one holder of a SIP address: an endpoint or a directory user
  *   cr|<id>                           a change request and its status
+ *   crix|<index>|<inv accepted>|<id>  the same request, indexed newest first (inverted acceptedAt in ms) in
+ *                                     each listing: `all`, `actor|<actor>`, `status|<status>`,
+ *                                     `address|<domain>|<user>`, `operation|<op>`; written with the
+ *                                     request in every transaction that records or settles it
  *   audit|<inverted sequence>         an audit record; inverted so a forward scan is newest first
  *   auditsub|<subject>|<inverted seq> the same record, indexed by subject
  *   auditix|<dimension>|<value>|<inv> the same record, indexed by actor, onBehalfOf (when claimed), type, outcome,
@@ -32,7 +36,7 @@ import { canonicalSipText, domainOf, userOf, type Fqdn, type SipAddress } from '
  */
 
 /** The version of this layout, kept in the head row's SCHEMA_VERSION_COLUMN (absent: 1); see canonicalAddressMigration.ts. */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 export const SCHEMA_VERSION_COLUMN = 'schemaVersion';
 
 // Below Number.MAX_SAFE_INTEGER, so the arithmetic is exact; 15 digits outlast any audit log.
@@ -101,6 +105,33 @@ function idempotencyHash(scope: string, key: string): string {
   return createHash('sha256').update(`${scope}\n${key}`).digest('hex');
 }
 
+/** A change request's time in an index key: its acceptedAt in epoch milliseconds, counted down so a forward scan is newest first. */
+const invertedTime = (acceptedAt: string) => inverted(Date.parse(acceptedAt));
+
+/** The listings of change requests, each an index of `crix|` rows (see changeRequestIndexes in entities.ts). */
+export type ChangeRequestIndex =
+  | { index: 'all' }
+  | { index: 'actor'; actor: string }
+  | { index: 'status'; status: string }
+  | { index: 'address'; sipAddress: SipAddress }
+  | { index: 'operation'; operation: string };
+
+/** The key prefix of one change-request index. */
+function changeRequestIndexPrefix(index: ChangeRequestIndex): string {
+  switch (index.index) {
+    case 'all':
+      return 'crix|all|';
+    case 'actor':
+      return `crix|actor|${keyPart(index.actor)}|`;
+    case 'status':
+      return `crix|status|${keyPart(index.status)}|`;
+    case 'address':
+      return `crix|address|${addressPart(index.sipAddress)}|`;
+    case 'operation':
+      return `crix|operation|${keyPart(index.operation)}|`;
+  }
+}
+
 /** The audit dimensions with an index besides subject. */
 export type AuditIndex = 'actor' | 'onBehalfOf' | 'type' | 'outcome' | 'changeRequest' | 'correlation';
 
@@ -115,6 +146,17 @@ export const rowKeys = {
   addressPrefix: 'address|',
   addressesInDomain: (name: Fqdn) => `address|${keyPart(name)}|`,
   changeRequest: (id: string) => `cr|${keyPart(id)}`,
+  changeRequestPrefix: 'cr|',
+  changeRequestIndexPrefix,
+  /** A request's row in one index: newest first, ties (one millisecond) in id order. */
+  changeRequestIndexed: (index: ChangeRequestIndex, acceptedAt: string, id: string) =>
+    `${changeRequestIndexPrefix(index)}${invertedTime(acceptedAt)}|${keyPart(id)}`,
+  /**
+   * The first key of an index at or before `time` (newest first: rows accepted at or before it
+   * start here), and the key just past the rows accepted at `time` (`}` follows the `|` separator).
+   */
+  changeRequestIndexFrom: (index: ChangeRequestIndex, time: string) => `${changeRequestIndexPrefix(index)}${invertedTime(time)}|`,
+  changeRequestIndexTo: (index: ChangeRequestIndex, time: string) => `${changeRequestIndexPrefix(index)}${invertedTime(time)}}`,
   audit: (sequence: number) => `audit|${inverted(sequence)}`,
   auditPrefix: 'audit|',
   /** The sequence an audit row's key places it at. */
