@@ -28,6 +28,7 @@ describe('loadFunctionApp', () => {
     assert.deepEqual(summary, [
       'applyEndpointCreate queueTrigger endpoint-create',
       'applyEndpointDelete queueTrigger endpoint-delete',
+      'cancelChangeRequest POST change-requests/{id}/cancel',
       'changeDirectoryUser PUT,DELETE topology/users/{sipAddress}',
       'changePool PUT,DELETE topology/pools/{fqdn}',
       'changeSipDomain PUT,DELETE topology/sip-domains/{domain}',
@@ -38,6 +39,7 @@ describe('loadFunctionApp', () => {
       'health GET health',
       'healthReady GET health/ready',
       'listAuditRecords GET audit',
+      'listChangeRequests GET change-requests',
       'listEndpoints GET endpoints',
       'redrive timerTrigger */10 * * * * *',
       'reviewPage GET review',

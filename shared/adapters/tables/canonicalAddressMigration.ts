@@ -299,17 +299,26 @@ async function submit(table: PartitionTable, guard: HeadGuard | undefined, plans
 
 /**
  * Layout version 3: every change request in the listings (`crix|` rows, rowKeys.ts), which admission
- * and every settling commit now write beside the request. The step below writes them for the requests
- * recorded before: an upsert of each index row, so a re-run after a crash midway rewrites the same
- * rows. It runs after the version-2 pass, on the request rows as that pass left them.
+ * and every settling commit now write beside the request. This step runs after the version-2 pass,
+ * on the request rows as that pass left them: it writes each request's index rows that are missing
+ * or differ, and deletes index rows no request accounts for (a listing under a spelling the
+ * version-2 pass changed). A re-run after a crash midway finds what is left; a second run writes nothing.
  */
 async function indexChangeRequests(table: PartitionTable, guard: HeadGuard | undefined): Promise<number> {
+  const existing = new Map<string, StoredRow>();
+  for await (const row of table.rows(rowKeys.changeRequestIndexRoot)) existing.set(row.rowKey, row);
   const plans: GroupPlan[] = [];
   for await (const row of table.rows(rowKeys.changeRequestPrefix)) {
-    const rows = changeRequestIndexEntities(table, valueOf<ChangeRequest>(row));
-    plans.push({ actions: rows.map((index): TransactionAction => ['upsert', index, 'Replace']), conflicts: [] });
+    const actions: TransactionAction[] = [];
+    for (const index of changeRequestIndexEntities(table, valueOf<ChangeRequest>(row))) {
+      const stored = existing.get(index.rowKey);
+      existing.delete(index.rowKey);
+      if (stored === undefined || !holdsAll(stored, index)) actions.push(['upsert', index, 'Replace']);
+    }
+    if (actions.length > 0) plans.push({ actions, conflicts: [] });
   }
-  await submit(table, guard, plans);
+  const stale = [...existing.values()].map((row) => ({ actions: [deleteAction(table, row)], conflicts: [] }));
+  await submit(table, guard, [...plans, ...stale]);
   return plans.reduce((sum, plan) => sum + plan.actions.length, 0);
 }
 

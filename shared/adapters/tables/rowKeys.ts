@@ -148,6 +148,8 @@ export const rowKeys = {
   changeRequest: (id: string) => `cr|${keyPart(id)}`,
   changeRequestPrefix: 'cr|',
   changeRequestIndexPrefix,
+  /** Every index row of every listing. */
+  changeRequestIndexRoot: 'crix|',
   /** A request's row in one index: newest first, ties (one millisecond) in id order. */
   changeRequestIndexed: (index: ChangeRequestIndex, acceptedAt: string, id: string) =>
     `${changeRequestIndexPrefix(index)}${invertedTime(acceptedAt)}|${keyPart(id)}`,
