@@ -48,7 +48,9 @@ const MAX_SEQUENCE = 999_999_999_999_999;
  * The longest keys have two value parts: `pending|<domain>|<user>|<15-digit ticket>` is
  * 8 + 200 + 1 + 200 + 1 + 15 = 425 characters, `address|…|…` 409 and `line|…|…` 406; with one part,
  * `auditix|correlation|<value>|<15 digits>` is 20 + 200 + 1 + 15 = 236. All well under 512, which
- * leaves room for `conflict|<key>|<16 hex>` (the migration's conflict rows): at most 451.
+ * leaves room for `conflict|<key>|<16 hex>` (the migration's conflict rows): at most 451. The
+ * change-request listings' `crix|address|<200>|<200>|<15>|<id>` is the longest key, at most 495
+ * (see indexedId); it never gets a conflict row.
  */
 export const MAX_KEY_PART_LENGTH = 200;
 
@@ -105,6 +107,14 @@ function idempotencyHash(scope: string, key: string): string {
   return createHash('sha256').update(`${scope}\n${key}`).digest('hex');
 }
 
+/**
+ * A change request's id in an index key: a UUID as it is (UUIDv7 ids then sort by creation within a
+ * millisecond), anything else as 64 hex digits of its SHA-256, which no UUID spells: so the longest
+ * index key, `crix|address|<200>|<200>|<15>|<64>`, is 495 characters, under the 512 limit.
+ */
+const indexedId = (id: string) =>
+  /^[0-9a-f-]{1,36}$/i.test(id) ? id : createHash('sha256').update(Buffer.from(id, 'utf16le')).digest('hex');
+
 /** A change request's time in an index key: its acceptedAt in epoch milliseconds, counted down so a forward scan is newest first. */
 const invertedTime = (acceptedAt: string) => inverted(Date.parse(acceptedAt));
 
@@ -152,7 +162,7 @@ export const rowKeys = {
   changeRequestIndexRoot: 'crix|',
   /** A request's row in one index: newest first, ties (one millisecond) in id order. */
   changeRequestIndexed: (index: ChangeRequestIndex, acceptedAt: string, id: string) =>
-    `${changeRequestIndexPrefix(index)}${invertedTime(acceptedAt)}|${keyPart(id)}`,
+    `${changeRequestIndexPrefix(index)}${invertedTime(acceptedAt)}|${indexedId(id)}`,
   /**
    * The first key of an index at or before `time` (newest first: rows accepted at or before it
    * start here), and the key just past the rows accepted at `time` (`}` follows the `|` separator).
