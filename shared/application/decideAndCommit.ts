@@ -60,6 +60,17 @@ function eventsOf(deps: CommitDependencies, records: AuditRecord[], changeReques
   });
 }
 
+/** The stored status of each request the plan changes, as the snapshot read it (directly, or as the next in a waiting list). */
+function storedStatusesOf(snapshot: DirectorySnapshot, changeRequests: ChangeRequest[]): Map<string, ChangeRequest['status']> {
+  const stored = new Map<string, ChangeRequest['status']>();
+  const waiting = new Map([...snapshot.nextWaiting.values()].map((request) => [request.id, request]));
+  for (const { id } of changeRequests) {
+    const before = snapshot.changeRequests.get(id) ?? waiting.get(id);
+    if (before) stored.set(id, before.status);
+  }
+  return stored;
+}
+
 /** One read → decide → commit; throws ConcurrencyError when another writer committed since the read. */
 async function attempt<R>(deps: CommitDependencies, reads: DirectoryReads, decide: Decide<R>): Promise<Committed<R>> {
   const snapshot = await deps.directory.snapshot(reads);
@@ -74,6 +85,7 @@ async function attempt<R>(deps: CommitDependencies, reads: DirectoryReads, decid
     head,
     writes: plan.writes,
     changeRequests: plan.changeRequests,
+    storedStatuses: storedStatusesOf(snapshot, plan.changeRequests),
     audit: records,
     outbox,
   });

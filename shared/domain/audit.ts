@@ -9,6 +9,8 @@ export const AuditAction = {
   endpointDeleteRejected: 'endpoint.delete-rejected',
   changeRequestInvalid: 'change-request.invalid',
   changeRequestFailed: 'change-request.failed',
+  /** An accepted request withdrawn by its submitter or an operator. */
+  changeRequestCanceled: 'change-request.canceled',
   sipDomainAdded: 'sip-domain.added',
   sipDomainRemoved: 'sip-domain.removed',
   poolRegistered: 'pool.registered',

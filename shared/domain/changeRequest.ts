@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FqdnSchema, SipAddressSchema } from './names';
-import type { FailureCode, RejectionCode } from './codes';
+import type { CANCELED_CODE, FailureCode, RejectionCode } from './codes';
 import type { FieldError } from './errors';
 import { hasControlCharacter, isWellFormed } from './text';
 import type { TraceContext } from './traceContext';
@@ -41,18 +41,20 @@ export const ChangeRequestBodySchema = z.discriminatedUnion('operation', [Create
 });
 export type ChangeRequestBody = z.infer<typeof ChangeRequestBodySchema>;
 
-/** Where a change request stands. `accepted` always ends in one of the other three. */
+/** Where a change request stands. `accepted` always ends in one of the other four, each final. */
 export const ChangeRequestStatus = {
   accepted: 'accepted',
   applied: 'applied',
   rejected: 'rejected',
   failed: 'failed',
+  /** Withdrawn while still accepted (POST /api/change-requests/{id}/cancel): its message, when it comes, changes nothing. */
+  canceled: 'canceled',
 } as const;
 export type ChangeRequestStatus = (typeof ChangeRequestStatus)[keyof typeof ChangeRequestStatus];
 
-/** Why a change request was rejected or failed. */
+/** Why a change request was rejected, failed or canceled. */
 export interface ChangeRequestReason {
-  code: RejectionCode | FailureCode;
+  code: RejectionCode | FailureCode | typeof CANCELED_CODE;
   message: string;
   errors?: FieldError[];
 }

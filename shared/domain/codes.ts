@@ -28,6 +28,9 @@ export const FailureCode = {
 } as const;
 export type FailureCode = (typeof FailureCode)[keyof typeof FailureCode];
 
+/** The reason code of a request withdrawn while accepted (POST /api/change-requests/{id}/cancel). */
+export const CANCELED_CODE = 'canceled' as const;
+
 /** Every refusal of a topology change. */
 export const TopologyCode = {
   sipDomainInUse: 'sip_domain_in_use',

@@ -18,6 +18,7 @@ export const ErrorCode = {
   messageTooLarge: 'message_too_large',
   unsupportedMediaType: 'unsupported_media_type',
   changeRequestNotFound: 'change_request_not_found',
+  changeRequestSettled: 'change_request_settled',
   idempotencyKeyReused: 'idempotency_key_reused',
   concurrentChange: 'concurrent_change',
   serviceUnavailable: 'service_unavailable',
@@ -43,11 +44,14 @@ export interface ServiceErrorOptions {
   cause?: unknown;
   /** The fields the error is about. */
   errors?: FieldError[];
+  /** Extra members of its problem document (RFC 9457 extensions), such as a settled request's `status`. */
+  extensions?: Record<string, unknown>;
 }
 
 /** Base of every error this service raises on purpose. */
 export abstract class ServiceError<Code extends ServiceErrorCode = ServiceErrorCode> extends Error {
   readonly errors: FieldError[];
+  readonly extensions: Record<string, unknown>;
 
   constructor(
     readonly code: Code,
@@ -57,6 +61,7 @@ export abstract class ServiceError<Code extends ServiceErrorCode = ServiceErrorC
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.errors = options.errors ?? [];
+    this.extensions = options.extensions ?? {};
   }
 }
 

@@ -97,6 +97,20 @@ describe('authentication and roles over HTTP (AUTH_MODE=keys)', () => {
         needs: 'one of the roles submitter, operator, auditor',
       },
       {
+        name: 'list change requests',
+        method: 'GET',
+        path: '/change-requests?status=applied',
+        wrongRoles: ['reader'],
+        needs: 'one of the roles submitter, operator, auditor',
+      },
+      {
+        name: 'cancel a change request',
+        method: 'POST',
+        path: `/change-requests/${accepted.body.id}/cancel`,
+        wrongRoles: ['auditor', 'reader'],
+        needs: 'one of the roles submitter, operator',
+      },
+      {
         name: 'add a SIP domain',
         method: 'PUT',
         path: '/topology/sip-domains/new.example.test',

@@ -1,10 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TableClient } from '@azure/data-tables';
-import type { DirectoryTableClient } from '../../shared/adapters/tables/partitionTable';
 import type { AuditPageRequest } from '../../shared/application/ports/auditSearch';
 import { AuditAction, GENESIS_HEAD, appendToChain, type AuditDraft, type AuditHead } from '../../shared/domain/audit';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
+import { counting } from '../support/countingTable';
 import { newTableStore } from '../support/storeHarness';
 
 const RECORDS = 20_000;
@@ -14,35 +13,6 @@ const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const timeOf = (sequence: number) => new Date(T0 + sequence * 1000).toISOString();
 const subjectOf = (sequence: number) => `sip:user${sequence % 1000}@contoso.com`;
 const actorOf = (sequence: number) => `actor${sequence % 50}`;
-
-/** A TableClient that counts the rows the service sends back, page by page, so a test can see what a query touched. */
-function counting(table: TableClient): DirectoryTableClient & { rowsRead: number } {
-  const counter = {
-    rowsRead: 0,
-    createTable: table.createTable.bind(table),
-    createEntity: table.createEntity.bind(table),
-    updateEntity: table.updateEntity.bind(table),
-    deleteEntity: table.deleteEntity.bind(table),
-    submitTransaction: table.submitTransaction.bind(table),
-    getEntity: (async (...args: Parameters<TableClient['getEntity']>) => {
-      counter.rowsRead++;
-      return table.getEntity(...args);
-    }) as TableClient['getEntity'],
-    listEntities: ((...args: Parameters<TableClient['listEntities']>) => {
-      const rows = table.listEntities(...args);
-      return {
-        byPage: (settings: Parameters<typeof rows.byPage>[0]) =>
-          (async function* () {
-            for await (const page of rows.byPage(settings)) {
-              counter.rowsRead += page.length;
-              yield page;
-            }
-          })(),
-      };
-    }) as unknown as TableClient['listEntities'],
-  };
-  return counter;
-}
 
 describe(`audit queries over ${RECORDS.toLocaleString('en')} records read what they return, not the log`, () => {
   let azurite: TestAzurite;
@@ -84,6 +54,7 @@ describe(`audit queries over ${RECORDS.toLocaleString('en')} records read what t
         head: { ...next, time: timeOf(next.sequence) },
         writes: [],
         changeRequests: [],
+        storedStatuses: new Map(),
         audit: timed,
         outbox: [],
       });

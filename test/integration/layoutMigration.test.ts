@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { TableClient, type TableEntityResult } from '@azure/data-tables';
 import { migrateToCurrentLayout } from '../../shared/adapters/tables/canonicalAddressMigration';
 import { PartitionTable, type DirectoryTableClient } from '../../shared/adapters/tables/partitionTable';
+import { LAYOUT_VERSION } from '../../shared/adapters/tables/rowKeys';
 import { openTableStore } from '../../shared/adapters/tables/tableStore';
 import { verifyAuditLog } from '../../shared/application/audit/verifyAuditLog';
 import type { ScheduledRedrive } from '../../shared/application/ports/redriveSchedule';
@@ -134,7 +135,7 @@ describe('the layout migration (version 1 to 2: canonical SIP addresses) on Azur
     const store = await openTableStore(table, P, log);
 
     const rows = byKey(await partitionRows(table, P));
-    assert.equal(rows.get('head')?.schemaVersion, 2);
+    assert.equal(rows.get('head')?.schemaVersion, LAYOUT_VERSION);
     // No key holds an escaped address any more (an escape of an escape, %25, is what layout 1 made of them).
     assert.deepEqual(
       [...rows.keys()].filter((key) => key.includes('%2565') || key.includes('%2561') || key.includes('%2563')),
@@ -194,7 +195,7 @@ describe('the layout migration (version 1 to 2: canonical SIP addresses) on Azur
 
     assert.deepEqual(report, { migrated: true, rewritten: 0, conflicts: 0 });
     assert.deepEqual((await partitionRows(table, P)).filter((row) => row.rowKey !== 'head').map(contentOf), once);
-    assert.equal((await table.getEntity(P, 'head')).schemaVersion, 2);
+    assert.equal((await table.getEntity(P, 'head')).schemaVersion, LAYOUT_VERSION);
     assert.deepEqual(log.warnings, []);
   });
 
@@ -213,7 +214,7 @@ describe('the layout migration (version 1 to 2: canonical SIP addresses) on Azur
         ++transactions === 3 ? Promise.reject(new Error('killed')) : crashed.table.submitTransaction(...args),
     });
     await assert.rejects(migrateToCurrentLayout(new PartitionTable(dying, P), recordingLog()), /killed/);
-    assert.notEqual((await crashed.table.getEntity(P, 'head')).schemaVersion, 2, 'the version is bumped last');
+    assert.notEqual((await crashed.table.getEntity(P, 'head')).schemaVersion, LAYOUT_VERSION, 'the version is bumped last');
     await openTableStore(crashed.table, P);
 
     const concurrent = await aLayoutOnePartition(azurite.connectionString);
@@ -227,8 +228,74 @@ describe('the layout migration (version 1 to 2: canonical SIP addresses) on Azur
     assert.deepEqual(await keysOf(crashed.table), await keysOf(expected.table));
     assert.deepEqual(await keysOf(concurrent.table), await keysOf(expected.table));
     for (const table of [crashed.table, concurrent.table]) {
-      assert.equal((await table.getEntity(P, 'head')).schemaVersion, 2);
+      assert.equal((await table.getEntity(P, 'head')).schemaVersion, LAYOUT_VERSION);
       assert.equal((await partitionRows(table, P)).filter((row) => (row.rowKey as string).startsWith('conflict|')).length, 1);
     }
+  });
+});
+
+describe('the layout migration (version 2 to 3: change requests in their listings) on Azurite', () => {
+  let azurite: TestAzurite;
+  before(async () => {
+    azurite = await startTestAzurite();
+  });
+  after(async () => {
+    await azurite.stop();
+  });
+
+  /** A partition as today's code writes it: a settled request and a waiting one, with their listings. */
+  async function aPartitionWithRequests() {
+    const table = TableClient.fromConnectionString(azurite.connectionString, freshTableName(), { allowInsecureConnection: true });
+    const store = await openTableStore(table, P);
+    const pool = aPool();
+    await store.directory.commit(aCommit(EMPTY_STORE, { writes: [{ type: 'putPool', pool }], drafts: [anAuditDraft()] }));
+    const settledOne = aChangeRequest({ request: aDeleteRequest({ sipAddress: sip('sip:gone@contoso.com') }), acceptedAt: EARLIER });
+    const waiting = aChangeRequest({ request: aDeleteRequest({ sipAddress: sip('sip:waits@contoso.com') }), actor: 'bob' });
+    const admitted = await store.admissions.admit(settledOne, { now: new Date(EARLIER), redriveAt: new Date(NOW) });
+    await store.admissions.admit(waiting, { now: new Date(NOW), redriveAt: new Date(NOW) });
+    assert.equal(admitted.outcome, 'admitted');
+    const snapshot = await store.directory.snapshot({});
+    const applied: ChangeRequest = { ...(admitted as { changeRequest: ChangeRequest }).changeRequest, status: 'applied', completedAt: NOW };
+    await store.directory.commit(aCommit(snapshot, { changeRequests: [applied], storedStatuses: new Map([[applied.id, 'accepted']]) }));
+    return { table, store, applied, waiting };
+  }
+
+  const indexRows = async (table: TableClient) =>
+    (await partitionRows(table, P)).filter((row) => (row.rowKey as string).startsWith('crix|')).map(contentOf);
+
+  it('writes the listings of requests recorded before, deletes index rows no request accounts for, and a second run writes nothing', async () => {
+    const { table, store, applied, waiting } = await aPartitionWithRequests();
+    const expected = await indexRows(table);
+    // all, actor, status, address and operation for each request.
+    assert.equal(expected.length, 10);
+
+    // Layout 2 had no listings: take them away and put the version back.
+    for (const row of expected) await table.deleteEntity(P, row.rowKey as string);
+    await table.createEntity({ partitionKey: P, rowKey: 'crix|status|accepted|000000000000000|stray', data: '{}' });
+    const { etag: _etag, timestamp: _timestamp, ...head } = await table.getEntity<Record<string, unknown>>(P, 'head');
+    await table.updateEntity({ ...head, partitionKey: P, rowKey: 'head', schemaVersion: 2 }, 'Replace');
+    assert.deepEqual((await store.queries.changeRequests({ limit: 10 })).items.length, 0);
+
+    const report = await migrateToCurrentLayout(new PartitionTable(table, P), recordingLog());
+
+    assert.deepEqual(report, { migrated: true, rewritten: 10, conflicts: 0 });
+    assert.deepEqual(await indexRows(table), expected);
+    assert.equal((await table.getEntity(P, 'head')).schemaVersion, LAYOUT_VERSION);
+    assert.deepEqual(
+      (await store.queries.changeRequests({ limit: 10 })).items.map((request) => request.id),
+      [waiting.id, applied.id],
+    );
+    assert.deepEqual(
+      (await store.queries.changeRequests({ status: 'accepted', limit: 10 })).items.map((request) => request.id),
+      [waiting.id],
+    );
+
+    await asLayoutOne(table);
+    assert.deepEqual(await migrateToCurrentLayout(new PartitionTable(table, P), recordingLog()), {
+      migrated: true,
+      rewritten: 0,
+      conflicts: 0,
+    });
+    assert.deepEqual(await indexRows(table), expected);
   });
 });

@@ -1,7 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { conflictKey } from '../../shared/adapters/tables/canonicalAddressMigration';
-import { HASHED_KEY_PART_MARK, MAX_KEY_PART_LENGTH, keyPart, rowKeys, type AuditIndex } from '../../shared/adapters/tables/rowKeys';
+import {
+  HASHED_KEY_PART_MARK,
+  MAX_KEY_PART_LENGTH,
+  keyPart,
+  rowKeys,
+  type AuditIndex,
+  type ChangeRequestIndex,
+} from '../../shared/adapters/tables/rowKeys';
 import { verifyAuditLog } from '../../shared/application/audit/verifyAuditLog';
 import type { AuditRecord } from '../../shared/domain/audit';
 import type { Fqdn, SipAddress } from '../../shared/domain/names';
@@ -75,23 +82,39 @@ describe('every row key on Azurite: bounded, whatever the value', () => {
     waiting: rowKeys.waiting(worstAddress(value), MAX_SEQUENCE),
     idempotencyKey: rowKeys.idempotencyKey(value, value),
     idempotencyExpiry: rowKeys.idempotencyExpiry(new Date(8.64e15).toISOString(), value, value),
+    ...Object.fromEntries(
+      (
+        [
+          { index: 'all' },
+          { index: 'actor', actor: value },
+          { index: 'status', status: value },
+          { index: 'address', sipAddress: worstAddress(value) },
+          { index: 'operation', operation: value },
+        ] as ChangeRequestIndex[]
+      ).map((index) => [`changeRequestIndexed ${index.index}`, rowKeys.changeRequestIndexed(index, '2026-01-01T00:00:00.000Z', value)]),
+    ),
     conflict: conflictKey(rowKeys.waiting(worstAddress(value), MAX_SEQUENCE), rowKeys.waiting(worstAddress(value), MAX_SEQUENCE)),
   });
 
   it('builds every key kind within the limit and the documented lengths, and Azurite stores and reads back each', async () => {
     const { table } = await newTableStore(azurite.connectionString);
     let longest = 0;
+    let longestListing = 0;
     for (const value of worstValues) {
       for (const [kind, rowKey] of Object.entries(keysFrom(value))) {
-        // rowKeys.ts: pending|<200>|<200>|<15> = 425 is the longest key, a conflict row 451.
-        assert.ok(rowKey.length <= (kind === 'conflict' ? 451 : 425), `${kind}: ${rowKey.length} characters`);
+        // rowKeys.ts: pending|<200>|<200>|<15> = 425 is the longest key but a listing's, a conflict row 451,
+        // and crix|address|<200>|<200>|<15>|<64> = 495 the longest of all.
+        const bound = kind === 'conflict' ? 451 : kind.startsWith('changeRequestIndexed') ? 495 : 425;
+        assert.ok(rowKey.length <= bound, `${kind}: ${rowKey.length} characters`);
         assert.ok(rowKey.length < KEY_LIMIT);
-        longest = Math.max(longest, kind === 'conflict' ? 0 : rowKey.length);
+        if (kind === 'changeRequestIndexed address') longestListing = Math.max(longestListing, rowKey.length);
+        else longest = Math.max(longest, kind === 'conflict' ? 0 : rowKey.length);
         await table.upsertEntity({ partitionKey: 'default', rowKey, kind }, 'Replace');
         assert.equal((await table.getEntity<{ kind: string }>('default', rowKey)).kind, kind);
       }
     }
     assert.equal(longest, 425, 'the worst case is reached: the bound is exercised, not just respected');
+    assert.equal(longestListing, 495, "the listings' worst case is reached too");
   });
 });
 

@@ -144,6 +144,8 @@ export function anAuditDraft(overrides: Partial<AuditDraft> = {}): AuditDraft {
 export interface CommitContents {
   writes?: DirectoryWrite[];
   changeRequests?: ChangeRequest[];
+  /** The changed requests' statuses as stored before (absent: recorded here first). */
+  storedStatuses?: Map<string, ChangeRequest['status']>;
   drafts?: AuditDraft[];
   now?: Date;
 }
@@ -156,6 +158,7 @@ export function aCommit(base: Pick<DirectorySnapshot, 'version' | 'head'>, conte
     head,
     writes: contents.writes ?? [],
     changeRequests: contents.changeRequests ?? [],
+    storedStatuses: contents.storedStatuses ?? new Map(),
     audit: records,
     outbox: records.map((record) => toCloudEvent(record, '/test')),
   };

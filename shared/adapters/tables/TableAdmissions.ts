@@ -5,7 +5,7 @@ import type { SipAddress } from '../../domain/names';
 import type { Admission, AdmissionOptions, Admissions, IdempotencyRecord } from '../../application/ports/admissions';
 import type { ScheduledRedrive } from '../../application/ports/redriveSchedule';
 import { statusOf } from '../azureErrors';
-import { changeRequestEntity, scheduledRedriveEntity } from './entities';
+import { changeRequestEntity, changeRequestIndexEntities, scheduledRedriveEntity } from './entities';
 import { parse, type PartitionTable, type StoredRow } from './partitionTable';
 import { rowKeys } from './rowKeys';
 
@@ -78,6 +78,8 @@ export class TableAdmissions implements Admissions {
     return [
       counterRow ? ['update', counter, 'Replace', { etag: counterRow.etag }] : ['create', counter],
       ['create', changeRequestEntity(this.table, admitted)],
+      // Its place in every listing, in the same step, so a listing never disagrees with the request.
+      ...changeRequestIndexEntities(this.table, admitted).map((row): TransactionAction => ['create', row]),
       ['create', scheduledRedriveEntity(this.table, waiting)],
     ];
   }

@@ -6,7 +6,7 @@ import { InvariantError } from '../../domain/errors';
 import type { Fqdn, SipAddress } from '../../domain/names';
 import type { Directory, DirectoryCommit, DirectoryReads, DirectorySnapshot } from '../../application/ports/directory';
 import type { ScheduledRedrive } from '../../application/ports/redriveSchedule';
-import { auditEntities, changeRequestEntity, leaveWaitingList, writeAction } from './entities';
+import { auditEntities, changeRequestActions, leaveWaitingList, writeAction } from './entities';
 import { parse, type PartitionTable } from './partitionTable';
 import { LAYOUT_VERSION, rowKeys, SCHEMA_VERSION_COLUMN } from './rowKeys';
 
@@ -63,7 +63,7 @@ export class TableDirectory implements Directory {
     const actions: TransactionAction[] = [
       commit.expectedVersion === '' ? ['create', head] : ['update', head, 'Replace', { etag: commit.expectedVersion }],
       ...commit.writes.map((write) => writeAction(this.table, write)),
-      ...commit.changeRequests.map((request): TransactionAction => ['upsert', changeRequestEntity(this.table, request), 'Replace']),
+      ...commit.changeRequests.flatMap((request) => changeRequestActions(this.table, request, commit.storedStatuses.get(request.id))),
       ...commit.changeRequests.flatMap((request) => leaveWaitingList(this.table, request)),
       ...commit.audit.flatMap((record) => auditEntities(this.table, record)).map((row): TransactionAction => ['create', row]),
       ...commit.outbox.map((event): TransactionAction => ['create', this.table.entity(rowKeys.outbox(event.data.sequence), event)]),

@@ -8,7 +8,7 @@ import { canonicalEscapes, type SipAddress } from '../../domain/names';
 import type { ScheduledRedrive } from '../../application/ports/redriveSchedule';
 import type { Logger } from '../../application/ports/system';
 import { statusOf } from '../azureErrors';
-import { changeRequestEntity, holderEntity, scheduledRedriveEntity } from './entities';
+import { changeRequestEntity, changeRequestIndexEntities, holderEntity, scheduledRedriveEntity } from './entities';
 import { parse, type PartitionTable, type Row, type StoredRow } from './partitionTable';
 import { LAYOUT_VERSION, rowKeys, SCHEMA_VERSION_COLUMN, type AuditIndex } from './rowKeys';
 
@@ -297,6 +297,31 @@ async function submit(table: PartitionTable, guard: HeadGuard | undefined, plans
   if (batch.length > 0) await guarded(table, guard, batch);
 }
 
+/**
+ * Layout version 3: every change request in the listings (`crix|` rows, rowKeys.ts), which admission
+ * and every settling commit now write beside the request. This step runs after the version-2 pass,
+ * on the request rows as that pass left them: it writes each request's index rows that are missing
+ * or differ, and deletes index rows no request accounts for (a listing under a spelling the
+ * version-2 pass changed). A re-run after a crash midway finds what is left; a second run writes nothing.
+ */
+async function indexChangeRequests(table: PartitionTable, guard: HeadGuard | undefined): Promise<number> {
+  const existing = new Map<string, StoredRow>();
+  for await (const row of table.rows(rowKeys.changeRequestIndexRoot)) existing.set(row.rowKey, row);
+  const plans: GroupPlan[] = [];
+  for await (const row of table.rows(rowKeys.changeRequestPrefix)) {
+    const actions: TransactionAction[] = [];
+    for (const index of changeRequestIndexEntities(table, valueOf<ChangeRequest>(row))) {
+      const stored = existing.get(index.rowKey);
+      existing.delete(index.rowKey);
+      if (stored === undefined || !holdsAll(stored, index)) actions.push(['upsert', index, 'Replace']);
+    }
+    if (actions.length > 0) plans.push({ actions, conflicts: [] });
+  }
+  const stale = [...existing.values()].map((row) => ({ actions: [deleteAction(table, row)], conflicts: [] }));
+  await submit(table, guard, [...plans, ...stale]);
+  return plans.reduce((sum, plan) => sum + plan.actions.length, 0);
+}
+
 /** One pass: read, plan and rewrite every kind, then bump the head's version with If-Match. */
 async function migrateOnce(table: PartitionTable, log: Logger): Promise<MigrationReport> {
   const report: MigrationReport = { migrated: false, rewritten: 0, conflicts: 0 };
@@ -316,6 +341,7 @@ async function migrateOnce(table: PartitionTable, log: Logger): Promise<Migratio
       }
     }
   }
+  report.rewritten += await indexChangeRequests(table, guard);
   // No head yet: nothing to stamp; a later open, or the first commit (which writes the version), settles it.
   if (guard === undefined) return report;
   await guarded(table, { ...guard, version: LAYOUT_VERSION }, []);

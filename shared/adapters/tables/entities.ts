@@ -4,7 +4,7 @@ import { ChangeRequestStatus, type ChangeRequest } from '../../domain/changeRequ
 import type { AddressHolder, DirectoryWrite } from '../../domain/directory';
 import type { ScheduledRedrive } from '../../application/ports/redriveSchedule';
 import type { PartitionTable, Row } from './partitionTable';
-import { rowKeys, type AuditIndex } from './rowKeys';
+import { rowKeys, type AuditIndex, type ChangeRequestIndex } from './rowKeys';
 
 /** How the directory's values become rows (see rowKeys.ts for the layout); shared by the role adapters. */
 
@@ -26,6 +26,63 @@ export function holderEntity(table: PartitionTable, holder: AddressHolder): Row 
 /** A change request's row, with its status as a column. */
 export function changeRequestEntity(table: PartitionTable, request: ChangeRequest): Row {
   return table.entity(rowKeys.changeRequest(request.id), request, { status: request.status });
+}
+
+/**
+ * The listings a change request appears in: all, its actor's, its status's and, when it parsed, its
+ * address's and its operation's. A submitter's listing is its actor's, so it reads only its own.
+ */
+export function changeRequestIndexes(request: ChangeRequest): ChangeRequestIndex[] {
+  const indexes: ChangeRequestIndex[] = [
+    { index: 'all' },
+    { index: 'actor', actor: request.actor },
+    { index: 'status', status: request.status },
+  ];
+  if (request.request !== null) {
+    indexes.push(
+      { index: 'address', sipAddress: request.request.sipAddress },
+      { index: 'operation', operation: request.request.operation },
+    );
+  }
+  return indexes;
+}
+
+/**
+ * A change request's index rows: each a whole copy, so a listing reads only the rows it returns, with
+ * the columns the other filters of a listing are applied on by the service.
+ */
+export function changeRequestIndexEntities(table: PartitionTable, request: ChangeRequest): Row[] {
+  const columns = {
+    status: request.status,
+    actor: request.actor,
+    channel: request.channel,
+    sipAddress: request.request?.sipAddress ?? '',
+    operation: request.request?.operation ?? '',
+    acceptedAt: request.acceptedAt,
+  };
+  return changeRequestIndexes(request).map((index) =>
+    table.entity(rowKeys.changeRequestIndexed(index, request.acceptedAt, request.id), request, columns),
+  );
+}
+
+/**
+ * The transaction actions that record a request as it now stands, given its status as stored before
+ * (undefined: first recorded here): its row and index rows rewritten, and its row in the listing of its old status removed.
+ */
+export function changeRequestActions(
+  table: PartitionTable,
+  request: ChangeRequest,
+  storedStatus: ChangeRequest['status'] | undefined,
+): TransactionAction[] {
+  const actions: TransactionAction[] = [
+    ['upsert', changeRequestEntity(table, request), 'Replace'],
+    ...changeRequestIndexEntities(table, request).map((row): TransactionAction => ['upsert', row, 'Replace']),
+  ];
+  if (storedStatus !== undefined && storedStatus !== request.status) {
+    const stale = rowKeys.changeRequestIndexed({ index: 'status', status: storedStatus }, request.acceptedAt, request.id);
+    actions.push(['delete', table.key(stale)]);
+  }
+  return actions;
 }
 
 /** A waiting request's row in its address's waiting list, with the columns the re-driver filters on. */

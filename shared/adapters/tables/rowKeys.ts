@@ -11,6 +11,10 @@ import { canonicalSipText, domainOf, userOf, type Fqdn, type SipAddress } from '
  *   pool|<fqdn>                       a Persistent Chat pool, naming its default and admin endpoint
  *   address|<domain>|<user>           the one holder of a SIP address: an endpoint or a directory user
  *   cr|<id>                           a change request and its status
+ *   crix|<index>|<inv accepted>|<id>  the same request, indexed newest first (inverted acceptedAt in ms) in
+ *                                     each listing: `all`, `actor|<actor>`, `status|<status>`,
+ *                                     `address|<domain>|<user>`, `operation|<op>`; written with the
+ *                                     request in every transaction that records or settles it
  *   audit|<inverted sequence>         an audit record; inverted so a forward scan is newest first
  *   auditsub|<subject>|<inverted seq> the same record, indexed by subject
  *   auditix|<dimension>|<value>|<inv> the same record, indexed by actor, onBehalfOf (when claimed), type, outcome,
@@ -32,7 +36,7 @@ import { canonicalSipText, domainOf, userOf, type Fqdn, type SipAddress } from '
  */
 
 /** The version of this layout, kept in the head row's SCHEMA_VERSION_COLUMN (absent: 1); see canonicalAddressMigration.ts. */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 export const SCHEMA_VERSION_COLUMN = 'schemaVersion';
 
 // Below Number.MAX_SAFE_INTEGER, so the arithmetic is exact; 15 digits outlast any audit log.
@@ -44,7 +48,9 @@ const MAX_SEQUENCE = 999_999_999_999_999;
  * The longest keys have two value parts: `pending|<domain>|<user>|<15-digit ticket>` is
  * 8 + 200 + 1 + 200 + 1 + 15 = 425 characters, `address|…|…` 409 and `line|…|…` 406; with one part,
  * `auditix|correlation|<value>|<15 digits>` is 20 + 200 + 1 + 15 = 236. All well under 512, which
- * leaves room for `conflict|<key>|<16 hex>` (the migration's conflict rows): at most 451.
+ * leaves room for `conflict|<key>|<16 hex>` (the migration's conflict rows): at most 451. The
+ * change-request listings' `crix|address|<200>|<200>|<15>|<id>` is the longest key, at most 495
+ * (see indexedId); it never gets a conflict row.
  */
 export const MAX_KEY_PART_LENGTH = 200;
 
@@ -101,6 +107,41 @@ function idempotencyHash(scope: string, key: string): string {
   return createHash('sha256').update(`${scope}\n${key}`).digest('hex');
 }
 
+/**
+ * A change request's id in an index key: a UUID as it is (UUIDv7 ids then sort by creation within a
+ * millisecond), anything else as 64 hex digits of its SHA-256, which no UUID spells: so the longest
+ * index key, `crix|address|<200>|<200>|<15>|<64>`, is 495 characters, under the 512 limit.
+ */
+const indexedId = (id: string) =>
+  /^[0-9a-f-]{1,36}$/i.test(id) ? id : createHash('sha256').update(Buffer.from(id, 'utf16le')).digest('hex');
+
+/** A change request's time in an index key: its acceptedAt in epoch milliseconds, counted down so a forward scan is newest first. */
+const invertedTime = (acceptedAt: string) => inverted(Date.parse(acceptedAt));
+
+/** The listings of change requests, each an index of `crix|` rows (see changeRequestIndexes in entities.ts). */
+export type ChangeRequestIndex =
+  | { index: 'all' }
+  | { index: 'actor'; actor: string }
+  | { index: 'status'; status: string }
+  | { index: 'address'; sipAddress: SipAddress }
+  | { index: 'operation'; operation: string };
+
+/** The key prefix of one change-request index. */
+function changeRequestIndexPrefix(index: ChangeRequestIndex): string {
+  switch (index.index) {
+    case 'all':
+      return 'crix|all|';
+    case 'actor':
+      return `crix|actor|${keyPart(index.actor)}|`;
+    case 'status':
+      return `crix|status|${keyPart(index.status)}|`;
+    case 'address':
+      return `crix|address|${addressPart(index.sipAddress)}|`;
+    case 'operation':
+      return `crix|operation|${keyPart(index.operation)}|`;
+  }
+}
+
 /** The audit dimensions with an index besides subject. */
 export type AuditIndex = 'actor' | 'onBehalfOf' | 'type' | 'outcome' | 'changeRequest' | 'correlation';
 
@@ -115,6 +156,19 @@ export const rowKeys = {
   addressPrefix: 'address|',
   addressesInDomain: (name: Fqdn) => `address|${keyPart(name)}|`,
   changeRequest: (id: string) => `cr|${keyPart(id)}`,
+  changeRequestPrefix: 'cr|',
+  changeRequestIndexPrefix,
+  /** Every index row of every listing. */
+  changeRequestIndexRoot: 'crix|',
+  /** A request's row in one index: newest first, ties (one millisecond) in id order. */
+  changeRequestIndexed: (index: ChangeRequestIndex, acceptedAt: string, id: string) =>
+    `${changeRequestIndexPrefix(index)}${invertedTime(acceptedAt)}|${indexedId(id)}`,
+  /**
+   * The first key of an index at or before `time` (newest first: rows accepted at or before it
+   * start here), and the key just past the rows accepted at `time` (`}` follows the `|` separator).
+   */
+  changeRequestIndexFrom: (index: ChangeRequestIndex, time: string) => `${changeRequestIndexPrefix(index)}${invertedTime(time)}|`,
+  changeRequestIndexTo: (index: ChangeRequestIndex, time: string) => `${changeRequestIndexPrefix(index)}${invertedTime(time)}}`,
   audit: (sequence: number) => `audit|${inverted(sequence)}`,
   auditPrefix: 'audit|',
   /** The sequence an audit row's key places it at. */

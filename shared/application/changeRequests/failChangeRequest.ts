@@ -4,6 +4,7 @@ import { decideAndCommit, type CommitDependencies } from '../decideAndCommit';
 import type { ServiceDependencies } from '../dependencies';
 import { queuedRecord, type QueuedChangeRequest } from './applyChangeRequest';
 import { auditDraftFor, settledAs } from './settlement';
+import type { FailureCode, RejectionCode } from '../../domain/codes';
 
 /** What failing a request needs. */
 export type FailDependencies = CommitDependencies & Pick<ServiceDependencies, 'ids'>;
@@ -15,7 +16,7 @@ export type FailDependencies = CommitDependencies & Pick<ServiceDependencies, 'i
 export async function failChangeRequest(
   deps: FailDependencies,
   changeRequestId: string,
-  reason: ChangeRequestReason,
+  reason: ChangeRequestReason & { code: FailureCode | RejectionCode },
   unadmitted?: QueuedChangeRequest,
 ): Promise<ChangeRequest | undefined> {
   const { result } = await decideAndCommit(deps, { changeRequests: [changeRequestId] }, (snapshot, now) => {

@@ -42,6 +42,11 @@ export interface DirectoryCommit {
   head: AuditHead;
   writes: DirectoryWrite[];
   changeRequests: ChangeRequest[];
+  /**
+   * Each changed request's status as stored before this commit (from the snapshot); absent for a
+   * request this commit records for the first time. The listings by status move the request along.
+   */
+  storedStatuses: ReadonlyMap<string, ChangeRequest['status']>;
   audit: AuditRecord[];
   outbox: CloudEvent[];
 }

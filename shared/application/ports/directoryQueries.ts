@@ -1,4 +1,4 @@
-import type { ChangeRequest } from '../../domain/changeRequest';
+import type { ChangeRequest, ChangeRequestStatus } from '../../domain/changeRequest';
 import type { AddressHolder, DirectoryUser, Endpoint, PersistentChatPool, SipDomain } from '../../domain/directory';
 import type { Fqdn, SipAddress } from '../../domain/names';
 
@@ -17,6 +17,19 @@ export interface EndpointFilter {
   cursor?: string;
 }
 
+/** Filters for listing change requests, newest first; `since` and `until` (ISO 8601) bound acceptedAt, inclusive. */
+export interface ChangeRequestFilter {
+  /** Only the requests this principal submitted over HTTP (a submitter's own). */
+  submittedBy?: string;
+  status?: ChangeRequestStatus;
+  sipAddress?: SipAddress;
+  operation?: 'create' | 'delete';
+  since?: string;
+  until?: string;
+  limit: number;
+  cursor?: string;
+}
+
 /** The topology as the service sees it. */
 export interface Topology {
   sipDomains: SipDomain[];
@@ -27,6 +40,11 @@ export interface Topology {
 /** The read side: what callers look up, read without a snapshot (each answer is as of its own read). */
 export interface DirectoryQueries {
   changeRequest(id: string): Promise<ChangeRequest | undefined>;
+  /**
+   * Change requests newest first (by acceptedAt), filtered and paged; reads about as many rows as it
+   * returns. Throws ValidationError on a cursor this service did not issue for this listing.
+   */
+  changeRequests(filter: ChangeRequestFilter): Promise<Page<ChangeRequest>>;
   holder(sipAddress: SipAddress): Promise<AddressHolder | undefined>;
   /**
    * Endpoints (default and admin-created) ordered by SIP domain, then user part; filtered and paged.

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ChangeRequestBodySchema, type ChangeRequest } from '../../domain/changeRequest';
+import { ChangeRequestBodySchema, ChangeRequestStatus, type ChangeRequest } from '../../domain/changeRequest';
+import { SipAddressSchema } from '../../domain/names';
+import { cancelChangeRequest, type CancelDependencies } from '../../application/changeRequests/cancelChangeRequest';
 import { ErrorCode, NotFoundError, TooManyRequestsError, ValidationError } from '../../domain/errors';
 import type { ServiceDependencies } from '../../application/dependencies';
 import type { RateLimiter } from '../../application/rateLimiter';
@@ -8,7 +10,7 @@ import { submitChangeRequest, type SubmitDependencies } from '../../application/
 import { holdsAnyRole, Role, type Principal } from '../../domain/principal';
 import { traceContextOf, traceIdOf } from '../../domain/traceContext';
 import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
-import { correlationIdOf, json, parseInput, queryObject, readJsonBody, type HttpInput } from './httpInput';
+import { correlationIdOf, fromQuery, json, parseInput, queryObject, readJsonBody, type HttpInput } from './httpInput';
 
 /** The query of POST /api/change-requests (exported for the OpenAPI document). */
 export const SubmitQuerySchema = z.strictObject({
@@ -108,5 +110,66 @@ export const getChangeRequestHttp = httpEntrypoint(
     if (!found || !mayRead(principal, found))
       throw new NotFoundError(ErrorCode.changeRequestNotFound, `no change request has the id ${id}`);
     return json(200, found);
+  },
+);
+
+const STATUSES = Object.values(ChangeRequestStatus);
+
+/** An RFC 3339 timestamp with its offset, as a canonical ISO string (compared with acceptedAt). */
+const TIMESTAMP = z.iso
+  .datetime({ offset: true, error: 'must be an RFC 3339 timestamp, e.g. 2026-11-23T10:00:00Z' })
+  .transform((value) => new Date(value).toISOString());
+
+const ChangeRequestQuerySchema = z
+  .strictObject({
+    status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }).optional(),
+    /** Matched exactly, in canonical form (as requests store it). */
+    sipAddress: SipAddressSchema.optional(),
+    operation: z.enum(['create', 'delete'], { error: 'must be create or delete' }).optional(),
+    since: TIMESTAMP.optional(),
+    until: TIMESTAMP.optional(),
+    limit: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .default(100),
+    cursor: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters').optional(),
+  })
+  .superRefine((query, ctx) => {
+    if (query.since !== undefined && query.until !== undefined && query.since > query.until)
+      ctx.addIssue({ code: 'custom', path: ['since'], message: 'must not be later than until' });
+  });
+
+/** Whether the principal sees every request (operators and auditors) or only its own (a submitter). */
+const seesAll = (principal: Principal) => holdsAnyRole(principal, [Role.operator, Role.auditor]);
+
+/**
+ * GET /api/change-requests: change requests newest first (by acceptedAt), filtered and paged. A
+ * submitter lists only the requests it submitted; operators and auditors list all.
+ */
+export const listChangeRequestsHttp = httpEntrypoint(
+  { roles: [Role.submitter, Role.operator, Role.auditor] },
+  async (deps: Pick<ServiceDependencies, 'queries'> & HttpDependencies, request, principal) => {
+    const query = parseInput(ChangeRequestQuerySchema, queryObject(request), 'query');
+    const filter = { ...query, ...(seesAll(principal) ? {} : { submittedBy: principal.name }) };
+    return json(200, await fromQuery(deps.queries.changeRequests(filter)));
+  },
+);
+
+/**
+ * POST /api/change-requests/{id}/cancel: settles a request still `accepted` as `canceled`. 409
+ * change_request_settled (with its `status`) once settled; a submitter's cancel of another's request
+ * answers as an unknown one does (404).
+ */
+export const cancelChangeRequestHttp = httpEntrypoint(
+  { roles: [Role.submitter, Role.operator] },
+  async (deps: CancelDependencies & HttpDependencies, request, principal) => {
+    const { id } = parseInput(ChangeRequestParamsSchema, request.params, 'path');
+    // An operator cancels any request; a submitter that is not also an operator only its own.
+    const ownOnly = !holdsAnyRole(principal, [Role.operator]);
+    const canceled = await cancelChangeRequest(deps, id, { name: principal.name, ownOnly });
+    deps.log.with({ correlationId: canceled.correlationId }).info('change request canceled', { changeRequestId: id, by: principal.name });
+    return json(200, canceled);
   },
 );

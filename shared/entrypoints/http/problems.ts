@@ -21,7 +21,8 @@ export class UnsupportedMediaTypeError extends ServiceError {}
 export interface Problem {
   type: string;
   title: string;
-  status: number;
+  /** The HTTP status; change_request_settled carries the request's status here instead (see problem()). */
+  status: number | string;
   detail: string;
   code: string;
   errors?: FieldError[];
@@ -55,7 +56,13 @@ const TITLES: Record<number, string> = {
 export type TextOutput = HttpOutput & { body: string };
 
 /** The problem document for a response status and code. */
-export function problem(status: number, code: string, detail: string, errors?: FieldError[]): TextOutput {
+export function problem(
+  status: number,
+  code: string,
+  detail: string,
+  errors?: FieldError[],
+  extensions: Record<string, unknown> = {},
+): TextOutput {
   const body: Problem = {
     type: `/problems/${code.replace(/_/g, '-')}`,
     title: TITLES[status] ?? 'Error',
@@ -63,6 +70,9 @@ export function problem(status: number, code: string, detail: string, errors?: F
     detail,
     code,
     ...(errors?.length ? { errors } : {}),
+    // Last, so the API contract's members win: change_request_settled's `status` is the request's
+    // settled status (a string), in place of RFC 9457's advisory copy of the HTTP status.
+    ...extensions,
   };
   const headers: Record<string, string> = { 'content-type': 'application/problem+json; charset=utf-8' };
   return { status, headers, body: JSON.stringify(body) };
@@ -75,7 +85,7 @@ export function problemForError(error: unknown): TextOutput {
   if (error instanceof UnauthenticatedError) return problem(401, error.code, error.message, error.errors);
   if (error instanceof ForbiddenError) return problem(403, error.code, error.message, error.errors);
   if (error instanceof NotFoundError) return problem(404, error.code, error.message);
-  if (error instanceof ConflictError) return problem(409, error.code, error.message, error.errors);
+  if (error instanceof ConflictError) return problem(409, error.code, error.message, error.errors, error.extensions);
   if (error instanceof TooLargeError) return problem(413, error.code, error.message, error.errors);
   if (error instanceof UnsupportedMediaTypeError) return problem(415, error.code, error.message, error.errors);
   if (error instanceof UnprocessableError) return problem(422, error.code, error.message, error.errors);

@@ -34,7 +34,7 @@ export interface QueueTrigger {
 
 /** How a queue message was settled. */
 export type MessageOutcome =
-  | { status: 'applied' | 'rejected' | 'failed' | 'accepted'; changeRequestId: string }
+  | { status: 'applied' | 'rejected' | 'failed' | 'canceled' | 'accepted'; changeRequestId: string }
   | { status: 'dead-lettered'; changeRequestId: string; errors: FieldError[] };
 
 /** The operations, each on its own queue. */

@@ -18,6 +18,7 @@ function fakeQueries(): DirectoryQueries & { asked: EndpointFilter[] } {
       return { items: [], nextCursor: null };
     },
     changeRequest: async () => undefined,
+    changeRequests: async () => ({ items: [], nextCursor: null }),
     holder: async () => undefined,
     topology: async () => ({ sipDomains: [], pools: [], users: [] }),
     isEmpty: async () => true,
