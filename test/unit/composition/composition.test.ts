@@ -151,7 +151,7 @@ describe('bindHttp', () => {
     assert.equal(output.status, 500);
     assert.equal(output.headers?.['content-type'], 'application/problem+json; charset=utf-8');
     assert.deepEqual(JSON.parse(output.body as string), {
-      type: '/problems/invalid-configuration',
+      type: '/api/problems/invalid_configuration',
       title: 'Internal Server Error',
       status: 500,
       detail: 'the service is misconfigured; the reason has been logged',

@@ -19,6 +19,7 @@ function fakeQueries(): DirectoryQueries & { asked: EndpointFilter[] } {
     },
     changeRequest: async () => undefined,
     holder: async () => undefined,
+    endpointsNamed: async () => [],
     topology: async () => ({ sipDomains: [], pools: [], users: [] }),
     isEmpty: async () => true,
   };
