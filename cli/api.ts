@@ -136,7 +136,7 @@ export function problemLines(answer: Answer, names: ParameterNames = {}): string
     for (const error of body.errors as Array<{ pointer?: unknown; detail?: unknown }>) {
       lines.push(`  ${parameterOf(printable(error.pointer), names)}: ${printable(error.detail)}`);
     }
-  if (typeof body.status === 'string') lines.push(`  status: ${printable(body.status)}`);
+  if (typeof body.changeRequestStatus === 'string') lines.push(`  status: ${printable(body.changeRequestStatus)}`);
   if (Array.isArray(body.matches)) lines.push(`  matches: ${body.matches.map(printable).join(', ')}`);
   if (answer.status === 401) lines.push('  set PCHAT_API_KEY to a key the app knows (npm start: . .azurite/local-api-keys.env)');
   const retryAfter = answer.headers.get('retry-after');

@@ -1,9 +1,8 @@
-import { app, type HttpResponseInit } from '@azure/functions';
+import { app } from '@azure/functions';
+import { correlated } from '../shared/entrypoints/http/correlation';
 import { reviewPage as page } from '../shared/entrypoints/http/reviewPage';
 
 /** The auditors' review page (filters, correlation chains, change-request outcomes, the verifier). */
-export async function reviewPage(): Promise<HttpResponseInit> {
-  return page();
-}
+export const reviewPage = correlated(() => Promise.resolve(page()));
 
 app.http('reviewPage', { methods: ['GET'], route: 'review', authLevel: 'anonymous', handler: reviewPage });

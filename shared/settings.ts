@@ -33,6 +33,8 @@ export const ConnectionSetting = names.connections;
 /** The Key Vault signing key's setting (typed as its literal, as zod's object keys need; the value is names.json's). */
 const KEY_VAULT_KEY_ID = names.appSettings.auditSigningKeyVaultKeyId as 'AUDIT_SIGNING_KEY_VAULT_KEY_ID';
 const AZURE_CLIENT_ID = names.appSettings.azureClientId as 'AZURE_CLIENT_ID';
+const PUBLIC_BASE_URL = names.appSettings.publicBaseUrl as 'PUBLIC_BASE_URL';
+const WEBSITE_HOSTNAME = names.appSettings.websiteHostname as 'WEBSITE_HOSTNAME';
 
 const name = (fallback: string) => z.string().trim().min(1).default(fallback);
 const count = (fallback: number, max: number) =>
@@ -105,6 +107,53 @@ const ApiKeysSchema = z
     }),
   );
 
+// A host name (RFC 1123 labels) or an IP literal, with an optional port: what an origin's authority holds.
+const HOST_PORT = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+/**
+ * Why a public base URL is refused, or undefined: it must be an http(s) origin (scheme, host and
+ * optional port; a trailing slash is tolerated) with no user, path, query or fragment, so every URL
+ * built on it is `<origin>/api/...`.
+ */
+export function publicOriginProblem(text: string): string | undefined {
+  const rule = 'must be an http(s) origin such as https://pchat.contoso.com, without a path, query, fragment or user';
+  if (!/^https?:\/\/[^/?#@\s]+\/?$/i.test(text)) return rule;
+  try {
+    new URL(text);
+  } catch {
+    return rule;
+  }
+  return undefined;
+}
+
+/** Where callers reach the API: what the absolute URLs the service writes are built on. */
+const PublicOriginSchema = z.object({
+  /**
+   * The origin callers reach the API at (https://pchat.contoso.com), for absolute Location headers
+   * and problem `type` URIs: configured, never taken from a request's Host or X-Forwarded-Host.
+   */
+  [PUBLIC_BASE_URL]: z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      const problem = publicOriginProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      return problem ? value : new URL(value).origin;
+    })
+    .optional(),
+  /** Set by App Service: the app's default host name (<app>.azurewebsites.net), the origin when PUBLIC_BASE_URL is unset. */
+  [WEBSITE_HOSTNAME]: z
+    .string()
+    .trim()
+    .regex(HOST_PORT, 'must be a host name with an optional port, such as <app>.azurewebsites.net')
+    .optional(),
+});
+
+/** PUBLIC_BASE_URL, else https://WEBSITE_HOSTNAME (App Service); undefined when neither is set. */
+function publicBaseUrlOf(env: z.infer<typeof PublicOriginSchema>): string | undefined {
+  return env[PUBLIC_BASE_URL] ?? (env[WEBSITE_HOSTNAME] ? `https://${env[WEBSITE_HOSTNAME].toLowerCase()}` : undefined);
+}
+
 // The storage and Service Bus connections are not in this schema: each is a family of settings
 // under one prefix (see connections below), parsed by storageConnectionFrom / serviceBusConnectionFrom.
 const SettingsSchema = RegistrationSchema.extend({
@@ -149,6 +198,7 @@ const SettingsSchema = RegistrationSchema.extend({
   LOCAL_API_KEYS: ApiKeysSchema.optional(),
   /** Set by App Service on every instance: its presence means "running in Azure". */
   WEBSITE_INSTANCE_ID: z.string().optional(),
+  ...PublicOriginSchema.shape,
 }).superRefine((env, ctx) => {
   if (env.AUTH_MODE === AuthMode.off && env.WEBSITE_INSTANCE_ID) {
     ctx.addIssue({ code: 'custom', path: ['AUTH_MODE'], message: 'must not be off when running in Azure (WEBSITE_INSTANCE_ID is set)' });
@@ -211,6 +261,11 @@ function settingsOf(env: z.infer<typeof SettingsSchema>, connections: { storage:
     },
     limits: { auditExportRecords: env.AUDIT_EXPORT_MAX_RECORDS },
     submissionRate: { limit: env.SUBMISSION_RATE_LIMIT, windowMs: env.SUBMISSION_RATE_WINDOW_SECONDS * 1000 },
+    /**
+     * PUBLIC_BASE_URL, else https://WEBSITE_HOSTNAME in Azure; undefined elsewhere, where the local
+     * host fills in its own origin once it listens (compose falls back to http://localhost:7071).
+     */
+    publicBaseUrl: publicBaseUrlOf(env),
     auth: {
       mode: env.AUTH_MODE,
       apiKeys: (env.LOCAL_API_KEYS ?? []) as ApiKey[],
@@ -259,6 +314,11 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     storage: storage.connection as StorageConnection,
     ...(serviceBus.connection ? { serviceBus: serviceBus.connection } : {}),
   });
+}
+
+/** Parses PUBLIC_BASE_URL and WEBSITE_HOSTNAME alone (undefined when neither is set); throws ConfigurationError on a bad one. */
+export function parsePublicBaseUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return publicBaseUrlOf(parseWith(PublicOriginSchema, env));
 }
 
 /** Parses the settings function registrations need; throws ConfigurationError naming each bad one. */

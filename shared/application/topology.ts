@@ -25,9 +25,9 @@ export interface Requester {
   correlationId: string;
 }
 
-/** The result of a topology change: whether it created, changed nothing, or removed. */
+/** The result of a topology change: whether it created, changed what was there (a user's display name), changed nothing, or removed. */
 export interface TopologyChangeResult {
-  outcome: 'created' | 'unchanged' | 'removed';
+  outcome: 'created' | 'replaced' | 'unchanged' | 'removed';
   value: unknown;
   auditRecord: AuditRecord | null;
 }
@@ -115,7 +115,13 @@ async function changeTopology(deps: TopologyDependencies, requester: Requester, 
     throw new ConflictError(result.code, result.message, { errors });
   }
   if (result.outcome === 'unchanged') return { outcome: 'unchanged', value: result.current, auditRecord: null };
-  return { outcome: result.after === null ? 'removed' : 'created', value: result.after ?? result.before, auditRecord: records[0] ?? null };
+  return { outcome: outcomeOf(result.before, result.after), value: result.after ?? result.before, auditRecord: records[0] ?? null };
+}
+
+/** What an applied change did, from the state before and after it. */
+function outcomeOf(before: unknown, after: unknown): TopologyChangeResult['outcome'] {
+  if (after === null) return 'removed';
+  return before === null ? 'created' : 'replaced';
 }
 
 /** PUT /api/topology/sip-domains/{domain}. */

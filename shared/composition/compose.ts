@@ -26,6 +26,8 @@ import {
 export interface Composition extends ServiceDependencies {
   /** Who is calling over HTTP, by AUTH_MODE. */
   authenticator: Authenticator;
+  /** The origin callers reach the API at (PUBLIC_BASE_URL, https://WEBSITE_HOSTNAME, or the local host's). */
+  publicBaseUrl: string;
   close(): Promise<void>;
 }
 
@@ -134,10 +136,14 @@ export function authenticatorFor(auth: Settings['auth'], log: Logger): Authentic
   return keysAuthenticator(auth.apiKeys);
 }
 
+/** The origin of `npm start` on its default port, when nothing says otherwise. */
+export const DEFAULT_LOCAL_ORIGIN = 'http://localhost:7071';
+
 /**
  * The composition root: builds the SDK clients (through clients.ts) and the adapters once from the
  * parsed settings, and hands them to the use cases as one set of dependencies.
  */
+
 export async function compose(settings: Settings, log: Logger = consoleLogger, options: ComposeOptions = {}): Promise<Composition> {
   const credentialFor = oneCredentialPerIdentity(options.credentialFor ?? identityCredentialFor);
   const signing = checkpointSigningFor(settings, credentialFor);
@@ -157,6 +163,8 @@ export async function compose(settings: Settings, log: Logger = consoleLogger, o
     delivery: settings.delivery,
     limits: settings.limits,
     submissionLimiter: new RateLimiter(settings.submissionRate, systemClock),
+    // Unset outside Azure: the local host replaces this with its own origin once it listens.
+    publicBaseUrl: settings.publicBaseUrl ?? DEFAULT_LOCAL_ORIGIN,
     ...signing,
     close: () => messaging.close(),
   };

@@ -1,9 +1,10 @@
 import './telemetryStart';
 import type { LogFields } from '../application/ports/system';
-import { parseSettings } from '../settings';
+import { parsePublicBaseUrl, parseSettings } from '../settings';
 import type { HttpEntrypoint } from '../entrypoints/http/httpEntrypoint';
 import { logFailure } from '../entrypoints/http/httpEntrypoint';
 import type { HttpInput } from '../entrypoints/http/httpInput';
+import { correlated } from '../entrypoints/http/correlation';
 import { problemForError, type HttpOutput } from '../entrypoints/http/problems';
 import type { QueueTrigger } from '../entrypoints/queue/endpointChangeMessages';
 import { compose, consoleLogger, type Composition } from './compose';
@@ -55,19 +56,46 @@ function forInvocation(deps: Composition, invocation: Invocation | undefined): C
   return { ...deps, log: deps.log.with(invocationFields(invocation)) };
 }
 
-/** An HTTP function's handler: the request in, the entrypoint's response out; failing to compose answers problem details. */
+/**
+ * An HTTP function's handler: the request in, the entrypoint's response out, X-Correlation-Id echoed
+ * on either; failing to compose answers problem details.
+ */
 export function bindHttp(entrypoint: HttpEntrypoint<Composition>): (request: HttpInput, invocation?: Invocation) => Promise<HttpOutput> {
-  return async (request, invocation) => {
+  return correlated(async (request: HttpInput, invocation?: Invocation) => {
     let deps: Composition;
     try {
       deps = await dependencies();
     } catch (error) {
-      const output = problemForError(error);
+      const output = problemForError(error, publicBaseUrlOrNothing());
       logFailure(consoleLogger.with(invocationFields(invocation)), request, output.status, error);
       return output;
     }
     return entrypoint(forInvocation(deps, invocation), request);
-  };
+  });
+}
+
+/**
+ * An anonymous HTTP function that needs only the public base URL (the problem pages): it answers
+ * even when the rest of the composition cannot be built, so a misconfigured service still explains
+ * its codes. The composition's URL when it exists (the local host's own origin), else the settings'.
+ */
+export function bindPublicHttp(
+  entrypoint: (deps: { publicBaseUrl?: string }, request: HttpInput) => Promise<HttpOutput>,
+): (request: HttpInput) => Promise<HttpOutput> {
+  return correlated(async (request: HttpInput) => {
+    const composed = current ? await current.catch(() => undefined) : undefined;
+    const publicBaseUrl = composed?.publicBaseUrl ?? publicBaseUrlOrNothing();
+    return entrypoint(publicBaseUrl === undefined ? {} : { publicBaseUrl }, request);
+  });
+}
+
+/** The public base URL when the settings that give it are valid (composing failed, perhaps on another setting), else none. */
+function publicBaseUrlOrNothing(): string | undefined {
+  try {
+    return parsePublicBaseUrl();
+  } catch {
+    return undefined;
+  }
 }
 
 /** A queue function's handler: the message and its trigger metadata in; throwing asks the transport to redeliver. */

@@ -25,6 +25,11 @@ export const ErrorCode = {
   rateLimited: 'rate_limited',
   invalidConfiguration: 'invalid_configuration',
   invariantBroken: 'invariant_broken',
+  /** A display name given as an endpoint's identity names more than one endpoint. */
+  endpointIdentityAmbiguous: 'endpoint_identity_ambiguous',
+  /** GET /api/problems/{code} for a code the service never answers with. */
+  problemTypeNotFound: 'problem_type_not_found',
+  assetNotFound: 'asset_not_found',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -79,6 +84,16 @@ export class NotFoundError extends ServiceError {}
 
 /** The request contradicts the directory's current state (a business rule refused it). */
 export class ConflictError extends ServiceError {}
+
+/** A display name names several endpoints: the caller must pick one by its SIP address (`matches`). */
+export class AmbiguousIdentityError extends ConflictError {
+  constructor(
+    message: string,
+    readonly matches: string[],
+  ) {
+    super(ErrorCode.endpointIdentityAmbiguous, message);
+  }
+}
 
 /** The request is well-formed but cannot be processed as sent (an Idempotency-Key reused for a different request). */
 export class UnprocessableError extends ServiceError {}

@@ -49,7 +49,9 @@ export function decideRegisterPool(
 ): Decision<TopologyCode> {
   const existing = view.pool(fqdn);
   if (existing) {
-    if (existing.defaultEndpointSipAddress === defaultEndpointSipAddress) return { outcome: 'unchanged', current: existing };
+    // The same shape a first registration answers ({ pool, defaultEndpoint }), so a repeated PUT reads alike.
+    if (existing.defaultEndpointSipAddress === defaultEndpointSipAddress)
+      return { outcome: 'unchanged', current: { pool: existing, defaultEndpoint: view.holder(defaultEndpointSipAddress) ?? null } };
     return reject(
       TopologyCode.poolConflict,
       '/defaultEndpointSipAddress',

@@ -1,5 +1,8 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { CORRELATION_HEADER } from '../entrypoints/http/correlation';
+import { problemTypeUri } from '../entrypoints/http/problems';
 
 /**
  * The answers the local host gives itself, before or instead of a function: problem details
@@ -18,7 +21,8 @@ const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 
 function bodyOf(problem: HostProblem): string {
   const { status, title, code, detail, errors } = problem;
-  return JSON.stringify({ type: 'about:blank', title, status, detail, code, ...(errors ? { errors } : {}) });
+  // The code's explanation page, relative to the request (the host's answers know no public base URL).
+  return JSON.stringify({ type: problemTypeUri(code), title, status, detail, code, ...(errors ? { errors } : {}) });
 }
 
 /** Answers with the problem on a response the server is writing. */
@@ -36,6 +40,18 @@ export function answerOnSocket(socket: Duplex, problem: HostProblem, headers: Re
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
+
+/** The local host's own problem codes (the catalog of GET /api/problems/{code} explains each). */
+export const HOST_PROBLEM_CODES = [
+  'route_not_found',
+  'method_not_allowed',
+  'malformed_path',
+  'malformed_request',
+  'body_too_large',
+  'internal_error',
+  'headers_too_large',
+  'request_timeout',
+] as const;
 
 export const hostProblems = {
   notFound: (path: string): HostProblem => ({
@@ -103,5 +119,6 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
     socket.destroy();
     return;
   }
-  answerOnSocket(socket, clientErrorProblem(error.code));
+  // The request could not be read, so neither can its X-Correlation-Id: the answer names a new one.
+  answerOnSocket(socket, clientErrorProblem(error.code), { [CORRELATION_HEADER]: randomUUID() });
 }

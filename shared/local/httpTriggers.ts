@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HttpRequest, HttpResponse, type HttpResponseInit } from '@azure/functions';
 import type { Registration } from './functionsRegistry';
+import { CORRELATION_HEADER, correlationIdFor } from '../entrypoints/http/correlation';
 import { answerClientError, answerOnSocket, hostProblems, problemResponse } from './hostProblems';
 import { compileRoute, decodeParams, matchRoute, type Route } from './httpRoutes';
 import { createInvocationContext, type HostLog } from './invocationContext';
@@ -41,6 +42,16 @@ export interface HttpTriggerOptions {
   log: HostLog;
 }
 
+/**
+ * The X-Correlation-Id header the host's own answers carry: the caller's when well-formed, else a new
+ * one (the functions' answers echo theirs the same way, through `correlated`).
+ */
+function correlationOf(request: http.IncomingMessage): Record<string, string> {
+  const given = request.headers[CORRELATION_HEADER];
+  const value = Array.isArray(given) ? given.join(', ') : given;
+  return { [CORRELATION_HEADER]: correlationIdFor({ get: () => value ?? null }) };
+}
+
 /** Reads the request body up to the host's limit; past it, answers 413 and resolves undefined. */
 async function readBody(request: http.IncomingMessage, response: http.ServerResponse): Promise<Buffer[] | undefined> {
   const chunks: Buffer[] = [];
@@ -48,7 +59,7 @@ async function readBody(request: http.IncomingMessage, response: http.ServerResp
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
     if (size > MAX_HOST_BODY_BYTES) {
-      problemResponse(response, hostProblems.bodyTooLarge(MAX_HOST_BODY_BYTES));
+      problemResponse(response, hostProblems.bodyTooLarge(MAX_HOST_BODY_BYTES), correlationOf(request));
       return undefined;
     }
     chunks.push(chunk as Buffer);
@@ -160,8 +171,8 @@ export class HttpTriggers {
     }
     const found = matchRoute(this.routes, 'CONNECT', path);
     if (found.kind === 'method-not-allowed')
-      answerOnSocket(socket, hostProblems.methodNotAllowed('CONNECT', path), { allow: found.allow.join(', ') });
-    else answerOnSocket(socket, hostProblems.notFound(path));
+      answerOnSocket(socket, hostProblems.methodNotAllowed('CONNECT', path), { allow: found.allow.join(', '), ...correlationOf(request) });
+    else answerOnSocket(socket, hostProblems.notFound(path), correlationOf(request));
   }
 
   private track(work: Promise<void>): void {
@@ -175,26 +186,27 @@ export class HttpTriggers {
       await this.serve(request, response);
     } catch (error) {
       this.log(`http: ${String((error as Error | undefined)?.stack ?? error)}`);
-      if (!response.headersSent) problemResponse(response, hostProblems.internal());
+      if (!response.headersSent) problemResponse(response, hostProblems.internal(), correlationOf(request));
       else response.destroy();
     }
   }
 
   private async serve(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const url = requestUrlOf(request);
-    if (!url) return problemResponse(response, hostProblems.malformedHost());
+    if (!url) return problemResponse(response, hostProblems.malformedHost(), correlationOf(request));
     const method = (request.method ?? 'GET').toUpperCase();
     const found = matchRoute(this.routes, method, url.pathname);
-    if (found.kind === 'not-found') return problemResponse(response, hostProblems.notFound(url.pathname));
+    if (found.kind === 'not-found') return problemResponse(response, hostProblems.notFound(url.pathname), correlationOf(request));
     if (found.kind === 'method-not-allowed') {
       return problemResponse(response, hostProblems.methodNotAllowed(method, url.pathname), {
         allow: found.allow.join(', '),
+        ...correlationOf(request),
       });
     }
     const chunks = await readBody(request, response);
     if (!chunks) return;
     const params = decodeParams(found.route, found.captures);
-    if (!params) return problemResponse(response, hostProblems.malformedPath());
+    if (!params) return problemResponse(response, hostProblems.malformedPath(), correlationOf(request));
     const { registration } = found.route;
     const functionRequest = functionRequestOf(request, url, method, params, chunks);
     const result = await registration.handler(functionRequest, createInvocationContext(registration, this.log, {}));

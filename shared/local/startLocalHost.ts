@@ -43,6 +43,11 @@ function leaseFromEnvironment(): number | undefined {
   return Number(text);
 }
 
+/** The origin a local caller uses: http://localhost:<the port it listens on>. */
+function localOriginOf(listeningUrl: string): string {
+  return `http://localhost:${new URL(listeningUrl).port}`;
+}
+
 /**
  * Runs the app's functions/ on the local host: composes the dependencies from the environment and
  * hands them to the functions, learns the functions' registrations, seeds the demo topology on an
@@ -50,7 +55,8 @@ function leaseFromEnvironment(): number | undefined {
  */
 export async function startLocalHost(options: StartLocalHostOptions): Promise<RunningLocalHost> {
   const messageLeaseSeconds = options.messageLeaseSeconds ?? leaseFromEnvironment();
-  const composed = await compose(parseSettings(), options.log ? jsonLinesLogger(options.log) : undefined);
+  const settings = parseSettings();
+  const composed = await compose(settings, options.log ? jsonLinesLogger(options.log) : undefined);
   const dependencies = options.adapt ? options.adapt(composed) : composed;
   runFunctionsWith(dependencies);
   const registrations = loadFunctionApp(options.appRoot);
@@ -71,6 +77,9 @@ export async function startLocalHost(options: StartLocalHostOptions): Promise<Ru
     log: options.log,
   });
   const url = await host.start();
+  // Locations and problem types name this host's own origin unless PUBLIC_BASE_URL (or WEBSITE_HOSTNAME)
+  // says otherwise; with port 0 the port is known only now, before any caller can know it.
+  if (settings.publicBaseUrl === undefined && url) dependencies.publicBaseUrl = localOriginOf(url);
   return {
     url,
     routes: host.routes(),

@@ -240,8 +240,9 @@ describe('change requests as a collection, and cancel, over HTTP on the local ho
     const conflict = await submitter('POST', `/change-requests/${applied.id}/cancel`);
     assert.equal(conflict.status, 409);
     assert.equal(conflict.body.code, 'change_request_settled');
-    // The contract's `status` member names the settled status (in place of RFC 9457's copy of 409).
-    assert.equal(conflict.body.status, 'applied');
+    // RFC 9457's `status` stays the HTTP status; the settled status is an extension member.
+    assert.equal(conflict.body.status, 409);
+    assert.equal(conflict.body.changeRequestStatus, 'applied');
     assert.equal(conflict.headers.get('content-type'), 'application/problem+json; charset=utf-8');
 
     const unknown = await operator('POST', `/change-requests/${randomUUID()}/cancel`);

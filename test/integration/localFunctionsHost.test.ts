@@ -295,7 +295,13 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       status: 404,
       contentType: PROBLEM_JSON,
       allow: null,
-      body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /api/nothing', code: 'route_not_found' },
+      body: {
+        type: '/api/problems/route_not_found',
+        title: 'Not Found',
+        status: 404,
+        detail: 'no function serves /api/nothing',
+        code: 'route_not_found',
+      },
     });
     assert.deepEqual(
       await problemOf(await fetch(`${baseUrl}/items/1`)),
@@ -303,7 +309,13 @@ describe('LocalFunctionsHost HTTP triggers', () => {
         status: 404,
         contentType: PROBLEM_JSON,
         allow: null,
-        body: { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no function serves /items/1', code: 'route_not_found' },
+        body: {
+          type: '/api/problems/route_not_found',
+          title: 'Not Found',
+          status: 404,
+          detail: 'no function serves /items/1',
+          code: 'route_not_found',
+        },
       },
       'only under the route prefix',
     );
@@ -312,7 +324,7 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       contentType: PROBLEM_JSON,
       allow: 'GET, PUT',
       body: {
-        type: 'about:blank',
+        type: '/api/problems/method_not_allowed',
         title: 'Method Not Allowed',
         status: 405,
         detail: 'DELETE is not allowed on /api/items/1',
@@ -335,7 +347,7 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       contentType: PROBLEM_JSON,
       allow: null,
       body: {
-        type: 'about:blank',
+        type: '/api/problems/malformed_path',
         title: 'Bad Request',
         status: 400,
         detail: 'the URL path is not valid percent-encoding',
@@ -350,7 +362,7 @@ describe('LocalFunctionsHost HTTP triggers', () => {
         contentType: PROBLEM_JSON,
         allow: null,
         body: {
-          type: 'about:blank',
+          type: '/api/problems/body_too_large',
           title: 'Content Too Large',
           status: 413,
           detail: 'the body exceeds 4194304 bytes',
@@ -429,7 +441,7 @@ describe('LocalFunctionsHost HTTP triggers', () => {
       contentType: PROBLEM_JSON,
       allow: null,
       body: {
-        type: 'about:blank',
+        type: '/api/problems/internal_error',
         title: 'Internal Server Error',
         status: 500,
         detail: 'the local host failed to run the function',

@@ -14,7 +14,7 @@ import { APP_ROOT } from '../support/localHost';
  * already. Each must be missing from the registrations here; once one is registered, the test fails
  * until it is taken off this list, so the two-way comparison below becomes exact again.
  */
-const CONTRACT_ROUTES_REGISTERED_ELSEWHERE = ['GET /change-requests', 'POST /change-requests/{}/cancel', 'GET /problems/{}'];
+const CONTRACT_ROUTES_REGISTERED_ELSEWHERE: string[] = [];
 
 /** A route as `METHOD /path`, its {params} unnamed: a function may name a segment differently from the document. */
 const routeKey = (method: string, route: string) => `${method.toUpperCase()} /${route.replace(/^\//, '').replace(/\{[^}]+\}/g, '{}')}`;

@@ -307,9 +307,7 @@ export function violations(request: HostileRequest, answer: Answer, writes: Writ
     if (!/^application\/problem\+json/i.test(answer.headers['content-type'] ?? ''))
       found.push(`a ${answer.status} is application/problem+json, not ${answer.headers['content-type'] ?? 'untyped'}`);
     const missing = ['type', 'title', 'detail', 'code'].filter((field) => typeof problem?.[field] !== 'string');
-    // The API contract gives change_request_settled a `status` member naming the request's settled status.
-    const settledStatus = problem?.code === 'change_request_settled' && answer.status === 409 && typeof problem.status === 'string';
-    if (problem?.status !== answer.status && !settledStatus) missing.push('status');
+    if (problem?.status !== answer.status) missing.push('status');
     if (missing.length) found.push(`a ${answer.status}'s problem details have ${missing.join(', ')}: ${clip(answer.text, 300)}`);
     if (refusalWithoutPointer(answer)) found.push(`a ${answer.status} names the field (errors[].pointer): ${clip(answer.text, 300)}`);
   }

@@ -127,6 +127,47 @@ describe('settings', () => {
     });
   });
 
+  describe('the public base URL', () => {
+    it('is PUBLIC_BASE_URL as an origin, else https://WEBSITE_HOSTNAME, else unset (the local host fills in its own)', () => {
+      assert.equal(parseSettings({ ...minimal, PUBLIC_BASE_URL: 'HTTPS://PChat.Contoso.com/' }).publicBaseUrl, 'https://pchat.contoso.com');
+      assert.equal(parseSettings({ ...minimal, PUBLIC_BASE_URL: 'http://localhost:8080' }).publicBaseUrl, 'http://localhost:8080');
+      assert.equal(
+        parseSettings({ ...minimal, WEBSITE_HOSTNAME: 'app-abc.azurewebsites.net' }).publicBaseUrl,
+        'https://app-abc.azurewebsites.net',
+      );
+      assert.equal(
+        parseSettings({ ...minimal, WEBSITE_HOSTNAME: 'app-abc.azurewebsites.net', PUBLIC_BASE_URL: 'https://pchat.contoso.com' })
+          .publicBaseUrl,
+        'https://pchat.contoso.com',
+      );
+      assert.equal(parseSettings(minimal).publicBaseUrl, undefined);
+    });
+
+    it('refuses anything but an http(s) origin, naming the setting and the rule', () => {
+      const rule = 'PUBLIC_BASE_URL: must be an http(s) origin such as https://pchat.contoso.com, without a path, query, fragment or user';
+      for (const value of [
+        'pchat.contoso.com',
+        'ftp://pchat.contoso.com',
+        'https://pchat.contoso.com/api',
+        'https://pchat.contoso.com?x=1',
+        'https://pchat.contoso.com#top',
+        'https://user:pass@pchat.contoso.com',
+        'javascript:alert(1)',
+        'https://\ud800.contoso.com',
+      ]) {
+        assert.throws(
+          () => parseSettings({ ...minimal, PUBLIC_BASE_URL: value }),
+          (error: unknown) => error instanceof ConfigurationError && error.errors.map((e) => e.detail).join() === rule,
+          value,
+        );
+      }
+      assert.throws(
+        () => parseSettings({ ...minimal, WEBSITE_HOSTNAME: 'evil.example/path' }),
+        (error: unknown) => error instanceof ConfigurationError && error.errors.some((e) => e.detail.startsWith('WEBSITE_HOSTNAME: ')),
+      );
+    });
+  });
+
   describe('connections', () => {
     const CLIENT_ID = '8c7f1b9e-2d4a-4c51-9e0f-3a6b5d7c9e21';
     const OTHER_CLIENT_ID = '11111111-2222-4333-8444-555555555555';

@@ -71,16 +71,28 @@ export class TableDirectoryQueries implements DirectoryQueries {
   async endpoints(filter: EndpointFilter): Promise<Page<Endpoint>> {
     const matchesSip = wildcard(filter.sipAddress);
     const matchesName = wildcard(filter.displayName);
-    const columns = filter.poolFqdn
-      ? odata`holderKind eq ${'endpoint'} and poolFqdn eq ${filter.poolFqdn}`
-      : odata`holderKind eq ${'endpoint'}`;
+    // An exact pool name is the service's to filter on; a pattern is matched here, as the others are.
+    const poolPattern = filter.poolFqdn?.includes('*') ? wildcard(filter.poolFqdn) : undefined;
+    const exactPool = poolPattern ? undefined : filter.poolFqdn;
+    const columns = exactPool ? odata`holderKind eq ${'endpoint'} and poolFqdn eq ${exactPool}` : odata`holderKind eq ${'endpoint'}`;
     const after = decodeCursor(filter.cursor, rowKeys.addressPrefix);
     const rows = this.table.rows(rowKeys.addressPrefix, { after, filter: columns });
     return pageOf(
       rows,
       filter.limit,
-      (endpoint: Endpoint) => (matchesSip?.(endpoint.sipAddress) ?? true) && (matchesName?.(endpoint.displayName) ?? true),
+      (endpoint: Endpoint) =>
+        (matchesSip?.(endpoint.sipAddress) ?? true) &&
+        (matchesName?.(endpoint.displayName) ?? true) &&
+        (poolPattern?.(endpoint.poolFqdn) ?? true),
     );
+  }
+
+  async endpointsNamed(displayName: string, limit: number): Promise<Endpoint[]> {
+    // The displayName column every address row carries, compared by the service: one bounded query
+    // (at most `limit` rows come back), no index to keep, as display names change only by re-creating.
+    return this.table.values<Endpoint>(rowKeys.addressPrefix, limit, {
+      filter: odata`holderKind eq ${'endpoint'} and displayName eq ${displayName}`,
+    });
   }
 
   async topology(): Promise<Topology> {

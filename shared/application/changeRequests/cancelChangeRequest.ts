@@ -66,7 +66,7 @@ export async function cancelChangeRequest(deps: CancelDependencies, id: string, 
       throw new NotFoundError(ErrorCode.changeRequestNotFound, `no change request has the id ${id}`);
     case 'settled':
       throw new ConflictError(ErrorCode.changeRequestSettled, `the change request is already ${result.changeRequest.status}`, {
-        extensions: { status: result.changeRequest.status },
+        extensions: { changeRequestStatus: result.changeRequest.status },
       });
   }
 }

@@ -1,6 +1,6 @@
 import type { ChangeRequest, ChangeRequestStatus } from '../../domain/changeRequest';
 import type { AddressHolder, DirectoryUser, Endpoint, PersistentChatPool, SipDomain } from '../../domain/directory';
-import type { Fqdn, SipAddress } from '../../domain/names';
+import type { SipAddress } from '../../domain/names';
 
 /** A page of results and the cursor for the next one (null on the last page). */
 export interface Page<T> {
@@ -8,9 +8,10 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Filters for listing endpoints; `sipAddress` and `displayName` may hold `*` wildcards. */
+/** Filters for listing endpoints; `poolFqdn`, `sipAddress` and `displayName` may hold `*` wildcards. */
 export interface EndpointFilter {
-  poolFqdn?: Fqdn;
+  /** A pool FQDN, lower case; with `*` a pattern (pcpool*.contoso.com), without one an exact name. */
+  poolFqdn?: string;
   sipAddress?: string;
   displayName?: string;
   limit: number;
@@ -51,6 +52,11 @@ export interface DirectoryQueries {
    * Throws ValidationError on a cursor this service did not issue.
    */
   endpoints(filter: EndpointFilter): Promise<Page<Endpoint>>;
+  /**
+   * The endpoints whose display name is exactly `displayName` (as stored: case and spaces count),
+   * at most `limit` of them, ordered as listings are. Display names are not unique.
+   */
+  endpointsNamed(displayName: string, limit: number): Promise<Endpoint[]>;
   /** Domains, pools and users, each list ordered by name (users by domain, then user part). */
   topology(): Promise<Topology>;
   /** Whether the directory holds nothing yet (no audit record, so no domain, pool or user). */

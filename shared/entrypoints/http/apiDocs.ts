@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ErrorCode } from '../../domain/errors';
 import { openApiDocument } from './openApi';
 import { problem, type HttpOutput } from './problems';
 
@@ -10,14 +11,20 @@ import { problem, type HttpOutput } from './problems';
  * origin's scripts and styles run.
  */
 
-/** The API's server URL in the document. Relative until a public base URL is configured (issue 11's PUBLIC_BASE_URL). */
-const SERVER_URL = '/api';
+/** The document per server URL, generated once per process (it changes only with a build). */
+const documents = new Map<string, string>();
 
-let document: string | undefined;
-
-/** GET /api/openapi.json: the document, generated once per process (it changes only with a build). */
-export function openApiDocumentHttp(): HttpOutput {
-  document ??= JSON.stringify(openApiDocument(SERVER_URL));
+/**
+ * GET /api/openapi.json. Its server is the API on the configured public base URL (PUBLIC_BASE_URL,
+ * WEBSITE_HOSTNAME in Azure), never the caller's Host header; relative (`/api`) when none is known.
+ */
+export function openApiDocumentHttp(publicBaseUrl = ''): HttpOutput {
+  const serverUrl = `${publicBaseUrl}/api`;
+  let document = documents.get(serverUrl);
+  if (document === undefined) {
+    document = JSON.stringify(openApiDocument(serverUrl));
+    documents.set(serverUrl, document);
+  }
   return {
     status: 200,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' },
@@ -97,9 +104,9 @@ export function apiDocsPage(): HttpOutput {
 }
 
 /** GET /api/docs/{asset}: one allow-listed asset, 404 for any other name. */
-export function apiDocsAsset(name: string | undefined): HttpOutput {
+export function apiDocsAsset(name: string | undefined, publicBaseUrl?: string): HttpOutput {
   const asset = name === undefined ? undefined : Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
-  if (!name || !asset) return problem(404, 'asset_not_found', 'the reference page has no such asset');
+  if (!name || !asset) return problem(404, ErrorCode.assetNotFound, 'the reference page has no such asset', undefined, publicBaseUrl);
   let body = assetCache.get(name);
   if (body === undefined) {
     body = asset.read();

@@ -10,12 +10,20 @@ import { submitChangeRequest, type SubmitDependencies } from '../../application/
 import { holdsAnyRole, Role, type Principal } from '../../domain/principal';
 import { traceContextOf, traceIdOf } from '../../domain/traceContext';
 import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
-import { correlationIdOf, fromQuery, json, parseInput, queryObject, readJsonBody, type HttpInput } from './httpInput';
+import { absoluteUrl, correlationIdOf, fromQuery, json, parseInput, queryObject, readJsonBody, type HttpInput } from './httpInput';
 
 /** The query of POST /api/change-requests (exported for the OpenAPI document). */
 export const SubmitQuerySchema = z.strictObject({
   dryRun: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
 });
+
+/**
+ * Seconds a caller should wait before asking about a request still `accepted` (Retry-After on the
+ * 202 and on the status answer). One: a worker usually settles a request within a second of its
+ * message arriving, and a poll is one point read, so a shorter wait would not be noticed and a
+ * longer one would make every change look slower than it is.
+ */
+export const POLL_AFTER_SECONDS = 1;
 
 /** The path of /api/change-requests/{id} (exported for the OpenAPI document). */
 export const ChangeRequestParamsSchema = z.object({ id: z.uuid({ error: 'must be a change request id (a UUID)' }) });
@@ -83,7 +91,10 @@ export const submitChangeRequestHttp = httpEntrypoint(
       replayed,
       ...(changeRequest.traceContext ? { traceId: traceIdOf(changeRequest.traceContext) } : {}),
     });
-    const headers: Record<string, string> = { location: `/api/change-requests/${changeRequest.id}`, 'retry-after': '1' };
+    const headers: Record<string, string> = {
+      location: absoluteUrl(deps.publicBaseUrl, `/api/change-requests/${changeRequest.id}`),
+      'retry-after': String(POLL_AFTER_SECONDS),
+    };
     if (replayed) headers['idempotent-replayed'] = 'true';
     return json(202, changeRequest, headers);
   },
@@ -109,7 +120,8 @@ export const getChangeRequestHttp = httpEntrypoint(
     const found = await deps.queries.changeRequest(id);
     if (!found || !mayRead(principal, found))
       throw new NotFoundError(ErrorCode.changeRequestNotFound, `no change request has the id ${id}`);
-    return json(200, found);
+    // Still queued: say when asking again is worth it, as the 202 did.
+    return json(200, found, found.status === 'accepted' ? { 'retry-after': String(POLL_AFTER_SECONDS) } : {});
   },
 );
 
@@ -159,7 +171,7 @@ export const listChangeRequestsHttp = httpEntrypoint(
 
 /**
  * POST /api/change-requests/{id}/cancel: settles a request still `accepted` as `canceled`. 409
- * change_request_settled (with its `status`) once settled; a submitter's cancel of another's request
+ * change_request_settled (with its `changeRequestStatus`) once settled; a submitter's cancel of another's request
  * answers as an unknown one does (404).
  */
 export const cancelChangeRequestHttp = httpEntrypoint(

@@ -71,7 +71,7 @@ export async function readinessHttp(
   ]);
   const bug = [storage, messaging].find((outcome) => outcome.status === 'bug');
   if (bug) {
-    const output = problemForError(bug.error);
+    const output = problemForError(bug.error, deps.publicBaseUrl);
     logFailure(deps.log, request, output.status, bug.error);
     return output;
   }

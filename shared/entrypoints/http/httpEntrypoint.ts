@@ -13,6 +13,8 @@ export type HttpEntrypoint<D> = (deps: D, request: HttpInput) => Promise<HttpOut
 export interface HttpDependencies {
   log: Logger;
   authenticator: Authenticator;
+  /** The origin callers reach the API at: absolute Locations and problem `type` URIs (relative when absent). */
+  publicBaseUrl?: string;
 }
 
 /** Who may call an entrypoint: a principal holding at least one of these roles. */
@@ -78,7 +80,7 @@ export function httpEntrypoint<D extends HttpDependencies>(
       authorize(principal, access.roles);
       return await handler({ ...deps, log }, request, principal);
     } catch (error) {
-      const output = problemForError(error);
+      const output = problemForError(error, deps.publicBaseUrl);
       logFailure(log, request, output.status, error);
       if (output.status === 401) return { ...output, headers: { ...output.headers, 'www-authenticate': deps.authenticator.challenge } };
       return output;

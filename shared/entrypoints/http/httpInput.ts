@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { ErrorCode, TooLargeError, ValidationError } from '../../domain/errors';
 import type { Principal } from '../../domain/principal';
 import { fieldErrors } from '../fieldErrors';
 import { UnsupportedMediaTypeError, type HttpOutput } from './problems';
-import { CORRELATION_ID_PATTERN } from '../../domain/text';
+import { correlationIdFor } from './correlation';
 
 /** What an HTTP entrypoint reads from a request: the Functions HttpRequest fits this shape. */
 export interface HttpInput {
@@ -16,6 +15,15 @@ export interface HttpInput {
   /** The body as it arrives (the Functions HttpRequest has it); read with a limit rather than whole. */
   body?: AsyncIterable<Uint8Array> | null;
   text(): Promise<string>;
+}
+
+/**
+ * A URL on the public base URL (configured: PUBLIC_BASE_URL, WEBSITE_HOSTNAME or the local host's
+ * origin), never on the request's Host or X-Forwarded-Host, which a caller controls. `path` starts
+ * with `/`; without a base (a unit test's dependencies) the path alone is answered.
+ */
+export function absoluteUrl(publicBaseUrl: string | undefined, path: string): string {
+  return `${publicBaseUrl ?? ''}${path}`;
 }
 
 /** Request bodies above this are refused with 413. */
@@ -137,16 +145,12 @@ export async function fromQuery<T>(read: Promise<T>): Promise<T> {
   }
 }
 
-/** The caller's correlation id (X-Correlation-Id) when well-formed, else a new one. */
+/**
+ * The caller's correlation id (X-Correlation-Id) when well-formed, else a new one. Behind
+ * `correlated` (every function's binding) the header already holds the id the answer echoes.
+ */
 export function correlationIdOf(request: HttpInput): string {
-  const given = request.headers.get('x-correlation-id')?.trim();
-  if (given === undefined || given === '') return randomUUID();
-  if (!CORRELATION_ID_PATTERN.test(given)) {
-    throw new ValidationError(ErrorCode.validationFailed, 'X-Correlation-Id is invalid', {
-      errors: [{ pointer: '#/x-correlation-id', detail: 'X-Correlation-Id must be 1-128 letters, digits, or . _ : -', location: 'header' }],
-    });
-  }
-  return given;
+  return correlationIdFor(request.headers);
 }
 
 /**

@@ -508,7 +508,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
 /** Extra members some problems carry, per code. */
 const PROBLEM_EXTENSIONS: Record<string, JsonSchema> = {
   change_request_settled: {
-    status: { type: 'string', enum: ['applied', 'rejected', 'failed', 'canceled'], description: 'The settled status' },
+    changeRequestStatus: { type: 'string', enum: ['applied', 'rejected', 'failed', 'canceled'], description: 'The settled status' },
   },
   endpoint_identity_ambiguous: {
     matches: { type: 'array', items: { type: 'string' }, description: 'The SIP addresses of the endpoints with that display name' },

@@ -1,4 +1,5 @@
 import {
+  AmbiguousIdentityError,
   ConcurrencyError,
   ConfigurationError,
   ConflictError,
@@ -21,8 +22,8 @@ export class UnsupportedMediaTypeError extends ServiceError {}
 export interface Problem {
   type: string;
   title: string;
-  /** The HTTP status; change_request_settled carries the request's status here instead (see problem()). */
-  status: number | string;
+  /** The HTTP status (RFC 9457); extension members (such as `changeRequestStatus`) never replace it. */
+  status: number;
   detail: string;
   code: string;
   errors?: FieldError[];
@@ -55,47 +56,60 @@ const TITLES: Record<number, string> = {
 /** A response whose body is text already (every problem document). */
 export type TextOutput = HttpOutput & { body: string };
 
-/** The problem document for a response status and code. */
+/**
+ * The URI of a problem code's explanation page (GET /api/problems/{code}): absolute on the public
+ * base URL; relative (resolved against the request's URL, as RFC 9457 allows) when none is known.
+ */
+export function problemTypeUri(code: string, publicBaseUrl = ''): string {
+  return `${publicBaseUrl}/api/problems/${encodeURIComponent(code)}`;
+}
+
+/** The problem document for a response status and code; `type` is the code's page on `publicBaseUrl`. */
 export function problem(
   status: number,
   code: string,
   detail: string,
   errors?: FieldError[],
+  publicBaseUrl?: string,
   extensions: Record<string, unknown> = {},
 ): TextOutput {
   const body: Problem = {
-    type: `/problems/${code.replace(/_/g, '-')}`,
+    type: problemTypeUri(code, publicBaseUrl),
     title: TITLES[status] ?? 'Error',
     status,
     detail,
     code,
     ...(errors?.length ? { errors } : {}),
-    // Last, so the API contract's members win: change_request_settled's `status` is the request's
-    // settled status (a string), in place of RFC 9457's advisory copy of the HTTP status.
-    ...extensions,
   };
+  // Extension members add to the problem, never replace RFC 9457's own members or ours.
+  for (const [name, value] of Object.entries(extensions)) if (!(name in body)) (body as unknown as Record<string, unknown>)[name] = value;
   const headers: Record<string, string> = { 'content-type': 'application/problem+json; charset=utf-8' };
   return { status, headers, body: JSON.stringify(body) };
 }
 
-/** The one mapping from errors to HTTP statuses and problem details. */
-export function problemForError(error: unknown): TextOutput {
-  if (error instanceof ValidationError) return problem(400, error.code, error.message, error.errors);
+/** The one mapping from errors to HTTP statuses and problem details; `type` URIs are on `base` (the public base URL). */
+export function problemForError(error: unknown, base?: string): TextOutput {
+  if (error instanceof ValidationError) return problem(400, error.code, error.message, error.errors, base);
   // The WWW-Authenticate challenge of a 401 depends on the authentication mode: httpEntrypoint adds it.
-  if (error instanceof UnauthenticatedError) return problem(401, error.code, error.message, error.errors);
-  if (error instanceof ForbiddenError) return problem(403, error.code, error.message, error.errors);
-  if (error instanceof NotFoundError) return problem(404, error.code, error.message);
-  if (error instanceof ConflictError) return problem(409, error.code, error.message, error.errors, error.extensions);
-  if (error instanceof TooLargeError) return problem(413, error.code, error.message, error.errors);
-  if (error instanceof UnsupportedMediaTypeError) return problem(415, error.code, error.message, error.errors);
-  if (error instanceof UnprocessableError) return problem(422, error.code, error.message, error.errors);
+  if (error instanceof UnauthenticatedError) return problem(401, error.code, error.message, error.errors, base);
+  if (error instanceof ForbiddenError) return problem(403, error.code, error.message, error.errors, base);
+  if (error instanceof NotFoundError) return problem(404, error.code, error.message, undefined, base);
+  if (error instanceof AmbiguousIdentityError)
+    return problem(409, error.code, error.message, error.errors, base, { matches: error.matches });
+  if (error instanceof ConflictError) return problem(409, error.code, error.message, error.errors, base, error.extensions);
+  if (error instanceof TooLargeError) return problem(413, error.code, error.message, error.errors, base);
+  if (error instanceof UnsupportedMediaTypeError) return problem(415, error.code, error.message, error.errors, base);
+  if (error instanceof UnprocessableError) return problem(422, error.code, error.message, error.errors, base);
   if (error instanceof TooManyRequestsError)
-    return withRetryAfter(problem(429, error.code, error.message, error.errors), error.retryAfterSeconds);
-  if (error instanceof UnavailableError) return withRetryAfter(problem(503, error.code, error.message), error.retryAfterSeconds);
-  if (error instanceof ConcurrencyError) return withRetryAfter(problem(503, error.code, 'the directory is busy; retry shortly'), 1);
+    return withRetryAfter(problem(429, error.code, error.message, error.errors, base), error.retryAfterSeconds);
+  if (error instanceof UnavailableError)
+    return withRetryAfter(problem(503, error.code, error.message, undefined, base), error.retryAfterSeconds);
+  if (error instanceof ConcurrencyError)
+    return withRetryAfter(problem(503, error.code, 'the directory is busy; retry shortly', undefined, base), 1);
   // The operator reads what is misconfigured in the log; the caller learns only that it is.
-  if (error instanceof ConfigurationError) return problem(500, error.code, 'the service is misconfigured; the reason has been logged');
-  return problem(500, 'internal_error', 'an unexpected error occurred; it has been logged');
+  if (error instanceof ConfigurationError)
+    return problem(500, error.code, 'the service is misconfigured; the reason has been logged', undefined, base);
+  return problem(500, 'internal_error', 'an unexpected error occurred; it has been logged', undefined, base);
 }
 
 function withRetryAfter(output: TextOutput, seconds: number): TextOutput {

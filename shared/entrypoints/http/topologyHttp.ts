@@ -14,17 +14,21 @@ import {
 } from '../../application/topology';
 import { Role } from '../../domain/principal';
 import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
-import { json, parseInput, readJsonBody, requesterOf, type HttpInput } from './httpInput';
+import { absoluteUrl, json, parseInput, readJsonBody, requesterOf, type HttpInput } from './httpInput';
 import type { HttpOutput } from './problems';
 
 /** The optional bodies of the topology PUTs (exported for the OpenAPI document). */
 export const PoolBodySchema = z.strictObject({ defaultEndpointSipAddress: SipAddressSchema.optional() }).optional();
 export const UserBodySchema = z.strictObject({ displayName: DisplayNameSchema.optional() }).optional();
 
-/** 201 + Location for something new, 200 for no change, 204 for a removal. */
-function topologyResponse(request: HttpInput, result: TopologyChangeResult): HttpOutput {
+/**
+ * 201 + Location (absolute, on the public base URL) for something new, 200 for no change or a
+ * change to something that was there, 204 for a removal; a repeated PUT answers the same body as the first.
+ */
+function topologyResponse(deps: HttpDependencies, request: HttpInput, result: TopologyChangeResult): HttpOutput {
   if (result.outcome === 'removed') return { status: 204 };
-  if (result.outcome === 'created') return json(201, result.value, { location: new URL(request.url).pathname });
+  if (result.outcome === 'created')
+    return json(201, result.value, { location: absoluteUrl(deps.publicBaseUrl, new URL(request.url).pathname) });
   return json(200, result.value);
 }
 
@@ -51,7 +55,7 @@ export const changeSipDomainHttp = httpEntrypoint(
   async (deps: TopologyDependencies & HttpDependencies, request, principal) => {
     const { domain } = parseInput(z.object({ domain: FqdnSchema }), request.params, 'path');
     const change = request.method === 'DELETE' ? removeSipDomain : addSipDomain;
-    return topologyResponse(request, await change(deps, requesterOf(request, principal), domain));
+    return topologyResponse(deps, request, await change(deps, requesterOf(request, principal), domain));
   },
 );
 
@@ -60,9 +64,10 @@ export const changePoolHttp = httpEntrypoint(
   { roles: OPERATORS },
   async (deps: TopologyDependencies & HttpDependencies, request, principal) => {
     const { fqdn } = parseInput(z.object({ fqdn: FqdnSchema }), request.params, 'path');
-    if (request.method === 'DELETE') return topologyResponse(request, await retirePool(deps, requesterOf(request, principal), fqdn));
+    if (request.method === 'DELETE') return topologyResponse(deps, request, await retirePool(deps, requesterOf(request, principal), fqdn));
     const body = parseInput(PoolBodySchema, await readJsonBody(request, { optional: true }), 'body');
     return topologyResponse(
+      deps,
       request,
       await registerPool(deps, requesterOf(request, principal), fqdn, body?.defaultEndpointSipAddress ?? defaultEndpointFor(fqdn)),
     );
@@ -75,8 +80,12 @@ export const changeDirectoryUserHttp = httpEntrypoint(
   async (deps: TopologyDependencies & HttpDependencies, request, principal) => {
     const { sipAddress } = parseInput(z.object({ sipAddress: SipAddressSchema }), request.params, 'path');
     if (request.method === 'DELETE')
-      return topologyResponse(request, await removeDirectoryUser(deps, requesterOf(request, principal), sipAddress));
+      return topologyResponse(deps, request, await removeDirectoryUser(deps, requesterOf(request, principal), sipAddress));
     const body = parseInput(UserBodySchema, await readJsonBody(request, { optional: true }), 'body');
-    return topologyResponse(request, await addDirectoryUser(deps, requesterOf(request, principal), sipAddress, body?.displayName ?? null));
+    return topologyResponse(
+      deps,
+      request,
+      await addDirectoryUser(deps, requesterOf(request, principal), sipAddress, body?.displayName ?? null),
+    );
   },
 );

@@ -132,6 +132,49 @@ export function describeDirectoryQueriesContract(name: string, makeSubject: Make
       assert.deepEqual(await addresses(store, { poolFqdn: fqdn('nowhere.contoso.com'), limit: 100 }), []);
     });
 
+    it('matches poolFqdn with * wildcards, case-insensitively, besides exact names', async () => {
+      const store = await makeSubject();
+      await commitEndpoints(store);
+      assert.deepEqual(await addresses(store, { poolFqdn: 'pool*.contoso.com', limit: 100 }), [
+        'sip:chat1@contoso.com',
+        'sip:chat2@contoso.com',
+        'sip:default1@contoso.com',
+        'sip:default2@contoso.com',
+      ]);
+      assert.deepEqual(await addresses(store, { poolFqdn: '*3.fabrikam.com', limit: 100 }), [
+        'sip:default3@fabrikam.com',
+        'sip:groupchat@fabrikam.com',
+      ]);
+      assert.deepEqual(await addresses(store, { poolFqdn: '*.nowhere.com', limit: 100 }), []);
+    });
+
+    it('finds endpoints by exact display name, at most `limit` of them, never a directory user', async () => {
+      const store = await makeSubject();
+      const [chat1] = await commitEndpoints(store);
+      assert.deepEqual(await store.queries.endpointsNamed('Legacy Chat Room', 50), [chat1]);
+      // Exact, as stored: another case or a pattern names nothing; a user's display name is not an endpoint's.
+      assert.deepEqual(await store.queries.endpointsNamed('legacy chat room', 50), []);
+      assert.deepEqual(await store.queries.endpointsNamed('Legacy*', 50), []);
+      assert.deepEqual(await store.queries.endpointsNamed('Group Chat Room user', 50), []);
+
+      const twin = anEndpoint({
+        sipAddress: sip('sip:twin@contoso.com'),
+        poolFqdn: fqdn('pool2.contoso.com'),
+        displayName: 'Legacy Chat Room',
+      });
+      await store.directory.commit(
+        aCommit(await store.directory.snapshot({}), {
+          writes: [{ type: 'putHolder', holder: twin }],
+          drafts: [anAuditDraft({ action: AuditAction.endpointCreated, subject: twin.sipAddress })],
+        }),
+      );
+      assert.deepEqual(
+        (await store.queries.endpointsNamed('Legacy Chat Room', 50)).map((e) => e.sipAddress),
+        ['sip:chat1@contoso.com', 'sip:twin@contoso.com'],
+      );
+      assert.equal((await store.queries.endpointsNamed('Legacy Chat Room', 1)).length, 1);
+    });
+
     it('matches sipAddress with wildcards, case-insensitively, and everything else literally', async () => {
       const store = await makeSubject();
       await commitEndpoints(store);

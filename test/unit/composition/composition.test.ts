@@ -151,11 +151,27 @@ describe('bindHttp', () => {
     assert.equal(output.status, 500);
     assert.equal(output.headers?.['content-type'], 'application/problem+json; charset=utf-8');
     assert.deepEqual(JSON.parse(output.body as string), {
-      type: '/problems/invalid-configuration',
+      type: '/api/problems/invalid_configuration',
       title: 'Internal Server Error',
       status: 500,
       detail: 'the service is misconfigured; the reason has been logged',
       code: 'invalid_configuration',
     });
+    assert.match(output.headers?.['x-correlation-id'] ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  it("echoes the caller's X-Correlation-Id on that 500, and its problem type is on PUBLIC_BASE_URL when that setting is valid", async () => {
+    delete process.env.AzureWebJobsStorage;
+    process.env.REDRIVE_AFTER_SECONDS = '0';
+    process.env.PUBLIC_BASE_URL = 'https://pchat.contoso.com';
+    try {
+      const handler = bindHttp(() => assert.fail('the entrypoint must not run without its dependencies'));
+      const output = await handler({ ...aGet, headers: { get: (name) => (name === 'x-correlation-id' ? 'ticket-500' : null) } });
+
+      assert.equal(output.headers?.['x-correlation-id'], 'ticket-500');
+      assert.equal(JSON.parse(output.body as string).type, 'https://pchat.contoso.com/api/problems/invalid_configuration');
+    } finally {
+      delete process.env.PUBLIC_BASE_URL;
+    }
   });
 });

@@ -77,12 +77,12 @@ describe('decideRegisterPool', () => {
     ]);
   });
 
-  it('is unchanged when the pool is registered with the same default endpoint', () => {
+  it('is unchanged when the pool is registered with the same default endpoint, answering what a registration answers', () => {
     const pool = aPool();
 
     assert.deepEqual(decideRegisterPool(pool.fqdn, pool.defaultEndpointSipAddress, aView({ pools: [pool] }), NOW), {
       outcome: 'unchanged',
-      current: pool,
+      current: { pool, defaultEndpoint: null },
     });
   });
 

@@ -312,7 +312,7 @@ describe('submitChangeRequestHttp', () => {
 
     assert.equal(output.status, 403);
     assert.deepEqual(bodyOf(output), {
-      type: '/problems/forbidden',
+      type: '/api/problems/forbidden',
       title: 'Forbidden',
       status: 403,
       detail: "this operation needs the submitter role; the caller's roles: reader, auditor",

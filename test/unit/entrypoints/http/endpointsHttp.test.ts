@@ -20,6 +20,7 @@ function fakeQueries(): DirectoryQueries & { asked: EndpointFilter[] } {
     changeRequest: async () => undefined,
     changeRequests: async () => ({ items: [], nextCursor: null }),
     holder: async () => undefined,
+    endpointsNamed: async () => [],
     topology: async () => ({ sipDomains: [], pools: [], users: [] }),
     isEmpty: async () => true,
   };

@@ -30,7 +30,7 @@ describe('problemForError', () => {
     assert.equal(output.status, 400);
     assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
     assert.deepEqual(bodyOf(output), {
-      type: '/problems/validation-failed',
+      type: '/api/problems/validation_failed',
       title: 'Bad Request',
       status: 400,
       detail: 'the request body is invalid',
@@ -45,7 +45,7 @@ describe('problemForError', () => {
     assert.equal(output.status, 404);
     assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
     assert.deepEqual(bodyOf(output), {
-      type: '/problems/endpoint-not-found',
+      type: '/api/problems/endpoint_not_found',
       title: 'Not Found',
       status: 404,
       detail: 'no endpoint sip:x@contoso.com',
@@ -64,7 +64,7 @@ describe('problemForError', () => {
       const output = problemForError(error);
       assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
       assert.deepEqual(bodyOf(output), {
-        type: `/problems/${error.code}`,
+        type: `/api/problems/${error.code}`,
         title,
         status,
         detail: error.message,
@@ -139,7 +139,7 @@ describe('problemForError', () => {
     assert.equal(output.status, 500);
     assert.equal(output.headers?.['content-type'], PROBLEM_JSON);
     assert.deepEqual(bodyOf(output), {
-      type: '/problems/internal-error',
+      type: '/api/problems/internal_error',
       title: 'Internal Server Error',
       status: 500,
       detail: 'an unexpected error occurred; it has been logged',
