@@ -269,7 +269,7 @@ describe('change requests as a collection, and cancel, over HTTP on the local ho
     // A second cancel is not a no-op success: it says the request is settled, and how.
     const twice = await all('POST', `/change-requests/${waiting.body.id}/cancel`);
     assert.equal(twice.status, 409);
-    assert.equal(twice.body.status, 'canceled');
+    assert.equal(twice.body.changeRequestStatus, 'canceled');
     await release(waiting.body.id);
   });
 });

@@ -5,7 +5,7 @@ import { verifyAuditLog, type VerifyDependencies } from '../../application/audit
 import { exportLines, EXPORT_MEDIA_TYPES } from './auditExport';
 import { Role } from '../../domain/principal';
 import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
-import { fromQuery, json, parseInput, queryObject } from './httpInput';
+import { fromQuery, json, pageLimit, parseInput, queryObject } from './httpInput';
 
 const ACTIONS = Object.values(AuditAction);
 const TIMESTAMP = z.iso
@@ -34,12 +34,7 @@ export const AuditQuerySchema = z
     correlation: z.string().min(1).max(128).optional(),
     since: TIMESTAMP.optional(),
     until: TIMESTAMP.optional(),
-    limit: z.coerce
-      .number({ error: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(1000, 'must be at most 1000')
-      .optional(),
+    limit: pageLimit(1000).optional(),
     cursor: z.string().min(1).max(1024).optional(),
     /** json (a page, the default), or the whole filtered result streamed as ndjson or csv. */
     format: z.enum(['json', 'ndjson', 'csv'], { error: 'must be json, ndjson or csv' }).default('json'),

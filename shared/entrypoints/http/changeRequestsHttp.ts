@@ -10,7 +10,17 @@ import { submitChangeRequest, type SubmitDependencies } from '../../application/
 import { holdsAnyRole, Role, type Principal } from '../../domain/principal';
 import { traceContextOf, traceIdOf } from '../../domain/traceContext';
 import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
-import { absoluteUrl, correlationIdOf, fromQuery, json, parseInput, queryObject, readJsonBody, type HttpInput } from './httpInput';
+import {
+  absoluteUrl,
+  correlationIdOf,
+  fromQuery,
+  json,
+  pageLimit,
+  parseInput,
+  queryObject,
+  readJsonBody,
+  type HttpInput,
+} from './httpInput';
 
 /** The query of POST /api/change-requests (exported for the OpenAPI document). */
 export const SubmitQuerySchema = z.strictObject({
@@ -132,7 +142,8 @@ const TIMESTAMP = z.iso
   .datetime({ offset: true, error: 'must be an RFC 3339 timestamp, e.g. 2026-11-23T10:00:00Z' })
   .transform((value) => new Date(value).toISOString());
 
-const ChangeRequestQuerySchema = z
+/** The query of GET /api/change-requests (exported for the OpenAPI document). */
+export const ChangeRequestQuerySchema = z
   .strictObject({
     status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }).optional(),
     /** Matched exactly, in canonical form (as requests store it). */
@@ -140,12 +151,7 @@ const ChangeRequestQuerySchema = z
     operation: z.enum(['create', 'delete'], { error: 'must be create or delete' }).optional(),
     since: TIMESTAMP.optional(),
     until: TIMESTAMP.optional(),
-    limit: z.coerce
-      .number({ error: 'must be a number' })
-      .int('must be a whole number')
-      .min(1, 'must be at least 1')
-      .max(1000, 'must be at most 1000')
-      .default(100),
+    limit: pageLimit(1000).default(100),
     cursor: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters').optional(),
   })
   .superRefine((query, ctx) => {

@@ -9,7 +9,7 @@ import { wildcardPatternProblem } from '../../domain/wildcard';
 import type { ServiceDependencies } from '../../application/dependencies';
 import { Role } from '../../domain/principal';
 import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
-import { fromQuery, json, parseInput, queryObject } from './httpInput';
+import { fromQuery, json, pageLimit, parseInput, queryObject } from './httpInput';
 
 /** The largest page a listing returns. */
 const MAX_PAGE = 1000;
@@ -48,12 +48,7 @@ export const EndpointQuerySchema = z.strictObject({
   sipAddress: PATTERN.transform((value) => canonicalSipText(value.toLowerCase())).optional(),
   /** A display name, `*` matching any run of characters (Legacy*). */
   displayName: PATTERN.optional(),
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(MAX_PAGE, `must be at most ${MAX_PAGE}`)
-    .default(100),
+  limit: pageLimit(MAX_PAGE).default(100),
   cursor: z.string().min(1).max(1024).optional(),
 });
 
@@ -76,7 +71,7 @@ export const listEndpointsHttp = httpEntrypoint({ roles: READERS }, async (deps:
 export const MAX_IDENTITY_MATCHES = 50;
 
 /** `{identity}`: a SIP address when it starts with `sip:` (any case, as -Identity takes it), else a display name. */
-const IdentityParamsSchema = z.object({
+export const IdentityParamsSchema = z.object({
   identity: z.union([
     z.string().regex(/^sip:/i).pipe(SipAddressSchema),
     DisplayNameSchema.refine((value) => !/^sip:/i.test(value), 'must be a SIP address (sip:user@domain) or a display name'),

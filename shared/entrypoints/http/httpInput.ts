@@ -1,9 +1,18 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ErrorCode, TooLargeError, ValidationError } from '../../domain/errors';
 import type { Principal } from '../../domain/principal';
 import { fieldErrors } from '../fieldErrors';
 import { UnsupportedMediaTypeError, type HttpOutput } from './problems';
 import { correlationIdFor } from './correlation';
+
+/** A `limit` query parameter: how many items one page holds, a whole number from 1 to `max`. */
+export function pageLimit(max: number) {
+  return z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`);
+}
 
 /** What an HTTP entrypoint reads from a request: the Functions HttpRequest fits this shape. */
 export interface HttpInput {

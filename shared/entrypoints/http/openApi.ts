@@ -7,8 +7,9 @@ import { Role } from '../../domain/principal';
 import { CORRELATION_ID_PATTERN } from '../../domain/text';
 import { TRACEPARENT_PATTERN } from '../../domain/traceContext';
 import { AuditQuerySchema } from './auditHttp';
-import { ChangeRequestParamsSchema, IDEMPOTENCY_KEY, SubmitQuerySchema } from './changeRequestsHttp';
-import { EndpointQuerySchema } from './endpointsHttp';
+import { ChangeRequestParamsSchema, ChangeRequestQuerySchema, IDEMPOTENCY_KEY, SubmitQuerySchema } from './changeRequestsHttp';
+import { EndpointQuerySchema, IdentityParamsSchema } from './endpointsHttp';
+import { ProblemParamsSchema } from './problemPage';
 import {
   AuditRecordPageSchema,
   ChangeRequestPageSchema,
@@ -83,24 +84,6 @@ const BAD_BODY = [ErrorCode.validationFailed, ErrorCode.malformedJson, ErrorCode
 const UNAVAILABLE = [ErrorCode.serviceUnavailable, ErrorCode.concurrentChange] as const;
 const BODY_LIMITS: Problems = { 413: [ErrorCode.bodyTooLarge], 415: [ErrorCode.unsupportedMediaType] };
 
-// Contract routes built in parallel (issue 11): their schemas are written here from the shared contract.
-const STATUSES = ['accepted', 'applied', 'rejected', 'failed', 'canceled'] as const;
-const RFC3339 = z.iso.datetime({ offset: true }).meta({ description: 'RFC 3339, on acceptedAt' });
-const ChangeRequestListQuerySchema = z.strictObject({
-  status: z.enum(STATUSES).optional(),
-  sipAddress: SipAddressSchema.optional(),
-  operation: z.enum(['create', 'delete']).optional(),
-  since: RFC3339.optional(),
-  until: RFC3339.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().min(1).max(1024).optional(),
-});
-const IdentityParamsSchema = z.object({
-  identity: z.string().min(1).max(256).meta({ description: 'A SIP address (sip:user@host) or a display name, as -Identity takes' }),
-});
-const ProblemCodeParamsSchema = z.object({
-  code: z.string().min(1).max(64).meta({ description: 'A problem code, e.g. validation_failed' }),
-});
 const DocsAssetParamsSchema = z.object({ asset: z.string().meta({ description: 'One of the reference page assets' }) });
 
 const TOPOLOGY_PUT = 'Created (Location names it), or 200 when it was there already';
@@ -165,7 +148,7 @@ export const ROUTES: readonly RouteSpec[] = [
     description: 'A submitter sees only its own requests; operators and auditors see all.',
     tags: ['Change requests'],
     access: [Role.submitter, Role.operator, Role.auditor],
-    query: ChangeRequestListQuerySchema,
+    query: ChangeRequestQuerySchema,
     responses: { 200: { description: 'A page of change requests', body: ChangeRequestPageSchema } },
     problems: { 400: BAD_INPUT, 503: UNAVAILABLE },
   },
@@ -396,7 +379,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'What a problem code means (the page a problem `type` URI resolves to)',
     tags: ['Pages'],
     access: 'anonymous',
-    pathParams: ProblemCodeParamsSchema,
+    pathParams: ProblemParamsSchema,
     responses: { 200: { description: 'The explanation', content: { 'text/html': { type: 'string' } } } },
     problems: { 404: ['problem_type_not_found'] },
   },

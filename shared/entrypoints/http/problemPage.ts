@@ -11,7 +11,7 @@ export interface ProblemPageDependencies {
 }
 
 /** A code as the service spells them: lower case, digits and underscores; anything else names no entry. */
-const ProblemParamsSchema = z.object({
+export const ProblemParamsSchema = z.object({
   code: z
     .string()
     .max(64, 'must be at most 64 characters')
