@@ -7,6 +7,7 @@ import { createServiceBusMessageBus } from '../../shared/adapters/serviceBus/Ser
 import { ServiceBusRules } from '../../shared/adapters/transportRules';
 import { uuidv7 } from '../../shared/adapters/system';
 import { applyChangeRequest } from '../../shared/application/changeRequests/applyChangeRequest';
+import { cancelChangeRequest } from '../../shared/application/changeRequests/cancelChangeRequest';
 import { failChangeRequest } from '../../shared/application/changeRequests/failChangeRequest';
 import { recordInvalidMessage } from '../../shared/application/changeRequests/recordInvalidMessage';
 import { submitChangeRequest } from '../../shared/application/changeRequests/submitChangeRequest';
@@ -99,6 +100,12 @@ describe('events are valid CloudEvents 1.0 (checked with the cloudevents SDK)', 
       correlationId: 'corr-fail',
     });
     await failChangeRequest(deps, changeRequest.id, { code: FailureCode.processingFailed, message: 'simulated' });
+    const { changeRequest: withdrawn } = await submitChangeRequest(deps, {
+      request: { operation: 'delete', sipAddress: sip('sip:withdrawn@contoso.com') },
+      actor: 'alice',
+      correlationId: 'corr-cancel',
+    });
+    await cancelChangeRequest(deps, withdrawn.id, { name: 'alice', ownOnly: true });
     // Topology changes refused by a rule (409) are audited and announced too.
     await queued({ operation: 'create', sipAddress: sip('sip:kept@contoso.com'), poolFqdn: fqdn('pool1.contoso.com') });
     const refusals = [

@@ -71,6 +71,11 @@ describe('the Table store on Azurite: row layout and limits', () => {
       { rowKey: 'auditsub|sip-domain%3Acontoso.com|999999999999998', data: first },
       { rowKey: 'audit|999999999999997', data: second },
       { rowKey: 'audit|999999999999998', data: first },
+      // The listings' index rows (newest first: 998285442399999 is 2024-05-01T10:00:00Z inverted, in ms).
+      ...['actor|alice', 'address|contoso.com|chat', 'all', 'operation|create', 'status|accepted'].map((index) => ({
+        rowKey: `crix|${index}|998285442399999|${request.id}`,
+        data: request,
+      })),
       { rowKey: `cr|${request.id}`, data: request },
       { rowKey: 'domain|contoso.com', data: aDomain() },
       { rowKey: 'head', data: commit.head },
