@@ -49,7 +49,7 @@ export interface ServiceErrorOptions {
   cause?: unknown;
   /** The fields the error is about. */
   errors?: FieldError[];
-  /** Extra members of its problem document (RFC 9457 extensions), such as a settled request's `status`. */
+  /** Extra members of its problem document (RFC 9457 extensions), such as a settled request's `changeRequestStatus`. */
   extensions?: Record<string, unknown>;
 }
 

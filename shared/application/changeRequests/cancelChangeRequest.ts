@@ -53,7 +53,7 @@ function decideCancel(ids: IdGenerator, id: string, canceler: Canceler, snapshot
  * Settles a request that is still `accepted` as `canceled`, in one commit guarded like every other:
  * its status, its leaving its address's waiting list (so the requests after it go on), its audit
  * record and its event. Its message, when it comes, finds it settled and changes nothing.
- * NotFoundError when unknown (or another's, for a submitter); ConflictError with the `status` when settled.
+ * NotFoundError when unknown (or another's, for a submitter); ConflictError with the `changeRequestStatus` when settled.
  */
 export async function cancelChangeRequest(deps: CancelDependencies, id: string, canceler: Canceler): Promise<ChangeRequest> {
   const { result } = await decideAndCommit(deps, { changeRequests: [id] }, (snapshot, now) =>
