@@ -1,16 +1,11 @@
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { aTopology } from '../support/apiData';
 import { aCreateRequest } from '../support/builders';
+import { CHROMIUM, chromiumAvailable, launchChromium } from '../support/chromium';
 import { apiClient, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
-
-/** Debian's Chromium, as the review page's suite uses it; skipped with a note when missing, unless REQUIRE_CHROMIUM. */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.REQUIRE_CHROMIUM) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
 
 let env: E2EEnvironment;
 const call: ApiCall = (...args) => apiClient(env.baseUrl, env.keys.all)(...args);
@@ -115,21 +110,10 @@ describe('GET /api/openapi.json and /api/docs over the local host', () => {
     }
   });
 
-  describe('the reference page in headless Chromium', { skip: available ? false : `${CHROMIUM} is not installed` }, () => {
+  describe('the reference page in headless Chromium', { skip: chromiumAvailable ? false : `${CHROMIUM} is not installed` }, () => {
     let browser: Browser;
     before(async () => {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
     });
     after(async () => {
       await browser?.close();

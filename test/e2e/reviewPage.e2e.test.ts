@@ -1,18 +1,15 @@
-import { existsSync } from 'node:fs';
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { aCorrelationId, aTopology, auditUnder, submitAndSettle } from '../support/apiData';
 import { aCreateRequest } from '../support/builders';
+import { CHROMIUM, chromiumAvailable, launchChromium } from '../support/chromium';
 import { apiClient, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
 
 /**
  * The review page in headless Chromium (Debian's, at /usr/bin/chromium; .ci/run installs it).
  * Without Chromium the suite is skipped with a note, unless REQUIRE_CHROMIUM is set (as in CI).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.REQUIRE_CHROMIUM) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
 
 let env: E2EEnvironment;
 let browser: Browser;
@@ -67,22 +64,11 @@ async function reviewRecords() {
 
 describe(
   'the audit review page in headless Chromium',
-  { skip: available ? false : `${CHROMIUM} is not installed (apt-get install chromium)` },
+  { skip: chromiumAvailable ? false : `${CHROMIUM} is not installed (apt-get install chromium)` },
   () => {
     before(async () => {
       env = await startE2EEnvironment({ loadDemoTopology: false });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
     });
 
     afterEach(async () => {

@@ -9,13 +9,6 @@ import { openApiDocument } from '../../shared/entrypoints/http/openApi';
 import { loadFunctionApp, triggerOf } from '../../shared/local/functionsRegistry';
 import { APP_ROOT } from '../support/localHost';
 
-/**
- * Routes of the shared contract (issue 11) that other branches register: the document lists them
- * already. Each must be missing from the registrations here; once one is registered, the test fails
- * until it is taken off this list, so the two-way comparison below becomes exact again.
- */
-const CONTRACT_ROUTES_REGISTERED_ELSEWHERE: string[] = [];
-
 /** A route as `METHOD /path`, its {params} unnamed: a function may name a segment differently from the document. */
 const routeKey = (method: string, route: string) => `${method.toUpperCase()} /${route.replace(/^\//, '').replace(/\{[^}]+\}/g, '{}')}`;
 
@@ -74,14 +67,13 @@ describe('the OpenAPI document', () => {
     assert.equal((await validate(broken)).valid, false);
   });
 
-  it('lists exactly the routes and methods the function app registers (the contract routes built elsewhere aside)', () => {
+  it('lists exactly the routes and methods the function app registers', () => {
     const registered = registeredRoutes();
     const documented = documentedRoutes(openApiDocument());
 
     const undocumented = registered.filter((route) => !documented.includes(route));
-    const unregistered = documented.filter((route) => !registered.includes(route) && !CONTRACT_ROUTES_REGISTERED_ELSEWHERE.includes(route));
-    const nowRegistered = CONTRACT_ROUTES_REGISTERED_ELSEWHERE.filter((route) => registered.includes(route));
-    assert.deepEqual({ undocumented, unregistered, nowRegistered }, { undocumented: [], unregistered: [], nowRegistered: [] });
+    const unregistered = documented.filter((route) => !registered.includes(route));
+    assert.deepEqual({ undocumented, unregistered }, { undocumented: [], unregistered: [] });
     // The comparison is not vacuous: the routes of every layer are there.
     for (const route of [
       'POST /change-requests',

@@ -51,12 +51,6 @@ export const READ_OUTSIDE_SETTINGS: Record<string, string> = {
   AZURE_CLIENT_ID: "@azure/identity's credentials (which user-assigned identity to use)",
 };
 
-/**
- * Routes that are anonymous by design but do not exist yet: the OpenAPI document, its docs page
- * and the problem-type pages of issue 11. excludedPaths lists them ahead of time.
- */
-export const ANONYMOUS_ROUTES_TO_COME: string[] = [];
-
 /** Reads the sources the checks need from a repository checkout. */
 export function readDeploymentSources(root: string = REPO_ROOT): DeploymentSources {
   const files = new Map<string, string>();
@@ -356,7 +350,7 @@ export function checkExcludedPaths(sources: DeploymentSources): string[] {
   for (const path of excluded) {
     const opened = protectedRoutes.find((route) => covers(path, route));
     if (opened) problems.push(`${FUNCTION_APP}: excludedPaths entry ${path} covers ${opened}, which needs a role`);
-    else if (!anonymous.some((route) => covers(path, route)) && !ANONYMOUS_ROUTES_TO_COME.includes(path))
+    else if (!anonymous.some((route) => covers(path, route)))
       problems.push(`${FUNCTION_APP}: excludedPaths entry ${path} matches no anonymous route`);
   }
   return problems;
