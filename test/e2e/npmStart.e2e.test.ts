@@ -1,11 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isListening } from '../../shared/local/azurite';
-import { APP_ROOT } from '../support/localHost';
+import { startNpmStartProcess } from '../support/npmStartProcess';
 import { freePort } from '../support/freePort';
 
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'pchat-start-'));
@@ -27,18 +27,9 @@ describe('npm start (the local host entry point)', () => {
     // As a developer's shell would be: no keys configured, so npm start makes them.
     delete env.LOCAL_API_KEYS;
     delete env.AUTH_MODE;
-    const child = spawn(process.execPath, [path.join(APP_ROOT, 'dist', 'shared', 'local', 'main.js')], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-
-    const deadline = Date.now() + 30_000;
-    while (!output.includes('Press Ctrl-C to stop.') && Date.now() < deadline && child.exitCode === null)
-      await new Promise((r) => setTimeout(r, 100));
+    const started = await startNpmStartProcess(env, { timeoutMs: 30_000 });
+    const { child, exited } = started;
+    const output = started.output();
     assert.match(output, new RegExp(`listening on http://localhost:${port}/api`), output);
     assert.match(output, /Loaded the demo topology/);
     // One key per role, printed with its principal and roles, kept (owner-only) in the data folder.
@@ -104,8 +95,8 @@ describe('npm start (the local host entry point)', () => {
 
     child.kill('SIGINT');
 
-    assert.equal(await exited, 0, output);
-    assert.match(output, /Stopped\./);
+    assert.equal(await exited, 0, started.output());
+    assert.match(started.output(), /Stopped\./);
     assert.equal(await isListening(table), false, 'Azurite was stopped with the host');
     assert.equal(await isListening(port), false);
   });

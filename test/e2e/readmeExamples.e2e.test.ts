@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,6 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { APP_ROOT } from '../support/localHost';
+import { startNpmStartProcess } from '../support/npmStartProcess';
 import { freePort } from '../support/freePort';
 import { differences, extractBlock, parseCommands, runBlock } from '../support/readmeExamples';
 
@@ -42,20 +42,11 @@ describe("README's API examples", () => {
     const ports = { port: await freePort(), blob: await freePort(), queue: await freePort(), table: await freePort() };
     const env = freshStartEnvironment(ports);
     mkdirSync(workspace, { recursive: true });
-    // npm start is `tsc -p . && node dist/shared/local/main.js`; the build has run, so the second half, from the clone's root.
-    const child = spawn(process.execPath, [path.join(APP_ROOT, 'dist', 'shared', 'local', 'main.js')], {
-      cwd: workspace,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // From the clone's root, as a developer runs it.
+    const started = await startNpmStartProcess(env, { cwd: workspace, timeoutMs: 60_000 });
+    const { child, exited } = started;
+    const output = started.output();
     try {
-      const deadline = Date.now() + 60_000;
-      while (!output.includes('Press Ctrl-C to stop.') && Date.now() < deadline && child.exitCode === null)
-        await new Promise((r) => setTimeout(r, 100));
       assert.match(output, /Loaded the demo topology/, output);
       // npm start says how to load the keys, and the block does exactly that.
       const sourcing = /`(\. \S*local-api-keys\.env)`/.exec(output)?.[1];
@@ -74,7 +65,7 @@ describe("README's API examples", () => {
       if (child.exitCode === null) child.kill('SIGINT');
       await exited;
     }
-    assert.equal(child.exitCode, 0, output);
+    assert.equal(child.exitCode, 0, started.output());
   });
 });
 
