@@ -3,6 +3,7 @@ import { DEFAULT_DELIVERY_POLICY } from './application/deliveryPolicy';
 import { ErrorCode, ConfigurationError, type FieldError } from './domain/errors';
 import { PrincipalNameSchema, ROLES, type Role } from './domain/principal';
 import { parseKeyVaultKeyUri } from './domain/signingKeys';
+import { parseVerificationKeys } from './domain/verifyKeys';
 import names from './names.json';
 
 /**
@@ -182,6 +183,24 @@ const SettingsSchema = RegistrationSchema.extend({
         'must be a Key Vault key URI: https://<vault>.vault.azure.net/keys/<name>[/<32-hex version>] (http on loopback only), without query or fragment',
     })
     .optional(),
+  /**
+   * The public keys of retired signing keys, so the checkpoints they signed keep verifying after a
+   * rotation: a JWK set (what GET /api/audit/signing-keys answers) or PEM public keys one after
+   * another. Never a private key. Blank counts as unset.
+   */
+  AUDIT_VERIFY_KEYS: z
+    .string()
+    .transform((text, ctx) => {
+      if (text.trim() === '') return [];
+      try {
+        return parseVerificationKeys(text);
+      } catch (error) {
+        // The parser's messages name the key and member at fault, never a key's content.
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   /** The client id of the user-assigned managed identity Key Vault is called with (unset: the system-assigned identity). */
   [AZURE_CLIENT_ID]: z.string().trim().min(1).optional(),
   /** Hours an Idempotency-Key answers retries with the original result. */
@@ -252,6 +271,8 @@ function settingsOf(env: z.infer<typeof SettingsSchema>, connections: { storage:
     eventSource: env.EVENT_SOURCE ?? `/pchat-endpoints/${env.DIRECTORY_PARTITION}`,
     auditSigningKey: env.AUDIT_SIGNING_KEY?.replace(/\\n/g, '\n'),
     auditSigningKeyVaultKeyId: env[KEY_VAULT_KEY_ID],
+    /** Verify-only keys (AUDIT_VERIFY_KEYS): retired signing keys' public keys; empty when unset. */
+    auditVerifyKeys: env.AUDIT_VERIFY_KEYS ?? [],
     azureClientId: env[AZURE_CLIENT_ID],
     delivery: {
       redriveAfterMs: env.REDRIVE_AFTER_SECONDS * 1000,

@@ -12,6 +12,9 @@ import { AuthMode, DeploymentNames, Transport, type ConnectionIdentity, type Set
 import { keyVaultCheckpointSigning } from '../adapters/keyVault/keyVaultCheckpointSigning';
 import { pemCheckpointSigning } from '../adapters/localKey/pemCheckpointSigning';
 import type { CheckpointKeyRing, CheckpointSigner } from '../application/ports/checkpointSigning';
+import { keyRingOf, keyRingOfKeys } from '../application/audit/keyRing';
+import { ConfigurationError, ErrorCode } from '../domain/errors';
+import { sameKey } from '../domain/signingKeys';
 import {
   createKeyVaultKeyClients,
   createQueueServiceClient,
@@ -102,12 +105,33 @@ function keyVaultIdentity(settings: Pick<Settings, 'azureClientId' | 'storage'>)
 /**
  * Checkpoint signing from the settings: a Key Vault key through the app's identity
  * (AUDIT_SIGNING_KEY_VAULT_KEY_ID, in Azure), a local PEM key (AUDIT_SIGNING_KEY), or none (the
- * settings refuse both at once). The verifier's ring holds the signer's key. A bad key is a
+ * settings refuse both at once). The verifier's ring holds the signer's key, then the verify-only
+ * keys (AUDIT_VERIFY_KEYS), so checkpoints signed before a rotation keep verifying. A bad key is a
  * ConfigurationError naming its setting; Key Vault is first called at the first checkpoint.
  */
 export function checkpointSigningFor(
-  settings: Pick<Settings, 'auditSigningKey' | 'auditSigningKeyVaultKeyId' | 'azureClientId' | 'storage'>,
+  settings: Pick<Settings, 'auditSigningKey' | 'auditSigningKeyVaultKeyId' | 'auditVerifyKeys' | 'azureClientId' | 'storage'>,
   credentialFor: CredentialFor = identityCredentialFor,
+): CheckpointSigning {
+  const signing = signerFor(settings, credentialFor);
+  const verifyOnly = settings.auditVerifyKeys;
+  if (verifyOnly.length === 0) return signing;
+  const signerKey = signing.checkpointKeys?.listedKeys()[0];
+  const clash = signerKey && verifyOnly.find((key) => key.keyId === signerKey.keyId && !sameKey(key, signerKey));
+  if (clash) {
+    throw new ConfigurationError(
+      ErrorCode.invalidConfiguration,
+      `${DeploymentNames.appSettings.auditVerifyKeys}: key ${clash.keyId} is the signing key's id with another key`,
+    );
+  }
+  const rings = [...(signing.checkpointKeys ? [signing.checkpointKeys] : []), keyRingOfKeys(verifyOnly)];
+  return { ...signing, checkpointKeys: keyRingOf(rings) };
+}
+
+/** The signer the settings name and the ring of its own key, or nothing. */
+function signerFor(
+  settings: Pick<Settings, 'auditSigningKey' | 'auditSigningKeyVaultKeyId' | 'azureClientId' | 'storage'>,
+  credentialFor: CredentialFor,
 ): CheckpointSigning {
   if (settings.auditSigningKeyVaultKeyId) {
     const keyUri = settings.auditSigningKeyVaultKeyId;

@@ -55,8 +55,11 @@ export interface CheckpointSigningKey {
 export interface CheckpointKeys {
   /** The keys the checkpoints name, by key id; an id missing here is unknown to the verifier. */
   byId: ReadonlyMap<string, VerificationKey>;
-  /** The key of checkpoints made before key ids (v1): the local Ed25519 key, when one is configured. */
-  legacy: VerificationKey | undefined;
+  /**
+   * The keys checkpoints made before key ids (v1) may have been signed with: the Ed25519 keys known
+   * (the local key, retired ones given as verify-only keys). One that verifies a v1 checkpoint suffices.
+   */
+  legacy: readonly VerificationKey[];
 }
 
 /** What the verifier found. */
@@ -105,7 +108,7 @@ export function unsignedCheckpoint(head: AuditHead, time: string, key: Checkpoin
  */
 export function checkpointSignatureBreak(checkpoint: AuditCheckpoint, keys: CheckpointKeys): ChainBreak | undefined {
   const at = `the checkpoint at record ${checkpoint.sequence}`;
-  const key = checkpoint.keyId === undefined ? keys.legacy : keys.byId.get(checkpoint.keyId);
+  const key = checkpoint.keyId === undefined ? legacyKeyOf(checkpoint, keys.legacy) : keys.byId.get(checkpoint.keyId);
   if (!key) {
     const detail =
       checkpoint.keyId === undefined
@@ -119,6 +122,16 @@ export function checkpointSignatureBreak(checkpoint: AuditCheckpoint, keys: Chec
     return { sequence: checkpoint.sequence, kind: BreakKind.checkpointForged, detail: `${at} is not signed by key ${key.keyId}` };
   }
   return undefined;
+}
+
+/**
+ * The legacy key a v1 checkpoint is checked with: the one of them that verifies it, else the first
+ * (whose failure then reports it forged), or undefined when there is none.
+ */
+function legacyKeyOf(checkpoint: AuditCheckpoint, legacy: readonly VerificationKey[]): VerificationKey | undefined {
+  const statement = checkpointStatement(checkpoint);
+  const signature = Buffer.from(checkpoint.signature, 'base64');
+  return legacy.find((key) => signatureVerifies(key, SigningAlgorithm.edDsa, statement, signature)) ?? legacy[0];
 }
 
 /** A stored record and the position its storage key gives it. */

@@ -53,6 +53,11 @@ export function thumbprintKey(key: KeyObject): VerificationKey | undefined {
   return algorithm ? { keyId: jwkThumbprint(key), algorithm, publicKey: publicHalf(key) } : undefined;
 }
 
+/** Whether two verification keys are the same public key for the same algorithm (their ids aside). */
+export function sameKey(a: VerificationKey, b: VerificationKey): boolean {
+  return a.algorithm === b.algorithm && a.publicKey.equals(b.publicKey);
+}
+
 /**
  * Whether `signature` is `algorithm`'s signature of `statement` by `key`. ES256 signatures are
  * IEEE P1363 (r || s, 64 bytes) as in JWS and as Key Vault returns them, not DER.

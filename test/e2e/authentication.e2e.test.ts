@@ -176,6 +176,13 @@ describe('authentication and roles over HTTP (AUTH_MODE=keys)', () => {
         wrongRoles: ['submitter', 'operator', 'reader'],
         needs: 'the auditor role',
       },
+      {
+        name: 'audit signing keys',
+        method: 'GET',
+        path: '/audit/signing-keys',
+        wrongRoles: ['submitter', 'operator', 'reader'],
+        needs: 'the auditor role',
+      },
       { name: 'endpoints', method: 'GET', path: '/endpoints', wrongRoles: [], needs: '' },
       { name: 'one endpoint', method: 'GET', path: `/endpoints/${pathOf(topology.defaultEndpoint())}`, wrongRoles: [], needs: '' },
       { name: 'topology', method: 'GET', path: '/topology', wrongRoles: [], needs: '' },
@@ -215,6 +222,7 @@ describe('authentication and roles over HTTP (AUTH_MODE=keys)', () => {
     }
     assert.equal((await as('submitter')('POST', '/change-requests?dryRun=true', routes[1]?.body)).status, 200);
     assert.equal((await as('auditor')('GET', '/audit/verify')).status, 200);
+    assert.equal((await as('auditor')('GET', '/audit/signing-keys')).status, 200);
     assert.equal((await as('operator')('PUT', `/topology/sip-domains/new.${topology.domain}`)).status, 201);
   });
 

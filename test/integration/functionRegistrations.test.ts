@@ -43,6 +43,7 @@ describe('loadFunctionApp', () => {
       'listAuditRecords GET audit',
       'listChangeRequests GET change-requests',
       'listEndpoints GET endpoints',
+      'listSigningKeys GET audit/signing-keys',
       'openApiDocument GET openapi.json',
       'problemPage GET problems/{code}',
       'redrive timerTrigger */10 * * * * *',

@@ -943,6 +943,12 @@ export function routeGroups(world: World): RouteGroup[] {
     .record({ query: queryArb([['x', fragment, 6]]), credential: credentialArb(['auditor']), correlation: correlationArb })
     .map(({ query, credential, correlation }) => request('GET /audit/verify', 'GET', '/audit/verify', { query, credential, correlation }));
 
+  const signingKeys = fc
+    .record({ query: queryArb([['x', fragment, 6]]), credential: credentialArb(['auditor']), correlation: correlationArb })
+    .map(({ query, credential, correlation }) =>
+      request('GET /audit/signing-keys', 'GET', '/audit/signing-keys', { query, credential, correlation }),
+    );
+
   const review = fc
     .record({
       query: queryArb([['subject', fragment, 4]]),
@@ -1020,6 +1026,7 @@ export function routeGroups(world: World): RouteGroup[] {
     },
     { name: 'GET /audit', weight: 1200, arbitrary: auditQuery },
     { name: 'GET /audit/verify', weight: 60, arbitrary: verify },
+    { name: 'GET /audit/signing-keys', weight: 60, arbitrary: signingKeys },
     { name: 'GET /review', weight: 140, arbitrary: review },
     { name: 'host routing (methods, paths)', weight: 300, arbitrary: hostRouting },
     { name: 'raw socket', weight: 100, arbitrary: rawRequestArb() },

@@ -74,6 +74,11 @@ export interface E2EOptions {
   extraKeys?: ConfiguredKey[];
   /** App settings for this host alone (a low rate limit, say): set while it starts and reads them, then restored. */
   settings?: Record<string, string>;
+  /**
+   * An Azurite to run on instead of a fresh one: a host restarted on the same storage (new settings,
+   * the same log). Stopping the environment then leaves it running; its owner stops it.
+   */
+  azurite?: TestAzurite;
 }
 
 /** Runs `start` with `settings` in process.env, then puts back what was there. */
@@ -102,7 +107,7 @@ export interface ConfiguredKey {
  * queue triggers polling Azurite), exactly as `npm start` wires it.
  */
 export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2EEnvironment> {
-  const azurite = await startTestAzurite();
+  const azurite = options.azurite ?? (await startTestAzurite());
   process.env.AzureWebJobsStorage = azurite.connectionString;
   const { keys, principals } = useTestKeys(options.extraKeys);
   const logs: string[] = [];
@@ -125,7 +130,7 @@ export async function startE2EEnvironment(options: E2EOptions = {}): Promise<E2E
     principals,
     stop: async () => {
       await host.stop();
-      await azurite.stop();
+      if (!options.azurite) await azurite.stop();
     },
   };
 }

@@ -1,7 +1,10 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ConfigurationError } from '../../shared/domain/errors';
+import { jwkOf } from '../../shared/domain/jwk';
+import { jwkThumbprint } from '../../shared/domain/signingKeys';
 import { isStorageConfigured, parseRegistrationSettings, parseSettings, parseStorageConnection } from '../../shared/settings';
 import { readHostSettings } from '../../shared/local/hostSettings';
 
@@ -390,6 +393,99 @@ describe('settings', () => {
           uri,
         );
       }
+    });
+
+    describe('AUDIT_VERIFY_KEYS (retired keys that still verify old checkpoints)', () => {
+      const pemOf = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
+      const refusal = (value: string) => {
+        try {
+          parseSettings({ ...minimal, AUDIT_VERIFY_KEYS: value });
+        } catch (error) {
+          assert.ok(error instanceof ConfigurationError);
+          return error.errors.map((e) => [e.pointer, e.detail]);
+        }
+        return assert.fail('accepted');
+      };
+
+      it('reads PEM public keys one after another (`\\n` escapes too), named by thumbprint, and a JWK set with its kids', () => {
+        const ed = generateKeyPairSync('ed25519').publicKey;
+        const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+        const pems = `${pemOf(ed)}\n${pemOf(ec)}${pemOf(ed)}`;
+        const fromPem = parseSettings({ ...minimal, AUDIT_VERIFY_KEYS: pems }).auditVerifyKeys;
+        assert.deepEqual(
+          fromPem.map((key) => [key.keyId, key.algorithm]),
+          [
+            [jwkThumbprint(ed), 'EdDSA'],
+            [jwkThumbprint(ec), 'ES256'],
+          ],
+        );
+        const escaped = parseSettings({ ...minimal, AUDIT_VERIFY_KEYS: pemOf(ed).replace(/\n/g, '\\n') }).auditVerifyKeys;
+        assert.deepEqual(
+          escaped.map((key) => key.keyId),
+          [jwkThumbprint(ed)],
+        );
+
+        const kid = 'https://contoso-audit.vault.azure.net/keys/audit-signing/0123456789abcdef0123456789abcdef';
+        const set = JSON.stringify({ keys: [jwkOf({ keyId: kid, algorithm: 'ES256', publicKey: ec })] });
+        const fromJwks = parseSettings({ ...minimal, AUDIT_VERIFY_KEYS: set }).auditVerifyKeys;
+        assert.deepEqual(
+          fromJwks.map((key) => [key.keyId, key.algorithm]),
+          [[kid, 'ES256']],
+        );
+        assert.ok(fromJwks[0]?.publicKey.equals(ec));
+
+        assert.deepEqual(parseSettings(minimal).auditVerifyKeys, []);
+        assert.deepEqual(parseSettings({ ...minimal, AUDIT_VERIFY_KEYS: '  ' }).auditVerifyKeys, [], 'blank is unset');
+      });
+
+      it('refuses a private key, in either form, naming the setting and never quoting the key', () => {
+        const { privateKey } = generateKeyPairSync('ed25519');
+        const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+        const ecPrivate = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+        assert.deepEqual(refusal(pkcs8), [
+          [
+            '#/AUDIT_VERIFY_KEYS',
+            'AUDIT_VERIFY_KEYS: PEM key 1: is a private key (PRIVATE KEY); give its public key (openssl pkey -pubout)',
+          ],
+        ]);
+        assert.deepEqual(refusal(pemOf(generateKeyPairSync('ed25519').publicKey) + ecPrivate), [
+          [
+            '#/AUDIT_VERIFY_KEYS',
+            'AUDIT_VERIFY_KEYS: PEM key 2: is a private key (EC PRIVATE KEY); give its public key (openssl pkey -pubout)',
+          ],
+        ]);
+        const jwkSet = JSON.stringify({ keys: [privateKey.export({ format: 'jwk' })] });
+        const refused = refusal(jwkSet);
+        assert.deepEqual(refused, [
+          ['#/AUDIT_VERIFY_KEYS', 'AUDIT_VERIFY_KEYS: keys[0].d: is a private key member; give the public key only'],
+        ]);
+        const d = privateKey.export({ format: 'jwk' }).d as string;
+        assert.ok(!JSON.stringify(refused).includes(d) && !JSON.stringify(refusal(pkcs8)).includes(pkcs8.split('\n')[1] as string));
+      });
+
+      it('refuses what is neither form, an unsupported key, and two keys under one kid, each by its rule', () => {
+        const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
+        const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey;
+        const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+        const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+        const detail = (value: string) => refusal(value).map(([, text]) => text);
+        assert.deepEqual(detail('ssh-ed25519 AAAA'), [
+          'AUDIT_VERIFY_KEYS: must be a JWK set ({"keys":[...]}) or PEM public keys (-----BEGIN PUBLIC KEY-----)',
+        ]);
+        assert.deepEqual(detail(pemOf(rsa)), ['AUDIT_VERIFY_KEYS: PEM key 1: must be an Ed25519 or EC P-256 key, not rsa']);
+        assert.deepEqual(detail(pemOf(p384)), ['AUDIT_VERIFY_KEYS: PEM key 1: must be an Ed25519 or EC P-256 key, not ec secp384r1']);
+        assert.deepEqual(detail(`${pemOf(ec)}junk\n`), ['AUDIT_VERIFY_KEYS: PEM key 2: text outside a -----BEGIN ...----- block']);
+        assert.deepEqual(detail(pemOf(ec).replace('-----END PUBLIC KEY-----', '')), [
+          'AUDIT_VERIFY_KEYS: PEM key 1: BEGIN PUBLIC KEY has no END line',
+        ]);
+        assert.deepEqual(detail('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'), [
+          'AUDIT_VERIFY_KEYS: PEM key 1: must be a -----BEGIN PUBLIC KEY----- block, not CERTIFICATE',
+        ]);
+        const kid = 'https://contoso-audit.vault.azure.net/keys/audit-signing/0123456789abcdef0123456789abcdef';
+        const twice = JSON.stringify({ keys: [ec, other].map((publicKey) => jwkOf({ keyId: kid, algorithm: 'ES256', publicKey })) });
+        assert.deepEqual(detail(twice), ["AUDIT_VERIFY_KEYS: keys[1].kid: names keys[0]'s key id with a different key"]);
+        assert.deepEqual(detail('{"keys":'), ['AUDIT_VERIFY_KEYS: is not JSON: must be a JWK set, {"keys":[...]}']);
+      });
     });
 
     it('refuses AUDIT_SIGNING_KEY and AUDIT_SIGNING_KEY_VAULT_KEY_ID together', () => {

@@ -80,7 +80,8 @@ export function keyVaultCheckpointSigning(
       }
       return found;
     },
-    legacyKey: () => undefined,
+    legacyKeys: () => [],
+    listedKeys: () => [],
   };
 
   return { signer, keyRing };

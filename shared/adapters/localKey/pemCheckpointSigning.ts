@@ -1,5 +1,6 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { CheckpointKeyRing, CheckpointSigner } from '../../application/ports/checkpointSigning';
+import { keyRingOfKeys } from '../../application/audit/keyRing';
 import { ConfigurationError, ErrorCode } from '../../domain/errors';
 import { SigningAlgorithm, thumbprintKey, type VerificationKey } from '../../domain/signingKeys';
 
@@ -29,10 +30,7 @@ export function pemCheckpointSigning(pem: string, setting: string): LocalCheckpo
 
 /** The ring of one local public key: by its thumbprint, and for v1 checkpoints when it is the Ed25519 key they were signed with. */
 export function localKeyRing(key: VerificationKey): CheckpointKeyRing {
-  return {
-    publicKey: (keyId) => Promise.resolve(keyId === key.keyId ? key : undefined),
-    legacyKey: () => (key.algorithm === SigningAlgorithm.edDsa ? key : undefined),
-  };
+  return keyRingOfKeys([key]);
 }
 
 function localSigner(privateKey: KeyObject, key: VerificationKey): CheckpointSigner {

@@ -1,9 +1,11 @@
+import { SigningAlgorithm, type VerificationKey } from '../../domain/signingKeys';
 import type { CheckpointKeyRing } from '../ports/checkpointSigning';
 
 /**
- * One ring of several: a key id is looked up in each in turn. A verifier holds the local key and the
- * Key Vault key side by side when a log holds checkpoints of both (a deployment that moved from one
- * to the other keeps verifying its older checkpoints).
+ * One ring of several: a key id is looked up in each in turn, the first that knows it answers. A
+ * verifier holds the signer's ring first, then the verify-only keys (AUDIT_VERIFY_KEYS), so a
+ * deployment that rotated its key, or moved from a local key to Key Vault, keeps verifying the
+ * checkpoints its earlier keys signed.
  */
 export function keyRingOf(rings: CheckpointKeyRing[]): CheckpointKeyRing {
   return {
@@ -14,6 +16,20 @@ export function keyRingOf(rings: CheckpointKeyRing[]): CheckpointKeyRing {
       }
       return undefined;
     },
-    legacyKey: () => rings.map((ring) => ring.legacyKey()).find((key) => key !== undefined),
+    legacyKeys: () => rings.flatMap((ring) => ring.legacyKeys()),
+    listedKeys: () => rings.flatMap((ring) => ring.listedKeys()),
+  };
+}
+
+/**
+ * The ring of keys held in hand (a local signing key, verify-only keys), by their key ids; the
+ * Ed25519 ones also verify checkpoints made before key ids (v1), which a local Ed25519 key signed.
+ */
+export function keyRingOfKeys(keys: readonly VerificationKey[]): CheckpointKeyRing {
+  const byId = new Map(keys.map((key) => [key.keyId, key]));
+  return {
+    publicKey: (keyId) => Promise.resolve(byId.get(keyId)),
+    legacyKeys: () => keys.filter((key) => key.algorithm === SigningAlgorithm.edDsa),
+    listedKeys: () => [...keys],
   };
 }

@@ -36,7 +36,7 @@ async function keysNamedBy(checkpoints: AuditCheckpoint[], ring: CheckpointKeyRi
     const key = await ring.publicKey(keyId);
     if (key) byId.set(keyId, key);
   }
-  return { byId, legacy: ring.legacyKey() };
+  return { byId, legacy: ring.legacyKeys() };
 }
 
 /** How many checkpoints each key id signed, in order of first appearance (newest first); null for v1. */

@@ -17,6 +17,14 @@ export interface CheckpointSigner {
 export interface CheckpointKeyRing {
   /** The key with this id, or undefined when the ring does not know it. */
   publicKey(keyId: string): Promise<VerificationKey | undefined>;
-  /** The key of checkpoints made before key ids (v1): the local Ed25519 key, if the ring holds one. */
-  legacyKey(): VerificationKey | undefined;
+  /**
+   * The keys checkpoints made before key ids (v1) may have been signed with: the Ed25519 keys the
+   * ring holds (the local key, verify-only keys); one that verifies a v1 checkpoint suffices.
+   */
+  legacyKeys(): VerificationKey[];
+  /**
+   * The keys the ring holds without a lookup (the local key, verify-only keys), for the JWK set
+   * GET /api/audit/signing-keys serves; Key Vault versions are looked up by id instead.
+   */
+  listedKeys(): VerificationKey[];
 }

@@ -17,6 +17,7 @@ import {
   DirectoryUserSchema,
   EndpointPageSchema,
   EndpointSchema,
+  JwkSetSchema,
   LivenessSchema,
   PoolSchema,
   PredictionSchema,
@@ -25,6 +26,7 @@ import {
   TopologySchema,
   VerificationReportSchema,
 } from './responseSchemas';
+import { JWK_SET_MEDIA_TYPE } from './signingKeysHttp';
 import { PoolBodySchema, UserBodySchema } from './topologyHttp';
 
 /**
@@ -44,6 +46,8 @@ type Access = 'anonymous' | readonly Role[];
 interface ResponseSpec {
   description: string;
   body?: z.ZodType;
+  /** The body's media type: application/json unless it is a JSON-based one of its own (application/jwk-set+json). */
+  bodyMediaType?: string;
   /** Non-JSON bodies: media type → schema (JSON Schema, as written). */
   content?: Record<string, JsonSchema>;
   headers?: readonly ResponseHeader[];
@@ -334,6 +338,19 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/audit/signing-keys',
+    operationId: 'listSigningKeys',
+    summary: "The public keys that verify the audit log's signed checkpoints (a JWK set)",
+    description:
+      'Every key whose `kid` a checkpoint may name: the current signing key, the keys stored checkpoints name and the verify-only keys (AUDIT_VERIFY_KEYS). `missing` lists key ids stored checkpoints name that no configured key resolves (present only then).',
+    tags: ['Audit'],
+    access: AUDITORS,
+    query: z.strictObject({}),
+    responses: { 200: { description: 'The JWK set (RFC 7517)', body: JwkSetSchema, bodyMediaType: JWK_SET_MEDIA_TYPE } },
+    problems: { 400: BAD_INPUT, 503: UNAVAILABLE },
+  },
+  {
+    method: 'get',
     path: '/review',
     operationId: 'getReviewPage',
     summary: "The auditors' review page (HTML; it holds no data)",
@@ -523,7 +540,7 @@ function correlationHeader(): JsonSchema {
 
 function responseOf(spec: ResponseSpec): JsonSchema {
   const content: JsonSchema = {};
-  if (spec.body) content['application/json'] = { schema: schemaRef(spec.body) };
+  if (spec.body) content[spec.bodyMediaType ?? 'application/json'] = { schema: schemaRef(spec.body) };
   for (const [mediaType, schema] of Object.entries(spec.content ?? {})) content[mediaType] = { schema };
   const headers = Object.fromEntries((spec.headers ?? []).map((name) => [name, RESPONSE_HEADERS[name]]));
   return {

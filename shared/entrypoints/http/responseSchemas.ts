@@ -174,6 +174,38 @@ export const VerificationReportSchema = z
   })
   .meta({ id: 'VerificationReport' });
 
+const JwkSchema = z
+  .union([
+    z.strictObject({
+      kty: z.literal('OKP'),
+      crv: z.literal('Ed25519'),
+      x: z.string(),
+      kid: z.string(),
+      alg: z.literal('EdDSA'),
+      use: z.literal('sig'),
+    }),
+    z.strictObject({
+      kty: z.literal('EC'),
+      crv: z.literal('P-256'),
+      x: z.string(),
+      y: z.string(),
+      kid: z.string(),
+      alg: z.literal('ES256'),
+      use: z.literal('sig'),
+    }),
+  ])
+  .meta({ id: 'Jwk', description: 'A public key (RFC 7517; x, y base64url); kid is the keyId checkpoints name' });
+
+export const JwkSetSchema = z
+  .strictObject({
+    keys: z.array(JwkSchema),
+    missing: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'Key ids stored checkpoints name that no configured key resolves (present only when there are any)' }),
+  })
+  .meta({ id: 'JwkSet' });
+
 export const LivenessSchema = z.strictObject({ status: z.literal('ok') });
 export const ReadinessSchema = z.strictObject({
   status: z.enum(['ready', 'unavailable']),

@@ -6,6 +6,7 @@ import { identityCredentialFor, oneCredentialPerIdentity } from '../../../shared
 import { authenticatorFor, checkpointSigningFor, compose } from '../../../shared/composition/compose';
 import { bindHttp } from '../../../shared/composition/functionBindings';
 import { ConfigurationError } from '../../../shared/domain/errors';
+import { jwkOf } from '../../../shared/domain/jwk';
 import { jwkThumbprint } from '../../../shared/domain/signingKeys';
 import type { HttpInput } from '../../../shared/entrypoints/http/httpInput';
 import { parseSettings, type ConnectionIdentity } from '../../../shared/settings';
@@ -58,6 +59,47 @@ describe('the composition root', () => {
     assert.deepEqual(checkpointSigningFor(settings()), {});
   });
 
+  it('verifies with the signing key and then the AUDIT_VERIFY_KEYS keys, and refuses a verify-only key under the signing key id', async () => {
+    const retired = generateKeyPairSync('ed25519');
+    const current = generateKeyPairSync('ed25519');
+    const pem = (key: KeyObject, type: 'pkcs8' | 'spki') => key.export({ type, format: 'pem' }).toString();
+    const signing = checkpointSigningFor(
+      settings({ AUDIT_SIGNING_KEY: pem(current.privateKey, 'pkcs8'), AUDIT_VERIFY_KEYS: pem(retired.publicKey, 'spki') }),
+    );
+    assert.ok(signing.checkpointSigner && signing.checkpointKeys);
+    assert.deepEqual(await signing.checkpointSigner.key(), { keyId: jwkThumbprint(current.publicKey), algorithm: 'EdDSA' });
+    for (const key of [current.publicKey, retired.publicKey])
+      assert.ok((await signing.checkpointKeys.publicKey(jwkThumbprint(key)))?.publicKey.equals(key));
+    const ids = [jwkThumbprint(current.publicKey), jwkThumbprint(retired.publicKey)];
+    assert.deepEqual(
+      signing.checkpointKeys.listedKeys().map((key) => key.keyId),
+      ids,
+    );
+    assert.deepEqual(
+      signing.checkpointKeys.legacyKeys().map((key) => key.keyId),
+      ids,
+      'both Ed25519 keys may have signed v1 checkpoints',
+    );
+
+    // Verify-only keys alone (a verifier with no signing key): the ring holds them, nothing signs.
+    const verifyOnly = checkpointSigningFor(settings({ AUDIT_VERIFY_KEYS: pem(retired.publicKey, 'spki') }));
+    assert.equal(verifyOnly.checkpointSigner, undefined);
+    assert.deepEqual(
+      verifyOnly.checkpointKeys?.listedKeys().map((key) => key.keyId),
+      [jwkThumbprint(retired.publicKey)],
+    );
+
+    const impostor = JSON.stringify({
+      keys: [jwkOf({ keyId: jwkThumbprint(current.publicKey), algorithm: 'EdDSA', publicKey: retired.publicKey })],
+    });
+    assert.throws(
+      () => checkpointSigningFor(settings({ AUDIT_SIGNING_KEY: pem(current.privateKey, 'pkcs8'), AUDIT_VERIFY_KEYS: impostor })),
+      (error: unknown) =>
+        error instanceof ConfigurationError &&
+        error.message === `AUDIT_VERIFY_KEYS: key ${jwkThumbprint(current.publicKey)} is the signing key's id with another key`,
+    );
+  });
+
   it('builds Key Vault signing from AUDIT_SIGNING_KEY_VAULT_KEY_ID with the credential it is given, calling nothing at start', () => {
     const asked: ConnectionIdentity[] = [];
     const credentialFor = (identity: ConnectionIdentity) => {
@@ -69,7 +111,7 @@ describe('the composition root', () => {
 
     const signing = checkpointSigningFor(settings({ AUDIT_SIGNING_KEY_VAULT_KEY_ID: keyId, AZURE_CLIENT_ID: clientId }), credentialFor);
     assert.ok(signing.checkpointSigner && signing.checkpointKeys);
-    assert.equal(signing.checkpointKeys.legacyKey(), undefined);
+    assert.deepEqual(signing.checkpointKeys.legacyKeys(), []);
     // Storage by connection string: Key Vault is reached as AZURE_CLIENT_ID's identity, through DefaultAzureCredential.
     assert.deepEqual(asked, [{ kind: 'identity', credential: 'default', clientId }]);
 
