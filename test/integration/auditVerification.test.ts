@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,9 @@ import { applyChangeRequest } from '../../shared/application/changeRequests/appl
 import { addSipDomain, registerPool } from '../../shared/application/topology';
 import { hashAuditRecord, type AuditRecord } from '../../shared/domain/audit';
 import { BreakKind, type AuditCheckpoint } from '../../shared/domain/auditVerification';
+import { checkpointSigningFor } from '../../shared/composition/compose';
 import { jwkThumbprint } from '../../shared/domain/signingKeys';
+import { parseSettings } from '../../shared/settings';
 import type { Fqdn, SipAddress } from '../../shared/domain/names';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
 import { localSigning, newStoreHarness, type StoreHarness } from '../support/storeHarness';
@@ -23,6 +25,9 @@ const signingKey = generateKeyPairSync('ed25519').privateKey;
 const signingKeyId = jwkThumbprint(signingKey);
 
 let azurite: TestAzurite;
+
+/** A key's public half as PEM (what `openssl pkey -pubout` writes): the form of a retired key in AUDIT_VERIFY_KEYS. */
+const publicPem = (key: KeyObject) => createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
 
 interface Log {
   table: TableClient;
@@ -271,6 +276,51 @@ describe('audit log verification against tampering in Azurite', () => {
     );
     await rewriteCheckpoint(log, 12, (stored) => ({ ...stored, time: '2024-05-01T10:00:01.000Z' }));
     assert.deepEqual(await breaksOf(log), [[12, BreakKind.checkpointForged]]);
+  });
+
+  it('after a rotation to another Ed25519 key, v1 checkpoints verify with the retired key given in AUDIT_VERIFY_KEYS', async () => {
+    const log = await writtenLog();
+    const head = await log.deps.auditLog.head();
+    await log.table.deleteEntity(PARTITION, rowKeys.checkpoint(12));
+    const v1 = { sequence: head.sequence, hash: head.hash, time: '2024-05-01T10:00:00.000Z' };
+    const v1Statement = `pchat-audit-checkpoint/v1\n${v1.sequence}\n${v1.hash}\n${v1.time}`;
+    await log.deps.auditLog.addCheckpoint({ ...v1, signature: sign(null, Buffer.from(v1Statement), signingKey).toString('base64') });
+    const newKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const signingWith = (env: Record<string, string>) =>
+      checkpointSigningFor(parseSettings({ AzureWebJobsStorage: azurite.connectionString, AUDIT_SIGNING_KEY: newKey, ...env }));
+
+    const rotated = await verifyAuditLog({ ...log.deps, ...signingWith({ AUDIT_VERIFY_KEYS: publicPem(signingKey) }) });
+    assert.equal(rotated.intact, true, JSON.stringify(rotated.breaks));
+    assert.deepEqual(rotated.checkpoints.byKey, [
+      { keyId: null, checkpoints: 1 },
+      { keyId: signingKeyId, checkpoints: 1 },
+    ]);
+    // Without the retired key, the new Ed25519 key does not verify the v1 checkpoint, and the keyed one is unknown.
+    assert.deepEqual(
+      (await verifyAuditLog({ ...log.deps, ...signingWith({}) })).breaks.map((b) => [b.sequence, b.kind]),
+      [
+        [6, BreakKind.checkpointKeyUnknown],
+        [12, BreakKind.checkpointForged],
+      ],
+    );
+  });
+
+  it('npm run audit:verify checks with the verify-only keys too: intact after a rotation, unknown keys without them', async () => {
+    const log = await writtenLog();
+    const script = path.resolve(__dirname, '..', '..', 'scripts', 'auditVerify.js');
+    const env = {
+      ...process.env,
+      AzureWebJobsStorage: azurite.connectionString,
+      DIRECTORY_TABLE: log.table.tableName,
+      AUDIT_SIGNING_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    };
+    const rotated = await run(script, { ...env, AUDIT_VERIFY_KEYS: publicPem(signingKey) });
+    assert.equal(rotated.status, 0, rotated.stdout + rotated.stderr);
+    assert.match(rotated.stdout, new RegExp(`intact: 12 records, head 12, 2 signed checkpoints \\(key configured; ${signingKeyId}: 2\\)`));
+
+    const without = await run(script, env);
+    assert.equal(without.status, 1, without.stderr);
+    assert.match(without.stdout, /BROKEN at record 6: checkpoint_key_unknown/);
   });
 
   it('npm run audit:verify exits 0 on an intact log and 1, naming the record, on a broken one', async () => {

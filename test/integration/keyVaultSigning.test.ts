@@ -9,8 +9,10 @@ import { checkpointSigningFor, type CheckpointSigning } from '../../shared/compo
 import { checkpointStatement, type AuditCheckpoint } from '../../shared/domain/auditVerification';
 import type { Fqdn, SipAddress } from '../../shared/domain/names';
 import { Role } from '../../shared/domain/principal';
-import { jwkThumbprint } from '../../shared/domain/signingKeys';
+import { jwkOf } from '../../shared/domain/jwk';
+import { jwkThumbprint, thumbprintKey, type VerificationKey } from '../../shared/domain/signingKeys';
 import { verifyAuditHttp } from '../../shared/entrypoints/http/auditHttp';
+import { signingKeysHttp } from '../../shared/entrypoints/http/signingKeysHttp';
 import type { HttpInput } from '../../shared/entrypoints/http/httpInput';
 import { auditCheckpointTimer } from '../../shared/entrypoints/timers';
 import { parseSettings } from '../../shared/settings';
@@ -37,9 +39,16 @@ function fixedTokenCredential(): TokenCredential & { scopes: string[][] } {
   };
 }
 
-/** Key Vault signing as the composition root builds it from AUDIT_SIGNING_KEY_VAULT_KEY_ID, with the stand-in credential. */
-function keyVaultSigning(keyUri: string, credential = fixedTokenCredential()): Required<CheckpointSigning> {
-  const settings = parseSettings({ AzureWebJobsStorage: azurite.connectionString, AUDIT_SIGNING_KEY_VAULT_KEY_ID: keyUri });
+/**
+ * Key Vault signing as the composition root builds it from AUDIT_SIGNING_KEY_VAULT_KEY_ID (and any
+ * other settings given, AUDIT_VERIFY_KEYS say), with the stand-in credential.
+ */
+function keyVaultSigning(
+  keyUri: string,
+  credential = fixedTokenCredential(),
+  env: Record<string, string> = {},
+): Required<CheckpointSigning> {
+  const settings = parseSettings({ AzureWebJobsStorage: azurite.connectionString, AUDIT_SIGNING_KEY_VAULT_KEY_ID: keyUri, ...env });
   const signing = checkpointSigningFor(settings, () => credential);
   assert.ok(signing.checkpointSigner && signing.checkpointKeys);
   return { checkpointSigner: signing.checkpointSigner, checkpointKeys: signing.checkpointKeys };
@@ -69,6 +78,11 @@ const verifyRequest: HttpInput = {
   query: new URLSearchParams(),
   text: async () => '',
 };
+const signingKeysRequest: HttpInput = { ...verifyRequest, url: 'http://localhost:7071/api/audit/signing-keys' };
+const auditor = fakeAuthenticator({ name: 'auditor@contoso.com', roles: new Set([Role.auditor]) });
+
+/** The JWK of a Key Vault version, as the key set should carry it. */
+const vaultJwk = (kid: string) => jwkOf({ keyId: kid, algorithm: 'ES256', publicKey: vault.publicKey(kid) });
 
 describe('audit checkpoints signed through Key Vault (a stand-in Key Vault on loopback)', () => {
   before(async () => {
@@ -209,4 +223,59 @@ describe('audit checkpoints signed through Key Vault (a stand-in Key Vault on lo
     assert.deepEqual(await kinds(keyVault.checkpointKeys), [[byLocal.sequence, 'checkpoint_key_unknown']]);
     assert.deepEqual(await kinds(local.checkpointKeys), [[byKeyVault.sequence, 'checkpoint_key_unknown']]);
   });
+
+  it('moving from a local key to Key Vault: the local key in AUDIT_VERIFY_KEYS keeps its checkpoints verifying; the key set holds every key', async () => {
+    const localKey = generateKeyPairSync('ed25519').privateKey;
+    const deps = await newStoreHarness(azurite.connectionString, { signing: localSigning(localKey) });
+    await grow(deps, 2);
+    const byLocal = await checkpointTimer(deps);
+    // Before the move, the operator saves the key set (GET /api/audit/signing-keys) for AUDIT_VERIFY_KEYS.
+    const saved = await signingKeysOf(deps);
+    assert.deepEqual(saved.body, { keys: [jwkOf(thumbprintKey(localKey) as VerificationKey)] });
+    const retired = { AUDIT_VERIFY_KEYS: saved.text };
+
+    // Key Vault signs from the next start; later the vault key is rotated and the app restarted again.
+    await grow(deps, 2);
+    const byKeyVault = await checkpointTimer({ ...deps, ...keyVaultSigning(vault.keyUri, undefined, retired) });
+    const rotated = vault.rotate();
+    await grow(deps, 1);
+    const afterRotation = await checkpointTimer({ ...deps, ...keyVaultSigning(vault.keyUri, undefined, retired) });
+    assert.notEqual(byKeyVault.keyId, rotated);
+    assert.equal(afterRotation.keyId, rotated);
+
+    const moved = { ...deps, ...keyVaultSigning(vault.keyUri, undefined, retired) };
+    const report = await verifyAuditLog(moved);
+    assert.equal(report.intact, true, JSON.stringify(report.breaks));
+    assert.deepEqual(report.checkpoints.byKey, [
+      { keyId: rotated, checkpoints: 1 },
+      { keyId: byKeyVault.keyId, checkpoints: 1 },
+      { keyId: byLocal.keyId, checkpoints: 1 },
+    ]);
+    // The current version first, then the older version fetched by the id its checkpoint names, then the local key.
+    const published = await signingKeysOf(moved);
+    assert.deepEqual(published.body, {
+      keys: [vaultJwk(rotated), vaultJwk(byKeyVault.keyId as string), jwkOf(thumbprintKey(localKey) as VerificationKey)],
+    });
+
+    // Without AUDIT_VERIFY_KEYS (today's failure after the move) the local key's checkpoint is unknown, and listed missing.
+    const forgetful = { ...deps, ...keyVaultSigning(vault.keyUri) };
+    assert.deepEqual(
+      (await verifyAuditLog(forgetful)).breaks.map((b) => [b.sequence, b.kind]),
+      [[byLocal.sequence, 'checkpoint_key_unknown']],
+    );
+    assert.deepEqual((await signingKeysOf(forgetful)).body, {
+      keys: [vaultJwk(rotated), vaultJwk(byKeyVault.keyId as string)],
+      missing: [byLocal.keyId],
+    });
+  });
 });
+
+/** GET /api/audit/signing-keys through its entrypoint, as the auditor: the 200's JSON body and its text. */
+async function signingKeysOf(deps: StoreHarness): Promise<{ body: unknown; text: string }> {
+  const response = await signingKeysHttp({ ...deps, authenticator: auditor }, signingKeysRequest);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers?.['content-type'], 'application/jwk-set+json');
+  const text = response.body as string;
+  assert.doesNotMatch(text, /"d"/);
+  return { body: JSON.parse(text) as unknown, text };
+}
