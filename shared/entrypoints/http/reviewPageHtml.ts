@@ -43,7 +43,7 @@ export const reviewPageHtml = (nonce: string, script: string): string => `<!doct
   .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   #kit code { display: block; background: #f7f7f7; padding: .4rem .6rem; margin: .4rem 0; font-family: ui-monospace, monospace; }
   #kit a { margin-right: 1rem; }
-  button.record { background: none; border: 1px solid #bbb; border-radius: 3px; padding: 0 .4rem; cursor: pointer; }
+  button.record { background: none; border: 1px solid #bbb; border-radius: 3px; padding: 0 .4rem; cursor: pointer; white-space: nowrap; }
   button.record::before { content: '▸ '; } button.record[aria-expanded="true"]::before { content: '▾ '; }
   tr.pane > td { background: #fafafa; }
   .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
