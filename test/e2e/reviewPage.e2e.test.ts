@@ -88,6 +88,9 @@ async function reviewRecords() {
   return { subject, actor, ticket, applied, rejected };
 }
 
+/** GET /api/audit/checkpoints, with any query. */
+const isCheckpointsRoute = (url: URL): boolean => url.pathname === '/api/audit/checkpoints';
+
 /**
  * Appends audit records stamped `time` straight to the log, one commit, as the service commits
  * them (chained, indexed): the way to place records on chosen days. `time` must not be before the
@@ -369,7 +372,7 @@ describe(
     it('says so when the checkpoints route answers 404, and builds the kit from the time window only', async () => {
       const page = await openReviewPage((p) =>
         // The deployment of this branch has no such route; after it is merged the stub keeps this test about the 404 case.
-        p.route('**/api/audit/checkpoints?**', (route) =>
+        p.route(isCheckpointsRoute, (route) =>
           route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404,"title":"Not Found"}' }),
         ),
       );
@@ -449,6 +452,70 @@ describe(
       await page.click('#search');
       await page.waitForFunction(() => document.querySelectorAll('#timeline-rows tr').length === 1);
       assert.deepEqual(await timelineTable(), [['2031-01-15', '0', '0', '1']]);
+    });
+
+    it('renders a checkpoint of the contract as text, and the kit downloads each file, with the key, under its command-line name', async () => {
+      await reviewRecords();
+      // The checkpoints and signing-keys routes as their contract answers them (the routes are merged separately).
+      const checkpoint = {
+        sequence: 42,
+        hash: 'ab'.repeat(32),
+        time: '2031-01-15T03:30:00.000Z',
+        keyId: 'kid-<img src=x onerror="window.__pwned=3">',
+        algorithm: 'EdDSA',
+        signature: 'c2lnbmF0dXJl',
+      };
+      const checkpointsFile = JSON.stringify(checkpoint) + '\n';
+      const keysFile = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'eA', kid: checkpoint.keyId, alg: 'EdDSA', use: 'sig' }] });
+      const authorizations: string[] = [];
+      const page = await openReviewPage(async (p) => {
+        await p.route(isCheckpointsRoute, (route) => {
+          // Like the API: 401 with its challenge until the page has a key.
+          if (!route.request().headers().authorization)
+            return route.fulfill({ status: 401, headers: { 'www-authenticate': 'Bearer realm="pchat"' }, body: '{"status":401}' });
+          authorizations.push(route.request().headers().authorization ?? '');
+          const url = new URL(route.request().url());
+          if (url.searchParams.get('format') === 'ndjson')
+            return route.fulfill({ status: 200, contentType: 'application/x-ndjson; charset=utf-8', body: checkpointsFile });
+          return route.fulfill({
+            status: 200,
+            contentType: 'application/json; charset=utf-8',
+            body: JSON.stringify({ items: [{ ...checkpoint, witnesses: { event: 'published', blob: 'pending' } }], nextCursor: null }),
+          });
+        });
+        await p.route(
+          (url) => url.pathname === '/api/audit/signing-keys',
+          (route) => {
+            authorizations.push(route.request().headers().authorization ?? '');
+            return route.fulfill({ status: 200, contentType: 'application/jwk-set+json', body: keysFile });
+          },
+        );
+      });
+      await page.waitForFunction(() => /^Checkpoint at record/.test(document.getElementById('checkpoint-summary')?.textContent ?? ''));
+
+      assert.equal(
+        await page.locator('#checkpoint-summary').textContent(),
+        `Checkpoint at record 42, signed 01/14/2031, 22:30:00 EST with key ${checkpoint.keyId} (EdDSA); witnesses: event published, blob copy not yet written.`,
+      );
+      assert.equal(await page.locator('#checkpoint-summary time').getAttribute('title'), checkpoint.time);
+      assert.deepEqual([await page.locator('#checkpoint img').count(), await page.evaluate(() => (window as any).__pwned)], [0, undefined]);
+
+      const files: Record<string, string> = {};
+      for (const id of ['kit-audit', 'kit-checkpoints', 'kit-keys']) {
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#${id}`)]);
+        files[download.suggestedFilename()] = await readFile(await download.path(), 'utf8');
+      }
+      const newest = (await call('GET', '/audit?limit=1')).body.items[0];
+      assert.deepEqual(
+        [
+          Object.keys(files).sort(),
+          JSON.parse((files['audit.ndjson'] as string).split('\n')[0] as string),
+          files['checkpoints.ndjson'],
+          files['signing-keys.json'],
+        ],
+        [['audit.ndjson', 'checkpoints.ndjson', 'signing-keys.json'], newest, checkpointsFile, keysFile],
+      );
+      assert.deepEqual(new Set(authorizations), new Set([`Bearer ${env.keys.auditor}`]), 'every call carried the session key');
     });
 
     it(
