@@ -68,6 +68,13 @@ function element<T extends HTMLElement>(id: string, kind: new () => T): T {
   return found;
 }
 
+/** The <svg> element with this id, checked like `element` (an SVG element is no HTMLElement). */
+function svgElement(id: string): SVGSVGElement {
+  const found = document.getElementById(id);
+  if (!(found instanceof SVGSVGElement)) throw new Error(`#${id} is missing or not an svg element`);
+  return found;
+}
+
 /** The filter form's input with this name. */
 function field(name: string): HTMLInputElement {
   const found = form.elements.namedItem(name);
@@ -90,7 +97,7 @@ const kitLinks = {
   keys: element('kit-keys', HTMLAnchorElement),
 };
 const checkpointSummary = element('checkpoint-summary', HTMLParagraphElement);
-const timelineChart = document.getElementById('timeline-chart') as unknown as SVGSVGElement;
+const timelineChart = svgElement('timeline-chart');
 const timelineRows = element('timeline-rows', HTMLTableSectionElement);
 const timelineNote = element('timeline-note', HTMLParagraphElement);
 let nextCursor: string | null = null;
