@@ -45,6 +45,7 @@ describe('GET /api/openapi.json and /api/docs over the local host', () => {
     conforms('AuditRecordPage', (await call('GET', '/audit?limit=5')).body);
     conforms('VerificationReport', (await call('GET', '/audit/verify')).body);
     conforms('JwkSet', (await call('GET', '/audit/signing-keys')).body);
+    conforms('AuditTimeline', (await call('GET', '/audit/timeline?timeZone=Europe/Berlin')).body);
     const refused = await call('POST', '/change-requests', { operation: 'update' });
     assert.equal(refused.status, 400);
     conforms('Problem', refused.body);

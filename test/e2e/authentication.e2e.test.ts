@@ -170,6 +170,13 @@ describe('authentication and roles over HTTP (AUTH_MODE=keys)', () => {
         needs: 'the auditor role',
       },
       {
+        name: 'audit timeline',
+        method: 'GET',
+        path: '/audit/timeline?timeZone=America/New_York',
+        wrongRoles: ['submitter', 'operator', 'reader'],
+        needs: 'the auditor role',
+      },
+      {
         name: 'audit verify',
         method: 'GET',
         path: '/audit/verify',

@@ -30,6 +30,7 @@ describe('loadFunctionApp', () => {
       'apiDocsAsset GET docs/{asset}',
       'applyEndpointCreate queueTrigger endpoint-create',
       'applyEndpointDelete queueTrigger endpoint-delete',
+      'auditTimeline GET audit/timeline',
       'cancelChangeRequest POST change-requests/{id}/cancel',
       'changeDirectoryUser PUT,DELETE topology/users/{sipAddress}',
       'changePool PUT,DELETE topology/pools/{fqdn}',

@@ -949,6 +949,21 @@ export function routeGroups(world: World): RouteGroup[] {
       request('GET /audit/signing-keys', 'GET', '/audit/signing-keys', { query, credential, correlation }),
     );
 
+  const timeline = fc
+    .record({
+      query: queryArb([
+        ['timeZone', fc.oneof(fc.constantFrom('UTC', 'America/New_York', 'Etc/GMT+5', '../etc', 'Mars/Base', 'a'.repeat(65)), fragment), 2],
+        ['outcome', fc.oneof(fc.constantFrom('applied', 'rejected', 'failed'), fragment), 5],
+        ['since', fragment, 6],
+        ['subject', fragment, 5],
+      ]),
+      credential: credentialArb(['auditor']),
+      correlation: correlationArb,
+    })
+    .map(({ query, credential, correlation }) =>
+      request('GET /audit/timeline', 'GET', '/audit/timeline', { query, credential, correlation }),
+    );
+
   const review = fc
     .record({
       query: queryArb([['subject', fragment, 4]]),
@@ -1027,6 +1042,7 @@ export function routeGroups(world: World): RouteGroup[] {
     { name: 'GET /audit', weight: 1200, arbitrary: auditQuery },
     { name: 'GET /audit/verify', weight: 60, arbitrary: verify },
     { name: 'GET /audit/signing-keys', weight: 60, arbitrary: signingKeys },
+    { name: 'GET /audit/timeline', weight: 200, arbitrary: timeline },
     { name: 'GET /review', weight: 140, arbitrary: review },
     { name: 'host routing (methods, paths)', weight: 300, arbitrary: hostRouting },
     { name: 'raw socket', weight: 100, arbitrary: rawRequestArb() },

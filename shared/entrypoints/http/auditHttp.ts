@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { AuditAction } from '../../domain/audit';
 import type { ServiceDependencies } from '../../application/dependencies';
+import { auditTimeline, type TimelineDependencies } from '../../application/audit/auditTimeline';
+import { isKnownTimeZone } from '../../domain/auditTimeline';
 import { verifyAuditLog, type VerifyDependencies } from '../../application/audit/verifyAuditLog';
 import { exportLines, EXPORT_MEDIA_TYPES } from './auditExport';
 import { Role } from '../../domain/principal';
@@ -15,25 +17,30 @@ const TIMESTAMP = z.iso
 /** Records per page when the caller names no limit. */
 const DEFAULT_PAGE = 100;
 
+/** The filters GET /api/audit and GET /api/audit/timeline share. */
+const AUDIT_FILTERS = {
+  /** A SIP address (normalized like one) or a topology subject such as pool:pcpool.contoso.com. */
+  subject: z
+    .string()
+    .min(1)
+    .max(300)
+    .transform((value) => value.trim().toLowerCase())
+    .optional(),
+  type: z.enum(ACTIONS, { error: `must be one of ${ACTIONS.join(', ')}` }).optional(),
+  actor: z.string().min(1).max(256).optional(),
+  /** The claim a queue message made of whom it acts for (automation's own name, say provisioning-bot). */
+  onBehalfOf: z.string().min(1).max(256).optional(),
+  outcome: z.enum(['applied', 'rejected', 'failed'], { error: 'must be applied, rejected or failed' }).optional(),
+  changeRequest: z.uuid({ error: 'must be a change request id (a UUID)' }).optional(),
+  correlation: z.string().min(1).max(128).optional(),
+  since: TIMESTAMP.optional(),
+  until: TIMESTAMP.optional(),
+};
+
 /** The query of GET /api/audit (exported for the OpenAPI document). */
 export const AuditQuerySchema = z
   .strictObject({
-    /** A SIP address (normalized like one) or a topology subject such as pool:pcpool.contoso.com. */
-    subject: z
-      .string()
-      .min(1)
-      .max(300)
-      .transform((value) => value.trim().toLowerCase())
-      .optional(),
-    type: z.enum(ACTIONS, { error: `must be one of ${ACTIONS.join(', ')}` }).optional(),
-    actor: z.string().min(1).max(256).optional(),
-    /** The claim a queue message made of whom it acts for (automation's own name, say provisioning-bot). */
-    onBehalfOf: z.string().min(1).max(256).optional(),
-    outcome: z.enum(['applied', 'rejected', 'failed'], { error: 'must be applied, rejected or failed' }).optional(),
-    changeRequest: z.uuid({ error: 'must be a change request id (a UUID)' }).optional(),
-    correlation: z.string().min(1).max(128).optional(),
-    since: TIMESTAMP.optional(),
-    until: TIMESTAMP.optional(),
+    ...AUDIT_FILTERS,
     limit: pageLimit(1000).optional(),
     cursor: z.string().min(1).max(1024).optional(),
     /** json (a page, the default), or the whole filtered result streamed as ndjson or csv. */
@@ -74,6 +81,27 @@ export const listAuditHttp = httpEntrypoint(
     };
   },
 );
+
+/**
+ * An IANA time zone name: letters, digits and `_ + - /` only (checked first, and alone, so a hostile
+ * value gets one clear error), then one the runtime knows. Answered as given: ICU's canonical names
+ * are dated (Asia/Kolkata would come back as Asia/Calcutta).
+ */
+const TIME_ZONE = z
+  .string()
+  .max(64, { error: 'must be at most 64 characters', abort: true })
+  .regex(/^[A-Za-z][A-Za-z0-9_+/-]*$/, { error: 'must be an IANA time zone name, e.g. Europe/Berlin or UTC', abort: true })
+  .refine(isKnownTimeZone, 'must be a time zone this service knows (an IANA name such as America/New_York)');
+
+/** The query of GET /api/audit/timeline (exported for the OpenAPI document): the audit filters and the reader's time zone. */
+export const AuditTimelineQuerySchema = z.strictObject({ ...AUDIT_FILTERS, timeZone: TIME_ZONE.default('UTC') });
+
+/** GET /api/audit/timeline: applied, rejected and failed records per day of the reader's time zone, for the filters. */
+export const auditTimelineHttp = httpEntrypoint({ roles: AUDITORS }, async (deps: TimelineDependencies & HttpDependencies, request) => {
+  const { type, changeRequest, correlation, timeZone, ...window } = parseInput(AuditTimelineQuerySchema, queryObject(request), 'query');
+  const query = { ...window, action: type, changeRequestId: changeRequest, correlationId: correlation };
+  return json(200, await auditTimeline(deps, query, timeZone));
+});
 
 /** GET /api/audit/verify: walks the whole log and its signed checkpoints; says where it first breaks. */
 export const verifyAuditHttp = httpEntrypoint({ roles: AUDITORS }, async (deps: VerifyDependencies & HttpDependencies, request) => {

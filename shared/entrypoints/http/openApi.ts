@@ -6,12 +6,13 @@ import { FqdnSchema, SipAddressSchema } from '../../domain/names';
 import { Role } from '../../domain/principal';
 import { CORRELATION_ID_PATTERN } from '../../domain/text';
 import { TRACEPARENT_PATTERN } from '../../domain/traceContext';
-import { AuditQuerySchema } from './auditHttp';
+import { AuditQuerySchema, AuditTimelineQuerySchema } from './auditHttp';
 import { ChangeRequestParamsSchema, ChangeRequestQuerySchema, IDEMPOTENCY_KEY, SubmitQuerySchema } from './changeRequestsHttp';
 import { EndpointQuerySchema, IdentityParamsSchema } from './endpointsHttp';
 import { ProblemParamsSchema } from './problemPage';
 import {
   AuditRecordPageSchema,
+  AuditTimelineSchema,
   ChangeRequestPageSchema,
   ChangeRequestSchema,
   DirectoryUserSchema,
@@ -323,6 +324,19 @@ export const ROUTES: readonly RouteSpec[] = [
         headers: ['Content-Disposition', 'X-Export-Limit'],
       },
     },
+    problems: { 400: BAD_INPUT, 503: UNAVAILABLE },
+  },
+  {
+    method: 'get',
+    path: '/audit/timeline',
+    operationId: 'auditTimeline',
+    summary: 'Count applied, rejected and failed audit records per day of a time zone, for the filters',
+    description:
+      'Takes the filters of GET /audit and an IANA timeZone (default UTC). Counts at most X-Export-Limit records, newest first; past that, complete is false and countedSince says how far back it counted.',
+    tags: ['Audit'],
+    access: AUDITORS,
+    query: AuditTimelineQuerySchema,
+    responses: { 200: { description: 'The counts per day, oldest day first', body: AuditTimelineSchema } },
     problems: { 400: BAD_INPUT, 503: UNAVAILABLE },
   },
   {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AuditAction, type AuditRecord } from '../../domain/audit';
 import type { Problem } from './problems';
 import type { VerificationReport } from '../../domain/auditVerification';
+import type { AuditTimeline } from '../../domain/auditTimeline';
 import { FailureCode, RejectionCode, TopologyCode } from '../../domain/codes';
 import type { ChangeRequest } from '../../domain/changeRequest';
 import type { DirectoryUser, Endpoint, PersistentChatPool, SipDomain } from '../../domain/directory';
@@ -205,6 +206,22 @@ export const JwkSetSchema = z
       .meta({ description: 'Key ids stored checkpoints name that no configured key resolves (present only when there are any)' }),
   })
   .meta({ id: 'JwkSet' });
+export const AuditTimelineSchema = z
+  .strictObject({
+    timeZone: z.string().meta({ description: 'The IANA time zone the days are cut in' }),
+    days: z.array(
+      z.strictObject({
+        day: z.string().meta({ description: 'YYYY-MM-DD in timeZone' }),
+        applied: z.int(),
+        rejected: z.int(),
+        failed: z.int(),
+      }),
+    ),
+    recordsCounted: z.int(),
+    complete: z.boolean().meta({ description: 'False when more records matched than one request counts (the export bound)' }),
+    countedSince: TIMESTAMP.nullable().meta({ description: 'The time of the oldest record counted' }),
+  })
+  .meta({ id: 'AuditTimeline' });
 
 export const LivenessSchema = z.strictObject({ status: z.literal('ok') });
 export const ReadinessSchema = z.strictObject({
@@ -229,5 +246,6 @@ const ties: Array<true> = [
   true satisfies Describes<Prediction & { dryRun: true; request: z.output<typeof ChangeRequestBodySchema> }, typeof PredictionSchema>,
   true satisfies Describes<AuditRecord, typeof AuditRecordSchema>,
   true satisfies Describes<VerificationReport, typeof VerificationReportSchema>,
+  true satisfies Describes<AuditTimeline, typeof AuditTimelineSchema>,
 ];
 void ties;
