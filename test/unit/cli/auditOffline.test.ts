@@ -2,7 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { appendToChain, GENESIS_HEAD, type AuditDraft, type AuditRecord } from '../../../shared/domain/audit';
@@ -252,6 +254,32 @@ describe('pchat audit verify --file (offline: no URL, no key, no storage)', () =
     const result = await pchat('--file', file('audit.ndjson'), '--checkpoints', file('checkpoints.ndjson'), '--keys', file('private.json'));
     assert.equal(result.code, 3);
     assert.match(result.stderr, /private\.json: is not a JWK set: keys\[1\]: member d: a private key is never accepted here/);
+  });
+
+  it('a large export is streamed: 150,000 records verify in a 48 MB heap, smaller than the file', async () => {
+    const count = 150_000;
+    const out = createWriteStream(file('large.ndjson'));
+    let head = GENESIS_HEAD;
+    const oldestFirst: string[] = [];
+    for (let from = 1; from <= count; from += 5000) {
+      const batch = appendToChain(
+        head,
+        Array.from({ length: 5000 }, (_, i) => draft(from + i)),
+        new Date('2026-11-01T00:00:00Z'),
+      );
+      head = batch.head;
+      oldestFirst.push(ndjson(batch.records));
+    }
+    // Oldest first (the verifier accepts either order), written as it was made.
+    for (const chunk of oldestFirst) if (!out.write(chunk)) await once(out, 'drain');
+    oldestFirst.length = 0;
+    out.end();
+    await once(out, 'finish');
+    assert.ok((await stat(file('large.ndjson'))).size > 48 * 1024 * 1024);
+    const result = await run('--max-old-space-size=48', PCHAT, '--json', 'audit', 'verify', '--file', file('large.ndjson'));
+    assert.equal(result.code, 0, result.stderr.slice(0, 500));
+    const report = JSON.parse(result.stdout);
+    assert.deepEqual([report.recordsChecked, report.range, report.order], [count, { oldest: 1, newest: count }, 'oldest first']);
   });
 
   it('--checkpoints, --keys and --against need --file (exit 2)', async () => {
