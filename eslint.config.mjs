@@ -226,6 +226,18 @@ export default defineConfig(
     extends: [tseslint.configs.disableTypeChecked],
   },
 
+  {
+    // The independent verifier is written only from the README's specification, as an outside
+    // auditor would write it: it may import node:crypto and node:fs, nothing of the app.
+    files: ['test/spec/independentVerifier.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!node:(crypto|fs)$)', message: 'The independent verifier imports only node:crypto and node:fs.' }] },
+      ],
+    },
+  },
+
   dependencyRule,
 
   prettier,

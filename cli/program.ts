@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Query } from './api';
 import { exportAudit, listAudit, verifyAudit } from './audit';
+import { verifyOffline, type OfflineOptions } from './auditOffline';
 import { cancelRequest, getRequest, listRequests } from './changes';
 import { contextOf, seconds, wholeNumber, type Context } from './context';
 import { CMDLET_SPELLING, getEndpoints, KEBAB_SPELLING, newEndpoint, removeEndpoint } from './endpoints';
@@ -14,6 +15,11 @@ import { changeTopology, getTopology } from './topology';
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
   return manifest.version ?? 'unknown';
+}
+
+/** A repeatable option's values, in the order given. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** -ResultSize N, or Unlimited (as the cmdlet takes it). */
@@ -308,6 +314,24 @@ function addAuditCommands(program: Command, act: Act): void {
     );
   audit
     .command('verify')
-    .description('check the log is complete and untouched (exit 0 intact, 1 broken)')
-    .action(act((context) => verifyAudit(context)));
+    .description('check the log is complete and untouched (exit 0 intact, 1 broken, 3 cannot check); --file: an export, offline')
+    .option('--file <file>', 'check this export (GET /api/audit?format=ndjson) on this machine: nothing is fetched')
+    .option('--checkpoints <file>', "a copy of the checkpoints (the API's, a witness's saved events); repeatable", collect, [])
+    .option('--keys <file>', "the signing keys' JWK set (GET /api/audit/signing-keys)")
+    .option('--against <file>', 'a contiguous export to check the filtered --file against')
+    .action(
+      act((context, options: Partial<OfflineOptions> & { checkpoints: string[] }) => {
+        if (options.file !== undefined) return verifyOffline(context.output, { ...options, file: options.file });
+        const offlineOnly =
+          options.checkpoints.length > 0
+            ? '--checkpoints'
+            : options.keys !== undefined
+              ? '--keys'
+              : options.against !== undefined
+                ? '--against'
+                : undefined;
+        if (offlineOnly) throw usage(offlineOnly, 'needs --file (it checks an export offline)');
+        return verifyAudit(context);
+      }),
+    );
 }

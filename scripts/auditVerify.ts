@@ -1,15 +1,54 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkFiles, describe, verdict } from '../cli/auditOffline';
+import { CliExit } from '../cli/exit';
 import { verifyAuditLog } from '../shared/application/audit/verifyAuditLog';
 import { compose, silentLogger } from '../shared/composition/compose';
 import { azuriteConnectionString } from '../shared/local/azurite';
 import { DeploymentNames, isStorageConfigured, parseSettings } from '../shared/settings';
 
 /**
+ * `npm run audit:verify -- --file audit.ndjson [--checkpoints c.ndjson ...] [--keys keys.json] [--against whole.ndjson] [--json]`:
+ * checks an export offline, exactly as `pchat audit verify --file` does (exit 0 intact, 1 broken, 3 cannot check).
+ */
+async function offline(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      file: { type: 'string' },
+      checkpoints: { type: 'string', multiple: true },
+      keys: { type: 'string' },
+      against: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  try {
+    const report = await checkFiles({
+      file: values.file as string,
+      checkpoints: values.checkpoints ?? [],
+      keys: values.keys,
+      against: values.against,
+    });
+    console.log(values.json ? JSON.stringify(report, null, 2) : describe(report));
+    const { exitCode, reason } = verdict(report);
+    if (reason) console.error(reason);
+    return exitCode;
+  } catch (error) {
+    if (!(error instanceof CliExit)) throw error;
+    for (const line of error.lines) console.error(line);
+    return error.exitCode;
+  }
+}
+
+/**
  * `npm run audit:verify`: walks the audit log in AzureWebJobsStorage or its identity-based settings (default: the local Azurite that
  * `npm start` runs) and prints where it first breaks. Exit status 0 intact, 1 broken, 2 could not check.
  */
 async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args.some((arg) => arg === '--file' || arg.startsWith('--file='))) return offline(args);
   if (!isStorageConfigured()) {
     process.env.AzureWebJobsStorage = azuriteConnectionString({
       queue: Number(process.env.AZURITE_QUEUE_PORT ?? 10001),

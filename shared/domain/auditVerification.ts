@@ -19,6 +19,8 @@ export const BreakKind = {
   checkpointForged: 'checkpoint_forged',
   /** A checkpoint names a key the verifier does not know, so its signature cannot be checked. */
   checkpointKeyUnknown: 'checkpoint_key_unknown',
+  /** A copy of the checkpoints kept elsewhere (a witness) holds one this copy lacks: a checkpoint was deleted. */
+  checkpointMissing: 'checkpoint_missing',
 } as const;
 export type BreakKind = (typeof BreakKind)[keyof typeof BreakKind];
 

@@ -1,0 +1,146 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TableClient } from '@azure/data-tables';
+import { rowKeys } from '../../shared/adapters/tables/rowKeys';
+import { checkpointAuditLog } from '../../shared/application/audit/checkpointAuditLog';
+import type { AuditCheckpoint } from '../../shared/domain/auditVerification';
+import { jwkOf } from '../../shared/domain/jwk';
+import { thumbprintKey, type VerificationKey } from '../../shared/domain/signingKeys';
+import { aTopology } from '../support/apiData';
+import { apiClient, APP_ROOT, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
+import { verifyExportFiles } from './independentVerifier';
+
+const PCHAT = path.join(APP_ROOT, 'dist', 'cli', 'pchat.js');
+
+function pchat(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [PCHAT, ...args], { env: { PATH: process.env.PATH ?? '' }, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const ndjson = (values: unknown[]) => values.map((v) => `${JSON.stringify(v)}\n`).join('');
+
+describe('an export of the real service, checked by a verifier written only from the README', () => {
+  const signingKey = generateKeyPairSync('ed25519').privateKey;
+  let env: E2EEnvironment;
+  let folder: string;
+  const file = (name: string) => path.join(folder, name);
+
+  before(async () => {
+    const pem = signingKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    env = await startE2EEnvironment({ loadDemoTopology: false, settings: { AUDIT_SIGNING_KEY: pem } });
+    folder = await mkdtemp(path.join(tmpdir(), 'pchat-spec-'));
+  });
+  after(async () => {
+    await rm(folder, { recursive: true, force: true });
+    await env?.stop();
+  });
+
+  /** The export, the checkpoints and the keys as an auditor would download them. */
+  async function download(): Promise<AuditCheckpoint[]> {
+    const response = await fetch(`${env.baseUrl}/audit?format=ndjson`, { headers: { authorization: `Bearer ${env.keys.auditor}` } });
+    assert.equal(response.status, 200);
+    await writeFile(file('audit.ndjson'), await response.text());
+    // TODO(issue 12 merge): GET /api/audit/checkpoints?format=ndjson and GET /api/audit/signing-keys
+    // (built in parallel) replace these two reads of storage and of the local PEM key.
+    const checkpoints = await env.dependencies.auditLog.checkpoints(1000);
+    await writeFile(file('checkpoints.ndjson'), ndjson(checkpoints));
+    await writeFile(file('keys.json'), JSON.stringify({ keys: [jwkOf(thumbprintKey(signingKey) as VerificationKey)] }));
+    return checkpoints;
+  }
+
+  it('the independent verifier imports nothing but node:crypto and node:fs', async () => {
+    const source = await readFile(path.join(APP_ROOT, 'test', 'spec', 'independentVerifier.ts'), 'utf8');
+    const imports = [...source.matchAll(/\b(?:from|import|require)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(imports)].sort(), ['node:crypto', 'node:fs']);
+  });
+
+  it('finds the export intact, then names an edited record; pchat agrees; a witness copy catches a deleted checkpoint', async () => {
+    const call = apiClient(env.baseUrl, env.keys.all);
+    await aTopology(call, { pools: 2 });
+    const first = await checkpointAuditLog(env.dependencies);
+    await aTopology(call);
+    const second = await checkpointAuditLog(env.dependencies);
+    assert.ok(first && second && second.sequence > first.sequence);
+    await aTopology(call); // records newer than the newest checkpoint: chained, not yet signed
+    const checkpoints = await download();
+    assert.equal(checkpoints.length, 2);
+
+    assert.deepEqual(verifyExportFiles(file('audit.ndjson'), file('checkpoints.ndjson'), file('keys.json')), []);
+    const intact = await pchat(
+      'audit',
+      'verify',
+      '--file',
+      file('audit.ndjson'),
+      '--checkpoints',
+      file('checkpoints.ndjson'),
+      '--keys',
+      file('keys.json'),
+    );
+    assert.equal(intact.code, 0, intact.stderr);
+    assert.match(intact.stdout, /^intact: .*\(the whole log from record 1\)/);
+    assert.match(intact.stdout, /not covered by any checkpoint: records \d+-\d+/);
+
+    // Edit one record in the file, as someone handing over a doctored export would.
+    const lines = (await readFile(file('audit.ndjson'), 'utf8')).split('\n');
+    const target = JSON.parse(lines[3] as string);
+    lines[3] = JSON.stringify({ ...target, actor: 'someone-else@contoso.com' });
+    await writeFile(file('edited.ndjson'), lines.join('\n'));
+    assert.deepEqual(verifyExportFiles(file('edited.ndjson'), file('checkpoints.ndjson'), file('keys.json')), [
+      { sequence: target.sequence, what: 'content does not hash to its hash' },
+    ]);
+    const edited = await pchat(
+      'audit',
+      'verify',
+      '--file',
+      file('edited.ndjson'),
+      '--checkpoints',
+      file('checkpoints.ndjson'),
+      '--keys',
+      file('keys.json'),
+    );
+    assert.equal(edited.code, 1);
+    assert.match(edited.stderr, new RegExp(`^pchat: broken: content_altered at sequence ${target.sequence}: `));
+
+    // A witness keeps its copy (a subscriber's saved pchat.audit.checkpoint.v1 events); then the
+    // first checkpoint's row is deleted from the table, as someone with write access could.
+    const events = checkpoints.map((c) => ({
+      specversion: '1.0',
+      type: 'pchat.audit.checkpoint.v1',
+      id: `audit-checkpoint-${c.sequence}`,
+      source: 'test',
+      subject: 'audit/checkpoints',
+      data: c,
+    }));
+    await writeFile(file('witness.ndjson'), ndjson(events));
+    const table = TableClient.fromConnectionString(env.azurite.connectionString, 'directory', { allowInsecureConnection: true });
+    await table.deleteEntity('default', rowKeys.checkpoint(first.sequence));
+    await download();
+    const cut = await pchat(
+      'audit',
+      'verify',
+      '--file',
+      file('audit.ndjson'),
+      '--checkpoints',
+      file('checkpoints.ndjson'),
+      '--checkpoints',
+      file('witness.ndjson'),
+      '--keys',
+      file('keys.json'),
+    );
+    assert.equal(cut.code, 1, cut.stdout);
+    assert.match(
+      cut.stderr,
+      new RegExp(
+        `^pchat: broken: checkpoint_missing at sequence ${first.sequence}: the checkpoint at record ${first.sequence} is in .*witness\\.ndjson but not in .*checkpoints\\.ndjson`,
+      ),
+    );
+  });
+});
