@@ -19,6 +19,8 @@ export const BreakKind = {
   checkpointForged: 'checkpoint_forged',
   /** A checkpoint names a key the verifier does not know, so its signature cannot be checked. */
   checkpointKeyUnknown: 'checkpoint_key_unknown',
+  /** A copy of the checkpoints kept elsewhere (a witness) holds one this copy lacks: a checkpoint was deleted. */
+  checkpointMissing: 'checkpoint_missing',
 } as const;
 export type BreakKind = (typeof BreakKind)[keyof typeof BreakKind];
 
@@ -184,6 +186,11 @@ export class ChainVerifier {
     }
     this.newer = { position, record };
     this.expected = position - 1;
+  }
+
+  /** Breaks found outside the walk (a witness's copies of the checkpoints), reported with the walk's own. */
+  addBreaks(breaks: ChainBreak[]): void {
+    for (const found of breaks) this.report(found.sequence, found.kind, found.detail);
   }
 
   /** The report, once every record has been added. */

@@ -943,6 +943,24 @@ export function routeGroups(world: World): RouteGroup[] {
     .record({ query: queryArb([['x', fragment, 6]]), credential: credentialArb(['auditor']), correlation: correlationArb })
     .map(({ query, credential, correlation }) => request('GET /audit/verify', 'GET', '/audit/verify', { query, credential, correlation }));
 
+  const checkpoints = fc
+    .record({
+      query: queryArb([
+        ['limit', fc.oneof(fc.integer({ min: -5, max: 2000 }).map(String), fragment), 4],
+        ['cursor', fragment, 4],
+        [
+          'format',
+          fc.oneof({ arbitrary: fc.constantFrom('json', 'ndjson', 'NDJSON', 'csv'), weight: 4 }, { arbitrary: fragment, weight: 1 }),
+          4,
+        ],
+      ]),
+      credential: credentialArb(['auditor']),
+      correlation: correlationArb,
+    })
+    .map(({ query, credential, correlation }) =>
+      request('GET /audit/checkpoints', 'GET', '/audit/checkpoints', { query, credential, correlation }),
+    );
+
   const review = fc
     .record({
       query: queryArb([['subject', fragment, 4]]),
@@ -963,6 +981,7 @@ export function routeGroups(world: World): RouteGroup[] {
           '/topology',
           '/review',
           '/audit/verify',
+          '/audit/checkpoints',
           '/endpoints',
           '/change-requests',
           '/nope',
@@ -1020,6 +1039,7 @@ export function routeGroups(world: World): RouteGroup[] {
     },
     { name: 'GET /audit', weight: 1200, arbitrary: auditQuery },
     { name: 'GET /audit/verify', weight: 60, arbitrary: verify },
+    { name: 'GET /audit/checkpoints', weight: 200, arbitrary: checkpoints },
     { name: 'GET /review', weight: 140, arbitrary: review },
     { name: 'host routing (methods, paths)', weight: 300, arbitrary: hostRouting },
     { name: 'raw socket', weight: 100, arbitrary: rawRequestArb() },
