@@ -13,10 +13,12 @@ import tseslint from 'typescript-eslint';
 // ---------------------------------------------------------------------------------------------
 // @azure/identity: the credentials of identity-based connections, built in shared/composition/clients.ts;
 // @azure/keyvault-keys: checkpoint signing through Key Vault (an adapter);
+// @azure/storage-blob: the blob witness of audit checkpoints (an adapter; its client built in clients.ts);
 // the OpenTelemetry packages: the telemetry switch (composition) and the tracing adapter.
 const SDKS = [
   '@azure/data-tables',
   '@azure/storage-queue',
+  '@azure/storage-blob',
   '@azure/service-bus',
   '@azure/identity',
   '@azure/keyvault-keys',

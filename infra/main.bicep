@@ -30,6 +30,12 @@ param principalType string = 'User'
 @description('Purge protection on the Key Vault holding the audit signing key: on for production (the key can then not be purged for 7 days after deletion, and `azd down --purge` leaves the vault soft-deleted); off by default for short-lived environments.')
 param keyVaultPurgeProtection bool = false
 
+@description('Days each audit checkpoint copy in the witness container stays immutable (2555 = about 7 years).')
+param auditWitnessRetentionDays int = 2555
+
+@description('Set true once the witness container\'s immutability policy is locked (README, "Locking the witness").')
+param auditWitnessPolicyLocked bool = false
+
 // A short, stable suffix per subscription, environment and region, as azd templates do.
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -69,6 +75,8 @@ module storage 'modules/storage.bicep' = {
     name: 'st${resourceToken}'
     location: location
     tags: tags
+    auditWitnessRetentionDays: auditWitnessRetentionDays
+    auditWitnessPolicyLocked: auditWitnessPolicyLocked
   }
 }
 
@@ -112,6 +120,7 @@ module roleAssignments 'modules/roleAssignments.bicep' = {
   params: {
     appPrincipalId: identity.outputs.principalId
     storageAccountName: storage.outputs.name
+    auditWitnessContainerName: storage.outputs.auditWitnessContainerName
     serviceBusNamespaceName: serviceBus.outputs.name
     keyVaultName: keyVault.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
@@ -133,6 +142,7 @@ module functionApp 'modules/functionApp.bicep' = {
     storageAccountName: storage.outputs.name
     storageBlobEndpoint: storage.outputs.blobEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName
+    auditWitnessContainerName: storage.outputs.auditWitnessContainerName
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     auditSigningKeyId: keyVault.outputs.auditSigningKeyUri
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString

@@ -207,6 +207,15 @@ const SettingsSchema = RegistrationSchema.extend({
   IDEMPOTENCY_KEY_TTL_HOURS: count(DEFAULT_DELIVERY_POLICY.idempotencyKeyTtlMs / 3_600_000, 24 * 30),
   /** Submissions one principal may make per window, per instance (bursts up to this many); the rest get 429. */
   SUBMISSION_RATE_LIMIT: count(3000, 1_000_000),
+  /**
+   * The Blob container (in the AzureWebJobsStorage account) that keeps a copy of every audit
+   * checkpoint: the blob witness, under a WORM policy in Azure.
+   */
+  AUDIT_WITNESS_CONTAINER: z
+    .string()
+    .trim()
+    .regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be a blob container name (3-63 lowercase letters, digits and single hyphens)')
+    .default(names.containers.auditWitness),
   /** Records one audit export (format=ndjson|csv) holds at most; past it the export says how to fetch the rest. */
   AUDIT_EXPORT_MAX_RECORDS: count(100_000, 10_000_000),
   /** The window of SUBMISSION_RATE_LIMIT, in seconds. */
@@ -281,6 +290,7 @@ function settingsOf(env: z.infer<typeof SettingsSchema>, connections: { storage:
       idempotencyKeyTtlMs: env.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000,
     },
     limits: { auditExportRecords: env.AUDIT_EXPORT_MAX_RECORDS },
+    auditWitnessContainer: env.AUDIT_WITNESS_CONTAINER,
     submissionRate: { limit: env.SUBMISSION_RATE_LIMIT, windowMs: env.SUBMISSION_RATE_WINDOW_SECONDS * 1000 },
     /**
      * PUBLIC_BASE_URL, else https://WEBSITE_HOSTNAME in Azure; undefined elsewhere, where the local
@@ -378,7 +388,13 @@ export interface ConnectionIdentity {
 
 /** A Storage account: by a connection string (Azurite, a key), or by identity at its service URIs. */
 export type StorageConnection =
-  { kind: 'connectionString'; value: string } | (ConnectionIdentity & { tableServiceUri: string; queueServiceUri: string });
+  | { kind: 'connectionString'; value: string }
+  | (ConnectionIdentity & {
+      tableServiceUri: string;
+      queueServiceUri: string;
+      /** `<prefix>__blobServiceUri`, else built from the account name; absent when only the table and queue URIs are given (no blob witness). */
+      blobServiceUri?: string;
+    });
 
 /** A Service Bus namespace: by a connection string, or by identity at its fully qualified host name. */
 export type ServiceBusConnection = { kind: 'connectionString'; value: string } | (ConnectionIdentity & { fullyQualifiedNamespace: string });
@@ -458,6 +474,20 @@ function serviceUriOf(
   errors: FieldError[],
 ): string {
   const setting = prefix + (service === 'table' ? SUFFIX.tableServiceUri : SUFFIX.queueServiceUri);
+  const uri = optionalServiceUriOf(env, setting, service, accountName, errors);
+  if (uri !== undefined) return uri;
+  errors.push(fieldError(setting, `is required when ${prefix}__accountName is not set (both service URIs, or the account name)`));
+  return '';
+}
+
+/** A service's URI as given in `setting`, else built from the account name; undefined when neither is there. */
+function optionalServiceUriOf(
+  env: NodeJS.ProcessEnv,
+  setting: string,
+  service: 'table' | 'queue' | 'blob',
+  accountName: string | undefined,
+  errors: FieldError[],
+): string | undefined {
   const given = valueOf(env, setting);
   if (given !== undefined) {
     const problem = serviceUriProblem(given);
@@ -465,12 +495,12 @@ function serviceUriOf(
     return given.replace(/\/+$/, '');
   }
   if (accountName !== undefined) return `https://${accountName}.${service}.core.windows.net`;
-  errors.push(fieldError(setting, `is required when ${prefix}__accountName is not set (both service URIs, or the account name)`));
-  return '';
+  return undefined;
 }
 
 /** Whether any form of the Storage connection under `prefix` is set: its connection string or an identity-based setting. */
 export function isStorageConfigured(env: NodeJS.ProcessEnv = process.env, prefix: string = names.connections.storage): boolean {
+  // __blobServiceUri alone is not a connection this app can use (the table and queues are elsewhere).
   const forms = [prefix, prefix + SUFFIX.accountName, prefix + SUFFIX.tableServiceUri, prefix + SUFFIX.queueServiceUri];
   return forms.some((name) => valueOf(env, name) !== undefined);
 }
@@ -478,7 +508,8 @@ export function isStorageConfigured(env: NodeJS.ProcessEnv = process.env, prefix
 /**
  * The Storage connection under `prefix`: the connection string `<prefix>` wins when set; else an
  * identity-based connection from `<prefix>__accountName` and/or `<prefix>__tableServiceUri` and
- * `<prefix>__queueServiceUri` (`<prefix>__blobServiceUri`, which the Functions host reads, is ignored).
+ * `<prefix>__queueServiceUri`, and `<prefix>__blobServiceUri` (also read by the Functions host) for the
+ * blob witness of audit checkpoints: optional, built from the account name when that is given.
  */
 export function storageConnectionFrom(
   env: NodeJS.ProcessEnv,
@@ -508,8 +539,14 @@ export function storageConnectionFrom(
   const validAccount = errors.length === 0 ? accountName : undefined;
   const tableServiceUri = serviceUriOf(env, prefix, 'table', validAccount, errors);
   const queueServiceUri = serviceUriOf(env, prefix, 'queue', validAccount, errors);
+  const blobServiceUri = optionalServiceUriOf(env, prefix + SUFFIX.blobServiceUri, 'blob', validAccount, errors);
   const identity = identityOf(env, prefix, errors);
-  return errors.length > 0 ? { errors } : { connection: { ...identity, tableServiceUri, queueServiceUri }, errors };
+  return errors.length > 0
+    ? { errors }
+    : {
+        connection: { ...identity, tableServiceUri, queueServiceUri, ...(blobServiceUri !== undefined ? { blobServiceUri } : {}) },
+        errors,
+      };
 }
 
 /**

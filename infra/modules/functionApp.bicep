@@ -21,6 +21,8 @@ param storageAccountName string
 @description('The storage account\'s blob endpoint (https://<account>.blob.core.windows.net/).')
 param storageBlobEndpoint string
 param deploymentContainerName string
+@description('The blob witness container of audit checkpoints (storage.bicep).')
+param auditWitnessContainerName string
 
 @description('<namespace>.servicebus.windows.net')
 param serviceBusFullyQualifiedNamespace string
@@ -76,6 +78,12 @@ var appSettings = [
     name: '${storageConnection}${suffix.clientId}'
     value: identityClientId
   }
+  // The blob service the witness of audit checkpoints is written to, as the storage account names
+  // it (the endpoint, not one built from the account name, so a sovereign cloud works too).
+  {
+    name: '${storageConnection}${suffix.blobServiceUri}'
+    value: storageBlobEndpoint
+  }
   // Service Bus, the same way.
   {
     name: '${serviceBusConnection}${suffix.fullyQualifiedNamespace}'
@@ -123,6 +131,11 @@ var appSettings = [
   {
     name: names.appSettings.authMode
     value: 'easyauth'
+  }
+  // The WORM container every checkpoint is copied to (storage.bicep declares it and its policy).
+  {
+    name: names.appSettings.auditWitnessContainer
+    value: auditWitnessContainerName
   }
   // Checkpoints are signed by Key Vault; no private key is a setting.
   {

@@ -10,6 +10,8 @@
 @description('Principal (object) id of the app\'s user-assigned identity.')
 param appPrincipalId string
 param storageAccountName string
+@description('The blob witness container of audit checkpoints (storage.bicep).')
+param auditWitnessContainerName string
 param serviceBusNamespaceName string
 param keyVaultName string
 param applicationInsightsName string
@@ -22,6 +24,7 @@ param deployerPrincipalType string = 'User'
 
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe' // Storage Blob Data Contributor
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39' // Azure Service Bus Data Sender
@@ -32,6 +35,10 @@ var roles = {
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
+}
+
+resource auditWitnessContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  name: '${storageAccountName}/default/${auditWitnessContainerName}'
 }
 
 resource serviceBus 'Microsoft.ServiceBus/namespaces@2024-01-01' existing = {
@@ -55,6 +62,20 @@ resource appBlob 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Storage Blob Data Contributor on the witness container only: the checkpoint timer appends each
+// checkpoint there. (The account-wide Blob Data Owner above already covers it: this assignment
+// states the app's need on its own, so it survives if the runtime's role is ever narrowed. Neither
+// role can rewrite or delete a blob under the container's locked immutability policy.)
+resource appAuditWitness 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(auditWitnessContainer.id, appPrincipalId, roles.storageBlobDataContributor)
+  scope: auditWitnessContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -11,6 +11,14 @@ param name string
 param location string
 param tags object
 
+@description('Days each audit checkpoint copy in the witness container stays immutable after it is written (2555 = about 7 years). Once the policy is locked it can only be extended.')
+@minValue(1)
+@maxValue(146000)
+param auditWitnessRetentionDays int = 2555
+
+@description('True once an operator has locked the witness container\'s immutability policy (README, "Locking the witness"): the policy is then left as it is rather than declared again.')
+param auditWitnessPolicyLocked bool = false
+
 var names = loadJsonContent('../../shared/names.json')
 
 // The container the plan's deployment storage points at (functionApp.bicep); azd uploads the
@@ -51,6 +59,29 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
+// The blob witness of audit checkpoints (AUDIT_WITNESS_CONTAINER): one append blob per UTC day,
+// `checkpoints/YYYY-MM-DD.ndjson`, under a time-based retention (WORM) policy. It is declared
+// UNLOCKED: an unlocked policy can still be shortened or deleted by an account administrator, so
+// it protects nothing until an operator locks it (README, "Locking the witness"). Protected append
+// writes let the app append a day's later checkpoints to its blob; no block, once written, can be
+// changed or deleted, and no blob deleted, until its retention ends.
+resource auditWitnessContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: names.containers.auditWitness
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource auditWitnessPolicy 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = if (!auditWitnessPolicyLocked) {
+  parent: auditWitnessContainer
+  name: 'default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: auditWitnessRetentionDays
+    allowProtectedAppendWrites: true
+  }
+}
+
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   parent: account
   name: 'default'
@@ -66,3 +97,4 @@ output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output deploymentContainerName string = deploymentContainer.name
 output directoryTableName string = directoryTable.name
+output auditWitnessContainerName string = auditWitnessContainer.name

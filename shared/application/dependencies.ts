@@ -4,6 +4,7 @@ import type { RateLimiter } from './rateLimiter';
 import type { Admissions } from './ports/admissions';
 import type { AuditLog } from './ports/auditLog';
 import type { AuditSearch } from './ports/auditSearch';
+import type { AuditWitness } from './ports/auditWitness';
 import type { CheckpointKeyRing, CheckpointSigner } from './ports/checkpointSigning';
 import type { Directory } from './ports/directory';
 import type { DirectoryQueries } from './ports/directoryQueries';
@@ -43,4 +44,6 @@ export interface ServiceDependencies {
   checkpointSigner?: CheckpointSigner;
   /** The public keys checkpoints are verified with, by key id; without them only the checkpoints' hashes are compared. */
   checkpointKeys?: CheckpointKeyRing;
+  /** The blob witness (AUDIT_WITNESS_CONTAINER): a copy of every checkpoint outside the table; absent, checkpoints are not copied there. */
+  auditWitness?: AuditWitness;
 }

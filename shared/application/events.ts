@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../domain/audit';
+import type { AuditCheckpoint } from '../domain/auditVerification';
 import type { TraceContext } from '../domain/traceContext';
 
 /** A CloudEvents 1.0 event in its structured JSON form, with our extensions. */
@@ -18,7 +19,8 @@ export interface CloudEvent {
   /** The change request's W3C trace (CloudEvents distributed-tracing extension), so one trace spans submit, apply and event. */
   traceparent?: string;
   tracestate?: string;
-  data: AuditRecord;
+  /** An audit record, or (type CHECKPOINT_EVENT_TYPE) a signed checkpoint: both carry the sequence the outbox keys on. */
+  data: AuditRecord | AuditCheckpoint;
 }
 
 /** The media type of a structured CloudEvent. */
@@ -48,5 +50,38 @@ export function toCloudEvent(record: AuditRecord, source: string, traceContext?:
     ...(record.causationId ? { causationid: record.causationId } : {}),
     ...traceContext,
     data: record,
+  };
+}
+
+/** The type of the event announcing a signed checkpoint, so every subscriber keeps a copy (a witness). */
+export const CHECKPOINT_EVENT_TYPE = 'pchat.audit.checkpoint.v1';
+
+/** The subject of every checkpoint event. */
+export const CHECKPOINT_EVENT_SUBJECT = 'audit/checkpoints';
+
+/** Whether an event announces a checkpoint (its data is an AuditCheckpoint) rather than an audit record. */
+export function isCheckpointEvent(event: CloudEvent): event is CloudEvent & { data: AuditCheckpoint } {
+  return event.type === CHECKPOINT_EVENT_TYPE;
+}
+
+/**
+ * The event announcing a signed checkpoint. Its id derives from the sequence, so a re-publish (or a
+ * second timer racing the first) repeats it exactly; its data is the checkpoint's signed members
+ * only, so a subscriber's copy verifies as it is.
+ */
+export function toCheckpointEvent(checkpoint: AuditCheckpoint, source: string): CloudEvent {
+  const id = `audit-checkpoint-${checkpoint.sequence}`;
+  const { sequence, hash, time, keyId, algorithm, signature } = checkpoint;
+  return {
+    specversion: '1.0',
+    id,
+    source,
+    type: CHECKPOINT_EVENT_TYPE,
+    subject: CHECKPOINT_EVENT_SUBJECT,
+    time,
+    datacontenttype: 'application/json',
+    sequence: String(sequence).padStart(16, '0'),
+    correlationid: id,
+    data: { sequence, hash, time, keyId, algorithm, signature },
   };
 }

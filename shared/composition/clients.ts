@@ -1,6 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import { QueueServiceClient } from '@azure/storage-queue';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { ServiceBusClient } from '@azure/service-bus';
 import { isLoopbackHost, type ConnectionIdentity, type ServiceBusConnection, type StorageConnection } from '../settings';
 import type { KeyVaultKey } from '@azure/keyvault-keys';
@@ -117,6 +118,27 @@ export function createQueueServiceClient(
   return connection.kind === 'connectionString'
     ? QueueServiceClient.fromConnectionString(connection.value, options)
     : new QueueServiceClient(connection.queueServiceUri, credentialFor(connection), options);
+}
+
+/**
+ * The blob witness's container, in the AzureWebJobsStorage account: by its connection string (whose
+ * BlobEndpoint Azurite's connection strings name), or by identity at `<prefix>__blobServiceUri`
+ * (or the account name's). Undefined when the connection names no blob service.
+ */
+export function createWitnessContainerClient(
+  connection: StorageConnection,
+  container: string,
+  credentialFor: CredentialFor = identityCredentialFor,
+): ContainerClient | undefined {
+  const options = { retryOptions: QUEUE_RETRY };
+  if (connection.kind === 'connectionString') {
+    // A string naming its table endpoint but no blob endpoint (an emulator without its blob service)
+    // has no blob service this app knows of; an account's plain string (key, suffix) implies all three.
+    if (/(^|;)\s*TableEndpoint=/i.test(connection.value) && !/(^|;)\s*BlobEndpoint=/i.test(connection.value)) return undefined;
+    return BlobServiceClient.fromConnectionString(connection.value, options).getContainerClient(container);
+  }
+  if (connection.blobServiceUri === undefined) return undefined;
+  return new BlobServiceClient(connection.blobServiceUri, credentialFor(connection), options).getContainerClient(container);
 }
 
 /** A Service Bus client; the SDK is loaded only when asked for, being a large share of a cold start. */

@@ -7,6 +7,8 @@ import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMe
 import { systemClock, uuidv7Ids } from '../adapters/system';
 import { openTelemetryTracing } from '../adapters/tracing';
 import { openTableStore } from '../adapters/tables/tableStore';
+import { BlobAuditWitness } from '../adapters/blob/BlobAuditWitness';
+import type { AuditWitness } from '../application/ports/auditWitness';
 import { easyAuthAuthenticator, keysAuthenticator, openAuthenticator, type Authenticator } from '../entrypoints/http/authentication';
 import { AuthMode, DeploymentNames, Transport, type ConnectionIdentity, type Settings } from '../settings';
 import { keyVaultCheckpointSigning } from '../adapters/keyVault/keyVaultCheckpointSigning';
@@ -20,6 +22,7 @@ import {
   createQueueServiceClient,
   createServiceBusClient,
   createTableClient,
+  createWitnessContainerClient,
   identityCredentialFor,
   oneCredentialPerIdentity,
   type CredentialFor,
@@ -160,6 +163,23 @@ export function authenticatorFor(auth: Settings['auth'], log: Logger): Authentic
   return keysAuthenticator(auth.apiKeys);
 }
 
+/**
+ * The blob witness of audit checkpoints, in AUDIT_WITNESS_CONTAINER of the AzureWebJobsStorage
+ * account; none (warned once) when the connection names no blob service.
+ */
+export function auditWitnessFor(
+  settings: Pick<Settings, 'storage' | 'auditWitnessContainer'>,
+  credentialFor: CredentialFor,
+  log: Logger,
+): AuditWitness | undefined {
+  const container = createWitnessContainerClient(settings.storage, settings.auditWitnessContainer, credentialFor);
+  if (container) return new BlobAuditWitness(container);
+  log.warn(
+    `no blob witness: ${DeploymentNames.connections.storage} names no blob service (a BlobEndpoint, __blobServiceUri or __accountName), so audit checkpoints are not copied to ${settings.auditWitnessContainer}`,
+  );
+  return undefined;
+}
+
 /** The origin of `npm start` on its default port, when nothing says otherwise. */
 export const DEFAULT_LOCAL_ORIGIN = 'http://localhost:7071';
 
@@ -190,6 +210,7 @@ export async function compose(settings: Settings, log: Logger = consoleLogger, o
     // Unset outside Azure: the local host replaces this with its own origin once it listens.
     publicBaseUrl: settings.publicBaseUrl ?? DEFAULT_LOCAL_ORIGIN,
     ...signing,
+    auditWitness: auditWitnessFor(settings, credentialFor, log),
     close: () => messaging.close(),
   };
 }

@@ -201,6 +201,11 @@ export class ChainVerifier {
     this.expected = position - 1;
   }
 
+  /** Breaks found outside the walk (a witness's copies of the checkpoints), reported with the walk's own. */
+  addBreaks(breaks: ChainBreak[]): void {
+    for (const found of breaks) this.report(found.sequence, found.kind, found.detail);
+  }
+
   /** The report, once every record has been added. */
   finish(): Omit<VerificationReport, 'checkpoints'> & { checkpointsChecked: number } {
     if (this.expected > 0) this.reportMissing(1, this.expected);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GENESIS_HEAD, hashAuditRecord, type AuditRecord } from './audit';
 import { BreakKind, checkpointSignatureBreak, type AuditCheckpoint, type ChainBreak, type CheckpointKeys } from './auditVerification';
 import { SigningAlgorithm, type VerificationKey } from './signingKeys';
+import { checkpointIdentity, compareWithWitness } from './witnesses';
 import { isWellFormed } from './text';
 
 /**
@@ -136,11 +137,6 @@ export interface CheckpointCopy {
   checkpoints: AuditCheckpoint[];
 }
 
-/** The six signed members, as one comparable string. */
-function checkpointIdentity(c: AuditCheckpoint): string {
-  return JSON.stringify([c.sequence, c.hash, c.time, c.keyId ?? null, c.algorithm ?? null, c.signature]);
-}
-
 /**
  * Why a checkpoint's signature does not hold with the keys file, or undefined when it does. A v2
  * checkpoint names its key by kid; a v1 checkpoint (made before key ids) holds when one of the
@@ -153,36 +149,19 @@ export function checkpointBreakWithKeySet(checkpoint: AuditCheckpoint, keys: rea
 }
 
 /**
- * Compares the copies: one held by one copy and absent from another is checkpoint_missing, two
- * different ones at one sequence checkpoint_mismatch. Strict on purpose: a copy taken earlier or a
- * subscriber that began later also lacks some, and the detail says so, but only the auditor can
- * tell those from a deletion (take the copies again, at one time).
+ * Compares the copies as the server compares the table with its witness: the first is the log's own
+ * copy (GET /api/audit/checkpoints), each later one a witness (a subscriber's saved events, the WORM
+ * container's day files). A checkpoint a witness holds that the log's copy lacks is
+ * checkpoint_missing (deleted), a different one at the same sequence checkpoint_mismatch. A witness
+ * lacking one of the log's is no break: a subscriber may have begun later, and the log's own
+ * checkpoints are checked by their signatures anyway.
  */
 export function checkpointCopyBreaks(copies: readonly CheckpointCopy[]): ChainBreak[] {
-  if (copies.length < 2) return [];
-  const held = copies.map((copy) => new Map(copy.checkpoints.map((c) => [c.sequence, checkpointIdentity(c)])));
-  const sequences = [...new Set(copies.flatMap((copy) => copy.checkpoints.map((c) => c.sequence)))].sort((a, b) => a - b);
-  const breaks: ChainBreak[] = [];
-  for (const sequence of sequences) {
-    const holders = copies.filter((_, i) => held[i]?.has(sequence)).map((copy) => copy.name);
-    const lacking = copies.filter((_, i) => !held[i]?.has(sequence)).map((copy) => copy.name);
-    if (lacking.length > 0) {
-      breaks.push({
-        sequence,
-        kind: BreakKind.checkpointMissing,
-        detail: `the checkpoint at record ${sequence} is in ${holders.join(', ')} but not in ${lacking.join(', ')}: it was deleted there (or that copy was taken before it was made, or its subscriber began later)`,
-      });
-      continue;
-    }
-    if (new Set(held.map((map) => map.get(sequence))).size > 1) {
-      breaks.push({
-        sequence,
-        kind: BreakKind.checkpointMismatch,
-        detail: `the copies hold different checkpoints at record ${sequence} (${copies.map((c) => c.name).join(', ')}): one was rewritten`,
-      });
-    }
-  }
-  return breaks;
+  const [log, ...witnesses] = copies;
+  if (!log) return [];
+  return witnesses.flatMap(
+    (witness) => compareWithWitness(log.checkpoints, witness.checkpoints, undefined, { table: log.name, witness: witness.name }).breaks,
+  );
 }
 
 /** What offline verification found. */

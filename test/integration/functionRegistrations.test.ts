@@ -41,6 +41,7 @@ describe('loadFunctionApp', () => {
       'getTopology GET topology',
       'health GET health',
       'healthReady GET health/ready',
+      'listAuditCheckpoints GET audit/checkpoints',
       'listAuditRecords GET audit',
       'listChangeRequests GET change-requests',
       'listEndpoints GET endpoints',

@@ -290,7 +290,8 @@ describe('queue messages on Azurite', () => {
         [[AuditAction.endpointCreated, 'queue:endpoint-create', 'provisioning-bot']],
       );
       const event = auditEvents(h).find((e) => e.id === audit[0]?.id);
-      assert.deepEqual([event?.data.actor, event?.data.onBehalfOf], ['queue:endpoint-create', 'provisioning-bot']);
+      const data = event?.data as AuditRecord | undefined;
+      assert.deepEqual([data?.actor, data?.onBehalfOf], ['queue:endpoint-create', 'provisioning-bot']);
       // Auditors find what automation claimed by its claim, alone or beside another filter.
       const claimed = await h.auditSearch.page({ onBehalfOf: 'provisioning-bot', limit: 10 });
       const claimedAndCorrelated = await h.auditSearch.page({ onBehalfOf: 'provisioning-bot', correlationId, limit: 10 });

@@ -92,7 +92,7 @@ describe('topology refusals on Azurite', () => {
       },
     );
     assert.deepEqual(
-      eventsOf(h, added).map((e) => [e.type, e.subject, e.data.id]),
+      eventsOf(h, added).map((e) => [e.type, e.subject, (e.data as AuditRecord).id]),
       [['pchat.sip-domain.remove-rejected.v1', 'sip-domain:contoso.com', record.id]],
     );
     assert.deepEqual(await h.outbox.pending(10), [], 'published, not left in the outbox');

@@ -7,12 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { rowKeys } from '../../shared/adapters/tables/rowKeys';
-import { checkpointAuditLog } from '../../shared/application/audit/checkpointAuditLog';
 import type { AuditCheckpoint } from '../../shared/domain/auditVerification';
-import { jwkOf } from '../../shared/domain/jwk';
-import { thumbprintKey, type VerificationKey } from '../../shared/domain/signingKeys';
+import { auditCheckpointTimer } from '../../shared/entrypoints/timers';
 import { aTopology } from '../support/apiData';
-import { apiClient, APP_ROOT, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
+import { apiClient, APP_ROOT, drainQueue, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
 import { verifyExportFiles } from './independentVerifier';
 
 const PCHAT = path.join(APP_ROOT, 'dist', 'cli', 'pchat.js');
@@ -43,17 +41,24 @@ describe('an export of the real service, checked by a verifier written only from
     await env?.stop();
   });
 
-  /** The export, the checkpoints and the keys as an auditor would download them. */
+  /** One of the auditor's downloads, saved under `name`. */
+  async function save(route: string, name: string): Promise<string> {
+    const response = await fetch(`${env.baseUrl}${route}`, { headers: { authorization: `Bearer ${env.keys.auditor}` } });
+    assert.equal(response.status, 200, route);
+    const text = await response.text();
+    await writeFile(file(name), text);
+    return text;
+  }
+
+  /** The export, the checkpoints and the keys as an auditor downloads them (the review page's kit). */
   async function download(): Promise<AuditCheckpoint[]> {
-    const response = await fetch(`${env.baseUrl}/audit?format=ndjson`, { headers: { authorization: `Bearer ${env.keys.auditor}` } });
-    assert.equal(response.status, 200);
-    await writeFile(file('audit.ndjson'), await response.text());
-    // TODO(issue 12 merge): GET /api/audit/checkpoints?format=ndjson and GET /api/audit/signing-keys
-    // (built in parallel) replace these two reads of storage and of the local PEM key.
-    const checkpoints = await env.dependencies.auditLog.checkpoints(1000);
-    await writeFile(file('checkpoints.ndjson'), ndjson(checkpoints));
-    await writeFile(file('keys.json'), JSON.stringify({ keys: [jwkOf(thumbprintKey(signingKey) as VerificationKey)] }));
-    return checkpoints;
+    await save('/audit?format=ndjson', 'audit.ndjson');
+    await save('/audit/signing-keys', 'keys.json');
+    const checkpoints = await save('/audit/checkpoints?format=ndjson', 'checkpoints.ndjson');
+    return checkpoints
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as AuditCheckpoint);
   }
 
   it('the independent verifier imports nothing but node:crypto and node:fs', async () => {
@@ -65,9 +70,10 @@ describe('an export of the real service, checked by a verifier written only from
   it('finds the export intact, then names an edited record; pchat agrees; a witness copy catches a deleted checkpoint', async () => {
     const call = apiClient(env.baseUrl, env.keys.all);
     await aTopology(call, { pools: 2 });
-    const first = await checkpointAuditLog(env.dependencies);
+    await drainQueue(env.queues, 'audit-events');
+    const first = await auditCheckpointTimer(env.dependencies);
     await aTopology(call);
-    const second = await checkpointAuditLog(env.dependencies);
+    const second = await auditCheckpointTimer(env.dependencies);
     assert.ok(first && second && second.sequence > first.sequence);
     await aTopology(call); // records newer than the newest checkpoint: chained, not yet signed
     const checkpoints = await download();
@@ -109,16 +115,11 @@ describe('an export of the real service, checked by a verifier written only from
     assert.equal(edited.code, 1);
     assert.match(edited.stderr, new RegExp(`^pchat: broken: content_altered at sequence ${target.sequence}: `));
 
-    // A witness keeps its copy (a subscriber's saved pchat.audit.checkpoint.v1 events); then the
-    // first checkpoint's row is deleted from the table, as someone with write access could.
-    const events = checkpoints.map((c) => ({
-      specversion: '1.0',
-      type: 'pchat.audit.checkpoint.v1',
-      id: `audit-checkpoint-${c.sequence}`,
-      source: 'test',
-      subject: 'audit/checkpoints',
-      data: c,
-    }));
+    // A witness keeps its copy (a subscriber's saved pchat.audit.checkpoint.v1 events, as published
+    // on audit-events); then the first checkpoint's row is deleted from the table, as someone with
+    // write access to storage could.
+    const events = (await drainQueue(env.queues, 'audit-events')).filter((event) => event.type === 'pchat.audit.checkpoint.v1');
+    assert.equal(events.length, 2);
     await writeFile(file('witness.ndjson'), ndjson(events));
     const table = TableClient.fromConnectionString(env.azurite.connectionString, 'directory', { allowInsecureConnection: true });
     await table.deleteEntity('default', rowKeys.checkpoint(first.sequence));
@@ -139,7 +140,7 @@ describe('an export of the real service, checked by a verifier written only from
     assert.match(
       cut.stderr,
       new RegExp(
-        `^pchat: broken: checkpoint_missing at sequence ${first.sequence}: the checkpoint at record ${first.sequence} is in .*witness\\.ndjson but not in .*checkpoints\\.ndjson`,
+        `^pchat: broken: checkpoint_missing at sequence ${first.sequence}: \\S*witness\\.ndjson holds a checkpoint of record ${first.sequence} .* that \\S*checkpoints\\.ndjson lacks`,
       ),
     );
   });

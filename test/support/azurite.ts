@@ -9,6 +9,9 @@ const TableConfiguration = require('azurite/dist/src/table/TableConfiguration').
 const QueueServer = require('azurite/dist/src/queue/QueueServer').default;
 const QueueConfiguration = require('azurite/dist/src/queue/QueueConfiguration').default;
 const { DEFAULT_QUEUE_PERSISTENCE_ARRAY } = require('azurite/dist/src/queue/utils/constants');
+const BlobServer = require('azurite/dist/src/blob/BlobServer').default;
+const BlobConfiguration = require('azurite/dist/src/blob/BlobConfiguration').default;
+const { DEFAULT_BLOB_PERSISTENCE_ARRAY } = require('azurite/dist/src/blob/utils/constants');
 
 interface Server {
   start(): Promise<void>;
@@ -72,7 +75,7 @@ export interface TestAzurite {
 
 const portOf = (server: Server) => Number(new URL(server.getHttpServerAddress()).port);
 
-/** Starts Azurite tables and queues in this process, in memory, on free loopback ports. */
+/** Starts Azurite tables, queues and blobs (the audit witness) in this process, in memory, on free loopback ports. */
 export async function startTestAzurite(): Promise<TestAzurite> {
   // Positional arguments: host, port, keepAlive, dbPath, debugLog, accessLog, accessStream, debugPath,
   // loose, skipApiVersionCheck, cert, key, pwd, oauth, disableProductStyleUrl, inMemoryPersistence.
@@ -80,13 +83,15 @@ export async function startTestAzurite(): Promise<TestAzurite> {
   const table: ServerWithMetadata = new TableServer(new TableConfiguration('127.0.0.1', 0, 5, 'unused.json', false, false, undefined, undefined, true, true, '', '', '', undefined, false, true));
   // prettier-ignore
   const queue: ServerWithMetadata = new QueueServer(new QueueConfiguration('127.0.0.1', 0, 5, 'a.json', 'b.json', DEFAULT_QUEUE_PERSISTENCE_ARRAY, false, undefined, false, undefined, true, true, '', '', '', undefined, false, true));
+  // prettier-ignore
+  const blob: Server = new BlobServer(new BlobConfiguration('127.0.0.1', 0, 5, 'c.json', 'd.json', DEFAULT_BLOB_PERSISTENCE_ARRAY, false, undefined, false, undefined, true, true, '', '', '', undefined, false, true));
   withSelectiveLookups(table);
   withSelectiveLookups(queue);
-  await Promise.all([table.start(), queue.start()]);
+  await Promise.all([table.start(), queue.start(), blob.start()]);
   return {
-    connectionString: azuriteConnectionString({ queue: portOf(queue), table: portOf(table) }),
+    connectionString: azuriteConnectionString({ queue: portOf(queue), table: portOf(table), blob: portOf(blob) }),
     stop: async () => {
-      await Promise.all([table.close(), queue.close()]);
+      await Promise.all([table.close(), queue.close(), blob.close()]);
     },
     stopQueues: () => queue.close(),
   };

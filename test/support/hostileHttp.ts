@@ -964,6 +964,24 @@ export function routeGroups(world: World): RouteGroup[] {
       request('GET /audit/timeline', 'GET', '/audit/timeline', { query, credential, correlation }),
     );
 
+  const checkpoints = fc
+    .record({
+      query: queryArb([
+        ['limit', fc.oneof(fc.integer({ min: -5, max: 2000 }).map(String), fragment), 4],
+        ['cursor', fragment, 4],
+        [
+          'format',
+          fc.oneof({ arbitrary: fc.constantFrom('json', 'ndjson', 'NDJSON', 'csv'), weight: 4 }, { arbitrary: fragment, weight: 1 }),
+          4,
+        ],
+      ]),
+      credential: credentialArb(['auditor']),
+      correlation: correlationArb,
+    })
+    .map(({ query, credential, correlation }) =>
+      request('GET /audit/checkpoints', 'GET', '/audit/checkpoints', { query, credential, correlation }),
+    );
+
   const review = fc
     .record({
       query: queryArb([['subject', fragment, 4]]),
@@ -984,6 +1002,7 @@ export function routeGroups(world: World): RouteGroup[] {
           '/topology',
           '/review',
           '/audit/verify',
+          '/audit/checkpoints',
           '/endpoints',
           '/change-requests',
           '/nope',
@@ -1043,6 +1062,7 @@ export function routeGroups(world: World): RouteGroup[] {
     { name: 'GET /audit/verify', weight: 60, arbitrary: verify },
     { name: 'GET /audit/signing-keys', weight: 60, arbitrary: signingKeys },
     { name: 'GET /audit/timeline', weight: 200, arbitrary: timeline },
+    { name: 'GET /audit/checkpoints', weight: 200, arbitrary: checkpoints },
     { name: 'GET /review', weight: 140, arbitrary: review },
     { name: 'host routing (methods, paths)', weight: 300, arbitrary: hostRouting },
     { name: 'raw socket', weight: 100, arbitrary: rawRequestArb() },

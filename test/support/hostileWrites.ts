@@ -106,7 +106,7 @@ function correlationIdIn(original: unknown): string | undefined {
 /**
  * Wraps the composition's mutating ports so each write is recorded in `ledger` before it is made:
  * Directory.commit, Admissions.admit (when it admits) and purge, RedriveSchedule.postpone,
- * RedriveSchedule.discard, AuditLog.addCheckpoint, Outbox.markPublished, MessageBus.send and deadLetter.
+ * RedriveSchedule.discard, AuditLog.addCheckpoint, AuditLog.markBlobWritten, Outbox.markPublished, MessageBus.send and deadLetter.
  */
 export function countingWrites(ledger: WriteLedger): (composition: Composition) => Composition {
   return (composition) => {
@@ -149,9 +149,15 @@ export function countingWrites(ledger: WriteLedger): (composition: Composition) 
         head: () => auditLog.head(),
         records: () => auditLog.records(),
         checkpoints: (limit) => auditLog.checkpoints(limit),
-        addCheckpoint: async (checkpoint) => {
+        addCheckpoint: async (checkpoint, options) => {
           ledger.record('AuditLog.addCheckpoint', [], { timerOnly: true });
-          await auditLog.addCheckpoint(checkpoint);
+          return auditLog.addCheckpoint(checkpoint, options);
+        },
+        checkpointPage: (limit, cursor) => auditLog.checkpointPage(limit, cursor),
+        checkpointsAwaitingBlob: (limit) => auditLog.checkpointsAwaitingBlob(limit),
+        markBlobWritten: async (sequence, at) => {
+          ledger.record('AuditLog.markBlobWritten', [], { timerOnly: true });
+          await auditLog.markBlobWritten(sequence, at);
         },
       },
       outbox: {

@@ -192,16 +192,50 @@ describe('settings', () => {
       assert.equal(parsed.serviceBus, undefined);
     });
 
-    it('builds the table and queue service URIs from AzureWebJobsStorage__accountName, with DefaultAzureCredential by default', () => {
+    it('builds the table, queue and blob service URIs from AzureWebJobsStorage__accountName, with DefaultAzureCredential by default', () => {
       assert.deepEqual(parseSettings({ AzureWebJobsStorage__accountName: 'pchatstore01' }).storage, {
         kind: 'identity',
         credential: 'default',
         tableServiceUri: 'https://pchatstore01.table.core.windows.net',
         queueServiceUri: 'https://pchatstore01.queue.core.windows.net',
+        blobServiceUri: 'https://pchatstore01.blob.core.windows.net',
       });
     });
 
-    it('takes __tableServiceUri and __queueServiceUri as given (ignoring __blobServiceUri), with a user-assigned managed identity', () => {
+    it('reads __blobServiceUri (the blob witness) as given, has none without it or the account name, and names a bad one', () => {
+      const uris = {
+        AzureWebJobsStorage__tableServiceUri: 'https://store.table.core.windows.net',
+        AzureWebJobsStorage__queueServiceUri: 'https://store.queue.core.windows.net',
+      };
+      const storage = parseSettings(uris).storage;
+      assert.equal(storage.kind === 'identity' && storage.blobServiceUri, undefined);
+      const given = parseSettings({ ...uris, AzureWebJobsStorage__blobServiceUri: 'https://store.blob.core.windows.net/' }).storage;
+      assert.equal(given.kind === 'identity' && given.blobServiceUri, 'https://store.blob.core.windows.net');
+      assert.deepEqual(errorsOf({ ...uris, AzureWebJobsStorage__blobServiceUri: 'http://store.blob.core.windows.net' }), [
+        'AzureWebJobsStorage__blobServiceUri: must be an https URI (bearer tokens are only sent over TLS; Azurite takes them over https with --oauth basic)',
+      ]);
+      assert.deepEqual(
+        errorsOf({ ...uris, AzureWebJobsStorage__blobServiceUri: 'https://store.blob.core.windows.net/?sv=2024&sig=secret' }),
+        ['AzureWebJobsStorage__blobServiceUri: must not carry a query (a SAS token) or a fragment'],
+      );
+      assert.deepEqual(errorsOf({ ...uris, AzureWebJobsStorage__blobServiceUri: 'blob.core.windows.net' }), [
+        'AzureWebJobsStorage__blobServiceUri: must be an absolute URI, such as https://<account>.table.core.windows.net',
+      ]);
+    });
+
+    it('names the witness container AUDIT_WITNESS_CONTAINER (audit-checkpoints by default) and refuses a name Blob Storage would', () => {
+      assert.equal(parseSettings(minimal).auditWitnessContainer, 'audit-checkpoints');
+      assert.equal(parseSettings({ ...minimal, AUDIT_WITNESS_CONTAINER: 'worm-copies' }).auditWitnessContainer, 'worm-copies');
+      for (const bad of ['Audit', 'a', 'two--hyphens', '-leading', 'x'.repeat(64), 'under_score']) {
+        assert.deepEqual(
+          errorsOf({ ...minimal, AUDIT_WITNESS_CONTAINER: bad }),
+          ['AUDIT_WITNESS_CONTAINER: must be a blob container name (3-63 lowercase letters, digits and single hyphens)'],
+          bad,
+        );
+      }
+    });
+
+    it('takes __tableServiceUri, __queueServiceUri and __blobServiceUri as given, with a user-assigned managed identity', () => {
       const parsed = parseSettings({
         AzureWebJobsStorage__tableServiceUri: 'https://store.table.core.chinacloudapi.cn/',
         AzureWebJobsStorage__queueServiceUri: 'https://store.queue.core.chinacloudapi.cn',
@@ -216,6 +250,7 @@ describe('settings', () => {
         clientId: CLIENT_ID,
         tableServiceUri: 'https://store.table.core.chinacloudapi.cn',
         queueServiceUri: 'https://store.queue.core.chinacloudapi.cn',
+        blobServiceUri: 'https://store.blob.core.chinacloudapi.cn',
       });
     });
 
@@ -347,6 +382,7 @@ describe('settings', () => {
         credential: 'default',
         tableServiceUri: 'https://otherstore.table.core.windows.net',
         queueServiceUri: 'https://otherstore.queue.core.windows.net',
+        blobServiceUri: 'https://otherstore.blob.core.windows.net',
       });
       assert.throws(() => parseStorageConnection('OtherStorage', minimal), /OtherStorage: is required/);
       assert.deepEqual(

@@ -8,6 +8,7 @@ import type { Directory, DirectoryCommit, DirectoryReads, DirectorySnapshot } fr
 import type { ScheduledRedrive } from '../../application/ports/redriveSchedule';
 import { auditEntities, changeRequestActions, leaveWaitingList, writeAction } from './entities';
 import { parse, type PartitionTable } from './partitionTable';
+import { outboxKeyOf } from './TableOutbox';
 import { LAYOUT_VERSION, rowKeys, SCHEMA_VERSION_COLUMN } from './rowKeys';
 
 /** Azure Table Storage caps an entity-group transaction at 100 actions. */
@@ -66,7 +67,7 @@ export class TableDirectory implements Directory {
       ...commit.changeRequests.flatMap((request) => changeRequestActions(this.table, request, commit.storedStatuses.get(request.id))),
       ...commit.changeRequests.flatMap((request) => leaveWaitingList(this.table, request)),
       ...commit.audit.flatMap((record) => auditEntities(this.table, record)).map((row): TransactionAction => ['create', row]),
-      ...commit.outbox.map((event): TransactionAction => ['create', this.table.entity(rowKeys.outbox(event.data.sequence), event)]),
+      ...commit.outbox.map((event): TransactionAction => ['create', this.table.entity(outboxKeyOf(event), event)]),
     ];
     if (actions.length > MAX_TRANSACTION_ACTIONS) {
       throw new InvariantError(

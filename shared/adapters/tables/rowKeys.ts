@@ -20,11 +20,14 @@ import { canonicalSipText, domainOf, userOf, type Fqdn, type SipAddress } from '
  *   auditix|<dimension>|<value>|<inv> the same record, indexed by actor, onBehalfOf (when claimed), type, outcome,
  *                                     change request and correlation id
  *   outbox|<sequence>                 an event committed but not yet published
+ *   outbox|<sequence>|checkpoint      the event of the checkpoint signed at that sequence (sorts right
+ *                                     after the record's own event, so the outbox stays in sequence order)
  *   line|<domain>|<user>              the last ticket drawn for a SIP address (its waiting list's counter)
  *   pending|<domain>|<user>|<ticket>  an accepted request in its address's waiting list, with its
  *                                     re-drive schedule; the lowest ticket is next, and the
  *                                     re-driver scans these rows
- *   checkpoint|<inverted sequence>   a signed checkpoint of the audit head, newest first
+ *   checkpoint|<inverted sequence>   a signed checkpoint of the audit head, newest first; its
+ *                                     `witnessBlob` column says whether the blob witness has a copy
  *   idem|<sha256(caller, key)>        an Idempotency-Key and the request it admitted
  *   idemexp|<expiresAt>|<sha256>      the same key by expiry time, so purging reads only expired keys
  *
@@ -182,6 +185,7 @@ export const rowKeys = {
   /** The key within an audit prefix that holds `sequence` (index keys end with the same inverted sequence). */
   auditAt: (prefix: string, sequence: number) => `${prefix}${inverted(sequence)}`,
   outbox: (sequence: number) => `outbox|${padded(sequence)}`,
+  checkpointOutbox: (sequence: number) => `outbox|${padded(sequence)}|checkpoint`,
   outboxPrefix: 'outbox|',
   lastTicket: (sipAddress: SipAddress) => `line|${addressPart(sipAddress)}`,
   waiting: (sipAddress: SipAddress, ticket: number) => `pending|${addressPart(sipAddress)}|${padded(ticket)}`,

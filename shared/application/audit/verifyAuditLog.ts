@@ -1,19 +1,24 @@
 import { ChainVerifier, type AuditCheckpoint, type CheckpointKeys, type VerificationReport } from '../../domain/auditVerification';
 import type { VerificationKey } from '../../domain/signingKeys';
+import { compareWithWitness } from '../../domain/witnesses';
 import type { CheckpointKeyRing } from '../ports/checkpointSigning';
 import type { ServiceDependencies } from '../dependencies';
 
 /** What verifying needs. */
-export type VerifyDependencies = Pick<ServiceDependencies, 'auditLog' | 'checkpointKeys'>;
+export type VerifyDependencies = Pick<ServiceDependencies, 'auditLog' | 'checkpointKeys' | 'auditWitness'>;
 
 /**
  * Walks the whole audit log against its head and its signed checkpoints and reports where it first
  * stops fitting (see domain/auditVerification.ts). Streams the log: memory does not grow with it.
  */
 export async function verifyAuditLog(deps: VerifyDependencies): Promise<VerificationReport> {
-  const [head, checkpoints] = await Promise.all([deps.auditLog.head(), deps.auditLog.checkpoints()]);
-  const keys = deps.checkpointKeys ? await keysNamedBy(checkpoints, deps.checkpointKeys) : undefined;
+  const [head, stored, witnessed] = await Promise.all([deps.auditLog.head(), deps.auditLog.checkpoints(), deps.auditWitness?.read() ?? []]);
+  const keys = deps.checkpointKeys ? await keysNamedBy([...stored, ...witnessed], deps.checkpointKeys) : undefined;
+  // A witness's copies the table lacks are checked against their records like the table's own.
+  const witness = compareWithWitness(stored, witnessed, keys);
+  const checkpoints = [...stored, ...witness.missing].sort((a, b) => b.sequence - a.sequence);
   const verifier = new ChainVerifier(head, checkpoints, keys);
+  verifier.addBreaks(witness.breaks);
   for await (const positioned of deps.auditLog.records()) verifier.add(positioned);
   const { checkpointsChecked, ...report } = verifier.finish();
   const newest = checkpoints[0];

@@ -7,6 +7,7 @@ import { Role } from '../../domain/principal';
 import { CORRELATION_ID_PATTERN } from '../../domain/text';
 import { TRACEPARENT_PATTERN } from '../../domain/traceContext';
 import { AuditQuerySchema, AuditTimelineQuerySchema } from './auditHttp';
+import { CheckpointQuerySchema } from './auditCheckpointsHttp';
 import { ChangeRequestParamsSchema, ChangeRequestQuerySchema, IDEMPOTENCY_KEY, SubmitQuerySchema } from './changeRequestsHttp';
 import { EndpointQuerySchema, IdentityParamsSchema } from './endpointsHttp';
 import { ProblemParamsSchema } from './problemPage';
@@ -26,6 +27,7 @@ import {
   SipDomainSchema,
   TopologySchema,
   VerificationReportSchema,
+  CheckpointPageSchema,
 } from './responseSchemas';
 import { JWK_SET_MEDIA_TYPE } from './signingKeysHttp';
 import { PoolBodySchema, UserBodySchema } from './topologyHttp';
@@ -361,6 +363,26 @@ export const ROUTES: readonly RouteSpec[] = [
     access: AUDITORS,
     query: z.strictObject({}),
     responses: { 200: { description: 'The JWK set (RFC 7517)', body: JwkSetSchema, bodyMediaType: JWK_SET_MEDIA_TYPE } },
+    problems: { 400: BAD_INPUT, 503: UNAVAILABLE },
+  },
+  {
+    method: 'get',
+    path: '/audit/checkpoints',
+    operationId: 'listAuditCheckpoints',
+    summary: 'List the signed audit checkpoints newest first, with their witnesses, or all of them (ndjson)',
+    description:
+      'format=json (default) answers a page, each checkpoint with `witnesses` (its event published or pending, its blob copy written, pending or off; not signed); ndjson streams every checkpoint (its signed members only), the checkpoints file of an offline verification.',
+    tags: ['Audit'],
+    access: AUDITORS,
+    query: CheckpointQuerySchema,
+    responses: {
+      200: {
+        description: 'A page of checkpoints, or all of them',
+        body: CheckpointPageSchema,
+        content: { 'application/x-ndjson': { type: 'string', description: 'One checkpoint per line, newest first' } },
+        headers: ['Content-Disposition'],
+      },
+    },
     problems: { 400: BAD_INPUT, 503: UNAVAILABLE },
   },
   {

@@ -8,6 +8,7 @@ import type { ChangeRequest } from '../../domain/changeRequest';
 import type { DirectoryUser, Endpoint, PersistentChatPool, SipDomain } from '../../domain/directory';
 import type { Prediction } from '../../application/changeRequests/predictChangeRequest';
 import type { Page, Topology } from '../../application/ports/directoryQueries';
+import type { ListedCheckpoint } from '../../application/audit/listCheckpoints';
 import { ChangeRequestBodySchema } from '../../domain/changeRequest';
 
 /**
@@ -223,6 +224,32 @@ export const AuditTimelineSchema = z
   })
   .meta({ id: 'AuditTimeline' });
 
+export const CheckpointSchema = z
+  .strictObject({
+    sequence: z.int().meta({ description: 'The number of records the log held: the checkpoint covers records 1 to sequence' }),
+    hash: z.string().meta({ description: 'The hash of record `sequence` (hex SHA-256)' }),
+    time: TIMESTAMP,
+    keyId: z.string().optional().meta({ description: "The signing key's id (absent on v1 checkpoints, made before key ids)" }),
+    algorithm: z.enum(['EdDSA', 'ES256']).optional(),
+    signature: z.string().meta({ description: 'Base64 signature over the checkpoint statement' }),
+  })
+  .meta({ id: 'Checkpoint' });
+
+const ListedCheckpointSchema = CheckpointSchema.extend({
+  witnesses: z
+    .strictObject({
+      event: z
+        .enum(['published', 'pending'])
+        .meta({ description: 'pending while its pchat.audit.checkpoint.v1 event waits in the outbox' }),
+      blob: z.enum(['written', 'pending', 'off']).meta({ description: 'Whether the blob witness (WORM container) holds its copy' }),
+    })
+    .meta({ description: 'What the witnesses have of it (not signed)' }),
+}).meta({ id: 'ListedCheckpoint' });
+
+export const CheckpointPageSchema = z
+  .strictObject({ items: z.array(ListedCheckpointSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'CheckpointPage' });
+
 export const LivenessSchema = z.strictObject({ status: z.literal('ok') });
 export const ReadinessSchema = z.strictObject({
   status: z.enum(['ready', 'unavailable']),
@@ -247,5 +274,6 @@ const ties: Array<true> = [
   true satisfies Describes<AuditRecord, typeof AuditRecordSchema>,
   true satisfies Describes<VerificationReport, typeof VerificationReportSchema>,
   true satisfies Describes<AuditTimeline, typeof AuditTimelineSchema>,
+  true satisfies Describes<{ items: ListedCheckpoint[]; nextCursor: string | null }, typeof CheckpointPageSchema>,
 ];
 void ties;

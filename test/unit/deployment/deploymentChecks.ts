@@ -165,6 +165,8 @@ export function checkAzureSettings(sources: DeploymentSources): string[] {
     n.appSettings.auditSigningKeyVaultKeyId,
     n.appSettings.applicationInsightsConnectionString,
     n.appSettings.applicationInsightsAuthenticationString,
+    `${n.connections.storage}${suffix.blobServiceUri}`,
+    n.appSettings.auditWitnessContainer,
   ];
   for (const name of required) if (!byName.has(name)) problems.push(`${FUNCTION_APP}: does not set ${name}`);
   const expect = (name: string, wanted: unknown, why: string) => {
@@ -440,7 +442,52 @@ export function checkModuleWiring(sources: DeploymentSources): string[] {
   return problems;
 }
 
+const ROLE_ASSIGNMENTS = 'infra/modules/roleAssignments.bicep';
+
+/**
+ * The blob witness (issue 12): storage.bicep declares the witness container (named from names.json)
+ * with a time-based immutability policy that is UNLOCKED (the Bicep never locks it: locking is the
+ * operator's irreversible step), whose retention is the auditWitnessRetentionDays parameter and
+ * which allows protected append writes (the day files are append blobs); the app identity gets
+ * Storage Blob Data Contributor scoped to that container.
+ */
+export function checkAuditWitness(sources: DeploymentSources): string[] {
+  const problems: string[] = [];
+  const storage = withoutComments(sources.files.get(STORAGE) ?? '');
+  const container = declarationBlock(storage, /^resource auditWitnessContainer '[^']+\/containers@[^']+' =/m);
+  if (!container || topLevelEntries(container).get('name') !== 'names.containers.auditWitness')
+    problems.push(`${STORAGE}: no witness container named names.containers.auditWitness`);
+  const policy = declarationBlock(storage, /^resource auditWitnessPolicy '[^']+\/immutabilityPolicies@[^']+' =[^{]*/m);
+  if (!policy) problems.push(`${STORAGE}: no immutabilityPolicies resource for the witness container`);
+  else {
+    const entries = topLevelEntries(policy);
+    if (entries.get('parent') !== 'auditWitnessContainer')
+      problems.push(`${STORAGE}: the immutability policy's parent is not the witness container`);
+    const properties = topLevelEntries(entries.get('properties') ?? '{}');
+    if (properties.get('immutabilityPeriodSinceCreationInDays') !== 'auditWitnessRetentionDays')
+      problems.push(
+        `${STORAGE}: the retention is ${properties.get('immutabilityPeriodSinceCreationInDays')}, not the auditWitnessRetentionDays parameter`,
+      );
+    if (properties.get('allowProtectedAppendWrites') !== 'true')
+      problems.push(
+        `${STORAGE}: allowProtectedAppendWrites is ${properties.get('allowProtectedAppendWrites')}: the day files are append blobs`,
+      );
+  }
+  if (!/^param auditWitnessRetentionDays int = \d+$/m.test(storage))
+    problems.push(`${STORAGE}: no auditWitnessRetentionDays int parameter with a default`);
+  // Declared unlocked: nothing in the Bicep may lock it (a locked policy cannot be undone).
+  if (stringLiterals(storage).some((literal) => literal.toLowerCase() === 'locked'))
+    problems.push(`${STORAGE}: the witness policy must be declared unlocked; locking is the operator's step`);
+  const roles = withoutComments(sources.files.get(ROLE_ASSIGNMENTS) ?? '');
+  const assignment = declarationBlock(roles, /^resource appAuditWitness '[^']+' =/m);
+  const entries = assignment ? topLevelEntries(assignment) : new Map<string, string>();
+  if (entries.get('scope') !== 'auditWitnessContainer' || !/roles\.storageBlobDataContributor/.test(entries.get('properties') ?? ''))
+    problems.push(`${ROLE_ASSIGNMENTS}: the app identity needs Storage Blob Data Contributor scoped to the witness container`);
+  return problems;
+}
+
 export const CHECKS = {
+  checkAuditWitness,
   checkAppSettingNames,
   checkAzureSettings,
   checkNamesSettingsAreParsed,

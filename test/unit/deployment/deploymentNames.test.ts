@@ -47,6 +47,8 @@ describe('deployment settings: what the Bicep sets is what the app parses', () =
   /** Stand-ins for the values Bicep takes from parameters and other resources, by the shape Azure gives them. */
   const placeholder = (setting: string): string => {
     if (setting.endsWith('__accountName')) return 'stabc123def456';
+    if (setting.endsWith('__blobServiceUri')) return 'https://stabc123def456.blob.core.windows.net/';
+    if (setting === 'AUDIT_WITNESS_CONTAINER') return 'audit-checkpoints';
     if (setting.endsWith('__fullyQualifiedNamespace')) return 'sb-abc123def456.servicebus.windows.net';
     if (setting.endsWith('__clientId') || setting === 'AZURE_CLIENT_ID') return CLIENT_ID;
     if (setting === 'AUDIT_SIGNING_KEY_VAULT_KEY_ID') return 'https://kv-abc123def456.vault.azure.net/keys/audit-signing';
@@ -78,6 +80,7 @@ describe('deployment settings: what the Bicep sets is what the app parses', () =
           clientId: CLIENT_ID,
           tableServiceUri: 'https://stabc123def456.table.core.windows.net',
           queueServiceUri: 'https://stabc123def456.queue.core.windows.net',
+          blobServiceUri: 'https://stabc123def456.blob.core.windows.net',
         },
         serviceBus: {
           kind: 'identity',
@@ -163,6 +166,39 @@ describe('deployment names: each check fails on a disagreeing copy', () => {
     );
     const subscription = altered(SERVICE_BUS, 'name: names.subscriptions.auditArchive', 'name: names.topics.auditEvents');
     assertNames(CHECKS.checkEntities(subscription), SERVICE_BUS, 'archive subscription is named names.topics.auditEvents');
+  });
+
+  it('a witness policy that is locked, has a fixed retention or refuses appends; a role scoped elsewhere', () => {
+    const storage = 'infra/modules/storage.bicep';
+    assertNames(
+      CHECKS.checkAuditWitness(
+        altered(storage, 'immutabilityPeriodSinceCreationInDays: auditWitnessRetentionDays', 'immutabilityPeriodSinceCreationInDays: 365'),
+      ),
+      storage,
+      'the retention is 365',
+    );
+    assertNames(
+      CHECKS.checkAuditWitness(altered(storage, 'allowProtectedAppendWrites: true', 'allowProtectedAppendWrites: false')),
+      storage,
+      'allowProtectedAppendWrites is false',
+    );
+    assertNames(
+      CHECKS.checkAuditWitness(
+        altered(
+          storage,
+          "name: 'default'\n  properties: {\n    immutabilityPeriodSinceCreationInDays",
+          "name: 'default'\n  properties: {\n    state: 'Locked'\n    immutabilityPeriodSinceCreationInDays",
+        ),
+      ),
+      storage,
+      'declared unlocked',
+    );
+    const roles = 'infra/modules/roleAssignments.bicep';
+    assertNames(
+      CHECKS.checkAuditWitness(altered(roles, /scope: auditWitnessContainer/, 'scope: storage')),
+      roles,
+      'Storage Blob Data Contributor',
+    );
   });
 
   it('a runtime other than Node 22', () => {

@@ -166,10 +166,12 @@ describe('offline verification of an export (shared/domain/exportVerification.ts
     assert.deepEqual(kinds(verify(newestFirst, [{ name: 'api', checkpoints: [v1] }], [other])), [[4, 'checkpoint_forged']]);
   });
 
-  it('copies that disagree: one missing in a copy is checkpoint_missing, two different at one sequence checkpoint_mismatch', () => {
+  it("copies that disagree: one a witness holds and the log's copy lacks is checkpoint_missing, two different at one sequence checkpoint_mismatch", () => {
     const missing = verify(newestFirst, [copy('table', 2), copy('witness', 2, 4)], [s.key]);
     assert.deepEqual(kinds(missing), [[4, 'checkpoint_missing']]);
-    assert.match(missing.firstBreak?.detail ?? '', /is in witness but not in table/);
+    assert.match(missing.firstBreak?.detail ?? '', /^witness holds a checkpoint of record 4 .* that table lacks: it was deleted$/);
+    // A witness that began later (it lacks the log's older checkpoint) is no break.
+    assert.deepEqual(kinds(verify(newestFirst, [copy('table', 2, 4), copy('witness', 4)], [s.key])), []);
 
     const rewritten = copy('table', 2);
     (rewritten.checkpoints[0] as AuditCheckpoint).time = '2026-11-01T02:00:00.000Z';
