@@ -27,6 +27,7 @@ describe('loadFunctionApp', () => {
       .sort();
     assert.deepEqual(summary, [
       'apiDocs GET docs',
+      'advanceAuditVerifications timerTrigger */15 * * * * *',
       'apiDocsAsset GET docs/{asset}',
       'applyEndpointCreate queueTrigger endpoint-create',
       'applyEndpointDelete queueTrigger endpoint-delete',
@@ -35,6 +36,7 @@ describe('loadFunctionApp', () => {
       'changePool PUT,DELETE topology/pools/{fqdn}',
       'changeSipDomain PUT,DELETE topology/sip-domains/{domain}',
       'checkpointAuditLog timerTrigger 0 */5 * * * *',
+      'getAuditVerification GET audit/verifications/{id}',
       'getChangeRequest GET change-requests/{id}',
       'getEndpoint GET endpoints/{identity}',
       'getTopology GET topology',
@@ -47,6 +49,7 @@ describe('loadFunctionApp', () => {
       'problemPage GET problems/{code}',
       'redrive timerTrigger */10 * * * * *',
       'reviewPage GET review',
+      'startAuditVerification POST audit/verifications',
       'submitChangeRequest POST change-requests',
       'verifyAuditLog GET audit/verify',
     ]);

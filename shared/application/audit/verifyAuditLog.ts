@@ -29,7 +29,7 @@ export async function verifyAuditLog(deps: VerifyDependencies): Promise<Verifica
 }
 
 /** The ring's keys for every key id the checkpoints name, looked up once each (a Key Vault lookup is a request). */
-async function keysNamedBy(checkpoints: AuditCheckpoint[], ring: CheckpointKeyRing): Promise<CheckpointKeys> {
+export async function keysNamedBy(checkpoints: AuditCheckpoint[], ring: CheckpointKeyRing): Promise<CheckpointKeys> {
   const byId = new Map<string, VerificationKey>();
   const keyIds = new Set(checkpoints.flatMap((checkpoint) => (checkpoint.keyId === undefined ? [] : [checkpoint.keyId])));
   for (const keyId of keyIds) {
@@ -40,7 +40,7 @@ async function keysNamedBy(checkpoints: AuditCheckpoint[], ring: CheckpointKeyRi
 }
 
 /** How many checkpoints each key id signed, in order of first appearance (newest first); null for v1. */
-function countByKey(checkpoints: AuditCheckpoint[]): Array<{ keyId: string | null; checkpoints: number }> {
+export function countByKey(checkpoints: AuditCheckpoint[]): Array<{ keyId: string | null; checkpoints: number }> {
   const counts = new Map<string | null, number>();
   for (const checkpoint of checkpoints) counts.set(checkpoint.keyId ?? null, (counts.get(checkpoint.keyId ?? null) ?? 0) + 1);
   return [...counts].map(([keyId, count]) => ({ keyId, checkpoints: count }));

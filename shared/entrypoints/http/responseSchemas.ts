@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AuditAction, type AuditRecord } from '../../domain/audit';
 import type { Problem } from './problems';
 import type { VerificationReport } from '../../domain/auditVerification';
+import type { VerificationOperation } from '../../application/ports/auditVerifications';
 import { FailureCode, RejectionCode, TopologyCode } from '../../domain/codes';
 import type { ChangeRequest } from '../../domain/changeRequest';
 import type { DirectoryUser, Endpoint, PersistentChatPool, SipDomain } from '../../domain/directory';
@@ -171,8 +172,30 @@ export const VerificationReportSchema = z
       signingKey: z.enum(['configured', 'not configured']),
       byKey: z.array(z.strictObject({ keyId: z.string().nullable(), checkpoints: z.int() })),
     }),
+    mode: z.enum(['incremental', 'full']).optional(),
+    verifiedFrom: z.int().optional().meta({ description: 'The lowest sequence walked' }),
+    basedOn: z
+      .strictObject({ id: z.string(), sequence: z.int() })
+      .nullable()
+      .optional()
+      .meta({ description: 'The signed verification record an incremental run started from' }),
+    fullBecause: z.string().nullable().optional().meta({ description: 'Why a run asked to be incremental was full' }),
   })
   .meta({ id: 'VerificationReport' });
+
+export const VerificationOperationSchema = z
+  .strictObject({
+    id: z.string(),
+    mode: z.enum(['incremental', 'full']),
+    status: z.enum(['running', 'succeeded', 'failed']),
+    requestedBy: z.string(),
+    createdAt: TIMESTAMP,
+    updatedAt: TIMESTAMP,
+    progress: z.strictObject({ recordsChecked: z.int(), recordsToCheck: z.int() }),
+    result: VerificationReportSchema.nullable(),
+    error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+  })
+  .meta({ id: 'VerificationOperation' });
 
 export const LivenessSchema = z.strictObject({ status: z.literal('ok') });
 export const ReadinessSchema = z.strictObject({
@@ -197,5 +220,6 @@ const ties: Array<true> = [
   true satisfies Describes<Prediction & { dryRun: true; request: z.output<typeof ChangeRequestBodySchema> }, typeof PredictionSchema>,
   true satisfies Describes<AuditRecord, typeof AuditRecordSchema>,
   true satisfies Describes<VerificationReport, typeof VerificationReportSchema>,
+  true satisfies Describes<VerificationOperation, typeof VerificationOperationSchema>,
 ];
 void ties;
