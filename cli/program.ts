@@ -308,6 +308,7 @@ function addAuditCommands(program: Command, act: Act): void {
     );
   audit
     .command('verify')
-    .description('check the log is complete and untouched (exit 0 intact, 1 broken)')
-    .action(act((context) => verifyAudit(context)));
+    .description('check the log is complete and untouched (exit 0 intact, 1 broken, 3 failed); waits for the verification')
+    .option('--full', 'walk the whole log, not only what was appended since the last verification')
+    .action(act((context, options: { full?: boolean }) => verifyAudit(context, options)));
 }
