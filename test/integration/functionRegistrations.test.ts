@@ -26,8 +26,8 @@ describe('loadFunctionApp', () => {
       })
       .sort();
     assert.deepEqual(summary, [
-      'apiDocs GET docs',
       'advanceAuditVerifications timerTrigger */15 * * * * *',
+      'apiDocs GET docs',
       'apiDocsAsset GET docs/{asset}',
       'applyEndpointCreate queueTrigger endpoint-create',
       'applyEndpointDelete queueTrigger endpoint-delete',
