@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { failureOf, problemLines, type ParameterNames, type Query } from './api';
+import { failureOf, problemLines, retryAfterMs, type Answer, type ParameterNames, type Query } from './api';
 import type { Context } from './context';
 import { CliExit, ExitCode } from './exit';
 import { printable, show, table } from './output';
@@ -101,23 +101,80 @@ export async function exportAudit(context: Context, query: Query, file: string):
   return ExitCode.done;
 }
 
-/** `pchat audit verify`: 0 when the log is intact, 1 (where it first breaks printed) when it is not. */
-export async function verifyAudit(context: Context): Promise<ExitCode> {
-  const answer = await context.api.call('GET', '/audit/verify');
-  if (answer.status !== 200) throw new CliExit(ExitCode.unavailable, problemLines(answer));
-  const report = answer.body as {
-    intact: boolean;
-    recordsChecked: number;
-    firstBreak: { sequence: number; kind: string; detail: string } | null;
-    checkpoints: { checked: number };
-  };
-  show(context.output, report, () =>
+interface VerificationReportView {
+  intact: boolean;
+  recordsChecked: number;
+  mode?: string;
+  fullBecause?: string | null;
+  firstBreak: { sequence: number; kind: string; detail: string } | null;
+  checkpoints: { checked: number };
+}
+
+interface VerificationView {
+  id: string;
+  status: 'running' | 'succeeded' | 'failed';
+  progress: { recordsChecked: number; recordsToCheck: number };
+  result: VerificationReportView | null;
+  error: { code: string; message: string } | null;
+}
+
+const POLL_MS = 1000;
+const MAX_POLL_MS = 10_000;
+/** Answers worth asking again (the operation is stored: a busy app is asked again as its Retry-After says). */
+const TRANSIENT = new Set([429, 503]);
+const count = (n: number) => n.toLocaleString('en');
+
+/**
+ * `pchat audit verify`: starts a verification (POST /api/audit/verifications; --full for a full one)
+ * and waits for it with a progress line. 0 when the log is intact, 1 (where it first breaks printed)
+ * when it is not, 3 when the verification failed or did not finish within --timeout.
+ */
+export async function verifyAudit(context: Context, options: { full?: boolean } = {}): Promise<ExitCode> {
+  const started = await context.api.call('POST', '/audit/verifications', {}, { mode: options.full ? 'full' : 'incremental' });
+  if (started.status !== 202) throw new CliExit(ExitCode.unavailable, problemLines(started));
+  const operation = await awaitVerification(context, started.body as VerificationView, started);
+  if (operation.status === 'failed' || !operation.result)
+    throw new CliExit(ExitCode.unavailable, [
+      `the verification ${operation.id} failed: ${printable(operation.error?.code ?? '')}: ${printable(operation.error?.message ?? '')}`,
+    ]);
+  const report = operation.result;
+  const how = report.mode ? `${report.mode}: ` : '';
+  show(context.output, operation, () =>
     report.intact
-      ? `intact: ${report.recordsChecked} records and ${report.checkpoints.checked} checkpoints checked`
-      : `BROKEN: ${report.recordsChecked} records checked`,
+      ? `intact: ${how}${report.recordsChecked} records and ${report.checkpoints.checked} checkpoints checked`
+      : `BROKEN: ${how}${report.recordsChecked} records checked`,
   );
+  if (report.fullBecause) context.output.err(`full because ${printable(report.fullBecause)}`);
   if (report.intact) return ExitCode.done;
   const first = report.firstBreak;
   context.output.err(first ? `broken: ${printable(first.kind)} at sequence ${first.sequence}: ${printable(first.detail)}` : 'broken');
   return ExitCode.no;
+}
+
+/** Polls GET /api/audit/verifications/{id} until it is no longer running, drawing `verifying: n of m records`. */
+async function awaitVerification(context: Context, first: VerificationView, firstAnswer: Answer): Promise<VerificationView> {
+  const { api, output } = context;
+  const deadline = Date.now() + context.timeoutMs;
+  let current = first;
+  let last = firstAnswer;
+  while (current.status === 'running') {
+    const pause = Math.min(retryAfterMs(last.headers) ?? POLL_MS, MAX_POLL_MS);
+    if (Date.now() + pause > deadline) {
+      output.progress(undefined);
+      throw new CliExit(ExitCode.unavailable, [
+        `the verification ${current.id} is still running after ${Math.round(context.timeoutMs / 1000)} s; it goes on: GET /api/audit/verifications/${current.id}`,
+      ]);
+    }
+    output.progress(`verifying: ${count(current.progress.recordsChecked)} of ${count(current.progress.recordsToCheck)} records`);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    last = await api.call('GET', `/audit/verifications/${encodeURIComponent(current.id)}`);
+    if (TRANSIENT.has(last.status)) continue;
+    if (last.status !== 200) {
+      output.progress(undefined);
+      throw failureOf(last);
+    }
+    current = last.body as VerificationView;
+  }
+  output.progress(undefined);
+  return current;
 }

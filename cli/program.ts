@@ -314,14 +314,20 @@ function addAuditCommands(program: Command, act: Act): void {
     );
   audit
     .command('verify')
-    .description('check the log is complete and untouched (exit 0 intact, 1 broken, 3 cannot check); --file: an export, offline')
+    .description(
+      'check the log is complete and untouched (exit 0 intact, 1 broken, 3 cannot check); waits for the verification; --file: an export, offline',
+    )
+    .option('--full', 'walk the whole log, not only what was appended since the last verification')
     .option('--file <file>', 'check this export (GET /api/audit?format=ndjson) on this machine: nothing is fetched')
-    .option('--checkpoints <file>', "a copy of the checkpoints (the API's, a witness's saved events); repeatable", collect, [])
+    .option('--checkpoints <file>', "a copy of the checkpoints (the API's first, then witnesses' saved events); repeatable", collect, [])
     .option('--keys <file>', "the signing keys' JWK set (GET /api/audit/signing-keys)")
     .option('--against <file>', 'a contiguous export to check the filtered --file against')
     .action(
-      act((context, options: Partial<OfflineOptions> & { checkpoints: string[] }) => {
-        if (options.file !== undefined) return verifyOffline(context.output, { ...options, file: options.file });
+      act((context, options: Partial<OfflineOptions> & { checkpoints: string[]; full?: boolean }) => {
+        if (options.file !== undefined) {
+          if (options.full) throw usage('--full', 'checks the log in storage; an export given with --file is always checked whole');
+          return verifyOffline(context.output, { ...options, file: options.file });
+        }
         const offlineOnly =
           options.checkpoints.length > 0
             ? '--checkpoints'
@@ -331,7 +337,7 @@ function addAuditCommands(program: Command, act: Act): void {
                 ? '--against'
                 : undefined;
         if (offlineOnly) throw usage(offlineOnly, 'needs --file (it checks an export offline)');
-        return verifyAudit(context);
+        return verifyAudit(context, { full: options.full });
       }),
     );
 }

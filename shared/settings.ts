@@ -53,6 +53,8 @@ const RegistrationSchema = z.object({
   REDRIVE_SCHEDULE: name('*/10 * * * * *'),
   /** When the checkpoint timer signs the audit head (6-field NCRONTAB, UTC). */
   AUDIT_CHECKPOINT_SCHEDULE: name('0 */5 * * * *'),
+  /** When the verification timer advances running audit verifications (6-field NCRONTAB, UTC). */
+  AUDIT_VERIFICATION_SCHEDULE: name('*/15 * * * * *'),
 });
 
 /** Where the identity of an HTTP caller comes from (see shared/entrypoints/http/authentication.ts). */
@@ -262,6 +264,7 @@ function registrationOf(env: RegistrationEnv) {
     },
     redriveSchedule: env.REDRIVE_SCHEDULE,
     checkpointSchedule: env.AUDIT_CHECKPOINT_SCHEDULE,
+    verificationSchedule: env.AUDIT_VERIFICATION_SCHEDULE,
   };
 }
 

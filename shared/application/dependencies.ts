@@ -5,6 +5,7 @@ import type { Admissions } from './ports/admissions';
 import type { AuditLog } from './ports/auditLog';
 import type { AuditSearch } from './ports/auditSearch';
 import type { AuditWitness } from './ports/auditWitness';
+import type { AuditVerifications } from './ports/auditVerifications';
 import type { CheckpointKeyRing, CheckpointSigner } from './ports/checkpointSigning';
 import type { Directory } from './ports/directory';
 import type { DirectoryQueries } from './ports/directoryQueries';
@@ -23,6 +24,8 @@ export interface ServiceDependencies {
   redrives: RedriveSchedule;
   auditLog: AuditLog;
   auditSearch: AuditSearch;
+  /** The signed record of how far the log was verified, and the asynchronous verifications. */
+  auditVerifications: AuditVerifications;
   outbox: Outbox;
   queries: DirectoryQueries;
   bus: MessageBus;

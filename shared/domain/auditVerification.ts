@@ -81,6 +81,14 @@ export interface VerificationReport {
     /** How many checkpoints each key id signed (null: v1 checkpoints, made before key ids). */
     byKey: Array<{ keyId: string | null; checkpoints: number }>;
   };
+  /** Set by a verification run (GET /api/audit/verify, POST /api/audit/verifications), not by the plain full walk. */
+  mode?: 'incremental' | 'full';
+  /** The lowest sequence the run walked (1 for a full run; the record after the previous verification's end otherwise). */
+  verifiedFrom?: number;
+  /** The signed verification record an incremental run started from, or null (a full run). */
+  basedOn?: { id: string; sequence: number } | null;
+  /** Why a run asked to be incremental was full (no signer, no earlier verification, a forged record, ...); null otherwise. */
+  fullBecause?: string | null;
 }
 
 const MAX_REPORTED_BREAKS = 50;
@@ -143,24 +151,54 @@ export interface PositionedRecord {
 }
 
 /**
+ * Where a walk is, between two slices of it: enough to continue it in another process (a
+ * verification runs in slices, each persisted, so any instance can take the next one).
+ */
+export interface ChainVerifierState {
+  /** The position the next record should have. */
+  expected: number;
+  /** The last record added: its position and the hash it links to. */
+  newer: { position: number; previousHash: string } | null;
+  checked: number;
+  breaks: ChainBreak[];
+}
+
+/** Where a walk stops: the last record a previous verification found intact (the start of the log by default). */
+export const LOG_START = { sequence: 0, hash: GENESIS_HEAD.hash };
+
+/**
  * Checks a log walked newest first, one record at a time, in constant memory (plus the checkpoints):
  * every record hashes to its hash, links to the one before it, sits at its own position, none is
  * missing, the head matches the newest, and every checkpoint is genuine and names its record's hash.
+ *
+ * An incremental walk stops above `boundary` (the end of a previous verification) and checks that the
+ * lowest record walked links to the boundary's hash; checkpoints at or below it were compared with
+ * their records by the run that verified past them, and only their signatures are checked. A walk can be cut into slices: state() is where it is, and a new
+ * verifier built with `resume` continues it.
  */
 export class ChainVerifier {
   private readonly found: ChainBreak[] = [];
   private expected: number;
-  private newer: PositionedRecord | undefined;
+  private newer: { position: number; previousHash: string } | undefined;
   private checked = 0;
   private readonly checkpointsBySequence: Map<number, AuditCheckpoint>;
+  private readonly boundary: { sequence: number; hash: string };
 
   constructor(
     private readonly head: AuditHead,
     private readonly checkpoints: AuditCheckpoint[],
     keys: CheckpointKeys | undefined,
+    options: { boundary?: { sequence: number; hash: string }; resume?: ChainVerifierState } = {},
   ) {
+    this.boundary = options.boundary ?? LOG_START;
     this.expected = head.sequence;
     this.checkpointsBySequence = new Map(checkpoints.map((checkpoint) => [checkpoint.sequence, checkpoint]));
+    if (options.resume) {
+      this.expected = options.resume.expected;
+      this.newer = options.resume.newer ?? undefined;
+      this.checked = options.resume.checked;
+      this.found.push(...options.resume.breaks);
+    }
     // Without keys only the hashes the checkpoints name are compared (a log with signing off).
     if (keys) {
       for (const checkpoint of checkpoints) {
@@ -186,31 +224,33 @@ export class ChainVerifier {
     const { hash, ...content } = record;
     if (hashAuditRecord(content) !== hash)
       this.report(position, BreakKind.contentAltered, `record ${position}'s content does not hash to its hash`);
-    if (this.newer && this.newer.position === position + 1 && this.newer.record.previousHash !== hash) {
+    if (this.newer && this.newer.position === position + 1 && this.newer.previousHash !== hash) {
       this.report(this.newer.position, BreakKind.linkBroken, `record ${this.newer.position} does not link to record ${position}`);
     }
-    const checkpoint = this.checkpointsBySequence.get(position);
-    if (checkpoint && checkpoint.hash !== hash) {
-      this.report(
-        position,
-        BreakKind.checkpointMismatch,
-        `the checkpoint of ${checkpoint.time} signed record ${position} as ${checkpoint.hash.slice(0, 12)}…; it is now ${hash.slice(0, 12)}…`,
-      );
-    }
-    this.newer = { position, record };
+    this.checkAgainstCheckpoint(position, hash);
+    this.newer = { position, previousHash: record.previousHash };
     this.expected = position - 1;
   }
 
-  /** Breaks found outside the walk (a witness's copies of the checkpoints), reported with the walk's own. */
-  addBreaks(breaks: ChainBreak[]): void {
-    for (const found of breaks) this.report(found.sequence, found.kind, found.detail);
+  /** A break found outside the walk (the record a previous verification ended at has changed, say). */
+  reportBreak(broken: ChainBreak): void {
+    this.report(broken.sequence, broken.kind, broken.detail);
   }
 
-  /** The report, once every record has been added. */
+  /** Where the walk is, to continue it later (see ChainVerifierState). */
+  state(): ChainVerifierState {
+    return { expected: this.expected, newer: this.newer ?? null, checked: this.checked, breaks: [...this.found] };
+  }
+
+  /** The report, once every record down to the boundary has been added. */
   finish(): Omit<VerificationReport, 'checkpoints'> & { checkpointsChecked: number } {
-    if (this.expected > 0) this.reportMissing(1, this.expected);
-    if (this.newer?.position === 1 && this.newer.record.previousHash !== GENESIS_HEAD.hash) {
-      this.report(1, BreakKind.linkBroken, 'record 1 does not link to the start of the log');
+    if (this.expected > this.boundary.sequence) this.reportMissing(this.boundary.sequence + 1, this.expected);
+    if (this.newer?.position === this.boundary.sequence + 1 && this.newer.previousHash !== this.boundary.hash) {
+      const detail =
+        this.boundary.sequence === 0
+          ? 'record 1 does not link to the start of the log'
+          : `record ${this.newer.position} does not link to record ${this.boundary.sequence} as the previous verification found it`;
+      this.report(this.newer.position, BreakKind.linkBroken, detail);
     }
     for (const checkpoint of this.checkpoints) {
       if (checkpoint.sequence > this.head.sequence)
@@ -229,6 +269,17 @@ export class ChainVerifier {
       breaks: breaks.slice(0, MAX_REPORTED_BREAKS),
       checkpointsChecked: this.checkpoints.length,
     };
+  }
+
+  private checkAgainstCheckpoint(position: number, hash: string): void {
+    const checkpoint = this.checkpointsBySequence.get(position);
+    if (checkpoint && checkpoint.hash !== hash) {
+      this.report(
+        position,
+        BreakKind.checkpointMismatch,
+        `the checkpoint of ${checkpoint.time} signed record ${position} as ${checkpoint.hash.slice(0, 12)}…; it is now ${hash.slice(0, 12)}…`,
+      );
+    }
   }
 
   private reportMissing(from: number, to: number): void {

@@ -30,6 +30,10 @@ export const ErrorCode = {
   /** GET /api/problems/{code} for a code the service never answers with. */
   problemTypeNotFound: 'problem_type_not_found',
   assetNotFound: 'asset_not_found',
+  /** GET /api/audit/verifications/{id} for an id no verification has. */
+  verificationNotFound: 'verification_not_found',
+  /** GET /api/audit/verify would walk more records than one request may: POST /api/audit/verifications instead. */
+  verificationTooLarge: 'verification_too_large',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,4 +1,10 @@
 import { checkpointAuditLog, witnessCheckpoints, type CheckpointDependencies } from '../application/audit/checkpointAuditLog';
+import {
+  advanceUntilDone,
+  runningVerifications,
+  type AdvanceOutcome,
+  type VerificationRunDependencies,
+} from '../application/audit/verificationRuns';
 import { redrive, type RedriveDependencies, type RedriveReport } from '../application/redrive';
 import type { AuditCheckpoint } from '../domain/auditVerification';
 
@@ -28,4 +34,28 @@ export async function auditCheckpointTimer(
   const witnessed = await witnessCheckpoints(deps);
   if (witnessed > 0) deps.log.info('audit checkpoints copied to the blob witness', { checkpoints: witnessed });
   return checkpoint;
+}
+
+/** How long one timer invocation advances verifications: inside host.json's functionTimeout (5 minutes), with room to write the last slice. */
+const VERIFICATION_TIMER_BUDGET_MS = 3 * 60_000;
+
+/**
+ * The verification timer's work: advances every running verification (POST /api/audit/verifications)
+ * slice by slice until each finishes or the budget is spent. Each operation is leased under its ETag,
+ * so timers firing on several instances never work one operation at once; one whose instance crashed
+ * is taken up again once its lease expires.
+ */
+export async function auditVerificationTimer(
+  deps: VerificationRunDependencies & Pick<RedriveDependencies, 'log'>,
+  budgetMs: number = VERIFICATION_TIMER_BUDGET_MS,
+): Promise<Record<string, AdvanceOutcome>> {
+  const until = deps.clock.now().getTime() + budgetMs;
+  const owner = `timer-${deps.ids.next()}`;
+  const outcomes: Record<string, AdvanceOutcome> = {};
+  for (const id of await runningVerifications(deps)) {
+    if (deps.clock.now().getTime() >= until) break;
+    outcomes[id] = await advanceUntilDone(deps, id, owner, until);
+    deps.log.info('audit verification advanced', { verificationId: id, outcome: outcomes[id] });
+  }
+  return outcomes;
 }

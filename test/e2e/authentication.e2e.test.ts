@@ -191,6 +191,14 @@ describe('authentication and roles over HTTP (AUTH_MODE=keys)', () => {
         needs: 'the auditor role',
       },
       {
+        name: 'start an audit verification',
+        method: 'POST',
+        path: '/audit/verifications',
+        body: { mode: 'full' },
+        wrongRoles: ['submitter', 'operator', 'reader'],
+        needs: 'the auditor role',
+      },
+      {
         name: 'audit checkpoints',
         method: 'GET',
         path: '/audit/checkpoints',
@@ -201,6 +209,13 @@ describe('authentication and roles over HTTP (AUTH_MODE=keys)', () => {
         name: 'audit checkpoints (ndjson)',
         method: 'GET',
         path: '/audit/checkpoints?format=ndjson',
+        wrongRoles: ['submitter', 'operator', 'reader'],
+        needs: 'the auditor role',
+      },
+      {
+        name: 'an audit verification',
+        method: 'GET',
+        path: '/audit/verifications/01890a5d-ac96-7d6b-8a4e-0b2a2c4f5e61',
         wrongRoles: ['submitter', 'operator', 'reader'],
         needs: 'the auditor role',
       },

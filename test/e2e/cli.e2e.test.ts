@@ -330,6 +330,15 @@ describe('pchat commands and exit codes', () => {
     const verified = await as(env.keys.auditor, 'audit', 'verify');
     assert.equal(verified.code, 0, verified.stderr);
     assert.match(verified.stdout, /^intact: /);
+    // --full --json: the finished operation (POST /api/audit/verifications, waited on), a full run.
+    const full = await as(env.keys.auditor, 'audit', 'verify', '--full', '--json');
+    assert.equal(full.code, 0, full.stderr);
+    const operation = JSON.parse(full.stdout);
+    assert.deepEqual(
+      [operation.status, operation.mode, operation.result.intact, operation.result.mode],
+      ['succeeded', 'full', true, 'full'],
+    );
+    assert.equal(operation.progress.recordsChecked, operation.result.head.sequence);
   });
 
   it('exit 2 for usage, naming the parameter and the rule', async () => {

@@ -26,6 +26,7 @@ describe('loadFunctionApp', () => {
       })
       .sort();
     assert.deepEqual(summary, [
+      'advanceAuditVerifications timerTrigger */15 * * * * *',
       'apiDocs GET docs',
       'apiDocsAsset GET docs/{asset}',
       'applyEndpointCreate queueTrigger endpoint-create',
@@ -36,6 +37,7 @@ describe('loadFunctionApp', () => {
       'changePool PUT,DELETE topology/pools/{fqdn}',
       'changeSipDomain PUT,DELETE topology/sip-domains/{domain}',
       'checkpointAuditLog timerTrigger 0 */5 * * * *',
+      'getAuditVerification GET audit/verifications/{id}',
       'getChangeRequest GET change-requests/{id}',
       'getEndpoint GET endpoints/{identity}',
       'getTopology GET topology',
@@ -50,6 +52,7 @@ describe('loadFunctionApp', () => {
       'problemPage GET problems/{code}',
       'redrive timerTrigger */10 * * * * *',
       'reviewPage GET review',
+      'startAuditVerification POST audit/verifications',
       'submitChangeRequest POST change-requests',
       'verifyAuditLog GET audit/verify',
     ]);

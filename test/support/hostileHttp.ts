@@ -982,6 +982,32 @@ export function routeGroups(world: World): RouteGroup[] {
       request('GET /audit/checkpoints', 'GET', '/audit/checkpoints', { query, credential, correlation }),
     );
 
+  const verificationBody = fc
+    .record({ mode: maybe(fc.oneof(fc.constantFrom('incremental', 'full', 'FULL', ''), bodyField(f.text(['full'], B))), 3) })
+    .map(present);
+  const startVerification = fc
+    .record({
+      body: withContentType(bodyArb(verificationBody)),
+      query: queryArb([['x', fragment, 6]]),
+      headers: headersArb(),
+      credential: credentialArb(['auditor']),
+      correlation: correlationArb,
+    })
+    .map(({ body, query, headers, credential, correlation }) =>
+      request('POST /audit/verifications', 'POST', '/audit/verifications', {
+        body: body.body,
+        query,
+        headers: [...body.headers, ...headers],
+        credential,
+        correlation,
+      }),
+    );
+  const getVerification = fc
+    .record({ id: f.id(Q), credential: credentialArb(['auditor']), correlation: correlationArb })
+    .map(({ id, credential, correlation }) =>
+      request('GET /audit/verifications/{id}', 'GET', `/audit/verifications/${segment(id)}`, { credential, correlation }),
+    );
+
   const review = fc
     .record({
       query: queryArb([['subject', fragment, 4]]),
@@ -1063,6 +1089,8 @@ export function routeGroups(world: World): RouteGroup[] {
     { name: 'GET /audit/signing-keys', weight: 60, arbitrary: signingKeys },
     { name: 'GET /audit/timeline', weight: 200, arbitrary: timeline },
     { name: 'GET /audit/checkpoints', weight: 200, arbitrary: checkpoints },
+    { name: 'POST /audit/verifications', weight: 40, arbitrary: startVerification },
+    { name: 'GET /audit/verifications/{id}', weight: 60, arbitrary: getVerification },
     { name: 'GET /review', weight: 140, arbitrary: review },
     { name: 'host routing (methods, paths)', weight: 300, arbitrary: hostRouting },
     { name: 'raw socket', weight: 100, arbitrary: rawRequestArb() },

@@ -148,6 +148,8 @@ export function countingWrites(ledger: WriteLedger): (composition: Composition) 
       auditLog: {
         head: () => auditLog.head(),
         records: () => auditLog.records(),
+        recordsDown: (from, to) => auditLog.recordsDown(from, to),
+        record: (sequence) => auditLog.record(sequence),
         checkpoints: (limit) => auditLog.checkpoints(limit),
         addCheckpoint: async (checkpoint, options) => {
           ledger.record('AuditLog.addCheckpoint', [], { timerOnly: true });

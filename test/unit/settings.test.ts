@@ -56,6 +56,7 @@ describe('settings', () => {
       queues: { endpointCreate: 'creates', endpointDelete: 'endpoint-delete', auditEvents: 'audit-events' },
       redriveSchedule: '*/10 * * * * *',
       checkpointSchedule: '0 */5 * * * *',
+      verificationSchedule: '*/15 * * * * *',
     });
   });
 

@@ -34,6 +34,18 @@ export class TableAuditLog implements AuditLog {
     }
   }
 
+  async *recordsDown(from: number, to: number): AsyncIterable<PositionedRecord> {
+    // Inverted keys: the newest (`from`) has the lowest key, so the range runs from it up to `to`'s.
+    const range = { from: rowKeys.audit(from), to: rowKeys.audit(to) };
+    for await (const row of this.table.rows(rowKeys.auditPrefix, range)) {
+      yield { position: rowKeys.auditPosition(row.rowKey), record: parse<AuditRecord>(row) as AuditRecord };
+    }
+  }
+
+  async record(sequence: number): Promise<AuditRecord | undefined> {
+    return this.table.value<AuditRecord>(rowKeys.audit(sequence));
+  }
+
   async checkpoints(limit = Number.MAX_SAFE_INTEGER): Promise<AuditCheckpoint[]> {
     return this.table.values<AuditCheckpoint>(rowKeys.checkpointPrefix, limit);
   }

@@ -154,6 +154,18 @@ export class PartitionTable {
     await this.ignoringMissing(this.client.updateEntity(entity, 'Replace', { etag: '*' }));
   }
 
+  /** Replaces a row if it is still at `etag`, answering its new ETag; ConcurrencyError when another writer moved it (or it is gone). */
+  async replaceIf(entity: Row, etag: string): Promise<string> {
+    try {
+      const response = await this.client.updateEntity(entity, 'Replace', { etag });
+      return response.etag?.trim() ?? '';
+    } catch (error) {
+      if (statusOf(error) === 404 || isRace(error))
+        throw new ConcurrencyError(ErrorCode.concurrentChange, 'another writer changed the row first', { cause: error });
+      throw translate(error);
+    }
+  }
+
   /** Deletes a row; deleting one already gone is fine. */
   async delete(rowKey: string): Promise<void> {
     await this.ignoringMissing(this.client.deleteEntity(this.partitionKey, rowKey));

@@ -28,6 +28,10 @@ import { canonicalSipText, domainOf, userOf, type Fqdn, type SipAddress } from '
  *                                     re-driver scans these rows
  *   checkpoint|<inverted sequence>   a signed checkpoint of the audit head, newest first; its
  *                                     `witnessBlob` column says whether the blob witness has a copy
+ *   verified                          the signed record of how far the last verification found the log
+ *                                     intact (where the next incremental verification starts)
+ *   verification|<id>                 an asynchronous verification: status, progress, result, and
+ *                                     where its walk is (with a `status` column the timer filters on)
  *   idem|<sha256(caller, key)>        an Idempotency-Key and the request it admitted
  *   idemexp|<expiresAt>|<sha256>      the same key by expiry time, so purging reads only expired keys
  *
@@ -178,6 +182,9 @@ export const rowKeys = {
   auditPosition: (rowKey: string) => MAX_SEQUENCE - Number(rowKey.slice('audit|'.length)),
   checkpoint: (sequence: number) => `checkpoint|${inverted(sequence)}`,
   checkpointPrefix: 'checkpoint|',
+  verified: 'verified',
+  verification: (id: string) => `verification|${keyPart(id)}`,
+  verificationPrefix: 'verification|',
   auditBySubject: (subject: string, sequence: number) => `auditsub|${subjectPart(subject)}|${inverted(sequence)}`,
   auditSubjectPrefix: (subject: string) => `auditsub|${subjectPart(subject)}|`,
   auditIndex: (dimension: AuditIndex, value: string, sequence: number) => `auditix|${dimension}|${keyPart(value)}|${inverted(sequence)}`,

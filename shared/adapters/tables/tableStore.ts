@@ -5,6 +5,7 @@ import { PartitionTable, type DirectoryTableClient } from './partitionTable';
 import { TableAdmissions } from './TableAdmissions';
 import { TableAuditLog } from './TableAuditLog';
 import { TableAuditSearch } from './TableAuditSearch';
+import { TableAuditVerifications } from './TableAuditVerifications';
 import { TableDirectory } from './TableDirectory';
 import { TableDirectoryQueries } from './TableDirectoryQueries';
 import { TableOutbox } from './TableOutbox';
@@ -13,7 +14,7 @@ import { TableRedriveSchedule } from './TableRedriveSchedule';
 /** Every storage role port, over one partition of one table. */
 export type TableStore = Pick<
   ServiceDependencies,
-  'directory' | 'admissions' | 'redrives' | 'auditLog' | 'auditSearch' | 'outbox' | 'queries'
+  'directory' | 'admissions' | 'redrives' | 'auditLog' | 'auditSearch' | 'auditVerifications' | 'outbox' | 'queries'
 >;
 
 /** The role adapters of one deployment's partition: one table, one partition, one row layout (rowKeys.ts). */
@@ -25,6 +26,7 @@ export function createTableStore(client: DirectoryTableClient, partitionKey: str
     redrives: new TableRedriveSchedule(table),
     auditLog: new TableAuditLog(table),
     auditSearch: new TableAuditSearch(table),
+    auditVerifications: new TableAuditVerifications(table),
     outbox: new TableOutbox(table),
     queries: new TableDirectoryQueries(table),
   };

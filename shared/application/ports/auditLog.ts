@@ -1,4 +1,4 @@
-import type { AuditHead } from '../../domain/audit';
+import type { AuditHead, AuditRecord } from '../../domain/audit';
 import type { AuditCheckpoint, PositionedRecord } from '../../domain/auditVerification';
 import type { CloudEvent } from '../events';
 
@@ -25,6 +25,13 @@ export interface AuditLog {
   head(): Promise<AuditHead>;
   /** The whole log, newest first, each record with the position its storage gives it (streamed). */
   records(): AsyncIterable<PositionedRecord>;
+  /**
+   * The records at positions `from` down to `to` (inclusive), newest first: a range read of the rows
+   * between them, never a scan of the rest (what an incremental verification walks).
+   */
+  recordsDown(from: number, to: number): AsyncIterable<PositionedRecord>;
+  /** The record stored at one position (a point read), or undefined when there is none. */
+  record(sequence: number): Promise<AuditRecord | undefined>;
   /** Signed checkpoints of the audit head, newest first (at most `limit`). */
   checkpoints(limit?: number): Promise<AuditCheckpoint[]>;
   /**

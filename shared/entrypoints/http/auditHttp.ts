@@ -3,11 +3,19 @@ import { AuditAction } from '../../domain/audit';
 import type { ServiceDependencies } from '../../application/dependencies';
 import { auditTimeline, type TimelineDependencies } from '../../application/audit/auditTimeline';
 import { isKnownTimeZone } from '../../domain/auditTimeline';
-import { verifyAuditLog, type VerifyDependencies } from '../../application/audit/verifyAuditLog';
+import {
+  advanceUntilDone,
+  getVerification,
+  startVerification,
+  verifyNow,
+  type VerificationRunDependencies,
+} from '../../application/audit/verificationRuns';
+import { ErrorCode, NotFoundError } from '../../domain/errors';
+import { VerificationMode } from '../../domain/verificationRecord';
 import { exportLines, EXPORT_MEDIA_TYPES } from './auditExport';
 import { Role } from '../../domain/principal';
 import { httpEntrypoint, type HttpDependencies } from './httpEntrypoint';
-import { fromQuery, json, pageLimit, parseInput, queryObject } from './httpInput';
+import { absoluteUrl, fromQuery, json, pageLimit, parseInput, queryObject, readJsonBody } from './httpInput';
 
 const ACTIONS = Object.values(AuditAction);
 const TIMESTAMP = z.iso
@@ -103,8 +111,73 @@ export const auditTimelineHttp = httpEntrypoint({ roles: AUDITORS }, async (deps
   return json(200, await auditTimeline(deps, query, timeZone));
 });
 
-/** GET /api/audit/verify: walks the whole log and its signed checkpoints; says where it first breaks. */
-export const verifyAuditHttp = httpEntrypoint({ roles: AUDITORS }, async (deps: VerifyDependencies & HttpDependencies, request) => {
-  parseInput(z.strictObject({}), queryObject(request), 'query');
-  return json(200, await verifyAuditLog(deps));
+/** The query of GET /api/audit/verify: full=true walks the whole log (within the same bound), otherwise only what is new. */
+export const VerifyQuerySchema = z.strictObject({
+  full: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
 });
+
+/**
+ * GET /api/audit/verify: an incremental verification inside the request (full=true: a full one). A
+ * run that would walk more than 20,000 records answers 422 verification_too_large: in Azure a request
+ * must answer within 230 s, so that is POST /api/audit/verifications' job.
+ */
+export const verifyAuditHttp = httpEntrypoint(
+  { roles: AUDITORS },
+  async (deps: VerificationRunDependencies & HttpDependencies, request) => {
+    const { full } = parseInput(VerifyQuerySchema, queryObject(request), 'query');
+    return json(200, await verifyNow(deps, full === 'true' ? VerificationMode.full : VerificationMode.incremental));
+  },
+);
+
+/** The body of POST /api/audit/verifications. */
+export const VerificationRequestSchema = z.strictObject({
+  mode: z
+    .enum([VerificationMode.incremental, VerificationMode.full], { error: 'must be incremental or full' })
+    .default(VerificationMode.incremental),
+});
+
+/** The path of GET /api/audit/verifications/{id}. */
+export const VerificationParamsSchema = z.strictObject({
+  id: z.uuid({ error: 'must be a verification id (a UUID)' }),
+});
+
+/** Seconds a caller waits before asking about a running verification again. */
+export const VERIFICATION_POLL_SECONDS = 1;
+
+/** How long the POST's own background slices may run before the timer takes over (well inside a function's 5 minutes). */
+const BACKGROUND_BUDGET_MS = 4 * 60_000;
+
+/**
+ * POST /api/audit/verifications: stores a verification operation and answers 202 at once, with its
+ * Location. Its first slices run in the background of this invocation (a small log is verified in a
+ * second or two); the advanceAuditVerifications timer continues whatever that leaves, on any instance.
+ */
+export const startVerificationHttp = httpEntrypoint(
+  { roles: AUDITORS },
+  async (deps: VerificationRunDependencies & Pick<ServiceDependencies, 'log'> & HttpDependencies, request, principal) => {
+    parseInput(z.strictObject({}), queryObject(request), 'query');
+    const { mode } = parseInput(VerificationRequestSchema, (await readJsonBody(request, { optional: true })) ?? {}, 'body');
+    const operation = await startVerification(deps, { mode, requestedBy: principal.name });
+    const owner = `http-${deps.ids.next()}`;
+    // Not awaited: the answer does not wait for the walk. A failure here is only logged; the timer retries.
+    void advanceUntilDone(deps, operation.id, owner, deps.clock.now().getTime() + BACKGROUND_BUDGET_MS).catch((error: unknown) =>
+      deps.log.warn('audit verification slice failed; the timer will retry', { verificationId: operation.id, error: String(error) }),
+    );
+    return json(202, operation, {
+      location: absoluteUrl(deps.publicBaseUrl, `/api/audit/verifications/${operation.id}`),
+      'retry-after': String(VERIFICATION_POLL_SECONDS),
+    });
+  },
+);
+
+/** GET /api/audit/verifications/{id}: status, progress and (once it succeeded) the report; Retry-After while it runs. */
+export const getVerificationHttp = httpEntrypoint(
+  { roles: AUDITORS },
+  async (deps: VerificationRunDependencies & HttpDependencies, request) => {
+    const { id } = parseInput(VerificationParamsSchema, request.params, 'path');
+    parseInput(z.strictObject({}), queryObject(request), 'query');
+    const operation = await getVerification(deps, id);
+    if (!operation) throw new NotFoundError(ErrorCode.verificationNotFound, `no verification has the id ${id}`);
+    return json(200, operation, operation.status === 'running' ? { 'retry-after': String(VERIFICATION_POLL_SECONDS) } : {});
+  },
+);

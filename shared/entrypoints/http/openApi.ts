@@ -6,7 +6,13 @@ import { FqdnSchema, SipAddressSchema } from '../../domain/names';
 import { Role } from '../../domain/principal';
 import { CORRELATION_ID_PATTERN } from '../../domain/text';
 import { TRACEPARENT_PATTERN } from '../../domain/traceContext';
-import { AuditQuerySchema, AuditTimelineQuerySchema } from './auditHttp';
+import {
+  AuditQuerySchema,
+  AuditTimelineQuerySchema,
+  VerificationParamsSchema,
+  VerificationRequestSchema,
+  VerifyQuerySchema,
+} from './auditHttp';
 import { CheckpointQuerySchema } from './auditCheckpointsHttp';
 import { ChangeRequestParamsSchema, ChangeRequestQuerySchema, IDEMPOTENCY_KEY, SubmitQuerySchema } from './changeRequestsHttp';
 import { EndpointQuerySchema, IdentityParamsSchema } from './endpointsHttp';
@@ -26,6 +32,7 @@ import {
   ReadinessSchema,
   SipDomainSchema,
   TopologySchema,
+  VerificationOperationSchema,
   VerificationReportSchema,
   CheckpointPageSchema,
 } from './responseSchemas';
@@ -345,12 +352,43 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'get',
     path: '/audit/verify',
     operationId: 'verifyAuditLog',
-    summary: "Verify the audit log's integrity and signed checkpoints",
+    summary: "Verify the audit log's integrity and signed checkpoints, inside the request",
+    description:
+      'Incremental (the records appended since the last verification, plus every checkpoint); full=true walks the whole log. More than 20,000 records to walk answers 422 verification_too_large: use POST /audit/verifications.',
+    tags: ['Audit'],
+    access: AUDITORS,
+    query: VerifyQuerySchema,
+    responses: { 200: { description: 'What the verifier found (intact, or where the log first breaks)', body: VerificationReportSchema } },
+    problems: { 400: BAD_INPUT, 422: [ErrorCode.verificationTooLarge], 503: UNAVAILABLE },
+  },
+  {
+    method: 'post',
+    path: '/audit/verifications',
+    operationId: 'startAuditVerification',
+    summary: 'Start an asynchronous verification of the audit log (incremental or full)',
+    description:
+      'Answers 202 at once; the verification runs in the background in slices, and GET at Location answers its status, progress and result.',
     tags: ['Audit'],
     access: AUDITORS,
     query: z.strictObject({}),
-    responses: { 200: { description: 'What the verifier found (intact, or where the log first breaks)', body: VerificationReportSchema } },
-    problems: { 400: BAD_INPUT, 503: UNAVAILABLE },
+    body: { schema: VerificationRequestSchema, required: false },
+    responses: {
+      202: { description: 'Started: follow it at Location', body: VerificationOperationSchema, headers: ['Location', 'Retry-After'] },
+    },
+    problems: { 400: BAD_BODY, ...BODY_LIMITS, 503: UNAVAILABLE },
+  },
+  {
+    method: 'get',
+    path: '/audit/verifications/{id}',
+    operationId: 'getAuditVerification',
+    summary: 'An asynchronous verification: status, progress and result',
+    tags: ['Audit'],
+    access: AUDITORS,
+    pathParams: VerificationParamsSchema,
+    responses: {
+      200: { description: 'The verification (Retry-After while it runs)', body: VerificationOperationSchema, headers: ['Retry-After'] },
+    },
+    problems: { 400: BAD_INPUT, 404: [ErrorCode.verificationNotFound], 503: UNAVAILABLE },
   },
   {
     method: 'get',

@@ -140,6 +140,20 @@ export const PROBLEM_CATALOG: Readonly<Record<string, ProblemExplanation>> = {
     meaning: "GET /api/docs/{asset} was asked for a file that is not one of the reference page's own script and style sheets.",
     action: 'Open GET /api/docs; it loads the files it needs by their fixed names.',
   },
+  verification_not_found: {
+    title: 'No such verification',
+    status: 404,
+    meaning: 'GET /api/audit/verifications/{id} names an id no verification operation has.',
+    action: 'Use the Location that POST /api/audit/verifications answered with, or start a new verification there.',
+  },
+  verification_too_large: {
+    title: 'Too many records to verify inside one request',
+    status: 422,
+    meaning:
+      'GET /api/audit/verify walks the records appended since the last verification (all of them with full=true) inside the request, and would have to walk more than 20,000: in Azure a request must answer within 230 s.',
+    action:
+      'POST /api/audit/verifications with {"mode":"incremental"} or {"mode":"full"}: it runs in the background, in slices, and its Location answers progress and the result.',
+  },
 
   problem_type_not_found: {
     title: 'No such problem code',

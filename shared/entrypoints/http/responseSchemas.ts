@@ -3,6 +3,7 @@ import { AuditAction, type AuditRecord } from '../../domain/audit';
 import type { Problem } from './problems';
 import type { VerificationReport } from '../../domain/auditVerification';
 import type { AuditTimeline } from '../../domain/auditTimeline';
+import type { VerificationOperation } from '../../application/ports/auditVerifications';
 import { FailureCode, RejectionCode, TopologyCode } from '../../domain/codes';
 import type { ChangeRequest } from '../../domain/changeRequest';
 import type { DirectoryUser, Endpoint, PersistentChatPool, SipDomain } from '../../domain/directory';
@@ -173,6 +174,14 @@ export const VerificationReportSchema = z
       signingKey: z.enum(['configured', 'not configured']),
       byKey: z.array(z.strictObject({ keyId: z.string().nullable(), checkpoints: z.int() })),
     }),
+    mode: z.enum(['incremental', 'full']).optional(),
+    verifiedFrom: z.int().optional().meta({ description: 'The lowest sequence walked' }),
+    basedOn: z
+      .strictObject({ id: z.string(), sequence: z.int() })
+      .nullable()
+      .optional()
+      .meta({ description: 'The signed verification record an incremental run started from' }),
+    fullBecause: z.string().nullable().optional().meta({ description: 'Why a run asked to be incremental was full' }),
   })
   .meta({ id: 'VerificationReport' });
 
@@ -250,6 +259,20 @@ export const CheckpointPageSchema = z
   .strictObject({ items: z.array(ListedCheckpointSchema), nextCursor: z.string().nullable() })
   .meta({ id: 'CheckpointPage' });
 
+export const VerificationOperationSchema = z
+  .strictObject({
+    id: z.string(),
+    mode: z.enum(['incremental', 'full']),
+    status: z.enum(['running', 'succeeded', 'failed']),
+    requestedBy: z.string(),
+    createdAt: TIMESTAMP,
+    updatedAt: TIMESTAMP,
+    progress: z.strictObject({ recordsChecked: z.int(), recordsToCheck: z.int() }),
+    result: VerificationReportSchema.nullable(),
+    error: z.strictObject({ code: z.string(), message: z.string() }).nullable(),
+  })
+  .meta({ id: 'VerificationOperation' });
+
 export const LivenessSchema = z.strictObject({ status: z.literal('ok') });
 export const ReadinessSchema = z.strictObject({
   status: z.enum(['ready', 'unavailable']),
@@ -275,5 +298,6 @@ const ties: Array<true> = [
   true satisfies Describes<VerificationReport, typeof VerificationReportSchema>,
   true satisfies Describes<AuditTimeline, typeof AuditTimelineSchema>,
   true satisfies Describes<{ items: ListedCheckpoint[]; nextCursor: string | null }, typeof CheckpointPageSchema>,
+  true satisfies Describes<VerificationOperation, typeof VerificationOperationSchema>,
 ];
 void ties;
