@@ -9,7 +9,7 @@ import { CHROMIUM, chromiumAvailable, launchChromium } from '../support/chromium
 import { apiClient, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { checkpointAuditLog } from '../../shared/application/audit/checkpointAuditLog';
+import { auditCheckpointTimer } from '../../shared/entrypoints/timers';
 
 /**
  * The review page in headless Chromium (Debian's, at /usr/bin/chromium; .ci/run installs it).
@@ -43,11 +43,10 @@ async function enterKey(page: Page, key: string): Promise<void> {
   await page.click('#key-submit');
 }
 
-/** A new page with the review page open as the auditor (it shows the newest records on load); `prepare` runs before it loads. */
-async function openReviewPage(prepare?: (page: Page) => Promise<unknown>, baseUrl = env.baseUrl): Promise<Page> {
+/** A new page with the review page open as the auditor (it shows the newest records on load). */
+async function openReviewPage(): Promise<Page> {
   const page = await newPage();
-  await prepare?.(page);
-  await page.goto(`${baseUrl}/review`);
+  await page.goto(`${env.baseUrl}/review`);
   await enterKey(page, env.keys.auditor);
   await page.waitForFunction(() => /records$/.test(document.getElementById('status')?.textContent ?? ''));
   return page;
@@ -87,9 +86,6 @@ async function reviewRecords() {
   assert.deepEqual([applied.status, rejected.status], ['applied', 'rejected']);
   return { subject, actor, ticket, applied, rejected };
 }
-
-/** GET /api/audit/checkpoints, with any query. */
-const isCheckpointsRoute = (url: URL): boolean => url.pathname === '/api/audit/checkpoints';
 
 /**
  * Appends audit records stamped `time` straight to the log, one commit, as the service commits
@@ -369,18 +365,10 @@ describe(
       assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
     });
 
-    it('says so when the checkpoints route answers 404, and builds the kit from the time window only', async () => {
-      const page = await openReviewPage((p) =>
-        // The deployment of this branch has no such route; after it is merged the stub keeps this test about the 404 case.
-        p.route(isCheckpointsRoute, (route) =>
-          route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404,"title":"Not Found"}' }),
-        ),
-      );
+    it('says when no checkpoint is signed yet (no signing key here), and builds the kit from the time window only', async () => {
+      const page = await openReviewPage();
       await page.waitForFunction(() => document.getElementById('checkpoint-summary')?.textContent !== 'Loading…');
-      assert.equal(
-        await page.locator('#checkpoint-summary').textContent(),
-        'This deployment does not list checkpoints (GET /audit/checkpoints answered 404).',
-      );
+      assert.equal(await page.locator('#checkpoint-summary').textContent(), 'No checkpoint has been signed yet.');
 
       // New York local time: 22:00 on 14 January is 03:00 UTC on the 15th.
       await page.fill('input[name=since]', '2031-01-14T22:00:00');
@@ -454,120 +442,49 @@ describe(
       assert.deepEqual(await timelineTable(), [['2031-01-15', '0', '0', '1']]);
     });
 
-    it('renders a checkpoint of the contract as text, and the kit downloads each file, with the key, under its command-line name', async () => {
-      await reviewRecords();
-      // The checkpoints and signing-keys routes as their contract answers them (the routes are merged separately).
-      const checkpoint = {
-        sequence: 42,
-        hash: 'ab'.repeat(32),
-        time: '2031-01-15T03:30:00.000Z',
-        keyId: 'kid-<img src=x onerror="window.__pwned=3">',
-        algorithm: 'EdDSA',
-        signature: 'c2lnbmF0dXJl',
-      };
-      const checkpointsFile = JSON.stringify(checkpoint) + '\n';
-      const keysFile = JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'eA', kid: checkpoint.keyId, alg: 'EdDSA', use: 'sig' }] });
-      const authorizations: string[] = [];
-      const page = await openReviewPage(async (p) => {
-        await p.route(isCheckpointsRoute, (route) => {
-          // Like the API: 401 with its challenge until the page has a key.
-          if (!route.request().headers().authorization)
-            return route.fulfill({ status: 401, headers: { 'www-authenticate': 'Bearer realm="pchat"' }, body: '{"status":401}' });
-          authorizations.push(route.request().headers().authorization ?? '');
-          const url = new URL(route.request().url());
-          if (url.searchParams.get('format') === 'ndjson')
-            return route.fulfill({ status: 200, contentType: 'application/x-ndjson; charset=utf-8', body: checkpointsFile });
-          return route.fulfill({
-            status: 200,
-            contentType: 'application/json; charset=utf-8',
-            body: JSON.stringify({ items: [{ ...checkpoint, witnesses: { event: 'published', blob: 'pending' } }], nextCursor: null }),
-          });
-        });
-        await p.route(
-          (url) => url.pathname === '/api/audit/signing-keys',
-          (route) => {
-            authorizations.push(route.request().headers().authorization ?? '');
-            return route.fulfill({ status: 200, contentType: 'application/jwk-set+json', body: keysFile });
-          },
+    it('shows the latest checkpoint with its witnesses, and the kit downloads what pchat audit verify needs', async () => {
+      // Its own deployment, with a signing key, so a checkpoint exists (the suite's has none).
+      const signingKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const signed = await startE2EEnvironment({ loadDemoTopology: false, settings: { AUDIT_SIGNING_KEY: signingKey } });
+      try {
+        const signedCall: ApiCall = (...args) => apiClient(signed.baseUrl, signed.keys.all)(...args);
+        const topology = await aTopology(signedCall);
+        // The checkpoint timer's work: sign, publish the event, copy to the blob witness.
+        const checkpoint = await auditCheckpointTimer(signed.dependencies);
+        assert.ok(checkpoint, 'a checkpoint was signed');
+        const listed = (await signedCall('GET', '/audit/checkpoints?limit=1')).body.items[0];
+        assert.deepEqual([listed.sequence, listed.witnesses], [checkpoint.sequence, { event: 'published', blob: 'written' }]);
+
+        const page = await newPage();
+        await page.goto(`${signed.baseUrl}/review`);
+        await enterKey(page, signed.keys.auditor);
+        await page.waitForFunction(() => /^Checkpoint at record/.test(document.getElementById('checkpoint-summary')?.textContent ?? ''));
+        assert.equal(
+          await page.locator('#checkpoint-summary').textContent(),
+          `Checkpoint at record ${checkpoint.sequence}, signed ${shownAs(checkpoint.time)} with key ${checkpoint.keyId} (EdDSA); witnesses: event published, blob copy written.`,
         );
-      });
-      await page.waitForFunction(() => /^Checkpoint at record/.test(document.getElementById('checkpoint-summary')?.textContent ?? ''));
+        assert.equal(await page.locator('#checkpoint-summary time').getAttribute('title'), checkpoint.time);
 
-      assert.equal(
-        await page.locator('#checkpoint-summary').textContent(),
-        `Checkpoint at record 42, signed 01/14/2031, 22:30:00 EST with key ${checkpoint.keyId} (EdDSA); witnesses: event published, blob copy not yet written.`,
-      );
-      assert.equal(await page.locator('#checkpoint-summary time').getAttribute('title'), checkpoint.time);
-      assert.deepEqual([await page.locator('#checkpoint img').count(), await page.evaluate(() => (window as any).__pwned)], [0, undefined]);
-
-      const files: Record<string, string> = {};
-      for (const id of ['kit-audit', 'kit-checkpoints', 'kit-keys']) {
-        const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#${id}`)]);
-        files[download.suggestedFilename()] = await readFile(await download.path(), 'utf8');
-      }
-      const newest = (await call('GET', '/audit?limit=1')).body.items[0];
-      assert.deepEqual(
-        [
-          Object.keys(files).sort(),
-          JSON.parse((files['audit.ndjson'] as string).split('\n')[0] as string),
-          files['checkpoints.ndjson'],
-          files['signing-keys.json'],
-        ],
-        [['audit.ndjson', 'checkpoints.ndjson', 'signing-keys.json'], newest, checkpointsFile, keysFile],
-      );
-      assert.deepEqual(new Set(authorizations), new Set([`Bearer ${env.keys.auditor}`]), 'every call carried the session key');
-    });
-
-    it(
-      'shows the latest checkpoint with its witnesses, and the kit downloads what pchat audit verify needs',
-      { skip: 'needs the checkpoints and signing-keys routes (merged separately)' },
-      async () => {
-        // Its own deployment, with a signing key, so a checkpoint exists (the suite's has none).
-        const signingKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-        const signed = await startE2EEnvironment({ loadDemoTopology: false, settings: { AUDIT_SIGNING_KEY: signingKey } });
-        try {
-          const signedCall: ApiCall = (...args) => apiClient(signed.baseUrl, signed.keys.all)(...args);
-          const topology = await aTopology(signedCall);
-          const checkpoint = await checkpointAuditLog(signed.dependencies);
-          assert.ok(checkpoint, 'a checkpoint was signed');
-          const listed = (await signedCall('GET', '/audit/checkpoints?limit=1')).body.items[0];
-          assert.equal(listed.sequence, checkpoint.sequence);
-
-          const page = await newPage();
-          await page.goto(`${signed.baseUrl}/review`);
-          await enterKey(page, signed.keys.auditor);
-          await page.waitForFunction(() => /^Checkpoint at record/.test(document.getElementById('checkpoint-summary')?.textContent ?? ''));
-          const event = listed.witnesses.event === 'published' ? 'event published' : 'event not yet published';
-          const blob = { written: 'blob copy written', pending: 'blob copy not yet written', off: 'no blob witness configured' }[
-            listed.witnesses.blob as 'written' | 'pending' | 'off'
-          ];
-          assert.equal(
-            await page.locator('#checkpoint-summary').textContent(),
-            `Checkpoint at record ${checkpoint.sequence}, signed ${shownAs(checkpoint.time)} with key ${checkpoint.keyId} (EdDSA); witnesses: ${event}, ${blob}.`,
-          );
-          assert.equal(await page.locator('#checkpoint-summary time').getAttribute('title'), checkpoint.time);
-
-          // Each kit link downloads its file under the name the command line uses.
-          const files: Record<string, string> = {};
-          for (const id of ['kit-audit', 'kit-checkpoints', 'kit-keys']) {
-            const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#${id}`)]);
-            files[download.suggestedFilename()] = await readFile(await download.path(), 'utf8');
-          }
-          assert.deepEqual(Object.keys(files).sort(), ['audit.ndjson', 'checkpoints.ndjson', 'signing-keys.json']);
-          const records = (files['audit.ndjson'] as string)
-            .trimEnd()
-            .split('\n')
-            .map((line) => JSON.parse(line));
-          assert.ok(records.some((r) => r.subject === `sip-domain:${topology.domain}`));
-          assert.equal(JSON.parse((files['checkpoints.ndjson'] as string).split('\n')[0] as string).sequence, checkpoint.sequence);
-          assert.deepEqual(
-            JSON.parse(files['signing-keys.json'] as string).keys.map((k: any) => k.kid),
-            [checkpoint.keyId],
-          );
-        } finally {
-          await signed.stop();
+        // Each kit link downloads its file under the name the command line uses.
+        const files: Record<string, string> = {};
+        for (const id of ['kit-audit', 'kit-checkpoints', 'kit-keys']) {
+          const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#${id}`)]);
+          files[download.suggestedFilename()] = await readFile(await download.path(), 'utf8');
         }
-      },
-    );
+        assert.deepEqual(Object.keys(files).sort(), ['audit.ndjson', 'checkpoints.ndjson', 'signing-keys.json']);
+        const records = (files['audit.ndjson'] as string)
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line));
+        assert.ok(records.some((r) => r.subject === `sip-domain:${topology.domain}`));
+        assert.equal(JSON.parse((files['checkpoints.ndjson'] as string).split('\n')[0] as string).sequence, checkpoint.sequence);
+        assert.deepEqual(
+          JSON.parse(files['signing-keys.json'] as string).keys.map((k: any) => k.kid),
+          [checkpoint.keyId],
+        );
+      } finally {
+        await signed.stop();
+      }
+    });
   },
 );

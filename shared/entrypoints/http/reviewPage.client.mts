@@ -37,7 +37,7 @@ interface ListedCheckpoint {
   time: string;
   keyId?: string;
   algorithm?: string;
-  witnesses?: { event: 'published' | 'pending'; blob: 'written' | 'pending' | 'off' };
+  witnesses: { event: 'published' | 'pending'; blob: 'written' | 'pending' | 'off' };
 }
 
 /** A page of GET /audit. */
@@ -503,20 +503,15 @@ async function showTimeline(): Promise<void> {
 
 /** How a checkpoint's witnesses stand, in words. */
 function witnessText(witnesses: ListedCheckpoint['witnesses']): string {
-  if (!witnesses) return 'witness status not reported';
   const event = witnesses.event === 'published' ? 'event published' : 'event not yet published';
   const blob = { written: 'blob copy written', pending: 'blob copy not yet written', off: 'no blob witness configured' }[witnesses.blob];
   return 'witnesses: ' + event + ', ' + blob;
 }
 
-/** Shows the newest checkpoint, or why there is none to show (a 404 while the route is absent). */
+/** Shows the newest checkpoint and its witnesses, or that there is none yet. */
 async function showCheckpoint(): Promise<void> {
   try {
     const response = await apiFetch('/audit/checkpoints?limit=1');
-    if (response.status === 404) {
-      checkpointSummary.textContent = 'This deployment does not list checkpoints (GET /audit/checkpoints answered 404).';
-      return;
-    }
     const body: unknown = await response.json();
     if (!response.ok) throw new Error(problemDetail(body) || response.statusText);
     const [latest] = (body as { items: ListedCheckpoint[] }).items;
