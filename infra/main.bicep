@@ -36,6 +36,9 @@ param auditWitnessRetentionDays int = 2555
 @description('Set true once the witness container\'s immutability policy is locked (README, "Locking the witness").')
 param auditWitnessPolicyLocked bool = false
 
+@description('Public keys of retired checkpoint signing keys (AUDIT_VERIFY_KEYS): PEM public keys, newlines written as \\n, or a JWK set; empty for none (README, "Rotating the audit signing key").')
+param auditVerifyKeys string = ''
+
 // A short, stable suffix per subscription, environment and region, as azd templates do.
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -145,6 +148,7 @@ module functionApp 'modules/functionApp.bicep' = {
     auditWitnessContainerName: storage.outputs.auditWitnessContainerName
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     auditSigningKeyId: keyVault.outputs.auditSigningKeyUri
+    auditVerifyKeys: auditVerifyKeys
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     apiAppId: appRegistration.outputs.appId
   }

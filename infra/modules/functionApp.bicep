@@ -30,6 +30,9 @@ param serviceBusFullyQualifiedNamespace string
 @description('URI of the Key Vault key that signs audit checkpoints.')
 param auditSigningKeyId string
 
+@description('Public keys of retired checkpoint signing keys, for AUDIT_VERIFY_KEYS (PEM public keys or a JWK set; not secret). Empty: the setting is left out.')
+param auditVerifyKeys string = ''
+
 @description('Application Insights connection string: the ingestion endpoint, not a secret (local auth is disabled).')
 param applicationInsightsConnectionString string
 
@@ -153,6 +156,16 @@ var appSettings = [
   }
 ]
 
+// Verify-only keys (a key rotation's retired public keys) only when some are given.
+var verifyKeySettings = empty(auditVerifyKeys)
+  ? []
+  : [
+      {
+        name: names.appSettings.auditVerifyKeys
+        value: auditVerifyKeys
+      }
+    ]
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -185,7 +198,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       // Flex Consumption sets the runtime in functionAppConfig, not in FUNCTIONS_* settings.
-      appSettings: appSettings
+      appSettings: concat(appSettings, verifyKeySettings)
     }
     functionAppConfig: {
       deployment: {

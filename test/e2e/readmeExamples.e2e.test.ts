@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -42,6 +42,8 @@ describe("README's API examples", () => {
     const ports = { port: await freePort(), blob: await freePort(), queue: await freePort(), table: await freePort() };
     const env = freshStartEnvironment(ports);
     mkdirSync(workspace, { recursive: true });
+    // The block runs the built CLI as a clone would (node dist/cli/pchat.js): the workspace links the build and its packages.
+    for (const name of ['dist', 'node_modules']) symlinkSync(path.join(APP_ROOT, name), path.join(workspace, name), 'dir');
     // From the clone's root, as a developer runs it.
     const started = await startNpmStartProcess(env, { cwd: workspace, timeoutMs: 60_000 });
     const { child, exited } = started;

@@ -17,7 +17,7 @@ import {
 } from '../../domain/verificationRecord';
 import type { ServiceDependencies } from '../dependencies';
 import type { StoredVerification, VerificationOperation, VerificationPlan, VersionedVerification } from '../ports/auditVerifications';
-import { countByKey, witnessedCheckpoints } from './verifyAuditLog';
+import { checkpointSummary, witnessedCheckpoints } from './verifyAuditLog';
 
 /**
  * Verification that scales. A run walks the audit log newest first down to where the previous
@@ -335,15 +335,9 @@ async function finishRun(
     const signature = await deps.checkpointSigner.sign(verificationStatement(unsigned));
     await deps.auditVerifications.saveLatest({ ...unsigned, signature: Buffer.from(signature).toString('base64') });
   }
-  const newest = checkpoints[0];
   return {
     ...report,
-    checkpoints: {
-      checked: checkpointsChecked,
-      newest: newest ? { sequence: newest.sequence, time: newest.time, keyId: newest.keyId ?? null } : null,
-      signingKey: deps.checkpointKeys ? 'configured' : 'not configured',
-      byKey: countByKey(checkpoints),
-    },
+    checkpoints: checkpointSummary(checkpoints, checkpointsChecked, deps.checkpointKeys !== undefined),
     mode: plan.mode,
     verifiedFrom: plan.boundary.sequence + 1,
     basedOn: plan.basedOn,

@@ -23,15 +23,21 @@ export async function verifyAuditLog(deps: VerifyDependencies): Promise<Verifica
   for (const broken of breaks) verifier.reportBreak(broken);
   for await (const positioned of deps.auditLog.records()) verifier.add(positioned);
   const { checkpointsChecked, ...report } = verifier.finish();
+  return { ...report, checkpoints: checkpointSummary(checkpoints, checkpointsChecked, deps.checkpointKeys !== undefined) };
+}
+
+/** The report's `checkpoints`: how many were checked, the newest, whether keys were at hand, and how many each key signed. */
+export function checkpointSummary(
+  checkpoints: AuditCheckpoint[],
+  checked: number,
+  keysConfigured: boolean,
+): VerificationReport['checkpoints'] {
   const newest = checkpoints[0];
   return {
-    ...report,
-    checkpoints: {
-      checked: checkpointsChecked,
-      newest: newest ? { sequence: newest.sequence, time: newest.time, keyId: newest.keyId ?? null } : null,
-      signingKey: deps.checkpointKeys ? 'configured' : 'not configured',
-      byKey: countByKey(checkpoints),
-    },
+    checked,
+    newest: newest ? { sequence: newest.sequence, time: newest.time, keyId: newest.keyId ?? null } : null,
+    signingKey: keysConfigured ? 'configured' : 'not configured',
+    byKey: countByKey(checkpoints),
   };
 }
 
@@ -61,7 +67,7 @@ export async function witnessedCheckpoints(deps: VerifyDependencies, through = N
 }
 
 /** The ring's keys for every key id the checkpoints name, looked up once each (a Key Vault lookup is a request). */
-export async function keysNamedBy(checkpoints: AuditCheckpoint[], ring: CheckpointKeyRing): Promise<CheckpointKeys> {
+async function keysNamedBy(checkpoints: AuditCheckpoint[], ring: CheckpointKeyRing): Promise<CheckpointKeys> {
   const byId = new Map<string, VerificationKey>();
   const keyIds = new Set(checkpoints.flatMap((checkpoint) => (checkpoint.keyId === undefined ? [] : [checkpoint.keyId])));
   for (const keyId of keyIds) {
@@ -72,7 +78,7 @@ export async function keysNamedBy(checkpoints: AuditCheckpoint[], ring: Checkpoi
 }
 
 /** How many checkpoints each key id signed, in order of first appearance (newest first); null for v1. */
-export function countByKey(checkpoints: AuditCheckpoint[]): Array<{ keyId: string | null; checkpoints: number }> {
+function countByKey(checkpoints: AuditCheckpoint[]): Array<{ keyId: string | null; checkpoints: number }> {
   const counts = new Map<string | null, number>();
   for (const checkpoint of checkpoints) counts.set(checkpoint.keyId ?? null, (counts.get(checkpoint.keyId ?? null) ?? 0) + 1);
   return [...counts].map(([keyId, count]) => ({ keyId, checkpoints: count }));
