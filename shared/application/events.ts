@@ -1,5 +1,5 @@
 import type { AuditRecord } from '../domain/audit';
-import type { AuditCheckpoint } from '../domain/auditVerification';
+import { signedCheckpoint, type AuditCheckpoint } from '../domain/auditVerification';
 import type { TraceContext } from '../domain/traceContext';
 
 /** A CloudEvents 1.0 event in its structured JSON form, with our extensions. */
@@ -71,17 +71,16 @@ export function isCheckpointEvent(event: CloudEvent): event is CloudEvent & { da
  */
 export function toCheckpointEvent(checkpoint: AuditCheckpoint, source: string): CloudEvent {
   const id = `audit-checkpoint-${checkpoint.sequence}`;
-  const { sequence, hash, time, keyId, algorithm, signature } = checkpoint;
   return {
     specversion: '1.0',
     id,
     source,
     type: CHECKPOINT_EVENT_TYPE,
     subject: CHECKPOINT_EVENT_SUBJECT,
-    time,
+    time: checkpoint.time,
     datacontenttype: 'application/json',
-    sequence: String(sequence).padStart(16, '0'),
+    sequence: String(checkpoint.sequence).padStart(16, '0'),
     correlationid: id,
-    data: { sequence, hash, time, keyId, algorithm, signature },
+    data: signedCheckpoint(checkpoint),
   };
 }

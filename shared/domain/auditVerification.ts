@@ -47,6 +47,15 @@ export interface AuditCheckpoint {
   signature: string;
 }
 
+/**
+ * A checkpoint's six signed members only, in the contract's order: what a copy of it (an event's
+ * data, a witness line, an API answer without its unsigned `witnesses`) carries.
+ */
+export function signedCheckpoint(checkpoint: AuditCheckpoint): AuditCheckpoint {
+  const { sequence, hash, time, keyId, algorithm, signature } = checkpoint;
+  return { sequence, hash, time, keyId, algorithm, signature };
+}
+
 /** The key that signs a checkpoint: its id and algorithm are part of what it signs. */
 export interface CheckpointSigningKey {
   keyId: string;

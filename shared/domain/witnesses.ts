@@ -1,5 +1,12 @@
 import { canonicalJson } from './audit';
-import { BreakKind, checkpointSignatureBreak, type AuditCheckpoint, type ChainBreak, type CheckpointKeys } from './auditVerification';
+import {
+  BreakKind,
+  checkpointSignatureBreak,
+  signedCheckpoint,
+  type AuditCheckpoint,
+  type ChainBreak,
+  type CheckpointKeys,
+} from './auditVerification';
 
 /**
  * Comparing the table's checkpoints with a witness's copies (the blob container, a subscriber's
@@ -23,8 +30,7 @@ export interface WitnessComparison {
 
 /** The signed members of a checkpoint, as one comparable string (a copy may carry more, or order them otherwise). */
 export function checkpointIdentity(checkpoint: AuditCheckpoint): string {
-  const { sequence, hash, time, keyId, algorithm, signature } = checkpoint;
-  return canonicalJson({ sequence, hash, time, keyId, algorithm, signature });
+  return canonicalJson(signedCheckpoint(checkpoint));
 }
 
 /** The witness's copies without duplicates (an append repeated after a crash), in sequence order. */

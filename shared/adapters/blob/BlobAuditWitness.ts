@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import type { AuditCheckpoint } from '../../domain/auditVerification';
+import { signedCheckpoint, type AuditCheckpoint } from '../../domain/auditVerification';
 import type { AuditWitness } from '../../application/ports/auditWitness';
 import { distinctCheckpoints } from '../../domain/witnesses';
 import { statusOf } from '../azureErrors';
@@ -28,8 +28,7 @@ export function witnessBlobName(checkpoint: Pick<AuditCheckpoint, 'time'>): stri
 
 /** One checkpoint's line: its signed members only, so the copy verifies as it is. */
 export function witnessLine(checkpoint: AuditCheckpoint): string {
-  const { sequence, hash, time, keyId, algorithm, signature } = checkpoint;
-  return `${JSON.stringify({ sequence, hash, time, keyId, algorithm, signature })}\n`;
+  return `${JSON.stringify(signedCheckpoint(checkpoint))}\n`;
 }
 
 /** Whether a parsed line has the shape of a checkpoint (a line that does not is not a copy of anything). */

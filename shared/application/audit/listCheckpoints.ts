@@ -1,15 +1,9 @@
-import type { AuditCheckpoint } from '../../domain/auditVerification';
+import { signedCheckpoint, type AuditCheckpoint } from '../../domain/auditVerification';
 import type { ServiceDependencies } from '../dependencies';
 import type { WitnessedCheckpoint } from '../ports/auditLog';
 
 /** A checkpoint as the API answers it: its six signed members, plus (not signed) what its witnesses have of it. */
 export type ListedCheckpoint = AuditCheckpoint & { witnesses: { event: WitnessedCheckpoint['event']; blob: WitnessedCheckpoint['blob'] } };
-
-/** The signed members of a checkpoint only, in the order the contract names them. */
-export function signedMembers(checkpoint: AuditCheckpoint): AuditCheckpoint {
-  const { sequence, hash, time, keyId, algorithm, signature } = checkpoint;
-  return { sequence, hash, time, keyId, algorithm, signature };
-}
 
 /** One page of checkpoints, newest first, each with its witnesses' status. */
 export async function listCheckpoints(
@@ -18,7 +12,7 @@ export async function listCheckpoints(
 ): Promise<{ items: ListedCheckpoint[]; nextCursor: string | null }> {
   const { items, nextCursor } = await deps.auditLog.checkpointPage(page.limit, page.cursor);
   return {
-    items: items.map(({ checkpoint, event, blob }) => ({ ...signedMembers(checkpoint), witnesses: { event, blob } })),
+    items: items.map(({ checkpoint, event, blob }) => ({ ...signedCheckpoint(checkpoint), witnesses: { event, blob } })),
     nextCursor,
   };
 }
@@ -28,7 +22,7 @@ export async function* allCheckpoints(deps: Pick<ServiceDependencies, 'auditLog'
   let cursor: string | undefined;
   do {
     const page = await deps.auditLog.checkpointPage(1000, cursor);
-    for (const item of page.items) yield signedMembers(item.checkpoint);
+    for (const item of page.items) yield signedCheckpoint(item.checkpoint);
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined);
 }
