@@ -1,0 +1,320 @@
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { TableClient } from '@azure/data-tables';
+import { QueueClient } from '@azure/storage-queue';
+import { parseSettings } from '../../shared/settings';
+import { startLocalHost, type RunningLocalHost } from '../../shared/local/startLocalHost';
+import { APP_ROOT, useTestKeys } from '../support/localHost';
+import { changesPerTransaction, Floor, parseBatch, type FloorTemplate } from './floor';
+import { startBenchStorage, type BenchStorage } from './storageChild';
+
+/**
+ * `npm run bench` (issue 13): the service and the floor (floor.ts) side by side in one run,
+ * alternating, BENCH_ROUNDS rounds (default 3), BENCH_CHANGES creates each (default 100):
+ *
+ *   (a) end to end: service: 100 concurrent POST /change-requests over loopback HTTP (auth on,
+ *       the rate limit out of the way) until the create queue is empty (every message applied and
+ *       deleted; each request's status is then checked to be `applied`, untimed); floor: enqueue
+ *       100 changes (concurrently), then apply them.
+ *   (b) the apply step alone, the queue pre-filled: service: the requests are admitted by an
+ *       HTTP-only host, which stops; then a worker-only host (LocalFunctionsHost roles: queues and
+ *       timers) starts, timed from when it is up until the queue is empty; floor: enqueue untimed, apply timed.
+ *
+ * Storage requests per applied change come from the counting proxy (storageChild.ts), which both
+ * go through; it counts everything in the timed window, so the service's timers (outbox publisher,
+ * re-driver) are in its figure. Blob requests (the audit witness) are not proxied or counted.
+ * CPU ms per applied change is process.cpuUsage of this process, which runs the service host
+ * in-process (as the e2e tests do) or the floor, and the load generator; Azurite and the proxy run
+ * in a child process. Not yet done: (c) one request at a time submit -> applied, (d) POST admission
+ * p50/p99 at concurrency 1 and 16 against a bare node:http handler.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
+const FLOOR_TABLE = 'benchfloor';
+const FLOOR_QUEUE = 'bench-floor-create';
+
+interface Sample {
+  rate: number;
+  requests: number;
+  cpuMs: number;
+  counts: Record<string, number>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const quiet = () => undefined;
+
+async function measure(storage: BenchStorage, applied: number, work: () => Promise<void>): Promise<Sample> {
+  await storage.reset();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await work();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const counts = await storage.counts();
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return { rate: applied / seconds, requests: total / applied, cpuMs: (cpu.user + cpu.system) / 1000 / applied, counts };
+}
+
+/** Until the queue holds no message, visible or leased (Azurite counts both). */
+async function untilEmpty(queue: QueueClient, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await queue.getProperties()).approximateMessagesCount !== 0) {
+    if (Date.now() > deadline) throw new Error(`queue ${queue.name} not empty at the deadline`);
+    await sleep(20);
+  }
+}
+
+/** The users of one run's creates: all the same width, so the floor's substitutions keep sizes. */
+const usersOf = (tag: string) => Array.from({ length: CHANGES }, (_, i) => `${tag}${String(i).padStart(3, '0')}`);
+
+class Service {
+  private readonly authorization: string;
+  constructor(
+    private readonly storage: BenchStorage,
+    private readonly queue: QueueClient,
+    private readonly table: TableClient,
+    private readonly partition: string,
+    key: string,
+  ) {
+    this.authorization = `Bearer ${key}`;
+  }
+
+  start(roles: { http: boolean; queues: boolean }): Promise<RunningLocalHost> {
+    return startLocalHost({ appRoot: APP_ROOT, port: 0, roles, log: quiet, loadDemoTopology: true });
+  }
+
+  private call(host: RunningLocalHost, method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${host.url}/api${path}`, {
+      method,
+      headers: { authorization: this.authorization, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  }
+
+  async pools(host: RunningLocalHost, users: string[]): Promise<void> {
+    for (const user of users) {
+      const response = await this.call(host, 'PUT', `/topology/pools/${user}.contoso.com`);
+      if (!response.ok) throw new Error(`PUT pool: ${response.status} ${await response.text()}`);
+    }
+  }
+
+  /** Submits one create per user, concurrently; resolves with the request ids. */
+  async submit(host: RunningLocalHost, users: string[]): Promise<string[]> {
+    return Promise.all(
+      users.map(async (user) => {
+        const response = await this.call(host, 'POST', '/change-requests', {
+          operation: 'create',
+          // The pool's own default endpoint is sip:<user>@contoso.com; the create is another address on it.
+          sipAddress: `sip:e${user}@contoso.com`,
+          poolFqdn: `${user}.contoso.com`,
+        });
+        await response.arrayBuffer();
+        if (response.status !== 202) throw new Error(`POST: ${response.status}`);
+        return (response.headers.get('location') ?? '').split('/').pop() as string;
+      }),
+    );
+  }
+
+  async checkApplied(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const row = await this.table.getEntity<{ status: string }>(this.partition, `cr|${id}`);
+      if (row.status !== 'applied') throw new Error(`request ${id} is ${row.status}, not applied: ${JSON.stringify(row).slice(0, 1500)}`);
+    }
+  }
+
+  async endToEnd(tag: string): Promise<Sample> {
+    const users = usersOf(tag);
+    const host = await this.start({ http: true, queues: true });
+    try {
+      await this.pools(host, users);
+      await untilEmpty(this.queue);
+      let ids: string[] = [];
+      const sample = await measure(this.storage, CHANGES, async () => {
+        ids = await this.submit(host, users);
+        await untilEmpty(this.queue);
+      });
+      await this.checkApplied(ids);
+      return sample;
+    } finally {
+      await host.stop();
+    }
+  }
+
+  /** The apply step alone; with `capture`, also what the floor replays (the first run's commit of one create). */
+  async applyAlone(tag: string, capture: boolean): Promise<{ sample: Sample; template?: FloorTemplate }> {
+    const users = usersOf(tag);
+    const front = await this.start({ http: true, queues: false });
+    let ids: string[];
+    try {
+      await this.pools(front, users);
+      ids = await this.submit(front, users);
+    } finally {
+      await front.stop();
+    }
+    const before = capture ? await this.snapshot() : undefined;
+    const peeked = capture ? (await this.queue.peekMessages({ numberOfMessages: 1 })).peekedMessageItems[0] : undefined;
+    if (capture) await this.storage.record(60);
+    const worker = await this.start({ http: false, queues: true });
+    try {
+      const sample = await measure(this.storage, CHANGES, () => untilEmpty(this.queue));
+      await this.checkApplied(ids);
+      if (!before || !peeked) return { sample };
+      const message = { text: peeked.messageText, ...this.changeOf(peeked.messageText, ids, users) };
+      return { sample, template: await this.template(before, message) };
+    } finally {
+      await worker.stop();
+    }
+  }
+
+  private changeOf(text: string, ids: string[], users: string[]): { id: string; user: string } {
+    const decoded = Buffer.from(text, 'base64').toString('utf8');
+    const index = ids.findIndex((id) => decoded.includes(id));
+    if (index < 0) throw new Error('the peeked message names no request of this run');
+    return { id: ids[index] as string, user: users[index] as string };
+  }
+
+  private async snapshot(): Promise<Map<string, string>> {
+    const rows = new Map<string, string>();
+    const pages = this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `PartitionKey eq '${this.partition}'` },
+      disableTypeConversion: true,
+    });
+    for await (const row of pages) rows.set(String(row.rowKey), JSON.stringify(row));
+    return rows;
+  }
+
+  /** The first recorded commit that applied a create, and the rows it deleted as they stood before it. */
+  private async template(before: Map<string, string>, message: FloorTemplate['message']): Promise<FloorTemplate> {
+    for (const { body } of await this.storage.recorded()) {
+      const actions = parseBatch(body);
+      const keys = actions.map((a) => a.rowKey);
+      const cr = keys.find((k) => k.startsWith('cr|'));
+      const address = keys.find((k) => k.startsWith('address|contoso.com|'));
+      const audit = keys.find((k) => /^audit\|\d{15}$/.test(k));
+      if (!keys.includes('head') || !cr || !address || !audit || !body.includes('applied')) continue;
+      const deletedRows: Record<string, string> = {};
+      for (const action of actions.filter((a) => a.method === 'DELETE')) {
+        const row = before.get(action.rowKey);
+        if (!row) throw new Error(`the row ${action.rowKey} the commit deletes was not there before it`);
+        deletedRows[action.rowKey] = row;
+      }
+      return {
+        id: cr.slice('cr|'.length),
+        // The run's tag: the address is e<tag>, its pool <tag>.contoso.com (the commit rewrites the pool row too).
+        user: (address.split('|')[2] as string).slice(1),
+        sequence: 999_999_999_999_999 - Number(audit.slice('audit|'.length)),
+        actions,
+        deletedRows,
+        head: before.get('head') as string,
+        message,
+      };
+    }
+    throw new Error('no recorded commit applied a create');
+  }
+}
+
+async function floorRun(template: FloorTemplate, storage: BenchStorage, partition: string, grouped: boolean, endToEnd: boolean) {
+  const floor = Floor.create(template, storage.proxied, FLOOR_TABLE, FLOOR_QUEUE, partition);
+  await floor.setUp();
+  const changes = floor.changes(CHANGES, partition.slice(-4));
+  if (!endToEnd) {
+    await Promise.all(changes.map((change) => floor.enqueue(change)));
+    return measure(storage, CHANGES, () => floor.apply(CHANGES, grouped));
+  }
+  return measure(storage, CHANGES, async () => {
+    await Promise.all(changes.map((change) => floor.enqueue(change)));
+    await floor.apply(CHANGES, grouped);
+  });
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const range = (values: number[], digits = 1) =>
+  `${median(values).toFixed(digits)} [${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}]`;
+
+function perKind(samples: Sample[]): string {
+  const last = samples[samples.length - 1];
+  if (!last) return '';
+  return Object.entries(last.counts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([kind, n]) => `${kind} ${(n / CHANGES).toFixed(2)}`)
+    .join(', ');
+}
+
+async function main(): Promise<void> {
+  const storage = await startBenchStorage();
+  process.env.AzureWebJobsStorage = storage.proxied;
+  process.env.SUBMISSION_RATE_LIMIT = '1000000';
+  const { keys } = useTestKeys();
+  const settings = parseSettings();
+  const queue = new QueueClient(storage.direct, settings.queues.endpointCreate);
+  const table = TableClient.fromConnectionString(storage.direct, settings.table, { allowInsecureConnection: true });
+  const service = new Service(storage, queue, table, settings.partition, keys.all);
+  const runs: Record<string, Sample[]> = {};
+  const add = (name: string, sample: Sample) => (runs[name] ??= []).push(sample);
+  let template: FloorTemplate | undefined;
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const applied = await service.applyAlone(`s${round}b`, template === undefined);
+      template ??= applied.template;
+      if (!template) throw new Error('no template captured');
+      add('b service', applied.sample);
+      add('b floor', await floorRun(template, storage, `floor${round}b1`, false, false));
+      add('b floor grouped', await floorRun(template, storage, `floor${round}bn`, true, false));
+      add('a service', await service.endToEnd(`s${round}a`));
+      add('a floor', await floorRun(template, storage, `floor${round}a1`, false, true));
+      add('a floor grouped', await floorRun(template, storage, `floor${round}an`, true, true));
+      console.error(`round ${round + 1}/${ROUNDS} done`);
+    }
+  } finally {
+    await storage.stop();
+  }
+  if (!template) return;
+  console.log(
+    `side-by-side bench: Node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ` +
+      `${ROUNDS} rounds x ${CHANGES} creates; Azurite in memory in a child process, behind the counting proxy`,
+  );
+  console.log(
+    `floor commit: ${template.actions.length} actions per change (${template.actions.length - 1} + the head); grouped: ${changesPerTransaction(template)} changes per transaction`,
+  );
+  console.log('');
+  console.log('| figure | service | floor (1/tx) | floor (grouped) | service/floor | service/grouped |');
+  console.log('|---|---|---|---|---|---|');
+  for (const step of ['a', 'b']) {
+    const [s, f, g] = ['service', 'floor', 'floor grouped'].map((name) => runs[`${step} ${name}`] ?? []) as [Sample[], Sample[], Sample[]];
+    const title = step === 'a' ? `(a) ${CHANGES} concurrent creates, end to end` : '(b) apply alone, queue pre-filled';
+    const rate = (x: Sample[]) => x.map((v) => v.rate);
+    console.log(
+      `| ${title}: applied/s, median [min-max] | ${range(rate(s))} | ${range(rate(f))} | ${range(rate(g))} | ${(median(rate(s)) / median(rate(f))).toFixed(2)}x | ${(median(rate(s)) / median(rate(g))).toFixed(2)}x |`,
+    );
+    console.log(
+      `| ${title}: storage requests / applied change | ${range(
+        s.map((v) => v.requests),
+        2,
+      )} | ${range(
+        f.map((v) => v.requests),
+        2,
+      )} | ${range(
+        g.map((v) => v.requests),
+        2,
+      )} | | |`,
+    );
+    console.log(
+      `| ${title}: CPU ms / applied change | ${range(s.map((v) => v.cpuMs))} | ${range(f.map((v) => v.cpuMs))} | ${range(g.map((v) => v.cpuMs))} | ${(median(s.map((v) => v.cpuMs)) / median(f.map((v) => v.cpuMs))).toFixed(2)}x | |`,
+    );
+  }
+  console.log('');
+  for (const name of Object.keys(runs).sort()) console.log(`requests per change, last round, ${name}: ${perKind(runs[name] ?? [])}`);
+  console.log('');
+  console.log(
+    'not yet measured: (c) one request at a time, submit -> applied; (d) POST admission p50/p99 at concurrency 1 and 16 vs a bare node:http handler',
+  );
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
