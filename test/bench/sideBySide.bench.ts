@@ -213,13 +213,24 @@ class Service {
   }
 }
 
+/** The floor's commit beside the service's: actions and the bytes of their bodies (the rows), from the proxy's recordings. */
+let fidelity = '';
+
 async function floorRun(template: FloorTemplate, storage: BenchStorage, partition: string, grouped: boolean, endToEnd: boolean) {
   const floor = Floor.create(template, storage.proxied, FLOOR_TABLE, FLOOR_QUEUE, partition);
   await floor.setUp();
   const changes = floor.changes(CHANGES, partition.slice(-4));
   if (!endToEnd) {
     await Promise.all(changes.map((change) => floor.enqueue(change)));
-    return measure(storage, CHANGES, () => floor.apply(CHANGES, grouped));
+    if (!fidelity && !grouped) await storage.record(1);
+    const sample = await measure(storage, CHANGES, () => floor.apply(CHANGES, grouped));
+    if (!fidelity && !grouped) {
+      const [recorded] = await storage.recorded();
+      const bytes = (actions: Array<{ body: string }>) => actions.reduce((sum, a) => sum + Buffer.byteLength(a.body), 0);
+      const mine = parseBatch(recorded?.body ?? '');
+      fidelity = `service commit ${template.actions.length} actions, ${bytes(template.actions)} body bytes; floor commit ${mine.length} actions, ${bytes(mine)} body bytes`;
+    }
+    return sample;
   }
   return measure(storage, CHANGES, async () => {
     await Promise.all(changes.map((change) => floor.enqueue(change)));
@@ -280,6 +291,7 @@ async function main(): Promise<void> {
   console.log(
     `floor commit: ${template.actions.length} actions per change (${template.actions.length - 1} + the head); grouped: ${changesPerTransaction(template)} changes per transaction`,
   );
+  console.log(fidelity);
   console.log('');
   console.log('| figure | service | floor (1/tx) | floor (grouped) | service/floor | service/grouped |');
   console.log('|---|---|---|---|---|---|');
