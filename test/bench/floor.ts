@@ -173,11 +173,21 @@ export class Floor {
 
   /** What admission leaves for the apply: the rows its commit deletes, and the message. */
   async enqueue(change: FloorChange): Promise<void> {
+    await this.prepare(change);
+    await this.send(change);
+  }
+
+  /** The rows the apply's commit deletes (the pending row, the request's row in the `accepted` listing). */
+  async prepare(change: FloorChange): Promise<void> {
     const rows = Object.entries(this.template.deletedRows).map(([rowKey, json]): TransactionAction => [
       'create',
       entityFromTyped(substitute(this.template, json, change, 0), this.partition, substitute(this.template, rowKey, change, 0)),
     ]);
     if (rows.length) await this.table.submitTransaction(rows);
+  }
+
+  /** The change's queue message, as the service's admission encodes it. */
+  async send(change: FloorChange): Promise<void> {
     const { message } = this.template;
     const decoded = Buffer.from(message.text, 'base64').toString('utf8');
     const text = Buffer.from(substitute({ ...message, sequence: -1 }, decoded, change, -1), 'utf8').toString('base64');

@@ -25,11 +25,19 @@ import { startBenchStorage, type BenchStorage } from './storageChild';
  * re-driver) are in its figure. Blob requests (the audit witness) are not proxied or counted.
  * CPU ms per applied change is process.cpuUsage of this process, which runs the service host
  * in-process (as the e2e tests do) or the floor, and the load generator; Azurite and the proxy run
- * in a child process. Not yet done: (c) one request at a time submit -> applied, (d) POST admission
- * p50/p99 at concurrency 1 and 16 against a bare node:http handler.
+ * in a child process.
+ *
+ *   (c) one at a time: service: each create POSTed and timed until its request row reads `applied`
+ *       (polled straight from Azurite every 5 ms; the host's queue poller backs off up to host.json's
+ *       maxPollingInterval while idle, and that is part of the figure); floor: send, receive, one
+ *       transaction, delete, timed (its rows to delete put in place before, untimed).
+ *
+ * Not yet done: (d) POST admission p50/p99 at concurrency 1 and 16 against a bare node:http handler.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
+/** How many creates (c) sends one at a time, per round. */
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 20);
 const FLOOR_TABLE = 'benchfloor';
 const FLOOR_QUEUE = 'bench-floor-create';
 
@@ -140,6 +148,31 @@ class Service {
     }
   }
 
+  /** (c): one create at a time, each timed from its POST until its request is applied (read straight from Azurite every 5 ms). */
+  async oneAtATime(tag: string): Promise<number[]> {
+    const users = usersOf(tag).slice(0, SEQUENTIAL);
+    const host = await this.start({ http: true, queues: true });
+    try {
+      await this.pools(host, users);
+      await untilEmpty(this.queue);
+      const latencies: number[] = [];
+      for (const user of users) {
+        const t0 = performance.now();
+        const [id] = await this.submit(host, [user]);
+        for (;;) {
+          const row = await this.table.getEntity<{ status: string }>(this.partition, `cr|${id}`);
+          if (row.status === 'applied') break;
+          if (row.status !== 'accepted') throw new Error(`request ${id} is ${row.status}`);
+          await sleep(5);
+        }
+        latencies.push(performance.now() - t0);
+      }
+      return latencies;
+    } finally {
+      await host.stop();
+    }
+  }
+
   /** The apply step alone; with `capture`, also what the floor replays (the first run's commit of one create). */
   async applyAlone(tag: string, capture: boolean): Promise<{ sample: Sample; template?: FloorTemplate }> {
     const users = usersOf(tag);
@@ -238,6 +271,26 @@ async function floorRun(template: FloorTemplate, storage: BenchStorage, partitio
   });
 }
 
+/** (c) for the floor: the pending rows put in place untimed, then each change timed from its send through receive, commit and delete. */
+async function floorOneAtATime(template: FloorTemplate, storage: BenchStorage, partition: string): Promise<number[]> {
+  const floor = Floor.create(template, storage.proxied, FLOOR_TABLE, FLOOR_QUEUE, partition);
+  await floor.setUp();
+  const latencies: number[] = [];
+  for (const change of floor.changes(SEQUENTIAL, partition.slice(-4))) {
+    await floor.prepare(change);
+    const t0 = performance.now();
+    await floor.send(change);
+    await floor.apply(1, false);
+    latencies.push(performance.now() - t0);
+  }
+  return latencies;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -267,6 +320,7 @@ async function main(): Promise<void> {
   const runs: Record<string, Sample[]> = {};
   const add = (name: string, sample: Sample) => (runs[name] ??= []).push(sample);
   let template: FloorTemplate | undefined;
+  const oneAtATime = { service: [] as number[], floor: [] as number[], service95: [] as number[], floor95: [] as number[] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const applied = await service.applyAlone(`s${round}b`, template === undefined);
@@ -278,6 +332,12 @@ async function main(): Promise<void> {
       add('a service', await service.endToEnd(`s${round}a`));
       add('a floor', await floorRun(template, storage, `floor${round}a1`, false, true));
       add('a floor grouped', await floorRun(template, storage, `floor${round}an`, true, true));
+      const serviceOne = await service.oneAtATime(`s${round}c`);
+      const floorOne = await floorOneAtATime(template, storage, `floor${round}c1`);
+      oneAtATime.service.push(percentile(serviceOne, 50));
+      oneAtATime.floor.push(percentile(floorOne, 50));
+      oneAtATime.service95.push(percentile(serviceOne, 95));
+      oneAtATime.floor95.push(percentile(floorOne, 95));
       console.error(`round ${round + 1}/${ROUNDS} done`);
     }
   } finally {
@@ -318,12 +378,16 @@ async function main(): Promise<void> {
       `| ${title}: CPU ms / applied change | ${range(s.map((v) => v.cpuMs))} | ${range(f.map((v) => v.cpuMs))} | ${range(g.map((v) => v.cpuMs))} | ${(median(s.map((v) => v.cpuMs)) / median(f.map((v) => v.cpuMs))).toFixed(2)}x | |`,
     );
   }
+  console.log(
+    `| (c) one at a time, submit -> applied: p50 ms, median [min-max] of ${ROUNDS} rounds x ${SEQUENTIAL} | ${range(oneAtATime.service)} | ${range(oneAtATime.floor)} | | ${(median(oneAtATime.service) / median(oneAtATime.floor)).toFixed(2)}x (latency) | |`,
+  );
+  console.log(
+    `| (c) one at a time, submit -> applied: p95 ms, median [min-max] | ${range(oneAtATime.service95)} | ${range(oneAtATime.floor95)} | | ${(median(oneAtATime.service95) / median(oneAtATime.floor95)).toFixed(2)}x (latency) | |`,
+  );
   console.log('');
   for (const name of Object.keys(runs).sort()) console.log(`requests per change, last round, ${name}: ${perKind(runs[name] ?? [])}`);
   console.log('');
-  console.log(
-    'not yet measured: (c) one request at a time, submit -> applied; (d) POST admission p50/p99 at concurrency 1 and 16 vs a bare node:http handler',
-  );
+  console.log('not yet measured: (d) POST admission p50/p99 at concurrency 1 and 16 vs a bare node:http handler');
 }
 
 main().catch((error) => {
