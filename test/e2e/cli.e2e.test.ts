@@ -1,13 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { aTopology, pathOf, settledRequest, type Topology } from '../support/apiData';
 import { uniqueLabel } from '../support/builders';
-import { APP_ROOT, apiClient, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
+import { PCHAT, runScript, type ScriptRun } from '../support/scripts';
+import { apiClient, startE2EEnvironment, type ApiCall, type E2EEnvironment } from '../support/localHost';
 
 /**
  * The pchat command line, run as its users run it: the compiled bin in a child process, against a
@@ -17,26 +17,14 @@ import { APP_ROOT, apiClient, startE2EEnvironment, type ApiCall, type E2EEnviron
  * change requests, an endpoint by display name): they pass once those are merged.
  */
 
-const PCHAT = path.join(APP_ROOT, 'dist', 'cli', 'pchat.js');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs pchat with `args`, as the holder of `key`, against `url` (the app's origin): pipes, never a terminal. */
-function pchat(url: string, key: string | undefined, ...args: string[]): Promise<Run> {
+function pchat(url: string, key: string | undefined, ...args: string[]): Promise<ScriptRun> {
   // Only what the command line reads: no PORT, PCHAT_* or proxy settings leak in from the test's own environment.
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PCHAT_URL: url };
   if (key !== undefined) env.PCHAT_API_KEY = key;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [PCHAT, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runScript(PCHAT, args, env);
 }
 
 /** The app's origin, as a user gives it (the base URL without /api). */

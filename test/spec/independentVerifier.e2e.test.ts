@@ -1,6 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,17 +10,11 @@ import type { AuditCheckpoint } from '../../shared/domain/auditVerification';
 import { auditCheckpointTimer } from '../../shared/entrypoints/timers';
 import { aTopology } from '../support/apiData';
 import { apiClient, APP_ROOT, drainQueue, startE2EEnvironment, type E2EEnvironment } from '../support/localHost';
+import { PCHAT, runScript } from '../support/scripts';
 import { verifyExportFiles } from './independentVerifier';
 
-const PCHAT = path.join(APP_ROOT, 'dist', 'cli', 'pchat.js');
-
-function pchat(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [PCHAT, ...args], { env: { PATH: process.env.PATH ?? '' }, timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    );
-  });
-}
+/** pchat with no API URL or key in its environment: an offline check fetches nothing. */
+const pchat = (...args: string[]) => runScript(PCHAT, args, { PATH: process.env.PATH ?? '' });
 
 const ndjson = (values: unknown[]) => values.map((v) => `${JSON.stringify(v)}\n`).join('');
 

@@ -1,6 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
@@ -11,26 +10,10 @@ import { appendToChain, GENESIS_HEAD, type AuditDraft, type AuditRecord } from '
 import { checkpointStatement, unsignedCheckpoint, type AuditCheckpoint } from '../../../shared/domain/auditVerification';
 import { jwkOf } from '../../../shared/domain/jwk';
 import { thumbprintKey, type VerificationKey } from '../../../shared/domain/signingKeys';
-
-const DIST = path.resolve(__dirname, '..', '..', '..');
-const PCHAT = path.join(DIST, 'cli', 'pchat.js');
-const AUDIT_VERIFY = path.join(DIST, 'scripts', 'auditVerify.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { AUDIT_VERIFY, PCHAT, runScript } from '../../support/scripts';
 
 /** Runs a compiled entry point with no API URL or key in its environment: nothing may be fetched. */
-function run(script: string, ...args: string[]): Promise<Run> {
-  const env = { PATH: process.env.PATH ?? '' };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [script, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr });
-    });
-  });
-}
+const run = (script: string, ...args: string[]) => runScript(script, args, { PATH: process.env.PATH ?? '' });
 const pchat = (...args: string[]) => run(PCHAT, 'audit', 'verify', ...args);
 
 function draft(n: number): AuditDraft {
