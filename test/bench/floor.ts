@@ -34,7 +34,7 @@ const inverted = (n: number) => padded(MAX_SEQUENCE - n);
 const MAX_ACTIONS = 100;
 
 /** One action of a recorded batch, as text (substituted per change, then parsed). */
-interface RecordedAction {
+export interface RecordedAction {
   method: string;
   rowKey: string;
   ifMatch: string | undefined;
@@ -84,6 +84,63 @@ export function parseBatch(body: string): RecordedAction[] {
     actions.push({ method, rowKey, ifMatch, body: rest });
   }
   return actions;
+}
+
+/** One applied create as a recorded commit carries it: its id, its user (after the address's `e`), its audit sequence, its actions. */
+export interface RecordedChange {
+  id: string;
+  user: string;
+  sequence: number;
+  actions: RecordedAction[];
+}
+
+/** Whether a recorded action writes a change request row that settles a create as applied. */
+function writesAppliedCreate(action: RecordedAction): boolean {
+  if (action.method === 'DELETE' || !action.rowKey.startsWith('cr|')) return false;
+  const row = JSON.parse(action.body) as { status?: unknown; data?: unknown };
+  if (row.status !== 'applied' || typeof row.data !== 'string') return false;
+  return (JSON.parse(row.data) as { request?: { operation?: unknown } }).request?.operation === 'create';
+}
+
+/**
+ * The first applied create in a recorded commit, with only its own actions: the head update, then
+ * in the commit's order its cr|<id> row, the crix| rows ending with its id, its address| and pool|
+ * rows, its pending| row, the audit rows at its inverted sequence and its outbox|<sequence> row.
+ * A commit may carry several changes and the deletes of outbox rows published earlier; the other
+ * changes' rows and those deletes are left out, so the floor replays one change's work. Undefined
+ * when the commit applied no create (or lacks a row every applied create writes).
+ */
+export function appliedCreateIn(actions: RecordedAction[]): RecordedChange | undefined {
+  const head = actions.find((action) => action.rowKey === 'head' && action.method !== 'DELETE');
+  const changeRequest = actions.find(writesAppliedCreate);
+  if (!head || !changeRequest) return undefined;
+  const id = changeRequest.rowKey.slice('cr|'.length);
+  const record = JSON.parse((JSON.parse(changeRequest.body) as { data: string }).data) as {
+    request: { poolFqdn: string };
+    auditSequence: number | null;
+  };
+  // `crix|address|<domain>|<user>|<inverted time>|<id>`: the address's key parts, as its other rows spell them.
+  const addressIndex = actions.find((action) => action.rowKey.startsWith('crix|address|') && action.rowKey.endsWith(`|${id}`));
+  const [, , domain, user] = addressIndex?.rowKey.split('|') ?? [];
+  const sequence = record.auditSequence;
+  if (!domain || !user || sequence === null) return undefined;
+  const sequenceSuffix = `|${inverted(sequence)}`;
+  const own = (action: RecordedAction) =>
+    action === head ||
+    action === changeRequest ||
+    (action.rowKey.startsWith('crix|') && action.rowKey.endsWith(`|${id}`)) ||
+    action.rowKey === `address|${domain}|${user}` ||
+    action.rowKey === `pool|${encodeURIComponent(record.request.poolFqdn)}` ||
+    action.rowKey.startsWith(`pending|${domain}|${user}|`) ||
+    (/^audit(sub|ix)?\|/.test(action.rowKey) && action.rowKey.endsWith(sequenceSuffix)) ||
+    (action.rowKey === `outbox|${padded(sequence)}` && action.method !== 'DELETE');
+  const mine = actions.filter(own);
+  if (
+    !mine.some((action) => action.rowKey === `address|${domain}|${user}`) ||
+    !mine.some((action) => action.rowKey === `audit${sequenceSuffix}`)
+  )
+    return undefined;
+  return { id, user: user.slice(1), sequence, actions: mine };
 }
 
 /** An entity as the wire has it (JSON with `@odata.type` annotations) as @azure/data-tables takes it. */

@@ -5,7 +5,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { parseSettings } from '../../shared/settings';
 import { startLocalHost, type RunningLocalHost } from '../../shared/local/startLocalHost';
 import { APP_ROOT, useTestKeys } from '../support/localHost';
-import { changesPerTransaction, Floor, parseBatch, type FloorTemplate } from './floor';
+import { appliedCreateIn, changesPerTransaction, Floor, parseBatch, type FloorTemplate } from './floor';
 import { startBenchStorage, type BenchStorage } from './storageChild';
 
 /**
@@ -216,27 +216,27 @@ class Service {
     return rows;
   }
 
-  /** The first recorded commit that applied a create, and the rows it deleted as they stood before it. */
+  /**
+   * The first recorded commit that applied a create, cut down to that one change's actions (a commit
+   * may carry several changes and earlier events' outbox deletes; see appliedCreateIn), and the rows
+   * it deleted as they stood before it.
+   */
   private async template(before: Map<string, string>, message: FloorTemplate['message']): Promise<FloorTemplate> {
     for (const { body } of await this.storage.recorded()) {
-      const actions = parseBatch(body);
-      const keys = actions.map((a) => a.rowKey);
-      const cr = keys.find((k) => k.startsWith('cr|'));
-      const address = keys.find((k) => k.startsWith('address|contoso.com|'));
-      const audit = keys.find((k) => /^audit\|\d{15}$/.test(k));
-      if (!keys.includes('head') || !cr || !address || !audit || !body.includes('applied')) continue;
+      const change = appliedCreateIn(parseBatch(body));
+      if (!change) continue;
       const deletedRows: Record<string, string> = {};
-      for (const action of actions.filter((a) => a.method === 'DELETE')) {
+      for (const action of change.actions.filter((a) => a.method === 'DELETE')) {
         const row = before.get(action.rowKey);
         if (!row) throw new Error(`the row ${action.rowKey} the commit deletes was not there before it`);
         deletedRows[action.rowKey] = row;
       }
       return {
-        id: cr.slice('cr|'.length),
+        id: change.id,
         // The run's tag: the address is e<tag>, its pool <tag>.contoso.com (the commit rewrites the pool row too).
-        user: (address.split('|')[2] as string).slice(1),
-        sequence: 999_999_999_999_999 - Number(audit.slice('audit|'.length)),
-        actions,
+        user: change.user,
+        sequence: change.sequence,
+        actions: change.actions,
         deletedRows,
         head: before.get('head') as string,
         message,
