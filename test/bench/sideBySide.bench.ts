@@ -5,6 +5,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { parseSettings } from '../../shared/settings';
 import { startLocalHost, type RunningLocalHost } from '../../shared/local/startLocalHost';
 import { APP_ROOT, useTestKeys } from '../support/localHost';
+import { AdmissionLoad, BareAdmission, compareAdmissionBatches } from './admissionFloor';
 import { appliedCreateIn, changesPerTransaction, Floor, parseBatch, type FloorTemplate } from './floor';
 import { startBenchStorage, type BenchStorage } from './storageChild';
 
@@ -32,7 +33,13 @@ import { startBenchStorage, type BenchStorage } from './storageChild';
  *       maxPollingInterval while idle, and that is part of the figure); floor: send, receive, one
  *       transaction, delete, timed (its rows to delete put in place before, untimed).
  *
- * Not yet done: (d) POST admission p50/p99 at concurrency 1 and 16 against a bare node:http handler.
+ *   (d) POST admission at concurrency 1 and 16, BENCH_ADMISSIONS requests each (default 200) after
+ *       BENCH_ADMISSION_WARMUP untimed ones (default 20), each for a new address: service: POST
+ *       /api/change-requests over loopback HTTP to an HTTP-only host (auth on, the rate limit out of
+ *       the way), in a partition and create queue of its own, so nothing it admits reaches the other
+ *       sections; bare: the same load on admissionFloor.ts's node:http handler, with its own partition
+ *       and queue. Latency is the caller's, from send to the answer's end; which side goes first
+ *       alternates by round. CPU and storage requests are counted as above, per admission.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
@@ -40,6 +47,14 @@ const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 20);
 const FLOOR_TABLE = 'benchfloor';
 const FLOOR_QUEUE = 'bench-floor-create';
+const ADMISSIONS = Number(process.env.BENCH_ADMISSIONS ?? 200);
+const ADMISSION_WARMUP = Number(process.env.BENCH_ADMISSION_WARMUP ?? 20);
+const ADMISSION_CONCURRENCY = [1, 16];
+/** Each side's partition and queue for (d); the names are as long as each other, so both sides' rows are the same size. */
+const ADMISSION_STORE = {
+  service: { partition: 'admission-svc', queue: 'bench-admission-svc' },
+  bare: { partition: 'admission-bar', queue: 'bench-admission-bar' },
+};
 
 interface Sample {
   rate: number;
@@ -87,8 +102,27 @@ class Service {
     this.authorization = `Bearer ${key}`;
   }
 
-  start(roles: { http: boolean; queues: boolean }): Promise<RunningLocalHost> {
-    return startLocalHost({ appRoot: APP_ROOT, port: 0, roles, log: quiet, loadDemoTopology: true });
+  start(roles: { http: boolean; queues: boolean }, loadDemoTopology = true): Promise<RunningLocalHost> {
+    return startLocalHost({ appRoot: APP_ROOT, port: 0, roles, log: quiet, loadDemoTopology });
+  }
+
+  /**
+   * (d)'s host: HTTP only, in its own partition and create queue. The function files read the queue
+   * names once, when the first host loads them, so this must not be the process's first host (it
+   * never is: each round starts with (b)); the host's own settings are read at its start, then put back.
+   */
+  async startAdmissions(): Promise<RunningLocalHost> {
+    const saved = { DIRECTORY_PARTITION: process.env.DIRECTORY_PARTITION, ENDPOINT_CREATE_QUEUE: process.env.ENDPOINT_CREATE_QUEUE };
+    process.env.DIRECTORY_PARTITION = ADMISSION_STORE.service.partition;
+    process.env.ENDPOINT_CREATE_QUEUE = ADMISSION_STORE.service.queue;
+    try {
+      return await this.start({ http: true, queues: false }, false);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   }
 
   private call(host: RunningLocalHost, method: string, path: string, body?: unknown): Promise<Response> {
@@ -286,6 +320,96 @@ async function floorOneAtATime(template: FloorTemplate, storage: BenchStorage, p
   return latencies;
 }
 
+interface AdmissionSample {
+  p50: number;
+  p99: number;
+  rate: number;
+  requests: number;
+  cpuMs: number;
+  counts: Record<string, number>;
+}
+
+/** Bodies of creates, each for a new address; `tag` makes them unique and as long as the other side's. */
+const admissionBodies = (tag: string, count: number) =>
+  Array.from({ length: count }, (_, i) => {
+    const user = `${tag}${String(i).padStart(4, '0')}`;
+    return JSON.stringify({ operation: 'create', sipAddress: `sip:e${user}@contoso.com`, poolFqdn: `${user}.contoso.com` });
+  });
+
+/** (d) for one side at one concurrency: a warm-up on the same connections, then ADMISSIONS timed and counted. */
+async function measureAdmissions(storage: BenchStorage, url: string, authorization: string, tag: string, concurrency: number) {
+  const load = new AdmissionLoad(`${url}/api/change-requests`, authorization, concurrency);
+  try {
+    await load.run(admissionBodies(`${tag}w`, ADMISSION_WARMUP));
+    await storage.reset();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const latencies = await load.run(admissionBodies(`${tag}t`, ADMISSIONS));
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const counts = await storage.counts();
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    return {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      rate: ADMISSIONS / seconds,
+      requests: total / ADMISSIONS,
+      cpuMs: (cpu.user + cpu.system) / 1000 / ADMISSIONS,
+      counts,
+    } satisfies AdmissionSample;
+  } finally {
+    load.close();
+  }
+}
+
+/** One admission's transaction as the proxy recorded it (untimed). */
+async function recordAdmission(storage: BenchStorage, url: string, authorization: string, tag: string) {
+  const load = new AdmissionLoad(`${url}/api/change-requests`, authorization, 1);
+  try {
+    await storage.record(1);
+    await load.run(admissionBodies(`${tag}r`, 1));
+    const [recorded] = await storage.recorded();
+    return parseBatch(recorded?.body ?? '');
+  } finally {
+    load.close();
+  }
+}
+
+/** The admission figures: by `<side> c<concurrency>`, one sample per round. */
+const admissions: Record<string, AdmissionSample[]> = {};
+/** The service's admission transaction beside the bare handler's. */
+let admissionFidelity = '';
+
+/** (d) for one round: both sides at each concurrency, alternating, the side going first alternating by round. */
+async function admissionRound(service: Service, storage: BenchStorage, bare: BareAdmission, authorization: string, round: number) {
+  const host = await service.startAdmissions();
+  const bareUrl = await bare.start();
+  const urls = { service: host.url, bare: bareUrl };
+  const sides = round % 2 === 0 ? (['service', 'bare'] as const) : (['bare', 'service'] as const);
+  const queues = Object.fromEntries(
+    Object.entries(ADMISSION_STORE).map(([side, { queue }]) => [side, new QueueClient(storage.direct, queue)]),
+  ) as Record<'service' | 'bare', QueueClient>;
+  try {
+    for (const concurrency of ADMISSION_CONCURRENCY) {
+      for (const side of sides) {
+        const tag = `${side[0]}${round}c${concurrency}`;
+        (admissions[`${side} c${concurrency}`] ??= []).push(await measureAdmissions(storage, urls[side], authorization, tag, concurrency));
+        // Untimed: the messages are nobody's work, and a long queue is not what a send should pay for.
+        await queues[side].clearMessages();
+      }
+    }
+    if (!admissionFidelity) {
+      const [serviceBatch, bareBatch] = [
+        await recordAdmission(storage, urls.service, authorization, `s${round}c0`),
+        await recordAdmission(storage, urls.bare, authorization, `b${round}c0`),
+      ];
+      admissionFidelity = compareAdmissionBatches(serviceBatch, bareBatch);
+    }
+  } finally {
+    await Promise.all([host.stop(), bare.stop()]);
+  }
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -299,24 +423,50 @@ const median = (values: number[]) => {
 const range = (values: number[], digits = 1) =>
   `${median(values).toFixed(digits)} [${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}]`;
 
-function perKind(samples: Sample[]): string {
+function perKind(samples: Array<{ counts: Record<string, number> }>, per = CHANGES): string {
   const last = samples[samples.length - 1];
   if (!last) return '';
   return Object.entries(last.counts)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([kind, n]) => `${kind} ${(n / CHANGES).toFixed(2)}`)
+    .map(([kind, n]) => `${kind} ${(n / per).toFixed(2)}`)
     .join(', ');
+}
+
+/** (d)'s rows of the table: the service beside the bare handler, per concurrency. */
+function printAdmissions(): void {
+  for (const concurrency of ADMISSION_CONCURRENCY) {
+    const s = admissions[`service c${concurrency}`] ?? [];
+    const b = admissions[`bare c${concurrency}`] ?? [];
+    const title = `(d) POST admission, concurrency ${concurrency}`;
+    const row = (figure: string, pick: (x: AdmissionSample) => number, digits: number, ratio: boolean) => {
+      const [sv, bv] = [s.map(pick), b.map(pick)];
+      const r = ratio ? `${(median(sv) / median(bv)).toFixed(2)}x` : '';
+      console.log(`| ${title}: ${figure} | ${range(sv, digits)} | ${range(bv, digits)} | | ${r} | |`);
+    };
+    row(`p50 ms, median [min-max] of ${ROUNDS} rounds x ${ADMISSIONS}`, (x) => x.p50, 2, true);
+    row('p99 ms, median [min-max]', (x) => x.p99, 2, true);
+    row('admissions/s', (x) => x.rate, 1, true);
+    row('storage requests / admission', (x) => x.requests, 2, false);
+    row('CPU ms / admission', (x) => x.cpuMs, 2, true);
+  }
 }
 
 async function main(): Promise<void> {
   const storage = await startBenchStorage();
   process.env.AzureWebJobsStorage = storage.proxied;
   process.env.SUBMISSION_RATE_LIMIT = '1000000';
-  const { keys } = useTestKeys();
+  const { keys, principals } = useTestKeys();
   const settings = parseSettings();
   const queue = new QueueClient(storage.direct, settings.queues.endpointCreate);
   const table = TableClient.fromConnectionString(storage.direct, settings.table, { allowInsecureConnection: true });
   const service = new Service(storage, queue, table, settings.partition, keys.all);
+  const bare = new BareAdmission({
+    connectionString: storage.proxied,
+    table: settings.table,
+    ...ADMISSION_STORE.bare,
+    key: keys.all,
+    principal: principals.all,
+  });
   const runs: Record<string, Sample[]> = {};
   const add = (name: string, sample: Sample) => (runs[name] ??= []).push(sample);
   let template: FloorTemplate | undefined;
@@ -338,6 +488,7 @@ async function main(): Promise<void> {
       oneAtATime.floor.push(percentile(floorOne, 50));
       oneAtATime.service95.push(percentile(serviceOne, 95));
       oneAtATime.floor95.push(percentile(floorOne, 95));
+      await admissionRound(service, storage, bare, `Bearer ${keys.all}`, round);
       console.error(`round ${round + 1}/${ROUNDS} done`);
     }
   } finally {
@@ -352,6 +503,7 @@ async function main(): Promise<void> {
     `floor commit: ${template.actions.length} actions per change (${template.actions.length - 1} + the head); grouped: ${changesPerTransaction(template)} changes per transaction`,
   );
   console.log(fidelity);
+  console.log(admissionFidelity);
   console.log('');
   console.log('| figure | service | floor (1/tx) | floor (grouped) | service/floor | service/grouped |');
   console.log('|---|---|---|---|---|---|');
@@ -384,10 +536,11 @@ async function main(): Promise<void> {
   console.log(
     `| (c) one at a time, submit -> applied: p95 ms, median [min-max] | ${range(oneAtATime.service95)} | ${range(oneAtATime.floor95)} | | ${(median(oneAtATime.service95) / median(oneAtATime.floor95)).toFixed(2)}x (latency) | |`,
   );
+  printAdmissions();
   console.log('');
   for (const name of Object.keys(runs).sort()) console.log(`requests per change, last round, ${name}: ${perKind(runs[name] ?? [])}`);
-  console.log('');
-  console.log('not yet measured: (d) POST admission p50/p99 at concurrency 1 and 16 vs a bare node:http handler');
+  for (const name of Object.keys(admissions).sort())
+    console.log(`requests per admission, last round, ${name}: ${perKind(admissions[name] ?? [], ADMISSIONS)}`);
 }
 
 main().catch((error) => {
