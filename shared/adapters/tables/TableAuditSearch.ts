@@ -47,7 +47,8 @@ function indexAndFilter(query: AuditQuery): { prefix: string; filter: string | u
 /**
  * Audit queries on Azure Table Storage. A query reads one index (the most selective filter given),
  * narrowed to the sequence range of its time window, with the other filters applied by the service:
- * the rows read are the ones returned, plus a binary search for the window's ends; never the whole log.
+ * the rows read are the ones returned, plus a search for the window's ends in a fixed number of rounds
+ * (SequenceWindows); never the whole log.
  */
 export class TableAuditSearch implements AuditSearch {
   private readonly windows: SequenceWindows;
