@@ -1,6 +1,6 @@
 /**
- * Runs work one at a time per key, within this process. Writers of one key (the directory's head,
- * one address's waiting list) would otherwise race on a storage ETag and retry; taking turns here
+ * Runs work one at a time per key, within this process. Writers of one key (one address's waiting
+ * list) would otherwise race on a storage ETag and retry; taking turns here
  * spares the losing reads. Across processes the ETag still decides. One instance per composition:
  * the turns belong to the dependencies that share the storage, not to the module.
  */

@@ -32,15 +32,16 @@ export function eventMessage(event: CloudEvent): OutgoingMessage {
 }
 
 /**
- * Publishes committed events in order and drops each from the outbox once it is out. A failure
- * leaves the rest in the outbox, which a later re-drive publishes with the same event ids.
+ * Publishes committed events in order and drops each from the outbox once it is out (its row goes
+ * with the next commit, see Outbox.markPublishedLater). A failure leaves the rest in the outbox,
+ * which a later re-drive publishes with the same event ids.
  */
 export async function publishEvents(deps: PublishDependencies, events: CloudEvent[]): Promise<number> {
   let published = 0;
   for (const event of events) {
     try {
       await deps.bus.send(Destination.auditEvents, eventMessage(event));
-      await deps.outbox.markPublished(event);
+      deps.outbox.markPublishedLater(event);
       published++;
     } catch (error) {
       deps.log.warn('event left in the outbox for a re-drive', { eventId: event.id, error: String(error) });

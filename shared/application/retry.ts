@@ -9,7 +9,9 @@ export interface RetryOptions {
 /** Commits and admissions: 50 tries is far beyond any contention a deployment's writers produce. */
 export const CONTENTION_RETRY: RetryOptions = { attempts: 50, maxPauseMs: 100 };
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A short random pause that grows with each try, so contending writers spread out. */
+export const pauseBeforeRetry = (tries: number, options: RetryOptions) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(options.maxPauseMs, 2 * tries)));
 
 /**
  * Runs `attempt` again while it loses a race (ConcurrencyError), with a short random pause that
@@ -23,6 +25,6 @@ export async function retryWhileContended<T>(attempt: () => Promise<T>, options:
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || tries >= options.attempts) throw error;
     }
-    await pause(Math.random() * Math.min(options.maxPauseMs, 2 * tries));
+    await pauseBeforeRetry(tries, options);
   }
 }

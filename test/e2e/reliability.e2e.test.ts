@@ -18,7 +18,8 @@ function withDoomedAddresses(composition: Composition): Composition {
   return {
     ...composition,
     directory: {
-      snapshot: (reads) => directory.snapshot(reads),
+      snapshot: (reads, freshness) => directory.snapshot(reads, freshness),
+      fits: (change) => directory.fits(change),
       commit: async (change) => {
         if (change.writes.some((write) => write.type === 'putHolder' && doomed.has(write.holder.sipAddress)))
           throw new Error('simulated storage fault');

@@ -17,7 +17,7 @@ import { FailureCode, RejectionCode } from '../../shared/domain/codes';
 import { UnprocessableError } from '../../shared/domain/errors';
 import type { Fqdn, SipAddress } from '../../shared/domain/names';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
-import { fqdn, sip } from '../support/builders';
+import { aQueuedCreate, fqdn, sip } from '../support/builders';
 import { newStoreHarness, type StoreHarness } from '../support/storeHarness';
 
 const admin = { actor: 'admin@contoso.com', correlationId: 'corr-topology' };
@@ -42,16 +42,6 @@ async function seed(h: Harness, pools = 1): Promise<Fqdn[]> {
     names.push(name);
   }
   return names;
-}
-
-function queuedCreate(sipAddress: string, poolFqdn: string, changeRequestId = uuidv7()): QueuedChangeRequest {
-  return {
-    changeRequestId,
-    request: { operation: 'create', sipAddress: sip(sipAddress), poolFqdn: fqdn(poolFqdn) },
-    actor: 'provisioning-bot',
-    correlationId: `corr-${changeRequestId}`,
-    channel: 'queue',
-  };
 }
 
 /** Every audit record, oldest first (pages through the whole log). */
@@ -102,7 +92,7 @@ describe('change-request use cases on Azurite', () => {
     it('applying the same queued change request twice yields one audit record and one event', async () => {
       const h = await newHarness();
       await seed(h);
-      const command = queuedCreate('sip:chat@contoso.com', 'pool1.contoso.com');
+      const command = aQueuedCreate('sip:chat@contoso.com', 'pool1.contoso.com');
       const first = await applyChangeRequest(h, command);
       const second = await applyChangeRequest(h, command);
 
@@ -135,7 +125,7 @@ describe('change-request use cases on Azurite', () => {
     it('concurrent redeliveries of one request still yield one audit record and one event', async () => {
       const h = await newHarness();
       await seed(h);
-      const command = queuedCreate('sip:chat@contoso.com', 'pool1.contoso.com');
+      const command = aQueuedCreate('sip:chat@contoso.com', 'pool1.contoso.com');
       const results = await Promise.all(Array.from({ length: 5 }, () => applyChangeRequest(h, command)));
       assert.deepEqual(new Set(results.map((r) => JSON.stringify(r))).size, 1);
       assert.equal(results[0]?.status, ChangeRequestStatus.applied);
@@ -147,8 +137,8 @@ describe('change-request use cases on Azurite', () => {
     it('a rejected request redelivered stays rejected with its one audit record', async () => {
       const h = await newHarness();
       await seed(h);
-      await applyChangeRequest(h, queuedCreate('sip:chat@contoso.com', 'pool1.contoso.com'));
-      const duplicate = queuedCreate('sip:chat@contoso.com', 'pool1.contoso.com');
+      await applyChangeRequest(h, aQueuedCreate('sip:chat@contoso.com', 'pool1.contoso.com'));
+      const duplicate = aQueuedCreate('sip:chat@contoso.com', 'pool1.contoso.com');
       const first = await applyChangeRequest(h, duplicate);
       const again = await applyChangeRequest(h, duplicate);
       assert.deepEqual(again, first);
@@ -234,7 +224,7 @@ describe('change-request use cases on Azurite', () => {
     it(`${CONCURRENCY} concurrent creates of one address (on different pools): one applied, the rest sip_address_held_by_endpoint`, async () => {
       const h = await newHarness();
       const pools = await seed(h, CONCURRENCY);
-      const commands = pools.map((pool) => queuedCreate('sip:chat@contoso.com', pool));
+      const commands = pools.map((pool) => aQueuedCreate('sip:chat@contoso.com', pool));
       const results = await Promise.all(commands.map((command) => applyChangeRequest(h, command)));
 
       const applied = results.filter((r) => r.status === ChangeRequestStatus.applied);
@@ -281,7 +271,7 @@ describe('change-request use cases on Azurite', () => {
     it(`${CONCURRENCY} concurrent creates of different addresses on one pool: one applied, the rest pool_has_endpoint`, async () => {
       const h = await newHarness();
       await seed(h, 1);
-      const commands = Array.from({ length: CONCURRENCY }, (_, i) => queuedCreate(`sip:chat${i + 1}@contoso.com`, 'pool1.contoso.com'));
+      const commands = Array.from({ length: CONCURRENCY }, (_, i) => aQueuedCreate(`sip:chat${i + 1}@contoso.com`, 'pool1.contoso.com'));
       const results = await Promise.all(commands.map((command) => applyChangeRequest(h, command)));
 
       const applied = results.filter((r) => r.status === ChangeRequestStatus.applied);
@@ -312,7 +302,7 @@ describe('change-request use cases on Azurite', () => {
     it('after concurrent creates, deletes and rejections the audit log is one chain 1..n without gaps', async () => {
       const h = await newHarness();
       const pools = await seed(h, 5);
-      await Promise.all(pools.map((pool, i) => applyChangeRequest(h, queuedCreate(`sip:room${i + 1}@contoso.com`, pool))));
+      await Promise.all(pools.map((pool, i) => applyChangeRequest(h, aQueuedCreate(`sip:room${i + 1}@contoso.com`, pool))));
       await Promise.all([
         ...pools.map((_, i) =>
           applyChangeRequest(h, {
@@ -323,7 +313,7 @@ describe('change-request use cases on Azurite', () => {
             channel: 'queue',
           }),
         ),
-        ...pools.map((pool) => applyChangeRequest(h, queuedCreate('sip:shared@contoso.com', pool))),
+        ...pools.map((pool) => applyChangeRequest(h, aQueuedCreate('sip:shared@contoso.com', pool))),
         applyChangeRequest(h, {
           changeRequestId: uuidv7(),
           request: { operation: 'delete', sipAddress: sip('sip:default1@contoso.com') },
@@ -362,7 +352,7 @@ describe('change-request use cases on Azurite', () => {
       const h = await newHarness();
       await seed(h);
       h.bus.failNext(new Error('audit topic down'));
-      const result = await applyChangeRequest(h, queuedCreate('sip:chat@contoso.com', 'pool1.contoso.com'));
+      const result = await applyChangeRequest(h, aQueuedCreate('sip:chat@contoso.com', 'pool1.contoso.com'));
       assert.equal(result.status, ChangeRequestStatus.applied, 'the commit stands though publishing failed');
       assert.deepEqual(h.log.warnings, ['event left in the outbox for a re-drive']);
 
@@ -488,7 +478,7 @@ describe('change-request use cases on Azurite', () => {
       const h = await newHarness();
       await seed(h);
       h.bus.failNext(new Error('audit topic down'));
-      await applyChangeRequest(h, queuedCreate('sip:chat@contoso.com', 'pool1.contoso.com'));
+      await applyChangeRequest(h, aQueuedCreate('sip:chat@contoso.com', 'pool1.contoso.com'));
       const [pending] = await h.outbox.pending(10);
       assert.ok(pending);
 

@@ -368,6 +368,7 @@ describe('queue messages on Azurite', () => {
         ...h,
         directory: {
           snapshot: h.directory.snapshot.bind(h.directory),
+          fits: h.directory.fits.bind(h.directory),
           commit: async (change: Parameters<StoreHarness['directory']['commit']>[0]) => {
             if (change.writes.some((write) => write.type === 'putHolder' && write.holder.sipAddress === address))
               throw new Error('simulated storage fault');

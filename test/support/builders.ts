@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../../shared/adapters/system';
 import { toCloudEvent } from '../../shared/application/events';
 import type { DirectoryCommit, DirectorySnapshot } from '../../shared/application/ports/directory';
 import type { Destination } from '../../shared/application/ports/messageBus';
 import { AuditAction, GENESIS_HEAD, appendToChain, type AuditDraft } from '../../shared/domain/audit';
 import type { AuditCheckpoint } from '../../shared/domain/auditVerification';
-import type { ChangeRequest, CreateEndpointRequest, DeleteEndpointRequest, ValidChangeRequest } from '../../shared/domain/changeRequest';
+import type { QueuedChangeRequest } from '../../shared/application/changeRequests/applyChangeRequest';
+import type {
+  ChangeRequest,
+  ChangeRequestBody,
+  CreateEndpointRequest,
+  DeleteEndpointRequest,
+  ValidChangeRequest,
+} from '../../shared/domain/changeRequest';
 import type {
   AddressHolder,
   DirectoryUser,
@@ -103,6 +111,21 @@ export const NOW = '2024-05-01T10:00:00.000Z';
 
 /** The version and head an empty store snapshots as: what a first commit is decided on. */
 export const EMPTY_STORE: Pick<DirectorySnapshot, 'version' | 'head'> = { version: '', head: GENESIS_HEAD };
+
+/** A change request as it arrives on a queue from automation: a create or delete, with a fresh id. */
+export function aQueuedRequest(request: ChangeRequestBody, changeRequestId: string = uuidv7()): QueuedChangeRequest {
+  return { changeRequestId, request, actor: 'provisioning-bot', correlationId: `corr-${changeRequestId}`, channel: 'queue' };
+}
+
+/** A queued create of `sipAddress` on `poolFqdn`. */
+export function aQueuedCreate(sipAddress: string, poolFqdn: string, changeRequestId?: string): QueuedChangeRequest {
+  return aQueuedRequest({ operation: 'create', sipAddress: sip(sipAddress), poolFqdn: fqdn(poolFqdn) }, changeRequestId);
+}
+
+/** A queued delete of `sipAddress`. */
+export function aQueuedDelete(sipAddress: string, changeRequestId?: string): QueuedChangeRequest {
+  return aQueuedRequest({ operation: 'delete', sipAddress: sip(sipAddress) }, changeRequestId);
+}
 
 /** A change request as admission records it: accepted, no ticket drawn yet, a fresh id unless one is given. */
 export function aChangeRequest(overrides: Partial<ValidChangeRequest> = {}): ValidChangeRequest {

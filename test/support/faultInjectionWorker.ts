@@ -35,7 +35,8 @@ function withKillSwitch(composition: Composition, step: FaultStep, at: number): 
   return {
     ...composition,
     directory: {
-      snapshot: (reads) => directory.snapshot(reads),
+      snapshot: (reads, freshness) => directory.snapshot(reads, freshness),
+      fits: (change) => directory.fits(change),
       commit: async (change) => {
         arrive(FaultStep.beforeCommit);
         await directory.commit(change);

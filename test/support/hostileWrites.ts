@@ -106,7 +106,7 @@ function correlationIdIn(original: unknown): string | undefined {
 /**
  * Wraps the composition's mutating ports so each write is recorded in `ledger` before it is made:
  * Directory.commit, Admissions.admit (when it admits) and purge, RedriveSchedule.postpone,
- * RedriveSchedule.discard, AuditLog.addCheckpoint, AuditLog.markBlobWritten, Outbox.markPublished, MessageBus.send and deadLetter.
+ * RedriveSchedule.discard, AuditLog.addCheckpoint, AuditLog.markBlobWritten, Outbox.markPublished(Later), MessageBus.send and deadLetter.
  */
 export function countingWrites(ledger: WriteLedger): (composition: Composition) => Composition {
   return (composition) => {
@@ -114,7 +114,8 @@ export function countingWrites(ledger: WriteLedger): (composition: Composition) 
     return {
       ...composition,
       directory: {
-        snapshot: (reads) => directory.snapshot(reads),
+        snapshot: (reads, freshness) => directory.snapshot(reads, freshness),
+        fits: (commit) => directory.fits(commit),
         commit: async (commit) => {
           const tags = [...commit.changeRequests.map((c) => c.correlationId), ...commit.audit.map((a) => a.correlationId)];
           ledger.record('Directory.commit', tags);
@@ -167,6 +168,10 @@ export function countingWrites(ledger: WriteLedger): (composition: Composition) 
         markPublished: async (event) => {
           ledger.record('Outbox.markPublished', [event.correlationid]);
           await outbox.markPublished(event);
+        },
+        markPublishedLater: (event) => {
+          ledger.record('Outbox.markPublishedLater', [event.correlationid]);
+          outbox.markPublishedLater(event);
         },
       },
       bus: {

@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from './cursors';
 import { parse, type PartitionTable, type StoredRow } from './partitionTable';
 import { rowKeys } from './rowKeys';
 import { outboxKeyOf } from './TableOutbox';
+import type { PublishedOutboxRows } from './publishedOutbox';
 
 /** The column of a checkpoint row saying whether the blob witness holds its copy (absent: made before there was one). */
 const WITNESS_BLOB = 'witnessBlob';
@@ -22,7 +23,10 @@ function blobStatusOf(row: StoredRow): BlobWitnessStatus {
 
 /** The audit log on Azure Table Storage: `audit|` rows newest first, the head row, and `checkpoint|` rows. */
 export class TableAuditLog implements AuditLog {
-  constructor(private readonly table: PartitionTable) {}
+  constructor(
+    private readonly table: PartitionTable,
+    private readonly published: PublishedOutboxRows,
+  ) {}
 
   async head(): Promise<AuditHead> {
     return (await this.table.value<AuditHead>(rowKeys.head)) ?? GENESIS_HEAD;
@@ -112,7 +116,10 @@ export class TableAuditLog implements AuditLog {
     );
   }
 
-  /** The sequences among `rows` whose checkpoint event still waits in the outbox (one scan of the outbox's range). */
+  /**
+   * The sequences among `rows` whose checkpoint event still waits in the outbox (one scan of the
+   * outbox's range); a row whose event this process published, waiting for its delete, is not waiting.
+   */
   private async pendingCheckpointEvents(rows: StoredRow[]): Promise<Set<number>> {
     const pending = new Set<number>();
     if (rows.length === 0) return pending;
@@ -121,7 +128,7 @@ export class TableAuditLog implements AuditLog {
     const to = rowKeys.checkpointOutbox(Math.max(...sequences));
     for await (const row of this.table.rows(rowKeys.outboxPrefix, { from, to })) {
       const event = parse<CloudEvent>(row) as CloudEvent;
-      if (isCheckpointEvent(event)) pending.add(event.data.sequence);
+      if (isCheckpointEvent(event) && !this.published.has(row.rowKey)) pending.add(event.data.sequence);
     }
     return pending;
   }

@@ -4,51 +4,72 @@ import type { ChangeRequest, WaitingChangeRequest } from '../../domain/changeReq
 import type { AddressHolder, PersistentChatPool, SipDomain } from '../../domain/directory';
 import { InvariantError } from '../../domain/errors';
 import type { Fqdn, SipAddress } from '../../domain/names';
-import type { Directory, DirectoryCommit, DirectoryReads, DirectorySnapshot } from '../../application/ports/directory';
+import type { Directory, DirectoryCommit, DirectoryReads, DirectorySnapshot, Freshness } from '../../application/ports/directory';
 import type { ScheduledRedrive } from '../../application/ports/redriveSchedule';
 import { auditEntities, changeRequestActions, leaveWaitingList, writeAction } from './entities';
+import { statusOf } from '../azureErrors';
+import { DirectoryCache, type Keep } from './directoryCache';
 import { parse, type PartitionTable } from './partitionTable';
+import type { PublishedOutboxRows } from './publishedOutbox';
 import { outboxKeyOf } from './TableOutbox';
 import { LAYOUT_VERSION, rowKeys, SCHEMA_VERSION_COLUMN } from './rowKeys';
 
 /** Azure Table Storage caps an entity-group transaction at 100 actions. */
 const MAX_TRANSACTION_ACTIONS = 100;
+/**
+ * The most row data a commit of several changes may carry: well under the service's 4 MiB
+ * transaction payload, so a group never fails for its size (a single change is never held back).
+ */
+const GROUP_BYTES = 2 * 1024 * 1024;
 
 const byKey = <T, K extends string>(items: Array<T | undefined>, key: (item: T) => K): Map<K, T> =>
   new Map(items.filter((item): item is T => item !== undefined).map((item) => [key(item), item] as const));
 
 /**
- * The Directory on Azure Table Storage: a snapshot is read behind the head row, and a commit is one
- * entity-group transaction guarded by the head row's ETag (see rowKeys.ts for the layout).
+ * The Directory on Azure Table Storage: a snapshot is read behind the head row (or answered from
+ * what this process already knows, see DirectoryCache), and a commit is one entity-group
+ * transaction guarded by the head row's ETag (see rowKeys.ts for the layout).
  */
 export class TableDirectory implements Directory {
-  constructor(private readonly table: PartitionTable) {}
+  /** What this process knows as of the head version it last saw (see DirectoryCache); none until the first snapshot. */
+  private cache: DirectoryCache | undefined;
 
-  async snapshot(reads: DirectoryReads): Promise<DirectorySnapshot> {
-    // The head is read first: its ETag then vouches for every row read after it, because every
-    // commit rewrites the head; a commit decided on this snapshot fails if anything moved since.
-    // (Admissions append to waiting lists without touching the head, but only ever behind the first.)
-    const headRow = await this.table.row(rowKeys.head);
+  constructor(
+    private readonly table: PartitionTable,
+    private readonly published: PublishedOutboxRows,
+  ) {}
+
+  async snapshot(reads: DirectoryReads, freshness: Freshness = 'current'): Promise<DirectorySnapshot> {
+    const cache = freshness === 'cached' && this.cache ? this.cache : await this.cacheAtHead();
+    const read = <T>(key: string, keep: Keep) => cache.through(key, keep, () => this.table.value<T>(key));
     const [domains, pools, changeRequests, domainsInUse, nextWaiting] = await Promise.all([
-      Promise.all((reads.domains ?? []).map((name) => this.table.value<SipDomain>(rowKeys.domain(name)))),
-      this.pools(reads.pools ?? []),
-      Promise.all((reads.changeRequests ?? []).map((id) => this.table.value<ChangeRequest>(rowKeys.changeRequest(id)))),
-      Promise.all(
-        (reads.domainUsage ?? []).map(async (name) => ((await this.table.any(rowKeys.addressesInDomain(name))) ? name : undefined)),
-      ),
-      Promise.all((reads.waitingLists ?? []).map((sipAddress) => this.nextWaiting(sipAddress))),
+      Promise.all((reads.domains ?? []).map((name) => read<SipDomain>(rowKeys.domain(name), 'present-or-absent'))),
+      this.pools(cache, reads.pools ?? []),
+      Promise.all((reads.changeRequests ?? []).map((id) => read<ChangeRequest>(rowKeys.changeRequest(id), 'present'))),
+      Promise.all((reads.domainUsage ?? []).map(async (name) => ((await this.domainInUse(cache, name)) ? name : undefined))),
+      Promise.all((reads.waitingLists ?? []).map((sipAddress) => this.nextWaiting(cache, sipAddress))),
     ]);
     // The request next in its list brings the pool it names (usually one already read), so it can be decided on this snapshot.
     const waitingPools = nextWaiting.flatMap((next) => (next?.request.operation === 'create' ? [next.request.poolFqdn] : []));
-    pools.push(...(await this.pools(waitingPools.filter((fqdn) => !reads.pools?.includes(fqdn)))));
-    const holders = await this.holders(reads.addresses ?? [], pools);
+    pools.push(
+      ...(await this.pools(
+        cache,
+        waitingPools.filter((fqdn) => !reads.pools?.includes(fqdn)),
+      )),
+    );
+    const holders = await this.holders(cache, reads.addresses ?? [], pools);
     // An endpoint's pool comes with it, so a delete can free the pool's admin-endpoint slot.
     const poolsRead = new Set(pools.flatMap((pool) => (pool ? [pool.fqdn] : [])));
-    pools.push(...(await this.pools(holders.flatMap((h) => (h?.kind === 'endpoint' && !poolsRead.has(h.poolFqdn) ? [h.poolFqdn] : [])))));
+    pools.push(
+      ...(await this.pools(
+        cache,
+        holders.flatMap((h) => (h?.kind === 'endpoint' && !poolsRead.has(h.poolFqdn) ? [h.poolFqdn] : [])),
+      )),
+    );
 
     return {
-      version: headRow?.etag ?? '',
-      head: parse<AuditHead>(headRow) ?? GENESIS_HEAD,
+      version: cache.version,
+      head: cache.head,
       domains: byKey(domains, (d) => d.name),
       pools: byKey(pools, (p) => p.fqdn),
       holders: byKey(holders, (h) => h.sipAddress),
@@ -58,10 +79,63 @@ export class TableDirectory implements Directory {
     };
   }
 
+  /**
+   * The cache as of the head row as it stands: kept when the head has not moved since, otherwise
+   * started afresh. The head is read first: its ETag then vouches for every row read after it,
+   * because every commit rewrites the head; a commit decided on this snapshot fails if anything
+   * moved since. (Admissions append to waiting lists without touching the head, but only ever behind the first.)
+   */
+  private async cacheAtHead(): Promise<DirectoryCache> {
+    const seen = this.cache;
+    const seenVersion = seen?.version;
+    const headRow = await this.table.row(rowKeys.head);
+    const version = headRow?.etag ?? '';
+    if (this.cache?.version === version) return this.cache;
+    const fresh = new DirectoryCache(version, parse<AuditHead>(headRow) ?? GENESIS_HEAD);
+    // Installed only if no commit of this process moved the cache while the head was read: the head
+    // read may then be older than the cache, and must not replace it.
+    if (this.cache === seen && seen?.version === seenVersion) this.cache = fresh;
+    return fresh;
+  }
+
+  fits(commit: DirectoryCommit): boolean {
+    const actions = this.actionsOf(commit);
+    const bytes = actions.reduce((sum, [, entity]) => sum + ('data' in entity ? String(entity.data).length : 0), 0);
+    return actions.length <= MAX_TRANSACTION_ACTIONS && bytes <= GROUP_BYTES;
+  }
+
   async commit(commit: DirectoryCommit): Promise<void> {
+    const actions = this.actionsOf(commit);
+    if (actions.length > MAX_TRANSACTION_ACTIONS) {
+      throw new InvariantError(
+        'invariant_broken',
+        `a commit of ${actions.length} actions exceeds the ${MAX_TRANSACTION_ACTIONS}-action transaction limit`,
+      );
+    }
+    const cache = this.cache;
+    let headEtag: string | undefined;
+    try {
+      // A race is ConcurrencyError: the head moved (412), or a concurrent first commit created it (409).
+      [headEtag] = await this.transactSweeping(actions);
+    } catch (error) {
+      // Another writer moved the head, or the outcome is unknown (an outage): nothing cached is vouched for any more.
+      this.cache = undefined;
+      throw error;
+    }
+    // The cache moves on only from the version this commit was decided on; anything else starts afresh.
+    if (cache !== undefined && cache.version === commit.expectedVersion && headEtag) {
+      cache.applyCommit(commit, headEtag);
+      this.cache = cache;
+    } else {
+      this.cache = undefined;
+    }
+  }
+
+  /** A commit's actions, the head's first (its new ETag is the first answered). */
+  private actionsOf(commit: DirectoryCommit): TransactionAction[] {
     // Every commit writes rows in today's layout, so the head it rewrites says so (a Replace would drop the column otherwise).
     const head = this.table.entity(rowKeys.head, commit.head, { sequence: commit.head.sequence, [SCHEMA_VERSION_COLUMN]: LAYOUT_VERSION });
-    const actions: TransactionAction[] = [
+    return [
       commit.expectedVersion === '' ? ['create', head] : ['update', head, 'Replace', { etag: commit.expectedVersion }],
       ...commit.writes.map((write) => writeAction(this.table, write)),
       ...commit.changeRequests.flatMap((request) => changeRequestActions(this.table, request, commit.storedStatuses.get(request.id))),
@@ -69,31 +143,70 @@ export class TableDirectory implements Directory {
       ...commit.audit.flatMap((record) => auditEntities(this.table, record)).map((row): TransactionAction => ['create', row]),
       ...commit.outbox.map((event): TransactionAction => ['create', this.table.entity(outboxKeyOf(event), event)]),
     ];
-    if (actions.length > MAX_TRANSACTION_ACTIONS) {
-      throw new InvariantError(
-        'invariant_broken',
-        `a commit of ${actions.length} actions exceeds the ${MAX_TRANSACTION_ACTIONS}-action transaction limit`,
-      );
+  }
+
+  /**
+   * Submits a commit's actions with the deletes of published events' outbox rows in the room left.
+   * Should one of those rows be gone already (a re-driver elsewhere deleted it), the transaction
+   * fails whole with 404 and nothing is written: it is submitted again without them, and they are
+   * swept one by one.
+   */
+  private async transactSweeping(actions: TransactionAction[]): Promise<Array<string | undefined>> {
+    // A row this commit creates cannot be a published one (that would be a commit decided on a stale
+    // head, which the head's ETag refuses); carrying its delete would only turn that refusal into an error.
+    const created = new Set(actions.flatMap(([kind, entity]) => (kind === 'create' ? [entity.rowKey] : [])));
+    const swept = this.published.carry(MAX_TRANSACTION_ACTIONS - actions.length, (key) => !created.has(key));
+    if (swept.length === 0) return this.table.transact(actions);
+    try {
+      const etags = await this.table.transact([...actions, ...swept.map((key): TransactionAction => ['delete', this.table.key(key)])]);
+      this.published.done(swept, true);
+      return etags;
+    } catch (error) {
+      this.published.done(swept, false);
+      if (statusOf(error) !== 404) throw error;
+      const etags = await this.table.transact(actions);
+      await this.published.sweep();
+      return etags;
     }
-    // A race is ConcurrencyError: the head moved (412), or a concurrent first commit created it (409).
-    await this.table.transact(actions);
   }
 
   /** Deduplicated pool reads, in the order asked. */
-  private pools(names: Fqdn[]): Promise<Array<PersistentChatPool | undefined>> {
-    return Promise.all([...new Set(names)].map((fqdn) => this.table.value<PersistentChatPool>(rowKeys.pool(fqdn))));
+  private pools(cache: DirectoryCache, names: Fqdn[]): Promise<Array<PersistentChatPool | undefined>> {
+    return Promise.all(
+      [...new Set(names)].map((fqdn) =>
+        cache.through(rowKeys.pool(fqdn), 'present-or-absent', () => this.table.value<PersistentChatPool>(rowKeys.pool(fqdn))),
+      ),
+    );
   }
 
   /** The holders of the addresses asked for and of the pools' default and admin endpoints. */
-  private holders(addresses: SipAddress[], pools: Array<PersistentChatPool | undefined>): Promise<Array<AddressHolder | undefined>> {
+  private holders(
+    cache: DirectoryCache,
+    addresses: SipAddress[],
+    pools: Array<PersistentChatPool | undefined>,
+  ): Promise<Array<AddressHolder | undefined>> {
     const poolAddresses = pools.flatMap((pool) => (pool ? [pool.defaultEndpointSipAddress, pool.adminEndpointSipAddress] : []));
     const all = [...new Set([...addresses, ...poolAddresses].filter((address): address is SipAddress => address !== null))];
-    return Promise.all(all.map((sipAddress) => this.table.value<AddressHolder>(rowKeys.address(sipAddress))));
+    return Promise.all(
+      all.map((sipAddress) => {
+        const key = rowKeys.address(sipAddress);
+        return cache.through(key, 'present-or-absent', () => this.table.value<AddressHolder>(key));
+      }),
+    );
+  }
+
+  /** Whether any address lives in a domain. */
+  private domainInUse(cache: DirectoryCache, name: Fqdn): Promise<boolean | undefined> {
+    const prefix = rowKeys.addressesInDomain(name);
+    return cache.through(prefix, 'present-or-absent', () => this.table.any(prefix));
   }
 
   /** The request holding the lowest ticket in an address's waiting list. */
-  private async nextWaiting(sipAddress: SipAddress): Promise<WaitingChangeRequest | undefined> {
-    const [first] = await this.table.values<ScheduledRedrive>(rowKeys.waitingListOf(sipAddress), 1);
-    return first?.changeRequest;
+  private nextWaiting(cache: DirectoryCache, sipAddress: SipAddress): Promise<WaitingChangeRequest | undefined> {
+    const prefix = rowKeys.waitingListOf(sipAddress);
+    return cache.through(prefix, 'present', async () => {
+      const [first] = await this.table.values<ScheduledRedrive>(prefix, 1);
+      return first?.changeRequest;
+    });
   }
 }

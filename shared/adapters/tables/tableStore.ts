@@ -9,6 +9,7 @@ import { TableAuditVerifications } from './TableAuditVerifications';
 import { TableDirectory } from './TableDirectory';
 import { TableDirectoryQueries } from './TableDirectoryQueries';
 import { TableOutbox } from './TableOutbox';
+import { PublishedOutboxRows } from './publishedOutbox';
 import { TableRedriveSchedule } from './TableRedriveSchedule';
 
 /** Every storage role port, over one partition of one table. */
@@ -20,14 +21,16 @@ export type TableStore = Pick<
 /** The role adapters of one deployment's partition: one table, one partition, one row layout (rowKeys.ts). */
 export function createTableStore(client: DirectoryTableClient, partitionKey: string): TableStore {
   const table = new PartitionTable(client, partitionKey);
+  // Shared by the directory (whose commits carry their deletes), the outbox (which marks them) and the audit log (which lists them).
+  const published = new PublishedOutboxRows(table);
   return {
-    directory: new TableDirectory(table),
+    directory: new TableDirectory(table, published),
     admissions: new TableAdmissions(table),
     redrives: new TableRedriveSchedule(table),
-    auditLog: new TableAuditLog(table),
+    auditLog: new TableAuditLog(table, published),
     auditSearch: new TableAuditSearch(table),
     auditVerifications: new TableAuditVerifications(table),
-    outbox: new TableOutbox(table),
+    outbox: new TableOutbox(table, published),
     queries: new TableDirectoryQueries(table),
   };
 }

@@ -32,6 +32,14 @@ export interface DirectorySnapshot {
 }
 
 /**
+ * How fresh a snapshot must be. `current` reads the head first, so the snapshot is as of now (what a
+ * prediction or a decision that commits nothing needs). `cached` may answer from what this process
+ * already knows, as of the last version it saw: right for a decision that commits, since the
+ * commit is refused if anything was committed since that version.
+ */
+export type Freshness = 'current' | 'cached';
+
+/**
  * Everything one decision commits: state, change-request statuses, audit records and events, all or
  * nothing. A change request settled here (one with a ticket, leaving `accepted`) leaves its waiting list;
  * one still `accepted` keeps its place.
@@ -59,6 +67,8 @@ export interface DirectoryCommit {
  * committed since that version.
  */
 export interface Directory {
-  snapshot(reads: DirectoryReads): Promise<DirectorySnapshot>;
+  snapshot(reads: DirectoryReads, freshness?: Freshness): Promise<DirectorySnapshot>;
   commit(commit: DirectoryCommit): Promise<void>;
+  /** Whether a commit fits in one atomic step (several decisions' commits may be joined into one while it does). */
+  fits(commit: DirectoryCommit): boolean;
 }

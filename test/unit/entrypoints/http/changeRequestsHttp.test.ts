@@ -56,6 +56,7 @@ const emptyDirectory: Directory = {
     nextWaiting: new Map(),
   }),
   commit: () => Promise.reject(new Error('a dry run must not commit')),
+  fits: () => true,
 };
 
 const ALICE: Principal = { name: 'alice@contoso.com', roles: new Set([Role.submitter]) };
