@@ -33,6 +33,8 @@ const byKey = <T, K extends string>(items: Array<T | undefined>, key: (item: T) 
 export class TableDirectory implements Directory {
   /** What this process knows as of the head version it last saw (see DirectoryCache); none until the first snapshot. */
   private cache: DirectoryCache | undefined;
+  /** The read of the head that cached snapshots share, while it is in flight. */
+  private headRead: Promise<DirectoryCache> | undefined;
 
   constructor(
     private readonly table: PartitionTable,
@@ -40,7 +42,7 @@ export class TableDirectory implements Directory {
   ) {}
 
   async snapshot(reads: DirectoryReads, freshness: Freshness = 'current'): Promise<DirectorySnapshot> {
-    const cache = freshness === 'cached' && this.cache ? this.cache : await this.cacheAtHead();
+    const cache = freshness === 'cached' ? (this.cache ?? (await this.sharedCacheAtHead())) : await this.cacheAtHead();
     const read = <T>(key: string, keep: Keep) => cache.through(key, keep, () => this.table.value<T>(key));
     const [domains, pools, changeRequests, domainsInUse, nextWaiting] = await Promise.all([
       Promise.all((reads.domains ?? []).map((name) => read<SipDomain>(rowKeys.domain(name), 'present-or-absent'))),
@@ -85,6 +87,13 @@ export class TableDirectory implements Directory {
    * because every commit rewrites the head; a commit decided on this snapshot fails if anything
    * moved since. (Admissions append to waiting lists without touching the head, but only ever behind the first.)
    */
+  private sharedCacheAtHead(): Promise<DirectoryCache> {
+    // Snapshots that may be cached share one read of the head (a worker starts with a batch of
+    // messages at once); a `current` one reads its own, since a read already in flight may predate it.
+    this.headRead ??= this.cacheAtHead().finally(() => (this.headRead = undefined));
+    return this.headRead;
+  }
+
   private async cacheAtHead(): Promise<DirectoryCache> {
     const seen = this.cache;
     const seenVersion = seen?.version;

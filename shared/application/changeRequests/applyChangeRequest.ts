@@ -121,22 +121,18 @@ function nextSettleStep(
  * lowest ticket first, one commit each. So changes to one address take effect in the order they
  * were accepted, whatever order their messages arrive in: a message that overtakes an earlier one
  * settles the earlier one first, and the earlier message, when it comes, finds its request settled.
- * A request never admitted (straight from automation) is admitted first, then settled.
+ * Returns undefined if the request was never admitted.
  */
-async function settleInOrder(deps: ApplyDependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
+async function settleInOrder(deps: ApplyDependencies, command: QueuedChangeRequest): Promise<ChangeRequest | undefined> {
   const id = command.changeRequestId;
   let reading = command.request;
-  let admitted = false;
   for (;;) {
     const request = reading;
     const reads = readsForRequest(request, { changeRequestId: id, waitingList: true });
     const { result: step } = await decideAndCommit(deps, reads, (snapshot, now) => nextSettleStep(deps.ids, id, request, snapshot, now));
     switch (step.kind) {
       case 'not-admitted':
-        if (admitted) throw new InvariantError(ErrorCode.invariantBroken, `change request ${id} was admitted but cannot be read back`);
-        await admitQueued(deps, command);
-        admitted = true;
-        break;
+        return undefined;
       case 'settled':
         return step.changeRequest;
       case 'settled-one-ahead':
@@ -149,23 +145,26 @@ async function settleInOrder(deps: ApplyDependencies, command: QueuedChangeReque
 }
 
 /**
- * Admits a request straight from automation before it waits for the directory's writer: until
- * then, a worker that dies holding it leaves no record (only the message, which may be poisoned).
- */
-async function admitQueued(deps: ApplyDependencies, command: QueuedChangeRequest): Promise<void> {
-  const now = deps.clock.now();
-  // A message without a (valid) trace starts one here, as a submission without a traceparent does.
-  const traced = { ...command, traceContext: deps.tracing.contextFor(command.traceContext) };
-  await admit(deps, queuedRecord(traced, now.toISOString()), admissionOptions(deps, now));
-}
-
-/**
  * Applies a queued create or delete: enforces every rule, then commits the endpoint change (or the
  * rejection), the request's final status, its audit record and its event together, in the order
  * the address's requests were accepted. A request that is already settled is left alone, so
  * redelivered and re-driven messages change nothing. A request already admitted (over HTTP, with
  * the authenticated principal as its actor) keeps its record: the message's fields never replace it.
  */
-export function applyChangeRequest(deps: ApplyDependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
-  return settleInOrder(deps, command);
+export async function applyChangeRequest(deps: ApplyDependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
+  // A request straight from automation is admitted before it waits for the directory's writer:
+  // until then, a worker that dies holding it leaves no record (only the message, which may be
+  // poisoned), so its record is read first and alone. It is read through the directory, which
+  // keeps it, so the decision in the writer's turn does not read it again.
+  const ahead = await deps.directory.snapshot({ changeRequests: [command.changeRequestId] }, 'cached');
+  if (!ahead.changeRequests.has(command.changeRequestId)) {
+    const now = deps.clock.now();
+    // A message without a (valid) trace starts one here, as a submission without a traceparent does.
+    const traced = { ...command, traceContext: deps.tracing.contextFor(command.traceContext) };
+    await admit(deps, queuedRecord(traced, now.toISOString()), admissionOptions(deps, now));
+  }
+  const settled = await settleInOrder(deps, command);
+  if (!settled)
+    throw new InvariantError(ErrorCode.invariantBroken, `change request ${command.changeRequestId} was admitted but cannot be read back`);
+  return settled;
 }
