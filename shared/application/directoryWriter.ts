@@ -206,6 +206,7 @@ function unionOf(reads: DirectoryReads[]): DirectoryReads {
     domainUsage: all((r) => r.domainUsage),
     changeRequests: all((r) => r.changeRequests),
     waitingLists: all((r) => r.waitingLists),
+    poolEndpoints: reads.some((r) => r.poolEndpoints !== false),
   };
 }
 

@@ -59,7 +59,7 @@ export class TableDirectory implements Directory {
         waitingPools.filter((fqdn) => !reads.pools?.includes(fqdn)),
       )),
     );
-    const holders = await this.holders(cache, reads.addresses ?? [], pools);
+    const holders = await this.holders(cache, reads.addresses ?? [], reads.poolEndpoints === false ? [] : pools);
     // An endpoint's pool comes with it, so a delete can free the pool's admin-endpoint slot.
     const poolsRead = new Set(pools.flatMap((pool) => (pool ? [pool.fqdn] : [])));
     pools.push(

@@ -24,6 +24,8 @@ export function readsForRequest(
   return {
     domains: [domainOf(request.sipAddress)],
     pools: request.operation === 'create' ? [request.poolFqdn] : [],
+    // The rules read the pool's row and the holder of the request's own address, nothing else of the pool.
+    poolEndpoints: false,
     addresses: [request.sipAddress],
     changeRequests: also.changeRequestId === undefined ? [] : [also.changeRequestId],
     waitingLists: also.waitingList ? [request.sipAddress] : [],

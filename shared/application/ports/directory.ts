@@ -7,8 +7,10 @@ import type { CloudEvent } from '../events';
 /** What a decision must read; the directory returns all of it as of one version. */
 export interface DirectoryReads {
   domains?: Fqdn[];
-  /** Pools to read; the holders of their default and admin endpoint addresses come with them. */
+  /** Pools to read; the holders of their default and admin endpoint addresses come with them (unless `poolEndpoints` is false). */
   pools?: Fqdn[];
+  /** False when a decision needs the pools' rows but not their endpoints' holders (an endpoint change names the address it needs). */
+  poolEndpoints?: boolean;
   /** Addresses to read; an endpoint's pool comes with it. */
   addresses?: SipAddress[];
   /** Domains for which to learn whether any address lives in them. */
