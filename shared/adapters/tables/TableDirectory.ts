@@ -44,21 +44,30 @@ export class TableDirectory implements Directory {
   async snapshot(reads: DirectoryReads, freshness: Freshness = 'current'): Promise<DirectorySnapshot> {
     const cache = freshness === 'cached' ? (this.cache ?? (await this.sharedCacheAtHead())) : await this.cacheAtHead();
     const read = <T>(key: string, keep: Keep) => cache.through(key, keep, () => this.table.value<T>(key));
-    const [domains, pools, changeRequests, domainsInUse, nextWaiting] = await Promise.all([
+    const [domains, pools, domainsInUse, nextWaiting] = await Promise.all([
       Promise.all((reads.domains ?? []).map((name) => read<SipDomain>(rowKeys.domain(name), 'present-or-absent'))),
       this.pools(cache, reads.pools ?? []),
-      Promise.all((reads.changeRequests ?? []).map((id) => read<ChangeRequest>(rowKeys.changeRequest(id), 'present'))),
       Promise.all((reads.domainUsage ?? []).map(async (name) => ((await this.domainInUse(cache, name)) ? name : undefined))),
       Promise.all((reads.waitingLists ?? []).map((sipAddress) => this.nextWaiting(cache, sipAddress))),
     ]);
-    // The request next in its list brings the pool it names (usually one already read), so it can be decided on this snapshot.
+    // A request next in its waiting list came with the list (its place there holds its record as
+    // admitted, which only a settling commit changes, and that commit also takes it out of the
+    // list), so its own row is read only when it is not. The request next in its list also brings
+    // the pool it names (usually one already read), so it can be decided on this snapshot.
+    const waiting = new Map(nextWaiting.flatMap((next) => (next ? [[next.id, next] as const] : [])));
     const waitingPools = nextWaiting.flatMap((next) => (next?.request.operation === 'create' ? [next.request.poolFqdn] : []));
-    pools.push(
-      ...(await this.pools(
+    const [changeRequests, poolsOfWaiting] = await Promise.all([
+      Promise.all(
+        (reads.changeRequests ?? []).map(
+          async (id) => waiting.get(id) ?? (await read<ChangeRequest>(rowKeys.changeRequest(id), 'present')),
+        ),
+      ),
+      this.pools(
         cache,
         waitingPools.filter((fqdn) => !reads.pools?.includes(fqdn)),
-      )),
-    );
+      ),
+    ]);
+    pools.push(...poolsOfWaiting);
     const holders = await this.holders(cache, reads.addresses ?? [], reads.poolEndpoints === false ? [] : pools);
     // An endpoint's pool comes with it, so a delete can free the pool's admin-endpoint slot.
     const poolsRead = new Set(pools.flatMap((pool) => (pool ? [pool.fqdn] : [])));

@@ -29,6 +29,11 @@ export interface QueuedChangeRequest {
   /** The message's W3C trace, when it carried a valid one. */
   traceContext?: TraceContext;
   channel: ChangeRequestChannel;
+  /**
+   * Whether the message named its change request (admission over HTTP and the re-driver always do):
+   * then it was most likely admitted already, and nothing is read before the writer's turn.
+   */
+  requestNamed?: boolean;
 }
 
 /** What one step of settling a waiting list did. */
@@ -154,17 +159,34 @@ async function settleInOrder(deps: ApplyDependencies, command: QueuedChangeReque
 export async function applyChangeRequest(deps: ApplyDependencies, command: QueuedChangeRequest): Promise<ChangeRequest> {
   // A request straight from automation is admitted before it waits for the directory's writer:
   // until then, a worker that dies holding it leaves no record (only the message, which may be
-  // poisoned), so its record is read first and alone. It is read through the directory, which
-  // keeps it, so the decision in the writer's turn does not read it again.
-  const ahead = await deps.directory.snapshot({ changeRequests: [command.changeRequestId] }, 'cached');
-  if (!ahead.changeRequests.has(command.changeRequestId)) {
-    const now = deps.clock.now();
-    // A message without a (valid) trace starts one here, as a submission without a traceparent does.
-    const traced = { ...command, traceContext: deps.tracing.contextFor(command.traceContext) };
-    await admit(deps, queuedRecord(traced, now.toISOString()), admissionOptions(deps, now));
+  // poisoned), so its record is read first and alone. Once admitted it is first in its waiting
+  // list, as a rule, and the decision reads it from there. A message that names its request was
+  // admitted by whoever sent it, as a rule; should it not have been, settling finds no record,
+  // and it is admitted then.
+  if (!command.requestNamed && !(await isAdmitted(deps, command.changeRequestId))) await admitQueued(deps, command);
+  let settled = await settleInOrder(deps, command);
+  if (settled === undefined) {
+    // Named but never admitted (automation may name its own requests): admitted now, then settled.
+    await admitQueued(deps, command);
+    settled = await settleInOrder(deps, command);
   }
-  const settled = await settleInOrder(deps, command);
   if (!settled)
     throw new InvariantError(ErrorCode.invariantBroken, `change request ${command.changeRequestId} was admitted but cannot be read back`);
   return settled;
+}
+
+/**
+ * Whether a request was admitted: one read of its record, nothing before it (a worker just started
+ * would otherwise read the head first), so admission is as early as it can be.
+ */
+async function isAdmitted(deps: ApplyDependencies, changeRequestId: string): Promise<boolean> {
+  return (await deps.queries.changeRequest(changeRequestId)) !== undefined;
+}
+
+/** Admits a request from a queue message, as its first record. */
+async function admitQueued(deps: ApplyDependencies, command: QueuedChangeRequest): Promise<void> {
+  const now = deps.clock.now();
+  // A message without a (valid) trace starts one here, as a submission without a traceparent does.
+  const traced = { ...command, traceContext: deps.tracing.contextFor(command.traceContext) };
+  await admit(deps, queuedRecord(traced, now.toISOString()), admissionOptions(deps, now));
 }

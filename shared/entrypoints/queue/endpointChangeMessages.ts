@@ -157,6 +157,7 @@ function parseMessage(
       correlationId: correlationId ?? changeRequestId,
       ...(traceContext === undefined ? {} : { traceContext }),
       channel: 'queue',
+      requestNamed: givenId !== undefined,
     },
   };
 }
