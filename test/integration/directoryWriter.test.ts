@@ -117,6 +117,23 @@ describe('the directory writer on Azurite', () => {
     });
   });
 
+  describe('a request is read from its waiting list when it is next', () => {
+    it('a message naming a request nobody admitted (automation choosing its own id) is admitted, then applied, once', async () => {
+      const h = await newStoreHarness(azurite.connectionString);
+      await seed(h, 1);
+      const command = { ...aQueuedCreate('sip:named@contoso.com', 'pool1.contoso.com'), requestNamed: true };
+
+      const [first, again] = [await applyChangeRequest(h, command), await applyChangeRequest(h, command)];
+
+      assert.equal(first.status, ChangeRequestStatus.applied);
+      assert.deepEqual(again, first, 'the redelivery finds it settled');
+      assert.deepEqual(
+        (await h.auditSearch.page({ limit: 10 })).items.filter((record) => record.changeRequestId === command.changeRequestId).length,
+        1,
+      );
+    });
+  });
+
   describe('decisions waiting together commit together', () => {
     it('twenty concurrent creates on twenty pools commit in fewer transactions, each applied with its own record', async () => {
       const calls: Calls = { transactions: [], deletes: [] };
@@ -231,6 +248,27 @@ describe('the directory writer on Azurite', () => {
       );
       assert.deepEqual(calls.deletes, [], 'no delete of its own');
       assert.deepEqual(await h.outbox.pending(10), [], 'neither event is pending');
+    });
+
+    it('a carried row another instance deleted first does not fail the commit', async () => {
+      const calls: Calls = { transactions: [], deletes: [] };
+      const h = await newStoreHarness(azurite.connectionString, { wrapClient: (table) => recording(table, calls) });
+      await addSipDomain(h, admin, fqdn('contoso.com'));
+      // Another instance's re-driver published the event again and deleted its row.
+      await h.table.deleteEntity('default', 'outbox|000000000000001');
+
+      const added = await addSipDomain(h, admin, fqdn('fabrikam.com'));
+
+      assert.equal(added.outcome, 'created');
+      assert.deepEqual(
+        calls.transactions.slice(-2).map((actions) => actions.filter(([kind]) => kind === 'delete').length),
+        [1, 0],
+        'refused with the delete (404), submitted again without it',
+      );
+      assert.deepEqual(
+        (await h.auditSearch.page({ limit: 10 })).items.map((record) => record.sequence),
+        [2, 1],
+      );
     });
 
     it('with no commit to carry them, the rows are deleted within a second or so', async () => {
