@@ -34,7 +34,19 @@ export class PublishedOutboxRows {
 
   add(rowKey: string): void {
     this.waiting.add(rowKey);
+    this.scheduleSweep();
+  }
+
+  private scheduleSweep(): void {
     this.timer ??= setTimeout(() => void this.sweep(), this.sweepAfterMs).unref();
+  }
+
+  /** Rows a commit or a sweep carried and did not delete: waiting again, for the next commit. */
+  private restore(keys: string[]): void {
+    for (const key of keys) {
+      this.carried.delete(key);
+      this.waiting.add(key);
+    }
   }
 
   /** Up to `room` (eligible) rows for a commit to delete; the commit then calls `done` with them, whether it succeeded or not. */
@@ -47,12 +59,14 @@ export class PublishedOutboxRows {
     return keys;
   }
 
-  /** The commit carrying `keys` is over: deleted with it, or (when it failed) still waiting. */
+  /** The commit carrying `keys` is over: deleted with it, or (when it failed) waiting again, for the next commit or a sweep. */
   done(keys: string[], deleted: boolean): void {
-    for (const key of keys) {
-      this.carried.delete(key);
-      if (!deleted) this.add(key);
+    if (deleted) {
+      for (const key of keys) this.carried.delete(key);
+      return;
     }
+    this.restore(keys);
+    this.scheduleSweep();
   }
 
   /** Deletes every waiting row now (no commit came to carry them). */
@@ -63,8 +77,11 @@ export class PublishedOutboxRows {
       await Promise.all(keys.map((key) => this.table.delete(key)));
       this.done(keys, true);
     } catch {
-      // Storage away: the rows stay published-and-waiting, and the next commit or sweep tries again.
-      this.done(keys, false);
+      // Storage away: the rows wait for the next commit (or the sweep after the next publish). No
+      // sweep is scheduled now: retrying on a timer would keep an idle process busy, and alive,
+      // for as long as storage stays away. Should this process end first, another instance's
+      // re-driver publishes the events again, with the same ids, and deletes the rows.
+      this.restore(keys);
     }
   }
 }
