@@ -108,19 +108,14 @@ export class DirectoryWriter {
           continue;
         }
         if (jobs.length > 1 && !(error instanceof ConcurrencyError)) {
-          for (const job of jobs) await this.commitAlone(job);
+          // One by one: a lone decision always fits its own commit, so none is left over.
+          for (const job of jobs) await this.commitGroup([job]);
           return [];
         }
         for (const job of jobs) job.reject(error);
         return [];
       }
     }
-  }
-
-  private async commitAlone(job: Job): Promise<void> {
-    const left = await this.commitGroup([job]);
-    // A lone job always fits; should it not, it is failed rather than retried forever.
-    for (const unfit of left) unfit.reject(new Error('a decision was left out of its own commit'));
   }
 
   /** One snapshot, the jobs decided on it in turn while they stay independent, one commit. */

@@ -7,9 +7,6 @@ import { rowKeys } from './rowKeys';
 /** How a cached entry may be kept: `absent` also keeps "no such row"; `present` keeps only a value. */
 export type Keep = 'present-or-absent' | 'present';
 
-/** A cache lookup: a hit (its value, undefined for a row known absent) or a miss. */
-export type Lookup<T> = { hit: true; value: T | undefined } | { hit: false };
-
 /**
  * What one process knows of the directory as of one version of the head row: the rows its decisions
  * read and its own commits wrote. It is sound because every change to these rows is a commit that
@@ -35,14 +32,10 @@ export class DirectoryCache {
     public head: AuditHead,
   ) {}
 
-  lookup<T>(key: string): Lookup<T> {
-    return this.entries.has(key) ? { hit: true, value: this.entries.get(key) as T | undefined } : { hit: false };
-  }
-
   /** Reads through the cache: a miss runs `read`, and keeps its answer as `keep` allows, unless a commit moved the cache meanwhile. */
   async through<T>(key: string, keep: Keep, read: () => Promise<T | undefined>): Promise<T | undefined> {
-    const cached = this.lookup<T>(key);
-    if (cached.hit) return cached.value;
+    // A hit may be undefined: a row known to be absent.
+    if (this.entries.has(key)) return this.entries.get(key) as T | undefined;
     const started = this.generation;
     const value = await read();
     const superseded = (this.changedAt.get(key) ?? -1) > started;
