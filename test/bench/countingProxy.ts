@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 /**
  * A counting proxy on loopback in front of Azurite: forwards every request unchanged to Azurite's
@@ -13,6 +14,8 @@ export interface CountingProxy {
   queuePort: number;
   /** Requests since the last reset, by `<service> <METHOD> <kind>`. */
   counts(): Record<string, number>;
+  /** Milliseconds from each request's arrival to its answer's end, summed by the same kinds since the last reset. */
+  busyMs(): Record<string, number>;
   reset(): void;
   /** Keeps the next `count` table batch bodies (and their content types) for `recorded()`. */
   record(count: number): void;
@@ -38,6 +41,7 @@ export function pathKind(service: 'table' | 'queue', method: string, url: string
 /** Starts the proxy in front of Azurite's table and queue ports. */
 export async function startCountingProxy(targets: { tablePort: number; queuePort: number }): Promise<CountingProxy> {
   let counts: Record<string, number> = {};
+  let busy: Record<string, number> = {};
   let toRecord = 0;
   const recorded: Array<{ contentType: string; body: string }> = [];
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -45,6 +49,10 @@ export async function startCountingProxy(targets: { tablePort: number; queuePort
     http.createServer((request, response) => {
       const key = `${service} ${request.method} ${pathKind(service, request.method ?? '', request.url ?? '/')}`;
       counts[key] = (counts[key] ?? 0) + 1;
+      const arrived = performance.now();
+      response.on('finish', () => {
+        busy[key] = (busy[key] ?? 0) + performance.now() - arrived;
+      });
       const keep = service === 'table' && toRecord > 0 && (request.url ?? '').includes('$batch');
       if (keep) toRecord--;
       const chunks: Buffer[] = [];
@@ -77,8 +85,10 @@ export async function startCountingProxy(targets: { tablePort: number; queuePort
     tablePort,
     queuePort,
     counts: () => ({ ...counts }),
+    busyMs: () => ({ ...busy }),
     reset: () => {
       counts = {};
+      busy = {};
     },
     record: (count) => {
       toRecord = count;

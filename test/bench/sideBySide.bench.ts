@@ -50,6 +50,8 @@ const FLOOR_QUEUE = 'bench-floor-create';
 const ADMISSIONS = Number(process.env.BENCH_ADMISSIONS ?? 200);
 const ADMISSION_WARMUP = Number(process.env.BENCH_ADMISSION_WARMUP ?? 20);
 const ADMISSION_CONCURRENCY = [1, 16];
+/** Which sections to run, for looking into one: BENCH_SECTIONS=bd runs (b) and (d). The floor's template comes from (b)'s first run, so that runs anyway. */
+const SECTIONS = process.env.BENCH_SECTIONS ?? 'abcd';
 /** Each side's partition and queue for (d); the names are as long as each other, so both sides' rows are the same size. */
 const ADMISSION_STORE = {
   service: { partition: 'admission-svc', queue: 'bench-admission-svc' },
@@ -60,7 +62,10 @@ interface Sample {
   rate: number;
   requests: number;
   cpuMs: number;
+  /** The storage child's CPU (Azurite and the proxy), per applied change. */
+  storageCpuMs: number;
   counts: Record<string, number>;
+  busyMs: Record<string, number>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,9 +78,16 @@ async function measure(storage: BenchStorage, applied: number, work: () => Promi
   await work();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const counts = await storage.counts();
+  const [counts, usage] = [await storage.counts(), await storage.usage()];
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  return { rate: applied / seconds, requests: total / applied, cpuMs: (cpu.user + cpu.system) / 1000 / applied, counts };
+  return {
+    rate: applied / seconds,
+    requests: total / applied,
+    cpuMs: (cpu.user + cpu.system) / 1000 / applied,
+    storageCpuMs: usage.cpuMs / applied,
+    counts,
+    busyMs: usage.busyMs,
+  };
 }
 
 /** Until the queue holds no message, visible or leased (Azurite counts both). */
@@ -326,7 +338,9 @@ interface AdmissionSample {
   rate: number;
   requests: number;
   cpuMs: number;
+  storageCpuMs: number;
   counts: Record<string, number>;
+  busyMs: Record<string, number>;
 }
 
 /** Bodies of creates, each for a new address; `tag` makes them unique and as long as the other side's. */
@@ -347,7 +361,7 @@ async function measureAdmissions(storage: BenchStorage, url: string, authorizati
     const latencies = await load.run(admissionBodies(`${tag}t`, ADMISSIONS));
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const counts = await storage.counts();
+    const [counts, usage] = [await storage.counts(), await storage.usage()];
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     return {
       p50: percentile(latencies, 50),
@@ -355,7 +369,9 @@ async function measureAdmissions(storage: BenchStorage, url: string, authorizati
       rate: ADMISSIONS / seconds,
       requests: total / ADMISSIONS,
       cpuMs: (cpu.user + cpu.system) / 1000 / ADMISSIONS,
+      storageCpuMs: usage.cpuMs / ADMISSIONS,
       counts,
+      busyMs: usage.busyMs,
     } satisfies AdmissionSample;
   } finally {
     load.close();
@@ -423,12 +439,13 @@ const median = (values: number[]) => {
 const range = (values: number[], digits = 1) =>
   `${median(values).toFixed(digits)} [${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)}]`;
 
-function perKind(samples: Array<{ counts: Record<string, number> }>, per = CHANGES): string {
+/** The last round's requests per change by kind, each with the ms it spent in the storage child per change. */
+function perKind(samples: Array<{ counts: Record<string, number>; busyMs: Record<string, number> }>, per = CHANGES): string {
   const last = samples[samples.length - 1];
   if (!last) return '';
   return Object.entries(last.counts)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([kind, n]) => `${kind} ${(n / per).toFixed(2)}`)
+    .map(([kind, n]) => `${kind} ${(n / per).toFixed(2)} (${((last.busyMs[kind] ?? 0) / per).toFixed(1)} ms)`)
     .join(', ');
 }
 
@@ -448,6 +465,7 @@ function printAdmissions(): void {
     row('admissions/s', (x) => x.rate, 1, true);
     row('storage requests / admission', (x) => x.requests, 2, false);
     row('CPU ms / admission', (x) => x.cpuMs, 2, true);
+    row('storage child CPU ms / admission', (x) => x.storageCpuMs, 2, true);
   }
 }
 
@@ -473,22 +491,30 @@ async function main(): Promise<void> {
   const oneAtATime = { service: [] as number[], floor: [] as number[], service95: [] as number[], floor95: [] as number[] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      const applied = await service.applyAlone(`s${round}b`, template === undefined);
-      template ??= applied.template;
-      if (!template) throw new Error('no template captured');
-      add('b service', applied.sample);
-      add('b floor', await floorRun(template, storage, `floor${round}b1`, false, false));
-      add('b floor grouped', await floorRun(template, storage, `floor${round}bn`, true, false));
-      add('a service', await service.endToEnd(`s${round}a`));
-      add('a floor', await floorRun(template, storage, `floor${round}a1`, false, true));
-      add('a floor grouped', await floorRun(template, storage, `floor${round}an`, true, true));
-      const serviceOne = await service.oneAtATime(`s${round}c`);
-      const floorOne = await floorOneAtATime(template, storage, `floor${round}c1`);
-      oneAtATime.service.push(percentile(serviceOne, 50));
-      oneAtATime.floor.push(percentile(floorOne, 50));
-      oneAtATime.service95.push(percentile(serviceOne, 95));
-      oneAtATime.floor95.push(percentile(floorOne, 95));
-      await admissionRound(service, storage, bare, `Bearer ${keys.all}`, round);
+      if (SECTIONS.includes('b') || !template) {
+        const applied = await service.applyAlone(`s${round}b`, template === undefined);
+        template ??= applied.template;
+        if (!template) throw new Error('no template captured');
+        if (SECTIONS.includes('b')) {
+          add('b service', applied.sample);
+          add('b floor', await floorRun(template, storage, `floor${round}b1`, false, false));
+          add('b floor grouped', await floorRun(template, storage, `floor${round}bn`, true, false));
+        }
+      }
+      if (SECTIONS.includes('a')) {
+        add('a service', await service.endToEnd(`s${round}a`));
+        add('a floor', await floorRun(template, storage, `floor${round}a1`, false, true));
+        add('a floor grouped', await floorRun(template, storage, `floor${round}an`, true, true));
+      }
+      if (SECTIONS.includes('c')) {
+        const serviceOne = await service.oneAtATime(`s${round}c`);
+        const floorOne = await floorOneAtATime(template, storage, `floor${round}c1`);
+        oneAtATime.service.push(percentile(serviceOne, 50));
+        oneAtATime.floor.push(percentile(floorOne, 50));
+        oneAtATime.service95.push(percentile(serviceOne, 95));
+        oneAtATime.floor95.push(percentile(floorOne, 95));
+      }
+      if (SECTIONS.includes('d')) await admissionRound(service, storage, bare, `Bearer ${keys.all}`, round);
       console.error(`round ${round + 1}/${ROUNDS} done`);
     }
   } finally {
@@ -507,7 +533,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log('| figure | service | floor (1/tx) | floor (grouped) | service/floor | service/grouped |');
   console.log('|---|---|---|---|---|---|');
-  for (const step of ['a', 'b']) {
+  for (const step of ['a', 'b'].filter((section) => SECTIONS.includes(section))) {
     const [s, f, g] = ['service', 'floor', 'floor grouped'].map((name) => runs[`${step} ${name}`] ?? []) as [Sample[], Sample[], Sample[]];
     const title = step === 'a' ? `(a) ${CHANGES} concurrent creates, end to end` : '(b) apply alone, queue pre-filled';
     const rate = (x: Sample[]) => x.map((v) => v.rate);
@@ -529,18 +555,26 @@ async function main(): Promise<void> {
     console.log(
       `| ${title}: CPU ms / applied change | ${range(s.map((v) => v.cpuMs))} | ${range(f.map((v) => v.cpuMs))} | ${range(g.map((v) => v.cpuMs))} | ${(median(s.map((v) => v.cpuMs)) / median(f.map((v) => v.cpuMs))).toFixed(2)}x | |`,
     );
+    const storageCpu = (x: Sample[]) => x.map((v) => v.storageCpuMs);
+    console.log(
+      `| ${title}: storage child CPU ms / applied change | ${range(storageCpu(s))} | ${range(storageCpu(f))} | ${range(storageCpu(g))} | ${(median(storageCpu(s)) / median(storageCpu(f))).toFixed(2)}x | |`,
+    );
   }
+  if (SECTIONS.includes('c')) printOneAtATime(oneAtATime);
+  if (SECTIONS.includes('d')) printAdmissions();
+  console.log('');
+  for (const name of Object.keys(runs).sort()) console.log(`requests per change, last round, ${name}: ${perKind(runs[name] ?? [])}`);
+  for (const name of Object.keys(admissions).sort())
+    console.log(`requests per admission, last round, ${name}: ${perKind(admissions[name] ?? [], ADMISSIONS)}`);
+}
+
+function printOneAtATime(oneAtATime: { service: number[]; floor: number[]; service95: number[]; floor95: number[] }): void {
   console.log(
     `| (c) one at a time, submit -> applied: p50 ms, median [min-max] of ${ROUNDS} rounds x ${SEQUENTIAL} | ${range(oneAtATime.service)} | ${range(oneAtATime.floor)} | | ${(median(oneAtATime.service) / median(oneAtATime.floor)).toFixed(2)}x (latency) | |`,
   );
   console.log(
     `| (c) one at a time, submit -> applied: p95 ms, median [min-max] | ${range(oneAtATime.service95)} | ${range(oneAtATime.floor95)} | | ${(median(oneAtATime.service95) / median(oneAtATime.floor95)).toFixed(2)}x (latency) | |`,
   );
-  printAdmissions();
-  console.log('');
-  for (const name of Object.keys(runs).sort()) console.log(`requests per change, last round, ${name}: ${perKind(runs[name] ?? [])}`);
-  for (const name of Object.keys(admissions).sort())
-    console.log(`requests per admission, last round, ${name}: ${perKind(admissions[name] ?? [], ADMISSIONS)}`);
 }
 
 main().catch((error) => {

@@ -11,10 +11,16 @@ import { startCountingProxy, type CountingProxy } from './countingProxy';
 
 type Request =
   | { id: number; op: 'counts' }
+  | { id: number; op: 'usage' }
   | { id: number; op: 'reset' }
   | { id: number; op: 'record'; count: number }
   | { id: number; op: 'recorded' }
   | { id: number; op: 'stop' };
+
+export interface StorageUsage {
+  cpuMs: number;
+  busyMs: Record<string, number>;
+}
 
 /** The bench's handle on the storage child. */
 export interface BenchStorage {
@@ -23,6 +29,11 @@ export interface BenchStorage {
   /** Straight to Azurite, uncounted: for the bench's own checks (is the queue empty?). */
   direct: string;
   counts(): Promise<Record<string, number>>;
+  /**
+   * Since the last reset: the child's CPU ms (Azurite and the proxy share its one event loop, so
+   * near 1000 ms a second it is the bound), and the ms requests spent in it by kind (see busyMs).
+   */
+  usage(): Promise<StorageUsage>;
   reset(): Promise<void>;
   record(count: number): Promise<void>;
   recorded(): Promise<Array<{ contentType: string; body: string }>>;
@@ -57,6 +68,7 @@ export async function startBenchStorage(): Promise<BenchStorage> {
     proxied,
     direct,
     counts: () => ask({ op: 'counts' }),
+    usage: () => ask({ op: 'usage' }),
     reset: () => ask({ op: 'reset' }),
     record: (count) => ask({ op: 'record', count } as Omit<Request, 'id'>),
     recorded: () => ask({ op: 'recorded' }),
@@ -73,12 +85,18 @@ async function runChild(): Promise<void> {
   const ports = portsOf(azurite.connectionString);
   const proxy: CountingProxy = await startCountingProxy(ports);
   const proxied = azuriteConnectionString({ table: proxy.tablePort, queue: proxy.queuePort, blob: ports.blobPort });
+  let cpuAtReset = process.cpuUsage();
   process.on('message', (request: Request) => {
     const reply = (value: unknown) => process.send?.({ id: request.id, value });
     switch (request.op) {
       case 'counts':
         return reply(proxy.counts());
+      case 'usage': {
+        const cpu = process.cpuUsage(cpuAtReset);
+        return reply({ cpuMs: (cpu.user + cpu.system) / 1000, busyMs: proxy.busyMs() } satisfies StorageUsage);
+      }
       case 'reset':
+        cpuAtReset = process.cpuUsage();
         proxy.reset();
         return reply(true);
       case 'record':
