@@ -3,6 +3,7 @@ import { KeyedMutex } from '../application/keyedMutex';
 import { RateLimiter } from '../application/rateLimiter';
 import type { MessageBus } from '../application/ports/messageBus';
 import type { LogFields, Logger } from '../application/ports/system';
+import type { QueueClient } from '@azure/storage-queue';
 import { StorageQueueMessageBus } from '../adapters/storageQueues/StorageQueueMessageBus';
 import { systemClock, uuidv7Ids } from '../adapters/system';
 import { openTelemetryTracing } from '../adapters/tracing';
@@ -86,7 +87,14 @@ function messageBusFor(settings: Settings, credentialFor: CredentialFor): { bus:
     };
   }
   const service = createQueueServiceClient(settings.storage, 'app', credentialFor);
-  return { bus: new StorageQueueMessageBus((name) => service.getQueueClient(name), settings.queues), close: async () => undefined };
+  // One client per queue, made on first use: a QueueClient builds its whole request pipeline when made.
+  const queues = new Map<string, QueueClient>();
+  const queueFor = (name: string): QueueClient => {
+    let queue = queues.get(name);
+    if (!queue) queues.set(name, (queue = service.getQueueClient(name)));
+    return queue;
+  };
+  return { bus: new StorageQueueMessageBus(queueFor, settings.queues), close: async () => undefined };
 }
 
 /** What signs audit checkpoints and what verifies them; both absent when signing is not configured. */
