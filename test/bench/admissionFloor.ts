@@ -11,14 +11,15 @@ import type { RecordedAction } from './floor';
  * POST /api/change-requests with the SDKs and no service code, as a skilled engineer would, doing the
  * storage work the service's admission does (TableAdmissions.admit, then the queue send):
  *
- *   1. read the address's counter row `line|<domain>|<user>` (absent for a new address);
- *   2. one entity-group transaction: the counter created (or replaced under its ETag) with the next
- *      ticket, the request's `cr|<id>` row, its five `crix|` listing rows (all, actor, status,
- *      address, operation) and its `pending|<domain>|<user>|<ticket>` row, each holding the same
- *      JSON with the same columns as the service writes (the bench compares the two sides'
- *      recorded transactions, action by action, in bytes: see compareAdmissionBatches);
- *      a lost race (409, 412) reads the counter again and retries;
- *   3. send the request's queue message (base64 JSON, the service's fields), then answer 202 with
+ *   1. one entity-group transaction: the address's counter row `line|<domain>|<user>` created with
+ *      the first ticket, the request's `cr|<id>` row, its five `crix|` listing rows (all, actor,
+ *      status, address, operation) and its `pending|<domain>|<user>|<ticket>` row, each holding the
+ *      same JSON with the same columns as the service writes (the bench compares the two sides'
+ *      recorded transactions, action by action, in bytes: see compareAdmissionBatches). A create
+ *      most often names a new address, so neither side reads the counter first; should it exist,
+ *      the transaction fails whole (409), and the counter is read and replaced under its ETag with
+ *      the next ticket (a lost race, 409 or 412, reads it again);
+ *   2. send the request's queue message (base64 JSON, the service's fields), then answer 202 with
  *      Location, Retry-After and X-Correlation-Id, and the request as JSON, as the service does.
  *
  * Left out: authentication beyond one key (the service hashes the bearer and compares it, in constant
@@ -165,7 +166,8 @@ export class BareAdmission {
     };
     const lineKey = `line|${domain}|${user}`;
     for (let attempt = 0; ; attempt++) {
-      const line = await this.counter(lineKey);
+      // A create most often names a new address: its first attempt assumes no counter yet.
+      const line = attempt === 0 ? { lastTicket: 0, etag: undefined } : await this.counter(lineKey);
       record.ticket = line.lastTicket + 1;
       try {
         await this.table.submitTransaction(this.admissionActions(record, domain, user, line.etag, now));

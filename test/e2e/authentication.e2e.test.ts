@@ -33,6 +33,18 @@ async function storedState(): Promise<string[]> {
   return rows.map((row) => `${row.rowKey} ${row.etag}`).sort();
 }
 
+/**
+ * The stored state once the host has published its events and swept their outbox rows (a second
+ * after publishing, if no commit carried them sooner): a row leaving the outbox during the refusals
+ * would be that background work, not a refused request's write.
+ */
+async function settledState(): Promise<string[]> {
+  for (const deadline = Date.now() + 10_000; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    const state = await storedState();
+    if (!state.some((row) => row.startsWith('outbox|')) || Date.now() > deadline) return state;
+  }
+}
+
 /** A route and a request to it that would succeed (and, for a write, change something) with the right role. */
 interface RouteCase {
   name: string;
@@ -223,7 +235,7 @@ describe('authentication and roles over HTTP (AUTH_MODE=keys)', () => {
       { name: 'one endpoint', method: 'GET', path: `/endpoints/${pathOf(topology.defaultEndpoint())}`, wrongRoles: [], needs: '' },
       { name: 'topology', method: 'GET', path: '/topology', wrongRoles: [], needs: '' },
     ];
-    const before = await storedState();
+    const before = await settledState();
     const forged = {
       'x-ms-client-principal': Buffer.from(
         JSON.stringify({

@@ -4,13 +4,14 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { openTableStore } from '../../shared/adapters/tables/tableStore';
 import type { DirectoryTableClient } from '../../shared/adapters/tables/partitionTable';
 import { SWEEP_AFTER_MS } from '../../shared/adapters/tables/publishedOutbox';
-import { applyChangeRequest } from '../../shared/application/changeRequests/applyChangeRequest';
+import { admissionOptions, admit } from '../../shared/application/changeRequests/admission';
+import { applyChangeRequest, type QueuedChangeRequest } from '../../shared/application/changeRequests/applyChangeRequest';
 import { KeyedMutex } from '../../shared/application/keyedMutex';
 import { addSipDomain, registerPool, removeSipDomain } from '../../shared/application/topology';
 import { ChangeRequestStatus } from '../../shared/domain/changeRequest';
 import { RejectionCode } from '../../shared/domain/codes';
 import { startTestAzurite, type TestAzurite } from '../support/azurite';
-import { aQueuedCreate, aQueuedDelete, fqdn, sip } from '../support/builders';
+import { aChangeRequest, aQueuedCreate, aQueuedDelete, fqdn, sip } from '../support/builders';
 import { newStoreHarness, partitionRows, type StoreHarness } from '../support/storeHarness';
 
 /**
@@ -45,6 +46,38 @@ function recording(table: TableClient, calls: Calls): DirectoryTableClient {
       return table.submitTransaction(actions);
     },
   };
+}
+
+/** What a harness read: the row keys of its point reads, and the filters of its queries. */
+interface Reads {
+  rows: string[];
+  queries: string[];
+}
+
+function watching(table: TableClient, reads: Reads): DirectoryTableClient {
+  return {
+    createTable: table.createTable.bind(table),
+    createEntity: table.createEntity.bind(table),
+    updateEntity: table.updateEntity.bind(table),
+    deleteEntity: table.deleteEntity.bind(table),
+    submitTransaction: table.submitTransaction.bind(table),
+    getEntity: (partitionKey: string, rowKey: string, options?: object) => {
+      reads.rows.push(rowKey);
+      return table.getEntity(partitionKey, rowKey, options);
+    },
+    listEntities: (options?: Parameters<TableClient['listEntities']>[0]) => {
+      reads.queries.push(String(options?.queryOptions?.filter));
+      return table.listEntities(options);
+    },
+  };
+}
+
+/** Admits a queued request as HTTP admission does (its ticket drawn, its message not sent); resolves with its ticket. */
+async function admitted(h: StoreHarness, command: QueuedChangeRequest): Promise<number | null> {
+  const request = aChangeRequest({ id: command.changeRequestId, request: command.request, correlationId: command.correlationId });
+  const admission = await admit(h, request, admissionOptions(h, new Date()));
+  assert.equal(admission.outcome, 'admitted');
+  return admission.outcome === 'admitted' ? admission.changeRequest.ticket : null;
 }
 
 /** A harness, and a second one over the same partition as another process would have it: its own cache, outbox and writer. */
@@ -131,6 +164,71 @@ describe('the directory writer on Azurite', () => {
         (await h.auditSearch.page({ limit: 10 })).items.filter((record) => record.changeRequestId === command.changeRequestId).length,
         1,
       );
+    });
+  });
+
+  describe('an admission in this process', () => {
+    it('admits a create of a new address without reading its counter, and the writer takes the request from memory', async () => {
+      const reads: Reads = { rows: [], queries: [] };
+      const h = await newStoreHarness(azurite.connectionString, { wrapClient: (table) => watching(table, reads) });
+      await seed(h, 1);
+      const command = { ...aQueuedCreate('sip:fresh@contoso.com', 'pool1.contoso.com'), requestNamed: true };
+      reads.rows.length = reads.queries.length = 0;
+
+      assert.equal(await admitted(h, command), 1);
+      assert.deepEqual(reads, { rows: [], queries: [] }, 'admission read nothing');
+      const settled = await applyChangeRequest(h, command);
+
+      assert.equal(settled.status, ChangeRequestStatus.applied, JSON.stringify(settled.reason));
+      assert.deepEqual(reads.queries, [], 'the waiting list was not read');
+      assert.deepEqual(reads.rows, ['address|contoso.com|fresh'], 'only the address was read: its pool and domain were in memory');
+      assert.equal((await h.queries.changeRequest(command.changeRequestId))?.status, ChangeRequestStatus.applied);
+    });
+
+    it('admits a create of an address used before after its counter, and settles it in its turn', async () => {
+      const h = await newStoreHarness(azurite.connectionString);
+      await seed(h, 2);
+      const [first, removal, again] = [
+        { ...aQueuedCreate('sip:reused@contoso.com', 'pool1.contoso.com'), requestNamed: true },
+        { ...aQueuedDelete('sip:reused@contoso.com'), requestNamed: true },
+        { ...aQueuedCreate('sip:reused@contoso.com', 'pool2.contoso.com'), requestNamed: true },
+      ];
+      // Three tickets drawn before any is settled: the third create finds the counter the first made.
+      assert.deepEqual([await admitted(h, first), await admitted(h, removal), await admitted(h, again)], [1, 2, 3]);
+
+      // Delivered last first: each waits for the requests ahead of it.
+      const settled = [await applyChangeRequest(h, again), await applyChangeRequest(h, removal), await applyChangeRequest(h, first)];
+
+      assert.deepEqual(
+        settled.map((request) => request.status),
+        [ChangeRequestStatus.applied, ChangeRequestStatus.applied, ChangeRequestStatus.applied],
+      );
+      const endpoint = (await h.queries.topology()).pools.find((pool) => pool.fqdn === 'pool2.contoso.com');
+      assert.equal(endpoint?.adminEndpointSipAddress, 'sip:reused@contoso.com', 'the address ends on the pool of the last create');
+      assert.deepEqual(
+        [first, removal, again].map((command) => settled.find((request) => request.id === command.changeRequestId)?.auditSequence),
+        [4, 5, 6],
+        'settled in ticket order',
+      );
+    });
+
+    it('two processes admitting creates of one new address at once draw tickets 1 and 2, and the second waits for the first', async () => {
+      const { one, two } = await twoProcesses();
+      await seed(one, 2);
+      const [a, b] = [
+        { ...aQueuedCreate('sip:contested@contoso.com', 'pool1.contoso.com'), requestNamed: true },
+        { ...aQueuedCreate('sip:contested@contoso.com', 'pool2.contoso.com'), requestNamed: true },
+      ];
+
+      const tickets = await Promise.all([admitted(one, a), admitted(two, b)]);
+
+      assert.deepEqual([...tickets].sort(), [1, 2]);
+      const [firstCommand, secondCommand] = tickets[0] === 1 ? [a, b] : [b, a];
+      // The second, delivered first to the process that did not admit the first, settles the first before itself.
+      const second = await applyChangeRequest(tickets[0] === 1 ? two : one, secondCommand);
+      assert.equal(second.status, ChangeRequestStatus.rejected);
+      assert.equal(second.reason?.code, RejectionCode.sipAddressHeldByEndpoint);
+      assert.equal((await one.queries.changeRequest(firstCommand.changeRequestId))?.status, ChangeRequestStatus.applied);
     });
   });
 

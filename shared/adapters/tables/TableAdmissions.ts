@@ -21,32 +21,56 @@ type ExpiryEntry = Pick<IdempotencyRecord, 'scope' | 'key' | 'expiresAt'>;
 /**
  * Admissions on Azure Table Storage: one transaction draws the address's next ticket (guarded by the
  * counter row's ETag), records the request and its place in the waiting list, and its Idempotency-Key.
+ *
+ * A create most often names an address never used before, whose counter does not exist yet: it is
+ * admitted without reading the counter, as the address's first ticket (the transaction creates the
+ * counter, so it fails whole if the address has one), and only then, if it must, read and tried again.
+ * A request with the first ticket is first in its waiting list; `firstInLine` is told of it (the
+ * directory keeps it, so this process's writer need not look the request up).
  */
 export class TableAdmissions implements Admissions {
-  constructor(private readonly table: PartitionTable) {}
+  constructor(
+    private readonly table: PartitionTable,
+    private readonly firstInLine: (admitted: WaitingChangeRequest) => void = () => undefined,
+  ) {}
 
   async admit(changeRequest: ValidChangeRequest, options: AdmissionOptions): Promise<Admission> {
-    const sipAddress = changeRequest.request.sipAddress;
     const keyRowKey = options.idempotency ? rowKeys.idempotencyKey(options.idempotency.scope, options.idempotency.key) : undefined;
+    const likelyNewAddress = changeRequest.request.operation === 'create';
     const [counterRow, keyRow] = await Promise.all([
-      this.table.row(rowKeys.lastTicket(sipAddress)),
+      likelyNewAddress ? undefined : this.table.row(rowKeys.lastTicket(changeRequest.request.sipAddress)),
       keyRowKey ? this.table.row(keyRowKey) : undefined,
     ]);
     const heldKey = parse<IdempotencyRecord>(keyRow);
     if (heldKey && heldKey.expiresAt > options.now.toISOString()) return { outcome: 'key-taken', idempotency: heldKey };
-
-    const admitted: WaitingChangeRequest = { ...changeRequest, ticket: (parse<LastTicket>(counterRow)?.lastTicket ?? 0) + 1 };
-    const actions = [...this.ticketActions(admitted, counterRow, options), ...this.keyActions(admitted, keyRow, heldKey, options)];
     try {
-      await this.table.transact(actions);
-      return { outcome: 'admitted', changeRequest: admitted };
+      return await this.draw(changeRequest, counterRow, keyRow, heldKey, options);
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
       // Another admission won the counter, the key or (a redelivered message) the id: the id is final, the rest is tried again.
       const existing = await this.table.value<ChangeRequest>(rowKeys.changeRequest(changeRequest.id));
       if (existing) return { outcome: 'id-taken', changeRequest: existing };
-      throw error;
+      if (!likelyNewAddress) throw error;
     }
+    // The address had a counter after all (or another admission just made it): draw after it.
+    return this.draw(changeRequest, await this.table.row(rowKeys.lastTicket(changeRequest.request.sipAddress)), keyRow, heldKey, options);
+  }
+
+  /** One transaction: the ticket after `counterRow`'s (the first, if there is none), the request, and the key. */
+  private async draw(
+    changeRequest: ValidChangeRequest,
+    counterRow: StoredRow | undefined,
+    keyRow: StoredRow | undefined,
+    heldKey: IdempotencyRecord | undefined,
+    options: AdmissionOptions,
+  ): Promise<Admission> {
+    const admitted: WaitingChangeRequest = { ...changeRequest, ticket: (parse<LastTicket>(counterRow)?.lastTicket ?? 0) + 1 };
+    await this.table.transact([
+      ...this.ticketActions(admitted, counterRow, options),
+      ...this.keyActions(admitted, keyRow, heldKey, options),
+    ]);
+    if (admitted.ticket === 1) this.firstInLine(admitted);
+    return { outcome: 'admitted', changeRequest: admitted };
   }
 
   async purgeExpiredIdempotencyKeys(now: Date, limit: number): Promise<number> {

@@ -116,6 +116,11 @@ export class TableDirectory implements Directory {
     return fresh;
   }
 
+  /** An admission in this process made `admitted` first in its waiting list: what the cache may keep (see DirectoryCache.keepFirstInLine). */
+  admittedFirstInLine(admitted: WaitingChangeRequest): void {
+    this.cache?.keepFirstInLine(admitted);
+  }
+
   fits(commit: DirectoryCommit): boolean {
     const actions = this.actionsOf(commit);
     const bytes = actions.reduce((sum, [, entity]) => sum + ('data' in entity ? String(entity.data).length : 0), 0);

@@ -1,5 +1,5 @@
 import type { AuditHead } from '../../domain/audit';
-import { ChangeRequestStatus } from '../../domain/changeRequest';
+import { ChangeRequestStatus, type WaitingChangeRequest } from '../../domain/changeRequest';
 import { domainOf } from '../../domain/names';
 import type { DirectoryCommit } from '../../application/ports/directory';
 import { rowKeys } from './rowKeys';
@@ -41,6 +41,16 @@ export class DirectoryCache {
     const superseded = (this.changedAt.get(key) ?? -1) > started;
     if (!superseded && !this.entries.has(key) && (value !== undefined || keep === 'present-or-absent')) this.entries.set(key, value);
     return value;
+  }
+
+  /**
+   * Keeps the request an admission in this process just made first in its waiting list (its address's
+   * first ticket: nobody was before it, and it stays first until a commit settles it, as any
+   * request kept as next in line). Anything already known of the list is kept instead.
+   */
+  keepFirstInLine(admitted: WaitingChangeRequest): void {
+    const key = rowKeys.waitingListOf(admitted.request.sipAddress);
+    if (!this.entries.has(key)) this.entries.set(key, admitted);
   }
 
   private change(key: string, value: unknown): void {

@@ -23,9 +23,11 @@ export function createTableStore(client: DirectoryTableClient, partitionKey: str
   const table = new PartitionTable(client, partitionKey);
   // Shared by the directory (whose commits carry their deletes), the outbox (which marks them) and the audit log (which lists them).
   const published = new PublishedOutboxRows(table);
+  const directory = new TableDirectory(table, published);
   return {
-    directory: new TableDirectory(table, published),
-    admissions: new TableAdmissions(table),
+    directory,
+    // A request admitted first in its line here is one this process's writer need not look up.
+    admissions: new TableAdmissions(table, (admitted) => directory.admittedFirstInLine(admitted)),
     redrives: new TableRedriveSchedule(table),
     auditLog: new TableAuditLog(table, published),
     auditSearch: new TableAuditSearch(table),
