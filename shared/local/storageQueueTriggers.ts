@@ -1,4 +1,5 @@
 import type { DequeuedMessageItem } from '@azure/storage-queue';
+import { onQueueSend } from '../adapters/storageQueues/queueSends';
 import { StorageQueueRules } from '../adapters/transportRules';
 import { ConnectionSetting } from '../settings';
 import { triggerOf, type Registration } from './functionsRegistry';
@@ -137,8 +138,8 @@ export class StorageQueueTriggers {
           visibilityTimeout: this.options.messageLeaseSeconds,
         });
         if (messages.length === 0) {
-          await sleep(idleMs);
-          idleMs = Math.min(idleMs * 2, settings.maxPollingIntervalMs);
+          const woken = await this.idle(queues.queue.name, idleMs);
+          idleMs = woken ? MIN_POLL_MS : Math.min(idleMs * 2, settings.maxPollingIntervalMs);
           continue;
         }
         idleMs = MIN_POLL_MS;
@@ -154,6 +155,26 @@ export class StorageQueueTriggers {
       }
     }
     await Promise.allSettled(running);
+  }
+
+  /**
+   * Waits out one back-off interval on an empty queue, or less: a send by this process to the queue
+   * (queueSends.ts) ends the wait, as the Functions host's listener polls at once when a function's
+   * output binding adds a message. Resolves whether a send ended it.
+   */
+  private idle(queueName: string, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        stopListening();
+        resolve(false);
+      }, ms);
+      const stopListening = onQueueSend((sentTo) => {
+        if (sentTo !== queueName) return;
+        clearTimeout(timer);
+        stopListening();
+        resolve(true);
+      });
+    });
   }
 
   private async processMessage(registration: Registration, queues: MessageQueues, message: DequeuedMessageItem): Promise<void> {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { HttpResponse, type HttpRequest, type InvocationContext, type Timer } from '@azure/functions';
 import { QueueServiceClient, type DequeuedMessageItem } from '@azure/storage-queue';
+import { StorageQueueMessageBus } from '../../shared/adapters/storageQueues/StorageQueueMessageBus';
 import { createQueueServiceClient } from '../../shared/composition/clients';
 import { LocalFunctionsHost, type LocalHostOptions, type TriggerQueue } from '../../shared/local/LocalFunctionsHost';
 import { parseStorageConnection } from '../../shared/settings';
@@ -200,6 +201,11 @@ class FakeQueue implements TriggerQueue {
     readonly name: string,
     private readonly messages: DequeuedMessageItem[] = [],
   ) {}
+
+  /** Puts a message in the queue, as a send by someone else would. */
+  push(message: DequeuedMessageItem): void {
+    this.messages.push(message);
+  }
 
   async createIfNotExists(): Promise<unknown> {
     this.settlements.push('createIfNotExists');
@@ -714,6 +720,44 @@ describe('LocalFunctionsHost queue triggers', () => {
     );
     assert.deepEqual(poison.settlements, []);
     assert.deepEqual(logs, ['[fromFake] message m2 failed on dequeue 1: the message is not base64 (host.json messageEncoding is base64)']);
+  });
+
+  it('polls a queue at once when this process sends to it, instead of finishing its back-off on the empty queue', async () => {
+    const queue = new FakeQueue('wake');
+    const runs: unknown[] = [];
+    await startHost(
+      [
+        queueRegistration('woken', 'wake', (body) => {
+          runs.push(body);
+        }),
+      ],
+      {
+        // Without the wake-up, a message sent now would wait for a poll up to a minute away.
+        settings: hostSettings({ maxPollingIntervalMs: 60_000 }),
+        queueServiceFor: () => ({ getQueueClient: (name) => (name === 'wake' ? queue : new FakeQueue(name)) }),
+      },
+    );
+    // Six empty polls: the poller now sleeps 1.6 s, doubling each time.
+    await waitFor(() => queue.receives.length >= 6, 5_000, 'the poller to back off');
+    const sender = {
+      name: 'wake',
+      createIfNotExists: async () => ({}),
+      getProperties: async () => ({}),
+      sendMessage: async (text: string) => {
+        queue.push(fakeMessage('sent', text));
+        return {};
+      },
+    };
+    const bus = new StorageQueueMessageBus(() => sender as never, {
+      endpointCreate: 'wake',
+      endpointDelete: 'other',
+      auditEvents: 'events',
+    });
+
+    await bus.send('endpointCreate', { messageId: 'm', body: { job: 'now' }, contentType: 'application/json' });
+
+    await waitFor(() => runs.length === 1, 1_000, 'the message to run before the back-off ends');
+    assert.deepEqual(runs, [{ job: 'now' }]);
   });
 
   it('hands every message to the function as the Functions host does under messageEncoding none: JSON parsed, any other text as is', async () => {

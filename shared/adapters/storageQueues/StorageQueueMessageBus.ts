@@ -3,6 +3,7 @@ import { ErrorCode, UnavailableError } from '../../domain/errors';
 import type { DeadLetter, Destination, MessageBus, OutgoingMessage } from '../../application/ports/messageBus';
 import { isAbort, isStorageOutage, statusOf } from '../azureErrors';
 import { deadLetterMessage, encodeQueueMessage, refuseIfOverLimit, StorageQueueRules } from '../transportRules';
+import { queueSent } from './queueSends';
 
 /** The slice of QueueClient this adapter uses. */
 export type SendingQueueClient = Pick<QueueClient, 'sendMessage' | 'createIfNotExists' | 'getProperties' | 'name'>;
@@ -62,6 +63,7 @@ export class StorageQueueMessageBus implements MessageBus {
         await this.ensureQueue(queue);
         await queue.sendMessage(text);
       });
+      queueSent(queueName);
     } catch (error) {
       if (isStorageOutage(error))
         throw new UnavailableError(ErrorCode.serviceUnavailable, `queue ${queueName} is unavailable`, { cause: error });
