@@ -167,6 +167,43 @@ describe('the directory writer on Azurite', () => {
     });
   });
 
+  describe('pools, being few, are read all at once', () => {
+    it('a process that knows no pool reads them all in one query, then knows which exist without reading', async () => {
+      const one = await newStoreHarness(azurite.connectionString);
+      await seed(one, 5);
+      const reads: Reads = { rows: [], queries: [] };
+      const two = { ...one, ...(await openTableStore(watching(one.table, reads), 'default')), mutex: new KeyedMutex() };
+      const commands = [1, 2, 3, 4, 5].map((n) => aQueuedCreate(`sip:cold${n}@contoso.com`, `pool${n}.contoso.com`));
+
+      const settled = await Promise.all(commands.map((command) => applyChangeRequest(two, command)));
+      const nowhere = await applyChangeRequest(two, aQueuedCreate('sip:nowhere@contoso.com', 'pool9.contoso.com'));
+
+      assert.deepEqual(
+        settled.map((request) => request.status),
+        commands.map(() => ChangeRequestStatus.applied),
+      );
+      assert.equal(nowhere.status, ChangeRequestStatus.rejected);
+      assert.equal(nowhere.reason?.code, RejectionCode.poolNotFound);
+      assert.deepEqual(
+        reads.rows.filter((key) => key.startsWith('pool|')),
+        [],
+        'no pool was read on its own',
+      );
+      assert.equal(reads.queries.filter((filter) => filter.includes("'pool|'")).length, 1, 'one query read every pool');
+    });
+
+    it('a pool another process registers after this one read them all is found', async () => {
+      const { one, two } = await twoProcesses();
+      await seed(one, 1);
+      assert.equal((await applyChangeRequest(two, aQueuedCreate('sip:early@contoso.com', 'pool1.contoso.com'))).status, 'applied');
+      await registerPool(one, admin, fqdn('late.contoso.com'), sip('sip:defaultlate@contoso.com'));
+
+      const late = await applyChangeRequest(two, aQueuedCreate('sip:late@contoso.com', 'late.contoso.com'));
+
+      assert.equal(late.status, ChangeRequestStatus.applied, JSON.stringify(late.reason));
+    });
+  });
+
   describe('an admission in this process', () => {
     it('admits a create of a new address without reading its counter, and the writer takes the request from memory', async () => {
       const reads: Reads = { rows: [], queries: [] };

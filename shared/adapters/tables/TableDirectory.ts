@@ -22,6 +22,12 @@ const MAX_TRANSACTION_ACTIONS = 100;
  */
 const GROUP_BYTES = 2 * 1024 * 1024;
 
+/**
+ * The most pools a process keeps from one read of them all: one page of a query. A deployment has a
+ * handful (Persistent Chat pools are servers); past this, each pool is read when a change needs it.
+ */
+const MAX_POOLS_KEPT = 1000;
+
 const byKey = <T, K extends string>(items: Array<T | undefined>, key: (item: T) => K): Map<K, T> =>
   new Map(items.filter((item): item is T => item !== undefined).map((item) => [key(item), item] as const));
 
@@ -193,13 +199,29 @@ export class TableDirectory implements Directory {
     }
   }
 
-  /** Deduplicated pool reads, in the order asked. */
+  /** Deduplicated pool reads, in the order asked: all pools are read at once, once per cache (see DirectoryCache.throughWhole). */
   private pools(cache: DirectoryCache, names: Fqdn[]): Promise<Array<PersistentChatPool | undefined>> {
     return Promise.all(
-      [...new Set(names)].map((fqdn) =>
-        cache.through(rowKeys.pool(fqdn), 'present-or-absent', () => this.table.value<PersistentChatPool>(rowKeys.pool(fqdn))),
-      ),
+      [...new Set(names)].map((fqdn) => {
+        const key = rowKeys.pool(fqdn);
+        return cache.throughWhole(
+          key,
+          rowKeys.poolPrefix,
+          () => this.allPools(),
+          () => this.table.value<PersistentChatPool>(key),
+        );
+      }),
     );
+  }
+
+  /** Every pool row by key, when there are few enough to keep (one page); undefined otherwise. */
+  private async allPools(): Promise<Map<string, PersistentChatPool> | undefined> {
+    const pools = new Map<string, PersistentChatPool>();
+    for await (const row of this.table.rows(rowKeys.poolPrefix, { pageSize: MAX_POOLS_KEPT })) {
+      if (pools.size === MAX_POOLS_KEPT) return undefined;
+      pools.set(row.rowKey, parse<PersistentChatPool>(row) as PersistentChatPool);
+    }
+    return pools;
   }
 
   /** The holders of the addresses asked for and of the pools' default and admin endpoints. */

@@ -32,6 +32,52 @@ export class DirectoryCache {
     public head: AuditHead,
   ) {}
 
+  /** Prefixes all of whose rows are kept: a key under one that is not kept is a row known to be absent. */
+  private readonly whole = new Set<string>();
+  /** The read of all rows under a prefix, once per cache (a failed one is forgotten, so it is tried again). */
+  private readonly wholeReads = new Map<string, Promise<void>>();
+
+  /**
+   * Reads through the cache a row of a kind a deployment has few of (pools): on the first miss,
+   * every row under `prefix` is read in one go (`readAll`, which answers undefined when there are
+   * too many to keep; then each row is read on its own, as `through` does), and from then on a key
+   * under `prefix` that is not kept is absent. Only commits write these rows, so this holds while
+   * the head stays at this version, as everything else kept here does.
+   */
+  async throughWhole<T>(
+    key: string,
+    prefix: string,
+    readAll: () => Promise<Map<string, T> | undefined>,
+    read: () => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    if (!this.entries.has(key) && !this.whole.has(prefix)) await this.readWhole(prefix, readAll);
+    if (this.entries.has(key)) return this.entries.get(key) as T | undefined;
+    if (this.whole.has(prefix)) return undefined;
+    return this.through(key, 'present-or-absent', read);
+  }
+
+  private readWhole<T>(prefix: string, readAll: () => Promise<Map<string, T> | undefined>): Promise<void> {
+    let reading = this.wholeReads.get(prefix);
+    if (!reading) {
+      const started = this.generation;
+      reading = readAll().then(
+        (rows) => {
+          if (!rows) return;
+          // What a commit changed while this read was in flight is kept as the commit wrote it.
+          for (const [key, value] of rows)
+            if (!this.entries.has(key) && (this.changedAt.get(key) ?? -1) <= started) this.entries.set(key, value);
+          this.whole.add(prefix);
+        },
+        (error: unknown) => {
+          this.wholeReads.delete(prefix);
+          throw error;
+        },
+      );
+      this.wholeReads.set(prefix, reading);
+    }
+    return reading;
+  }
+
   /** Reads through the cache: a miss runs `read`, and keeps its answer as `keep` allows, unless a commit moved the cache meanwhile. */
   async through<T>(key: string, keep: Keep, read: () => Promise<T | undefined>): Promise<T | undefined> {
     // A hit may be undefined: a row known to be absent.
@@ -61,6 +107,8 @@ export class DirectoryCache {
   private forget(key: string): void {
     this.entries.delete(key);
     this.changedAt.set(key, this.generation);
+    // A key no longer kept under a prefix kept whole would read as absent.
+    for (const prefix of this.whole) if (key.startsWith(prefix)) this.whole.delete(prefix);
   }
 
   /** Moves the cache to the version a commit decided on it left, with what the commit wrote. */
