@@ -201,6 +201,7 @@ function unionOf(reads: DirectoryReads[]): DirectoryReads {
     domainUsage: all((r) => r.domainUsage),
     changeRequests: all((r) => r.changeRequests),
     waitingLists: all((r) => r.waitingLists),
+    likelyFirstTicket: all((r) => r.likelyFirstTicket),
     poolEndpoints: reads.some((r) => r.poolEndpoints !== false),
   };
 }

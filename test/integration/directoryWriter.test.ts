@@ -222,6 +222,26 @@ describe('the directory writer on Azurite', () => {
       assert.equal((await h.queries.changeRequest(command.changeRequestId))?.status, ChangeRequestStatus.applied);
     });
 
+    it('another process finds a create at its first ticket with one read, and a later request by searching the list', async () => {
+      const one = await newStoreHarness(azurite.connectionString);
+      await seed(one, 1);
+      const reads: Reads = { rows: [], queries: [] };
+      const two = { ...one, ...(await openTableStore(watching(one.table, reads), 'default')), mutex: new KeyedMutex() };
+      const create = { ...aQueuedCreate('sip:elsewhere@contoso.com', 'pool1.contoso.com'), requestNamed: true };
+      const removal = { ...aQueuedDelete('sip:elsewhere@contoso.com'), requestNamed: true };
+      assert.deepEqual([await admitted(one, create), await admitted(one, removal)], [1, 2]);
+
+      const created = await applyChangeRequest(two, create);
+      const queriesForCreate = reads.queries.filter((filter) => filter.includes('pending|'));
+      const removed = await applyChangeRequest(two, removal);
+
+      assert.equal(created.status, ChangeRequestStatus.applied, JSON.stringify(created.reason));
+      assert.equal(removed.status, ChangeRequestStatus.applied, JSON.stringify(removed.reason));
+      assert.ok(reads.rows.includes('pending|contoso.com|elsewhere|000000000000001'), 'the first ticket was read in its place');
+      assert.deepEqual(queriesForCreate, [], 'the create searched no list');
+      assert.equal(reads.queries.filter((filter) => filter.includes('pending|')).length, 1, 'the delete, second in line, searched it');
+    });
+
     it('admits a create of an address used before after its counter, and settles it in its turn', async () => {
       const h = await newStoreHarness(azurite.connectionString);
       await seed(h, 2);

@@ -29,6 +29,8 @@ export function readsForRequest(
     addresses: [request.sipAddress],
     changeRequests: also.changeRequestId === undefined ? [] : [also.changeRequestId],
     waitingLists: also.waitingList ? [request.sipAddress] : [],
+    // A create most often names a new address, whose request is then its first ticket (as admission guesses too).
+    likelyFirstTicket: also.waitingList && request.operation === 'create' ? [request.sipAddress] : [],
   };
 }
 

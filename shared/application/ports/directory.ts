@@ -18,6 +18,12 @@ export interface DirectoryReads {
   changeRequests?: string[];
   /** Addresses whose waiting list to read: the request holding the lowest ticket comes back, with its pool. */
   waitingLists?: SipAddress[];
+  /**
+   * Those of `waitingLists` most likely never used before (a create's address): their list is first
+   * looked for at the first ticket's place, which no other ticket can precede, and searched only if
+   * nothing is there.
+   */
+  likelyFirstTicket?: SipAddress[];
 }
 
 /** A consistent read of the directory; `version` guards the commit built from it. */
