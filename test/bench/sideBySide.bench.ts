@@ -71,22 +71,24 @@ interface Sample {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quiet = () => undefined;
 
-async function measure(storage: BenchStorage, applied: number, work: () => Promise<void>): Promise<Sample> {
+/** Runs `work` with storage's counters reset, and its figures per unit of work (`per`: changes applied, admissions). */
+async function measure<T>(storage: BenchStorage, per: number, work: () => Promise<T>): Promise<Sample & { result: T }> {
   await storage.reset();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await work();
+  const result = await work();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const [counts, usage] = [await storage.counts(), await storage.usage()];
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   return {
-    rate: applied / seconds,
-    requests: total / applied,
-    cpuMs: (cpu.user + cpu.system) / 1000 / applied,
-    storageCpuMs: usage.cpuMs / applied,
+    rate: per / seconds,
+    requests: total / per,
+    cpuMs: (cpu.user + cpu.system) / 1000 / per,
+    storageCpuMs: usage.cpuMs / per,
     counts,
     busyMs: usage.busyMs,
+    result,
   };
 }
 
@@ -332,15 +334,9 @@ async function floorOneAtATime(template: FloorTemplate, storage: BenchStorage, p
   return latencies;
 }
 
-interface AdmissionSample {
+interface AdmissionSample extends Sample {
   p50: number;
   p99: number;
-  rate: number;
-  requests: number;
-  cpuMs: number;
-  storageCpuMs: number;
-  counts: Record<string, number>;
-  busyMs: Record<string, number>;
 }
 
 /** Bodies of creates, each for a new address; `tag` makes them unique and as long as the other side's. */
@@ -355,24 +351,8 @@ async function measureAdmissions(storage: BenchStorage, url: string, authorizati
   const load = new AdmissionLoad(`${url}/api/change-requests`, authorization, concurrency);
   try {
     await load.run(admissionBodies(`${tag}w`, ADMISSION_WARMUP));
-    await storage.reset();
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    const latencies = await load.run(admissionBodies(`${tag}t`, ADMISSIONS));
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const [counts, usage] = [await storage.counts(), await storage.usage()];
-    const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    return {
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      rate: ADMISSIONS / seconds,
-      requests: total / ADMISSIONS,
-      cpuMs: (cpu.user + cpu.system) / 1000 / ADMISSIONS,
-      storageCpuMs: usage.cpuMs / ADMISSIONS,
-      counts,
-      busyMs: usage.busyMs,
-    } satisfies AdmissionSample;
+    const { result: latencies, ...sample } = await measure(storage, ADMISSIONS, () => load.run(admissionBodies(`${tag}t`, ADMISSIONS)));
+    return { ...sample, p50: percentile(latencies, 50), p99: percentile(latencies, 99) } satisfies AdmissionSample;
   } finally {
     load.close();
   }

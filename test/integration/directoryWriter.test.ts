@@ -24,19 +24,29 @@ const admin = { actor: 'admin@contoso.com', correlationId: 'corr-writer' };
 
 let azurite: TestAzurite;
 
-/** The table calls a harness makes: its transactions (with their actions) and its single-row deletes. */
+/** The table calls a harness makes: its transactions (with their actions), single-row deletes, point reads (row keys) and queries (filters). */
 interface Calls {
   transactions: TransactionAction[][];
   deletes: string[];
+  rows: string[];
+  queries: string[];
 }
+
+const noCalls = (): Calls => ({ transactions: [], deletes: [], rows: [], queries: [] });
 
 function recording(table: TableClient, calls: Calls): DirectoryTableClient {
   return {
     createTable: table.createTable.bind(table),
-    getEntity: table.getEntity.bind(table),
     createEntity: table.createEntity.bind(table),
     updateEntity: table.updateEntity.bind(table),
-    listEntities: table.listEntities.bind(table),
+    getEntity: (partitionKey: string, rowKey: string, options?: object) => {
+      calls.rows.push(rowKey);
+      return table.getEntity(partitionKey, rowKey, options);
+    },
+    listEntities: (options?: Parameters<TableClient['listEntities']>[0]) => {
+      calls.queries.push(String(options?.queryOptions?.filter));
+      return table.listEntities(options);
+    },
     deleteEntity: (partitionKey: string, rowKey: string, options?: object) => {
       calls.deletes.push(rowKey);
       return table.deleteEntity(partitionKey, rowKey, options);
@@ -44,30 +54,6 @@ function recording(table: TableClient, calls: Calls): DirectoryTableClient {
     submitTransaction: (actions: TransactionAction[]) => {
       calls.transactions.push(actions);
       return table.submitTransaction(actions);
-    },
-  };
-}
-
-/** What a harness read: the row keys of its point reads, and the filters of its queries. */
-interface Reads {
-  rows: string[];
-  queries: string[];
-}
-
-function watching(table: TableClient, reads: Reads): DirectoryTableClient {
-  return {
-    createTable: table.createTable.bind(table),
-    createEntity: table.createEntity.bind(table),
-    updateEntity: table.updateEntity.bind(table),
-    deleteEntity: table.deleteEntity.bind(table),
-    submitTransaction: table.submitTransaction.bind(table),
-    getEntity: (partitionKey: string, rowKey: string, options?: object) => {
-      reads.rows.push(rowKey);
-      return table.getEntity(partitionKey, rowKey, options);
-    },
-    listEntities: (options?: Parameters<TableClient['listEntities']>[0]) => {
-      reads.queries.push(String(options?.queryOptions?.filter));
-      return table.listEntities(options);
     },
   };
 }
@@ -171,8 +157,8 @@ describe('the directory writer on Azurite', () => {
     it('a process that knows no pool reads them all in one query, then knows which exist without reading', async () => {
       const one = await newStoreHarness(azurite.connectionString);
       await seed(one, 5);
-      const reads: Reads = { rows: [], queries: [] };
-      const two = { ...one, ...(await openTableStore(watching(one.table, reads), 'default')), mutex: new KeyedMutex() };
+      const reads = noCalls();
+      const two = { ...one, ...(await openTableStore(recording(one.table, reads), 'default')), mutex: new KeyedMutex() };
       const commands = [1, 2, 3, 4, 5].map((n) => aQueuedCreate(`sip:cold${n}@contoso.com`, `pool${n}.contoso.com`));
 
       const settled = await Promise.all(commands.map((command) => applyChangeRequest(two, command)));
@@ -206,14 +192,14 @@ describe('the directory writer on Azurite', () => {
 
   describe('an admission in this process', () => {
     it('admits a create of a new address without reading its counter, and the writer takes the request from memory', async () => {
-      const reads: Reads = { rows: [], queries: [] };
-      const h = await newStoreHarness(azurite.connectionString, { wrapClient: (table) => watching(table, reads) });
+      const reads = noCalls();
+      const h = await newStoreHarness(azurite.connectionString, { wrapClient: (table) => recording(table, reads) });
       await seed(h, 1);
       const command = { ...aQueuedCreate('sip:fresh@contoso.com', 'pool1.contoso.com'), requestNamed: true };
       reads.rows.length = reads.queries.length = 0;
 
       assert.equal(await admitted(h, command), 1);
-      assert.deepEqual(reads, { rows: [], queries: [] }, 'admission read nothing');
+      assert.deepEqual([reads.rows, reads.queries], [[], []], 'admission read nothing');
       const settled = await applyChangeRequest(h, command);
 
       assert.equal(settled.status, ChangeRequestStatus.applied, JSON.stringify(settled.reason));
@@ -225,8 +211,8 @@ describe('the directory writer on Azurite', () => {
     it('another process finds a create at its first ticket with one read, and a later request by searching the list', async () => {
       const one = await newStoreHarness(azurite.connectionString);
       await seed(one, 1);
-      const reads: Reads = { rows: [], queries: [] };
-      const two = { ...one, ...(await openTableStore(watching(one.table, reads), 'default')), mutex: new KeyedMutex() };
+      const reads = noCalls();
+      const two = { ...one, ...(await openTableStore(recording(one.table, reads), 'default')), mutex: new KeyedMutex() };
       const create = { ...aQueuedCreate('sip:elsewhere@contoso.com', 'pool1.contoso.com'), requestNamed: true };
       const removal = { ...aQueuedDelete('sip:elsewhere@contoso.com'), requestNamed: true };
       assert.deepEqual([await admitted(one, create), await admitted(one, removal)], [1, 2]);
@@ -291,7 +277,7 @@ describe('the directory writer on Azurite', () => {
 
   describe('decisions waiting together commit together', () => {
     it('twenty concurrent creates on twenty pools commit in fewer transactions, each applied with its own record', async () => {
-      const calls: Calls = { transactions: [], deletes: [] };
+      const calls = noCalls();
       const h = await newStoreHarness(azurite.connectionString, { wrapClient: (table) => recording(table, calls) });
       await seed(h, 20);
       const commands = Array.from({ length: 20 }, (_, i) => aQueuedCreate(`sip:grouped${i}@contoso.com`, `pool${i + 1}.contoso.com`));
@@ -390,7 +376,7 @@ describe('the directory writer on Azurite', () => {
 
   describe('published events leave the outbox without round trips of their own', () => {
     it('the next commit deletes the rows of the events published before it', async () => {
-      const calls: Calls = { transactions: [], deletes: [] };
+      const calls = noCalls();
       const h = await newStoreHarness(azurite.connectionString, { wrapClient: (table) => recording(table, calls) });
       await addSipDomain(h, admin, fqdn('contoso.com'));
       await addSipDomain(h, admin, fqdn('fabrikam.com'));
@@ -406,7 +392,7 @@ describe('the directory writer on Azurite', () => {
     });
 
     it('a carried row another instance deleted first does not fail the commit', async () => {
-      const calls: Calls = { transactions: [], deletes: [] };
+      const calls = noCalls();
       const h = await newStoreHarness(azurite.connectionString, { wrapClient: (table) => recording(table, calls) });
       await addSipDomain(h, admin, fqdn('contoso.com'));
       // Another instance's re-driver published the event again and deleted its row.
@@ -427,7 +413,7 @@ describe('the directory writer on Azurite', () => {
     });
 
     it('with no commit to carry them, the rows are deleted within a second or so', async () => {
-      const calls: Calls = { transactions: [], deletes: [] };
+      const calls = noCalls();
       const h = await newStoreHarness(azurite.connectionString, { wrapClient: (table) => recording(table, calls) });
       await addSipDomain(h, admin, fqdn('contoso.com'));
       assert.deepEqual(await h.outbox.pending(10), []);
