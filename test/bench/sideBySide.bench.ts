@@ -29,8 +29,9 @@ import { startBenchStorage, type BenchStorage } from './storageChild';
  * in a child process.
  *
  *   (c) one at a time: service: each create POSTed and timed until its request row reads `applied`
- *       (polled straight from Azurite every 5 ms; the host's queue poller backs off up to host.json's
- *       maxPollingInterval while idle, and that is part of the figure); floor: send, receive, one
+ *       (polled straight from Azurite every 5 ms; the host's queue poller, backing off while the
+ *       queue is empty, polls at once when admission in the same process sends to it, as the local
+ *       host does for any send of its own; see storageQueueTriggers.ts); floor: send, receive, one
  *       transaction, delete, timed (its rows to delete put in place before, untimed).
  *
  *   (d) POST admission at concurrency 1 and 16, BENCH_ADMISSIONS requests each (default 200) after
