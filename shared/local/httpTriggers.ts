@@ -102,10 +102,27 @@ function drainedOrClosed(response: http.ServerResponse): Promise<void> {
   });
 }
 
+/** Whether a function's result holds its whole body already (text, bytes or JSON), rather than producing it. */
+function bodyIsWhole(result: HttpResponseInit | HttpResponse | undefined): boolean {
+  if (result === undefined || result instanceof HttpResponse) return false;
+  const body: unknown = result.body;
+  return result.jsonBody !== undefined || typeof body === 'string' || body instanceof Uint8Array || body instanceof ArrayBuffer;
+}
+
 /** Writes what the function returned (an HttpResponse, its init, or nothing: 204). */
 async function writeResponse(response: http.ServerResponse, result: HttpResponseInit | HttpResponse | undefined): Promise<void> {
   const output = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
-  response.writeHead(output.status, Object.fromEntries(output.headers));
+  const headers = Object.fromEntries(output.headers);
+  if (output.body && bodyIsWhole(result)) {
+    // Given whole (every JSON answer): one write, with its Content-Length, as the Functions host sends a buffered body.
+    const body = new Uint8Array(await output.arrayBuffer());
+    if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined)
+      headers['content-length'] = String(body.byteLength);
+    response.writeHead(output.status, headers);
+    response.end(body);
+    return;
+  }
+  response.writeHead(output.status, headers);
   // Streamed as the function produces it (an export can be larger than memory), with backpressure.
   if (output.body) {
     for await (const chunk of output.body) {

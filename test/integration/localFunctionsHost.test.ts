@@ -458,6 +458,21 @@ describe('LocalFunctionsHost HTTP triggers', () => {
     assert.match(logs[0] as string, /^http: Error: boom\n\s+at /);
   });
 
+  it('answers a body given whole (text or JSON) in one piece with its Content-Length, as the Functions host does', async () => {
+    const { baseUrl } = await startHttpHost([
+      httpRegistration('json', 'json', ['GET'], () => ({ status: 200, jsonBody: { café: 'crème' } })),
+      httpRegistration('text', 'text', ['GET'], () => ({ status: 201, headers: { 'content-type': 'text/plain' }, body: 'made' })),
+    ]);
+
+    const [json, text] = [await fetch(`${baseUrl}/api/json`), await fetch(`${baseUrl}/api/text`)];
+
+    const expected = JSON.stringify({ café: 'crème' });
+    assert.equal(json.headers.get('content-length'), String(Buffer.byteLength(expected)));
+    assert.equal(json.headers.get('transfer-encoding'), null);
+    assert.equal(await json.text(), expected);
+    assert.deepEqual([text.status, text.headers.get('content-length'), await text.text()], [201, '4', 'made']);
+  });
+
   it('streams a response as the function produces it', async () => {
     const secondChunk = gate();
     async function* chunks() {
