@@ -41,6 +41,13 @@ export const ChangeRequestBodySchema = z.discriminatedUnion('operation', [Create
 });
 export type ChangeRequestBody = z.infer<typeof ChangeRequestBodySchema>;
 
+/**
+ * Whether a request most likely names an address never used before: a create does, as a rule, and
+ * then holds its address's first ticket. Admission and the writer both act on this guess, and both
+ * fall back to reading when it is wrong.
+ */
+export const namesLikelyNewAddress = (request: ChangeRequestBody): boolean => request.operation === 'create';
+
 /** Where a change request stands. `accepted` always ends in one of the other four, each final. */
 export const ChangeRequestStatus = {
   accepted: 'accepted',

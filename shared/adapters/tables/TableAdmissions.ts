@@ -1,5 +1,5 @@
 import { odata, type TransactionAction } from '@azure/data-tables';
-import type { ChangeRequest, ValidChangeRequest, WaitingChangeRequest } from '../../domain/changeRequest';
+import { namesLikelyNewAddress, type ChangeRequest, type ValidChangeRequest, type WaitingChangeRequest } from '../../domain/changeRequest';
 import { ConcurrencyError } from '../../domain/errors';
 import type { SipAddress } from '../../domain/names';
 import type { Admission, AdmissionOptions, Admissions, IdempotencyRecord } from '../../application/ports/admissions';
@@ -36,7 +36,7 @@ export class TableAdmissions implements Admissions {
 
   async admit(changeRequest: ValidChangeRequest, options: AdmissionOptions): Promise<Admission> {
     const keyRowKey = options.idempotency ? rowKeys.idempotencyKey(options.idempotency.scope, options.idempotency.key) : undefined;
-    const likelyNewAddress = changeRequest.request.operation === 'create';
+    const likelyNewAddress = namesLikelyNewAddress(changeRequest.request);
     const [counterRow, keyRow] = await Promise.all([
       likelyNewAddress ? undefined : this.table.row(rowKeys.lastTicket(changeRequest.request.sipAddress)),
       keyRowKey ? this.table.row(keyRowKey) : undefined,

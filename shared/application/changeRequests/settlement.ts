@@ -1,5 +1,6 @@
 import { AuditAction, type AuditDraft } from '../../domain/audit';
 import {
+  namesLikelyNewAddress,
   ChangeRequestStatus,
   type ChangeRequest,
   type ChangeRequestBody,
@@ -29,8 +30,7 @@ export function readsForRequest(
     addresses: [request.sipAddress],
     changeRequests: also.changeRequestId === undefined ? [] : [also.changeRequestId],
     waitingLists: also.waitingList ? [request.sipAddress] : [],
-    // A create most often names a new address, whose request is then its first ticket (as admission guesses too).
-    likelyFirstTicket: also.waitingList && request.operation === 'create' ? [request.sipAddress] : [],
+    likelyFirstTicket: also.waitingList && namesLikelyNewAddress(request) ? [request.sipAddress] : [],
   };
 }
 
