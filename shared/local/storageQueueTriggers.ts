@@ -73,6 +73,43 @@ function decodeMessage(text: string, encoding: HostSettings['queues']['messageEn
 }
 
 /**
+ * This process's sends to one queue (queueSends.ts), for its poller: a send ends the poller's
+ * back-off on the empty queue at once, as the Functions host's listener polls at once when a
+ * function's output binding adds a message. A send made while a poll was in flight is kept, so the
+ * back-off after that poll (which may have missed it) does not start.
+ */
+function watchSends(queueName: string): { polling(): void; idle(ms: number): Promise<boolean>; stop(): void } {
+  let sentSincePoll = false;
+  let wake: (() => void) | undefined;
+  const stop = onQueueSend((sentTo) => {
+    if (sentTo !== queueName) return;
+    sentSincePoll = true;
+    wake?.();
+  });
+  return {
+    polling: () => {
+      sentSincePoll = false;
+    },
+    /** Waits `ms`, or less if a send comes (or came since the poll began); resolves whether one did. */
+    idle: (ms) =>
+      sentSincePoll
+        ? Promise.resolve(true)
+        : new Promise((resolve) => {
+            const timer = setTimeout(() => {
+              wake = undefined;
+              resolve(false);
+            }, ms);
+            wake = () => {
+              clearTimeout(timer);
+              wake = undefined;
+              resolve(true);
+            };
+          }),
+    stop,
+  };
+}
+
+/**
  * Drives Storage-queue triggers with the Functions host's semantics read from host.json: batches,
  * base64 decoding, dequeue count, a lease renewed while the function runs, visibility timeout
  * between retries, and `<queue>-poison` after maxDequeueCount (on the last failure, or on receipt
@@ -122,6 +159,7 @@ export class StorageQueueTriggers {
     let idleMs = MIN_POLL_MS;
     let ready = false;
     const running = new Set<Promise<void>>();
+    const sends = watchSends(queues.queue.name);
     while (!this.stopping) {
       try {
         if (!ready) {
@@ -133,12 +171,13 @@ export class StorageQueueTriggers {
           await Promise.race(running);
           continue;
         }
+        sends.polling();
         const { receivedMessageItems: messages } = await queues.queue.receiveMessages({
           numberOfMessages: Math.min(settings.batchSize, capacity),
           visibilityTimeout: this.options.messageLeaseSeconds,
         });
         if (messages.length === 0) {
-          const woken = await this.idle(queues.queue.name, idleMs);
+          const woken = await sends.idle(idleMs);
           idleMs = woken ? MIN_POLL_MS : Math.min(idleMs * 2, settings.maxPollingIntervalMs);
           continue;
         }
@@ -154,27 +193,8 @@ export class StorageQueueTriggers {
         await sleep(Math.min(idleMs * 4, settings.maxPollingIntervalMs));
       }
     }
+    sends.stop();
     await Promise.allSettled(running);
-  }
-
-  /**
-   * Waits out one back-off interval on an empty queue, or less: a send by this process to the queue
-   * (queueSends.ts) ends the wait, as the Functions host's listener polls at once when a function's
-   * output binding adds a message. Resolves whether a send ended it.
-   */
-  private idle(queueName: string, ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        stopListening();
-        resolve(false);
-      }, ms);
-      const stopListening = onQueueSend((sentTo) => {
-        if (sentTo !== queueName) return;
-        clearTimeout(timer);
-        stopListening();
-        resolve(true);
-      });
-    });
   }
 
   private async processMessage(registration: Registration, queues: MessageQueues, message: DequeuedMessageItem): Promise<void> {

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { HttpResponse, type HttpRequest, type InvocationContext, type Timer } from '@azure/functions';
 import { QueueServiceClient, type DequeuedMessageItem } from '@azure/storage-queue';
 import { StorageQueueMessageBus } from '../../shared/adapters/storageQueues/StorageQueueMessageBus';
+import { queueSent } from '../../shared/adapters/storageQueues/queueSends';
 import { createQueueServiceClient } from '../../shared/composition/clients';
 import { LocalFunctionsHost, type LocalHostOptions, type TriggerQueue } from '../../shared/local/LocalFunctionsHost';
 import { parseStorageConnection } from '../../shared/settings';
@@ -773,6 +774,37 @@ describe('LocalFunctionsHost queue triggers', () => {
 
     await waitFor(() => runs.length === 1, 1_000, 'the message to run before the back-off ends');
     assert.deepEqual(runs, [{ job: 'now' }]);
+  });
+
+  it('polls again at once after a poll that may have missed a send this process made while it was in flight', async () => {
+    const queue = new FakeQueue('missed');
+    const receive = queue.receiveMessages.bind(queue);
+    // The sixth poll finds the queue empty, but the process sends while it is in flight: its message lands just after.
+    queue.receiveMessages = async (options) => {
+      const answer = await receive(options);
+      if (queue.receives.length === 6) {
+        queueSent('missed');
+        queue.push(fakeMessage('late', encode({ job: 'late' })));
+      }
+      return answer;
+    };
+    const runs: unknown[] = [];
+    await startHost(
+      [
+        queueRegistration('missed', 'missed', (body) => {
+          runs.push(body);
+        }),
+      ],
+      {
+        settings: hostSettings({ maxPollingIntervalMs: 60_000 }),
+        queueServiceFor: () => ({ getQueueClient: (name) => (name === 'missed' ? queue : new FakeQueue(name)) }),
+      },
+    );
+
+    await waitFor(() => queue.receives.length >= 6, 5_000, 'the sixth poll');
+    // Without the send remembered, the poller would now sleep 1.6 s.
+    await waitFor(() => runs.length === 1, 1_000, 'the message to run before the back-off would end');
+    assert.deepEqual(runs, [{ job: 'late' }]);
   });
 
   it('hands every message to the function as the Functions host does under messageEncoding none: JSON parsed, any other text as is', async () => {
